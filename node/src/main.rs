@@ -1,1 +1,412 @@
-fn main() {}
+//! `signpost-node`: run a Signpost hub (and, later, an aggregator).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use signpost_node::cli_service::ServiceFields;
+use signpost_node::config::{Config, LogFormat};
+use signpost_node::hub::HubCore;
+use signpost_node::import::{self, Format};
+use signpost_node::init::{init, InitOptions};
+use signpost_node::server;
+use signpost_spec::{Coordination, Dimensions, Focus, Governance, Space};
+
+/// Signpost node: publish your community hub's services as a signed listing
+/// that coordinators (CVS, council teams) and apps can trust.
+///
+/// Start with `signpost-node init --dir ./my-hub --name "Your Hub"`, then
+/// `signpost-node serve --dir ./my-hub`.
+#[derive(Parser)]
+#[command(name = "signpost-node", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Set up a new hub: settings, secret key, database and admin token.
+    Init {
+        /// Folder to keep the hub's files in (created if missing).
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        /// Your hub's name, e.g. "At The Grange".
+        #[arg(long)]
+        name: String,
+        /// The web address this node will be reached at, e.g. https://hub.example.org
+        #[arg(long)]
+        url: Option<String>,
+        /// Address and port to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Kind of space: dedicated, pop-up or virtual (repeat for several).
+        #[arg(long = "space", default_value = "dedicated")]
+        space: Vec<String>,
+        /// Who leads the hub: community-led, statutory-led or partnership.
+        #[arg(long, default_value = "community-led")]
+        governance: String,
+        /// generic (many services) or specialised (one area of need).
+        #[arg(long, default_value = "generic")]
+        focus: String,
+        /// first-level (delivers services) or second-level (coordinates hubs).
+        #[arg(long, default_value = "first-level")]
+        coordination: String,
+    },
+    /// Run the node: serve the signed listing and the admin API.
+    Serve {
+        /// The hub's folder, as given to init.
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+    },
+    /// Add, list or remove services without the web page.
+    Service {
+        #[command(subcommand)]
+        action: ServiceAction,
+    },
+    /// Import services from a CSV spreadsheet or an Open Referral (HSDS/ORUK) JSON file.
+    ///
+    /// Services are matched to existing ones by id, else by name; nothing is
+    /// imported if any row is wrong.
+    Import {
+        /// The file to import (.csv or .json).
+        file: PathBuf,
+        /// The hub's folder.
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        /// csv or hsds (default: from the file's extension).
+        #[arg(long)]
+        format: Option<String>,
+        /// Also remove services that are not in the file.
+        #[arg(long)]
+        replace: bool,
+        /// Only show what would change.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Show or change the hub's profile (name, description, contact details).
+    Profile {
+        #[command(subcommand)]
+        action: ProfileAction,
+    },
+    /// Start a demonstration hub with example services on this computer.
+    Demo {
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Keep the demo's files here instead of a temporary folder.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ServiceAction {
+    /// Add a service; it is published straight away.
+    Add {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        #[command(flatten)]
+        fields: ServiceFields,
+    },
+    /// List the hub's services.
+    List {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a service by its id (see `service list`).
+    Remove {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        /// The service's id.
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProfileAction {
+    /// Print the hub's profile as JSON.
+    Show {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+    },
+    /// Change profile fields; leave a flag out to keep the current value.
+    Set {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        /// The hub's own web site.
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        /// The area served, in words.
+        #[arg(long)]
+        area: Option<String>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn setup_logs(format: LogFormat, default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SIGNPOST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+fn parse_word<T: serde::de::DeserializeOwned>(what: &str, word: &str, choices: &str) -> Result<T> {
+    serde_json::from_value(json!(word))
+        .with_context(|| format!("--{what} {word:?}: choose one of {choices}"))
+}
+
+fn open_hub(dir: &Path) -> Result<HubCore> {
+    let config = Config::load(dir)?;
+    Ok(HubCore::open(dir, &config)?)
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Init {
+            dir,
+            name,
+            url,
+            listen,
+            space,
+            governance,
+            focus,
+            coordination,
+        } => {
+            setup_logs(LogFormat::Text, "warn");
+            let dimensions = Dimensions {
+                space: space
+                    .iter()
+                    .map(|s| parse_word::<Space>("space", s, "dedicated, pop-up, virtual"))
+                    .collect::<Result<_>>()?,
+                governance: parse_word::<Governance>(
+                    "governance",
+                    &governance,
+                    "community-led, statutory-led, partnership",
+                )?,
+                focus: parse_word::<Focus>("focus", &focus, "generic, specialised")?,
+                coordination: parse_word::<Coordination>(
+                    "coordination",
+                    &coordination,
+                    "first-level, second-level",
+                )?,
+            };
+            let outcome = init(&InitOptions {
+                dir: dir.clone(),
+                name,
+                url,
+                listen,
+                dimensions,
+            })?;
+            println!("Your hub is set up in {}.", dir.display());
+            println!();
+            println!("  hub id:      {}", outcome.hub_id);
+            println!("  settings:    {}", outcome.config_path.display());
+            println!(
+                "  secret key:  {} (back this file up and keep it private)",
+                outcome.key_path.display()
+            );
+            println!();
+            println!("Admin token (shown only this once; store it in a password manager):");
+            println!();
+            println!("  {}", outcome.admin_token);
+            println!();
+            println!("Next: signpost-node serve --dir {}", dir.display());
+            Ok(())
+        }
+        Command::Serve { dir } => {
+            let config = Config::load(&dir)?;
+            setup_logs(config.node.log_format, "info");
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(async {
+                let node = server::start(&dir, config).await?;
+                eprintln!("Serving on {} (listing at {}/.well-known/signpost/listing). Press Ctrl-C to stop.", node.url(), node.url());
+                server::shutdown_signal().await;
+                eprintln!("Stopping...");
+                node.stop().await?;
+                Ok(())
+            })
+        }
+        Command::Service { action } => {
+            setup_logs(LogFormat::Text, "warn");
+            match action {
+                ServiceAction::Add { dir, fields } => {
+                    let mut hub = open_hub(&dir)?;
+                    let service = fields.to_service()?;
+                    let plan = import::plan(&hub.services()?, vec![service], false, hub.limits())?;
+                    if let Some(update) = plan.updated.first() {
+                        bail!("a service called {:?} already exists (id {}); remove it first, or import a file to update it", update.before.name, update.before.id);
+                    }
+                    if let Some(id) = plan.unchanged.first() {
+                        bail!("an identical service already exists (id {id})");
+                    }
+                    let published = hub.apply_import(&plan)?;
+                    let id = plan
+                        .added
+                        .first()
+                        .map(|s| s.id.as_str())
+                        .unwrap_or_default();
+                    println!(
+                        "Added service {id}; published listing seq {}.",
+                        published.seq
+                    );
+                    Ok(())
+                }
+                ServiceAction::List { dir, json } => {
+                    let hub = open_hub(&dir)?;
+                    let services = hub.services()?;
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&services)?);
+                    } else if services.is_empty() {
+                        println!("No services yet. Add one with: signpost-node service add --dir {} --name \"...\"", dir.display());
+                    } else {
+                        println!("{:<36}  {}", "ID", "NAME");
+                        for s in services {
+                            println!("{:<36}  {}", s.id, s.name);
+                        }
+                    }
+                    Ok(())
+                }
+                ServiceAction::Remove { dir, id } => {
+                    let mut hub = open_hub(&dir)?;
+                    let published = hub.remove_service(&id)?;
+                    println!(
+                        "Removed service {id}; published listing seq {}.",
+                        published.seq
+                    );
+                    Ok(())
+                }
+            }
+        }
+        Command::Import {
+            file,
+            dir,
+            format,
+            replace,
+            dry_run,
+        } => {
+            setup_logs(LogFormat::Text, "warn");
+            let format = match format {
+                Some(word) => Format::parse(&word)?,
+                None => Format::from_file_name(&file.to_string_lossy()).with_context(|| {
+                    format!("cannot tell the format of {} from its name; add --format csv or --format hsds", file.display())
+                })?,
+            };
+            let size = std::fs::metadata(&file)
+                .with_context(|| format!("reading {}", file.display()))?
+                .len();
+            if size > import::MAX_IMPORT_BYTES as u64 {
+                bail!(
+                    "{} is {size} bytes, more than the import limit of {} bytes",
+                    file.display(),
+                    import::MAX_IMPORT_BYTES
+                );
+            }
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let mut hub = open_hub(&dir)?;
+            let incoming = import::parse(format, &bytes, hub.limits())?;
+            let plan = import::plan(&hub.services()?, incoming, replace, hub.limits())?;
+            for s in &plan.added {
+                println!("  add     {}", s.name);
+            }
+            for u in &plan.updated {
+                println!("  update  {}", u.after.name);
+            }
+            for id in &plan.removed {
+                println!("  remove  {id}");
+            }
+            println!(
+                "{} to add, {} to update, {} unchanged, {} to remove.",
+                plan.added.len(),
+                plan.updated.len(),
+                plan.unchanged.len(),
+                plan.removed.len()
+            );
+            if dry_run {
+                println!("Dry run: nothing was changed.");
+            } else if plan.is_empty() {
+                println!("Nothing to change.");
+            } else {
+                let published = hub.apply_import(&plan)?;
+                println!("Imported; published listing seq {}.", published.seq);
+            }
+            Ok(())
+        }
+        Command::Profile { action } => {
+            setup_logs(LogFormat::Text, "warn");
+            match action {
+                ProfileAction::Show { dir } => {
+                    let hub = open_hub(&dir)?;
+                    println!("{}", serde_json::to_string_pretty(&hub.profile()?)?);
+                    Ok(())
+                }
+                ProfileAction::Set {
+                    dir,
+                    name,
+                    description,
+                    url,
+                    email,
+                    phone,
+                    area,
+                } => {
+                    let mut hub = open_hub(&dir)?;
+                    let mut changes = serde_json::Map::new();
+                    for (key, value) in [
+                        ("name", name),
+                        ("description", description),
+                        ("url", url),
+                        ("email", email),
+                        ("phone", phone),
+                        ("area_served", area),
+                    ] {
+                        if let Some(v) = value {
+                            changes.insert(key.into(), json!(v));
+                        }
+                    }
+                    if changes.is_empty() {
+                        bail!("say what to change, e.g. --description \"...\" (see --help)");
+                    }
+                    let (_, published) = hub.update_profile(serde_json::Value::Object(changes))?;
+                    println!("Profile updated; published listing seq {}.", published.seq);
+                    Ok(())
+                }
+            }
+        }
+        Command::Demo { listen, dir } => {
+            setup_logs(LogFormat::Text, "info");
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime
+                .block_on(signpost_node::demo::run(listen, dir))
+                .map_err(anyhow::Error::from)
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! One declared configuration: `DIR/signpost.toml`, then `SIGNPOST_*`
+//! environment overrides, validated once at start with messages a volunteer
+//! running a hub can act on.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{NodeError, Result};
+
+/// File name of the configuration inside a data directory.
+pub const CONFIG_FILE: &str = "signpost.toml";
+/// File name of the SQLite database inside a data directory.
+pub const DATABASE_FILE: &str = "signpost.db";
+
+/// The whole configuration of a node.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub node: NodeSection,
+    #[serde(default)]
+    pub hub: HubSection,
+}
+
+/// Settings for the process as a whole.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSection {
+    /// Address and port to listen on. Env: `SIGNPOST_LISTEN`.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// The address people and aggregators reach this node at, e.g.
+    /// `https://hub.example.org`. Env: `SIGNPOST_PUBLIC_URL`.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// `text` for people, `json` for log collectors. Env: `SIGNPOST_LOG_FORMAT`.
+    #[serde(default)]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Settings for the hub role (publishing this hub's listing).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubSection {
+    /// Serve this hub's listing. Env: `SIGNPOST_HUB_ENABLED`.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// The secret key file, relative to the data directory.
+    #[serde(default = "default_key_file")]
+    pub key_file: PathBuf,
+    /// How long each signed listing stays valid, in hours (1 to 2160).
+    /// It is re-signed when less than half is left.
+    /// Env: `SIGNPOST_LISTING_LIFETIME_HOURS`.
+    #[serde(default = "default_lifetime_hours")]
+    pub listing_lifetime_hours: u32,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_true() -> bool {
+    true
+}
+fn default_key_file() -> PathBuf {
+    PathBuf::from("hub.key")
+}
+fn default_lifetime_hours() -> u32 {
+    168
+}
+
+impl Default for NodeSection {
+    fn default() -> Self {
+        NodeSection {
+            listen: default_listen(),
+            public_url: None,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+impl Default for HubSection {
+    fn default() -> Self {
+        HubSection {
+            enabled: true,
+            key_file: default_key_file(),
+            listing_lifetime_hours: default_lifetime_hours(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            node: NodeSection::default(),
+            hub: HubSection::default(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads `DIR/signpost.toml`, applies the environment, and validates.
+    pub fn load(dir: &Path) -> Result<Config> {
+        let path = dir.join(CONFIG_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                NodeError::Setup(format!(
+                    "{} does not exist: run `signpost-node init --dir {}` first",
+                    path.display(),
+                    dir.display()
+                ))
+            } else {
+                NodeError::io("reading", &path, e)
+            }
+        })?;
+        let mut config = Config::parse(&text)
+            .map_err(|e| NodeError::Config(format!("{}: {e}", path.display())))?;
+        config.apply_env(|name| std::env::var(name).ok())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses TOML text without environment or validation.
+    pub fn parse(text: &str) -> std::result::Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Applies `SIGNPOST_*` overrides, read through `get` so tests need not
+    /// touch the process environment.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<()> {
+        if let Some(v) = get("SIGNPOST_LISTEN") {
+            self.node.listen = v.parse().map_err(|_| {
+                NodeError::Config(format!(
+                    "SIGNPOST_LISTEN={v:?} is not an address and port like 127.0.0.1:8080"
+                ))
+            })?;
+        }
+        if let Some(v) = get("SIGNPOST_PUBLIC_URL") {
+            self.node.public_url = Some(v);
+        }
+        if let Some(v) = get("SIGNPOST_LOG_FORMAT") {
+            self.node.log_format = match v.as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                _ => {
+                    return Err(NodeError::Config(format!(
+                        "SIGNPOST_LOG_FORMAT={v:?} must be \"text\" or \"json\""
+                    )))
+                }
+            };
+        }
+        if let Some(v) = get("SIGNPOST_HUB_ENABLED") {
+            self.hub.enabled = match v.as_str() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                _ => {
+                    return Err(NodeError::Config(format!(
+                        "SIGNPOST_HUB_ENABLED={v:?} must be true or false"
+                    )))
+                }
+            };
+        }
+        if let Some(v) = get("SIGNPOST_LISTING_LIFETIME_HOURS") {
+            self.hub.listing_lifetime_hours = v.parse().map_err(|_| {
+                NodeError::Config(format!(
+                    "SIGNPOST_LISTING_LIFETIME_HOURS={v:?} is not a whole number of hours"
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Checks every value, so a mistake stops the node at start, not later.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(url) = &self.node.public_url {
+            let parsed = url::Url::parse(url).map_err(|e| {
+                NodeError::Config(format!(
+                    "node.public_url {url:?} is not a URL ({e}); write it like https://hub.example.org"
+                ))
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                return Err(NodeError::Config(format!(
+                    "node.public_url {url:?} must be an http or https address with a host name"
+                )));
+            }
+        }
+        let hours = self.hub.listing_lifetime_hours;
+        if !(1..=2160).contains(&hours) {
+            return Err(NodeError::Config(format!(
+                "hub.listing_lifetime_hours is {hours}; it must be between 1 and 2160 (90 days)"
+            )));
+        }
+        if self.hub.key_file.as_os_str().is_empty() {
+            return Err(NodeError::Config("hub.key_file must not be empty".into()));
+        }
+        Ok(())
+    }
+
+    /// Renders the file written by `init`, with comments for the reader.
+    pub fn to_commented_toml(&self) -> String {
+        let public_url = match &self.node.public_url {
+            Some(u) => format!("public_url = {}", toml_string(u)),
+            None => "# public_url = \"https://hub.example.org\"".to_owned(),
+        };
+        format!(
+            "# Signpost node configuration. Every setting can also be given in the\n\
+             # environment (SIGNPOST_LISTEN, SIGNPOST_PUBLIC_URL, ...), which wins.\n\n\
+             [node]\n\
+             # Address and port to listen on. Use 0.0.0.0:8080 behind a reverse proxy on another host.\n\
+             listen = \"{listen}\"\n\
+             # The address aggregators and people reach this node at.\n\
+             {public_url}\n\
+             # \"text\" or \"json\"\n\
+             log_format = \"{log}\"\n\n\
+             [hub]\n\
+             # Publish this hub's signed listing at /.well-known/signpost/listing.\n\
+             enabled = {enabled}\n\
+             # Secret signing key (keep it private, back it up).\n\
+             key_file = {key}\n\
+             # How long each signed listing is valid; it is re-signed when half has passed.\n\
+             listing_lifetime_hours = {hours}\n",
+            listen = self.node.listen,
+            log = match self.node.log_format {
+                LogFormat::Text => "text",
+                LogFormat::Json => "json",
+            },
+            enabled = self.hub.enabled,
+            key = toml_string(&self.hub.key_file.to_string_lossy()),
+            hours = self.hub.listing_lifetime_hours,
+        )
+    }
+
+    /// The key file's full path.
+    pub fn key_path(&self, dir: &Path) -> PathBuf {
+        dir.join(&self.hub.key_file)
+    }
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_config_parses_back_and_env_overrides_win() {
+        let mut c = Config::default();
+        c.node.public_url = Some("https://grange.example.org".into());
+        let text = c.to_commented_toml();
+        let mut back = Config::parse(&text).unwrap();
+        back.validate().unwrap();
+        assert_eq!(
+            back.node.public_url.as_deref(),
+            Some("https://grange.example.org")
+        );
+        back.apply_env(|k| (k == "SIGNPOST_LISTEN").then(|| "0.0.0.0:9000".to_string()))
+            .unwrap();
+        assert_eq!(back.node.listen.port(), 9000);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let err = Config::parse("[hub]\nlisting_lifetime_hour = 3\n").unwrap_err();
+        assert!(err.contains("listing_lifetime_hour"), "{err}");
+        let mut c = Config::default();
+        c.hub.listing_lifetime_hours = 0;
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("between 1 and 2160"));
+        let mut c = Config::default();
+        let e = c.apply_env(|_| Some("nonsense".into())).unwrap_err();
+        assert!(e.to_string().contains("SIGNPOST_LISTEN"));
+    }
+}

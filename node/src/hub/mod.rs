@@ -1,0 +1,305 @@
+//! The hub role: keeps the hub's services and turns every change into a new
+//! signed publication with a higher `seq`, in one database transaction.
+//!
+//! [`HubCore`] is synchronous and used both by the server (behind a mutex,
+//! off the async threads) and by the CLI working on a data directory.
+
+pub mod draft;
+
+use std::path::Path;
+
+use axum::body::Bytes;
+use jiff::{SignedDuration, Timestamp};
+use rusqlite::{Connection, Transaction};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use signpost_spec::{
+    sign_listing, verify_chain, Envelope, HubKey, HubProfile, KeyId, Limits, Listing, Service,
+    PROTOCOL_VERSION,
+};
+
+use crate::config::{Config, DATABASE_FILE};
+use crate::error::{NodeError, Result};
+use crate::import::ImportPlan;
+use crate::store::{self, hub as db};
+
+/// Meta key under which the hub's key-rotation statements are kept.
+const ROTATIONS_KEY: &str = "hub_rotations";
+
+/// A publication ready to serve: the signed bytes and their HTTP validators,
+/// computed once when it is made.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub seq: u64,
+    pub issued_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// Strong entity tag, quotes included.
+    pub etag: String,
+    /// `issued_at` as an HTTP-date.
+    pub last_modified: String,
+    /// The envelope bytes, shared by every response.
+    pub envelope: Bytes,
+}
+
+impl Published {
+    fn from_row(row: db::PublicationRow) -> Result<Published> {
+        let parse = |s: &str| {
+            s.parse::<Timestamp>()
+                .map_err(|e| NodeError::Setup(format!("stored publication time {s:?}: {e}")))
+        };
+        let issued_at = parse(&row.issued_at)?;
+        Ok(Published {
+            seq: row.seq,
+            expires_at: parse(&row.expires_at)?,
+            last_modified: http_date(issued_at),
+            issued_at,
+            etag: row.etag,
+            envelope: Bytes::from(row.envelope),
+        })
+    }
+}
+
+/// Formats a time as an HTTP-date (`Sun, 06 Nov 1994 08:49:37 GMT`).
+pub fn http_date(t: Timestamp) -> String {
+    let secs = u64::try_from(t.as_second()).unwrap_or(0);
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+}
+
+/// The strong entity tag of a body: a quoted SHA-256 prefix.
+pub fn etag_of(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// The hub's state and signing key.
+pub struct HubCore {
+    conn: Connection,
+    key: HubKey,
+    lifetime: SignedDuration,
+    limits: Limits,
+}
+
+impl HubCore {
+    /// Opens the hub of a data directory set up by `init`.
+    pub fn open(dir: &Path, config: &Config) -> Result<HubCore> {
+        let conn = store::open(&dir.join(DATABASE_FILE))?;
+        let key = crate::keyfile::load(&config.key_path(dir))?;
+        let core = HubCore {
+            conn,
+            key,
+            lifetime: SignedDuration::from_hours(i64::from(config.hub.listing_lifetime_hours)),
+            limits: Limits::default(),
+        };
+        let profile = core.profile()?;
+        let hub_id = KeyId::parse(&profile.id)?;
+        let chain = verify_chain(&hub_id, &core.rotations()?, &core.limits)?;
+        if chain.last() != Some(core.key.key_id()) {
+            return Err(NodeError::Setup(format!(
+                "the key file holds {} but hub {} is currently signed by {}",
+                core.key.key_id(),
+                profile.id,
+                chain.last().map(|k| k.to_string()).unwrap_or_default()
+            )));
+        }
+        Ok(core)
+    }
+
+    /// Creates the hub's first profile and publication (used by `init`).
+    pub fn create(
+        conn: Connection,
+        key: HubKey,
+        config: &Config,
+        profile: &HubProfile,
+    ) -> Result<Published> {
+        db::save_profile(&conn, profile)?;
+        let mut core = HubCore {
+            conn,
+            key,
+            lifetime: SignedDuration::from_hours(i64::from(config.hub.listing_lifetime_hours)),
+            limits: Limits::default(),
+        };
+        core.republish()
+    }
+
+    fn rotations(&self) -> Result<Vec<Envelope>> {
+        match store::get_meta(&self.conn, ROTATIONS_KEY)? {
+            Some(json) => serde_json::from_str(&json)
+                .map_err(|e| NodeError::Setup(format!("stored key rotations are unreadable: {e}"))),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The database connection, for read-only queries by other modules.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The current profile.
+    pub fn profile(&self) -> Result<HubProfile> {
+        db::load_profile(&self.conn)?.ok_or_else(|| {
+            NodeError::Setup("this data directory has no hub profile; run init".into())
+        })
+    }
+
+    /// The services as they are being edited.
+    pub fn services(&self) -> Result<Vec<Service>> {
+        db::list_services(&self.conn)
+    }
+
+    /// One service.
+    pub fn service(&self, id: &str) -> Result<Service> {
+        db::get_service(&self.conn, id)?.ok_or_else(|| NodeError::NotFound(format!("service {id}")))
+    }
+
+    /// The newest publication.
+    pub fn published(&self) -> Result<Option<Published>> {
+        db::latest_publication(&self.conn)?
+            .map(Published::from_row)
+            .transpose()
+    }
+
+    /// SQLite's change counter (see [`store::data_version`]).
+    pub fn data_version(&self) -> Result<i64> {
+        store::data_version(&self.conn)
+    }
+
+    /// True when less than half of the current listing's lifetime is left.
+    pub fn needs_resign(&self, now: Timestamp) -> Result<bool> {
+        Ok(match self.published()? {
+            Some(p) => {
+                let left = p.expires_at.as_second() - now.as_second();
+                left < (p.expires_at.as_second() - p.issued_at.as_second()) / 2
+            }
+            None => true,
+        })
+    }
+
+    /// Signs the unchanged services again with a new `seq` and validity.
+    pub fn republish(&mut self) -> Result<Published> {
+        Ok(self.edit(|_| Ok(()))?.1)
+    }
+
+    /// Runs `change` and publishes the result in one transaction: if the
+    /// change or the resulting listing is invalid, nothing is kept.
+    pub fn edit<T>(
+        &mut self,
+        change: impl FnOnce(&Transaction) -> Result<T>,
+    ) -> Result<(T, Published)> {
+        let rotations = self.rotations()?;
+        let tx = self.conn.transaction()?;
+        let out = change(&tx)?;
+        let profile = db::load_profile(&tx)?.ok_or_else(|| {
+            NodeError::Setup("this data directory has no hub profile; run init".into())
+        })?;
+        let services = db::list_services(&tx)?;
+        let previous = db::latest_publication(&tx)?.map(|p| p.seq).unwrap_or(0);
+        let now = Timestamp::from_second(Timestamp::now().as_second())
+            .map_err(|e| NodeError::Setup(format!("clock: {e}")))?;
+        // Time-based floor: a hub restored from an old backup still moves forward.
+        let seq = (previous + 1).max(u64::try_from(now.as_second()).unwrap_or(0));
+        let expires_at = now
+            .checked_add(self.lifetime)
+            .map_err(|e| NodeError::Setup(format!("clock: {e}")))?;
+        let listing = Listing {
+            signpost: PROTOCOL_VERSION.to_owned(),
+            hub: profile,
+            seq,
+            issued_at: now,
+            expires_at,
+            withdrawn: false,
+            rotations,
+            services,
+        };
+        let envelope = sign_listing(&listing, &self.key, &self.limits)?;
+        let row = db::PublicationRow {
+            seq,
+            issued_at: now.to_string(),
+            expires_at: expires_at.to_string(),
+            etag: etag_of(&envelope),
+            envelope,
+        };
+        db::insert_publication(&tx, &row)?;
+        tx.commit()?;
+        tracing::info!(seq, "published a new signed listing");
+        Ok((out, Published::from_row(row)?))
+    }
+
+    /// Adds a service from admin JSON (ids are filled in when missing).
+    pub fn add_service(&mut self, input: Value) -> Result<(Service, Published)> {
+        let service = draft::service_from_json(input, None, &self.limits)?;
+        self.edit(|tx| {
+            if db::get_service(tx, &service.id)?.is_some() {
+                return Err(NodeError::invalid(
+                    "id",
+                    format!(
+                        "a service with id {} already exists; update it instead",
+                        service.id
+                    ),
+                ));
+            }
+            db::upsert_service(tx, &service)?;
+            Ok(service)
+        })
+    }
+
+    /// Replaces a service from admin JSON.
+    pub fn replace_service(&mut self, id: &str, input: Value) -> Result<(Service, Published)> {
+        let service = draft::service_from_json(input, Some(id), &self.limits)?;
+        self.edit(|tx| {
+            if db::get_service(tx, id)?.is_none() {
+                return Err(NodeError::NotFound(format!("service {id}")));
+            }
+            db::upsert_service(tx, &service)?;
+            Ok(service)
+        })
+    }
+
+    /// Removes a service.
+    pub fn remove_service(&mut self, id: &str) -> Result<Published> {
+        Ok(self
+            .edit(|tx| {
+                if db::delete_service(tx, id)? {
+                    Ok(())
+                } else {
+                    Err(NodeError::NotFound(format!("service {id}")))
+                }
+            })?
+            .1)
+    }
+
+    /// Changes profile fields: keys present in `changes` replace the current
+    /// values, `null` clears an optional one; the id cannot change.
+    pub fn update_profile(&mut self, changes: Value) -> Result<(HubProfile, Published)> {
+        let current = self.profile()?;
+        let profile = draft::merge_profile(&current, changes)?;
+        self.edit(|tx| {
+            db::save_profile(tx, &profile)?;
+            Ok(profile)
+        })
+    }
+
+    /// Applies a prepared import in one publication.
+    pub fn apply_import(&mut self, plan: &ImportPlan) -> Result<Published> {
+        Ok(self
+            .edit(|tx| {
+                for service in plan
+                    .added
+                    .iter()
+                    .chain(plan.updated.iter().map(|u| &u.after))
+                {
+                    db::upsert_service(tx, service)?;
+                }
+                for id in &plan.removed {
+                    db::delete_service(tx, id)?;
+                }
+                Ok(())
+            })?
+            .1)
+    }
+
+    /// The limits this hub signs under.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+}

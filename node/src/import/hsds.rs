@@ -1,0 +1,292 @@
+//! Open Referral HSDS 3 / ORUK JSON import. Accepts a service, a list of
+//! services (a JSON array or an API page with `contents`), a
+//! `service_at_location`, or an organization with its `services`.
+
+use serde_json::{Map, Value};
+use signpost_spec::{
+    check_depth, Address, Contact, Language, Limits, Location, Organization, Phone, Schedule,
+    Service, ServiceArea, ServiceStatus, TaxonomyTerm,
+};
+
+use crate::error::{NodeError, Result};
+
+/// HSDS documents nest deeper than listings (`attributes[].taxonomy_term`).
+const MAX_IMPORT_DEPTH: usize = 64;
+
+fn err(location: String, message: impl Into<String>) -> NodeError {
+    NodeError::Import {
+        location,
+        message: message.into(),
+    }
+}
+
+/// Parses HSDS JSON bytes into services (ids empty where not UUIDs).
+pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Vec<Service>> {
+    check_depth(bytes, MAX_IMPORT_DEPTH.max(limits.max_depth), "import")
+        .map_err(|e| err("file".into(), e.to_string()))?;
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| err("file".into(), format!("is not JSON: {e}")))?;
+    let mut out = Vec::new();
+    collect(&value, "$", None, &mut out)?;
+    if out.is_empty() {
+        return Err(err("file".into(), "holds no services"));
+    }
+    Ok(out)
+}
+
+fn collect(
+    value: &Value,
+    path: &str,
+    org: Option<&Organization>,
+    out: &mut Vec<Service>,
+) -> Result<()> {
+    match value {
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                collect(item, &format!("{path}[{i}]"), org, out)?;
+            }
+            Ok(())
+        }
+        Value::Object(obj) => {
+            if let Some(contents) = obj.get("contents") {
+                return collect(contents, &format!("{path}.contents"), org, out);
+            }
+            if let (Some(Value::Object(service)), Some(location)) =
+                (obj.get("service"), obj.get("location"))
+            {
+                let mut s = service_from(service, &format!("{path}.service"), org)?;
+                if let Value::Object(l) = location {
+                    s.locations.push(location_from(l));
+                }
+                out.push(s);
+                return Ok(());
+            }
+            if let Some(Value::Array(services)) = obj.get("services") {
+                let organization = organization_from(obj);
+                return collect(
+                    &Value::Array(services.clone()),
+                    &format!("{path}.services"),
+                    organization.as_ref(),
+                    out,
+                );
+            }
+            out.push(service_from(obj, path, org)?);
+            Ok(())
+        }
+        _ => Err(err(
+            path.to_owned(),
+            "must be an object or a list of objects",
+        )),
+    }
+}
+
+fn text(obj: &Map<String, Value>, key: &str) -> Option<String> {
+    match obj.get(key) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn objects<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+) -> impl Iterator<Item = &'a Map<String, Value>> {
+    obj.get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+}
+
+fn uuid_or_empty(obj: &Map<String, Value>) -> String {
+    text(obj, "id")
+        .and_then(|id| uuid::Uuid::try_parse(&id).ok())
+        .map(|u| u.hyphenated().to_string())
+        .unwrap_or_default()
+}
+
+fn organization_from(obj: &Map<String, Value>) -> Option<Organization> {
+    Some(Organization {
+        id: Some(uuid_or_empty(obj)).filter(|s| !s.is_empty()),
+        name: text(obj, "name")?,
+        description: text(obj, "description"),
+        website: text(obj, "website").or_else(|| text(obj, "url")),
+        email: text(obj, "email"),
+    })
+}
+
+fn service_from(
+    obj: &Map<String, Value>,
+    path: &str,
+    org: Option<&Organization>,
+) -> Result<Service> {
+    let name =
+        text(obj, "name").ok_or_else(|| err(format!("{path}.name"), "a service needs a name"))?;
+    let status = match text(obj, "status").map(|s| s.to_lowercase()).as_deref() {
+        None | Some("active") => ServiceStatus::Active,
+        Some("inactive") => ServiceStatus::Inactive,
+        Some("defunct") => ServiceStatus::Defunct,
+        Some("temporarily closed") => ServiceStatus::TemporarilyClosed,
+        Some(other) => {
+            return Err(err(
+                format!("{path}.status"),
+                format!("{other:?} is not an HSDS status"),
+            ))
+        }
+    };
+    let mut locations: Vec<Location> = objects(obj, "service_at_locations")
+        .filter_map(|sal| sal.get("location").and_then(Value::as_object))
+        .map(location_from)
+        .collect();
+    locations.extend(objects(obj, "locations").map(location_from));
+    let mut taxonomy_terms: Vec<TaxonomyTerm> = objects(obj, "attributes")
+        .filter_map(|a| a.get("taxonomy_term").and_then(Value::as_object))
+        .chain(objects(obj, "taxonomy_terms"))
+        .filter_map(|t| {
+            Some(TaxonomyTerm {
+                code: text(t, "code"),
+                name: text(t, "name").or_else(|| text(t, "term"))?,
+                taxonomy: text(t, "taxonomy"),
+            })
+        })
+        .collect();
+    taxonomy_terms.dedup();
+    Ok(Service {
+        id: uuid_or_empty(obj),
+        name,
+        description: text(obj, "description"),
+        status,
+        organization: obj
+            .get("organization")
+            .and_then(Value::as_object)
+            .and_then(organization_from)
+            .or_else(|| org.cloned()),
+        url: text(obj, "url"),
+        email: text(obj, "email"),
+        eligibility_description: text(obj, "eligibility_description"),
+        fees_description: text(obj, "fees_description").or_else(|| text(obj, "fees")),
+        application_process: text(obj, "application_process"),
+        access: Vec::new(),
+        assured_date: text(obj, "assured_date").map(|d| d.chars().take(10).collect()),
+        languages: objects(obj, "languages")
+            .map(|l| Language {
+                name: text(l, "name"),
+                code: text(l, "code"),
+                note: text(l, "note"),
+            })
+            .filter(|l| l.name.is_some() || l.code.is_some())
+            .collect(),
+        service_areas: objects(obj, "service_areas")
+            .map(|a| ServiceArea {
+                name: text(a, "name"),
+                description: text(a, "description"),
+            })
+            .filter(|a| a.name.is_some() || a.description.is_some())
+            .collect(),
+        locations,
+        phones: objects(obj, "phones")
+            .filter_map(|p| {
+                Some(Phone {
+                    number: text(p, "number")?,
+                    kind: text(p, "type"),
+                    description: text(p, "description"),
+                })
+            })
+            .collect(),
+        contacts: objects(obj, "contacts")
+            .map(|c| Contact {
+                name: text(c, "name"),
+                title: text(c, "title"),
+                email: text(c, "email"),
+                phone: objects(c, "phones").find_map(|p| text(p, "number")),
+            })
+            .collect(),
+        schedules: objects(obj, "schedules")
+            .filter_map(|s| {
+                Some(Schedule {
+                    byday: text(s, "byday")?,
+                    opens_at: text(s, "opens_at")?,
+                    closes_at: text(s, "closes_at")?,
+                    valid_from: text(s, "valid_from"),
+                    valid_to: text(s, "valid_to"),
+                    description: text(s, "description"),
+                    location_id: None,
+                })
+            })
+            .collect(),
+        taxonomy_terms,
+    })
+}
+
+fn location_from(obj: &Map<String, Value>) -> Location {
+    let addresses: Vec<&Map<String, Value>> = objects(obj, "addresses").collect();
+    let address = addresses
+        .iter()
+        .find(|a| text(a, "address_type").as_deref() == Some("physical"))
+        .or_else(|| addresses.first())
+        .copied()
+        .or_else(|| obj.get("address").and_then(Value::as_object))
+        .map(|a| Address {
+            address_1: text(a, "address_1"),
+            address_2: text(a, "address_2"),
+            city: text(a, "city"),
+            region: text(a, "region"),
+            state_province: text(a, "state_province"),
+            postal_code: text(a, "postal_code"),
+            country: text(a, "country"),
+        });
+    let accessibility = match obj.get("accessibility") {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Array(items)) => {
+            let parts: Vec<String> = items
+                .iter()
+                .filter_map(Value::as_object)
+                .filter_map(|a| text(a, "description"))
+                .collect();
+            (!parts.is_empty()).then(|| parts.join(" "))
+        }
+        _ => None,
+    };
+    Location {
+        id: uuid_or_empty(obj),
+        name: text(obj, "name"),
+        description: text(obj, "description"),
+        address,
+        latitude: obj.get("latitude").and_then(Value::as_f64),
+        longitude: obj.get("longitude").and_then(Value::as_f64),
+        accessibility,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_an_hsds_page_of_services() {
+        let json = br#"{"total_items":1,"contents":[{"id":"AC148810-D857-441C-9679-408F346DE14B",
+            "name":"Job Club","status":"active","fees":"Free",
+            "schedules":[{"byday":"TU,TH","opens_at":"10:00:00","closes_at":"12:00:00"}],
+            "service_at_locations":[{"location":{"name":"Revoe Community Centre","latitude":53.8069,"longitude":-3.0466,
+              "addresses":[{"address_1":"Revoe","city":"Blackpool","address_type":"physical","postal_code":"FY1 6JH","country":"GB"}]}}],
+            "attributes":[{"taxonomy_term":{"name":"Employment","code":"employment"}}]}]}"#;
+        let services = parse(json, &Limits::default()).unwrap();
+        assert_eq!(services.len(), 1);
+        let s = &services[0];
+        assert_eq!(s.id, "ac148810-d857-441c-9679-408f346de14b");
+        assert_eq!(s.fees_description.as_deref(), Some("Free"));
+        assert_eq!(
+            s.locations[0].address.as_ref().unwrap().city.as_deref(),
+            Some("Blackpool")
+        );
+        assert_eq!(s.taxonomy_terms[0].name, "Employment");
+    }
+
+    #[test]
+    fn refuses_what_is_not_services() {
+        assert!(parse(b"[1,2]", &Limits::default()).is_err());
+        assert!(parse(b"not json", &Limits::default()).is_err());
+        assert!(parse(b"[]", &Limits::default()).is_err());
+    }
+}

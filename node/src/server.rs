@@ -1,0 +1,230 @@
+//! Running a node: shared state, the HTTP listener, background upkeep
+//! (re-signing before expiry, noticing edits made by the CLI), and a clean
+//! stop on Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::admin::token::AdminToken;
+use crate::config::Config;
+use crate::error::{NodeError, Result};
+use crate::hub::{HubCore, Published};
+
+/// How often the node checks for CLI edits and for listings to re-sign.
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(1);
+
+/// What every request handler can reach.
+pub struct AppState {
+    /// The hub role, when enabled.
+    pub hub: Option<Arc<HubHandle>>,
+    /// The admin token's hash.
+    pub admin_token: AdminToken,
+}
+
+/// The hub role inside a running server: the core behind a mutex (all its
+/// work is blocking SQLite and signing) and the publication being served.
+pub struct HubHandle {
+    core: Arc<Mutex<HubCore>>,
+    current: RwLock<Option<Arc<Published>>>,
+}
+
+impl HubHandle {
+    fn new(core: HubCore) -> Result<HubHandle> {
+        let current = core.published()?.map(Arc::new);
+        Ok(HubHandle {
+            core: Arc::new(Mutex::new(core)),
+            current: RwLock::new(current),
+        })
+    }
+
+    /// The publication being served now.
+    pub fn current(&self) -> Option<Arc<Published>> {
+        self.current.read().ok().and_then(|c| c.clone())
+    }
+
+    fn set_current(&self, published: Published) {
+        if let Ok(mut current) = self.current.write() {
+            if current.as_ref().is_none_or(|c| c.seq <= published.seq) {
+                *current = Some(Arc::new(published));
+            }
+        }
+    }
+
+    /// Runs blocking work on the core, off the async threads.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut HubCore) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let core = self.core.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = core.lock().map_err(|_| {
+                NodeError::Setup("an earlier edit crashed; restart the node".into())
+            })?;
+            work(&mut guard)
+        })
+        .await
+        .map_err(|e| NodeError::Setup(format!("background work failed: {e}")))?
+    }
+
+    /// Runs an edit and serves its publication at once.
+    pub async fn edit<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut HubCore) -> Result<(T, Published)> + Send + 'static,
+    ) -> Result<(T, Published)> {
+        let (out, published) = self.run(work).await?;
+        self.set_current(published.clone());
+        Ok((out, published))
+    }
+
+    /// Like [`HubHandle::edit`] for work that may decide not to publish.
+    pub async fn edit_maybe<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut HubCore) -> Result<(T, Option<Published>)> + Send + 'static,
+    ) -> Result<(T, Option<Published>)> {
+        let (out, published) = self.run(work).await?;
+        if let Some(p) = &published {
+            self.set_current(p.clone());
+        }
+        Ok((out, published))
+    }
+
+    /// One round of upkeep; returns the database version seen.
+    async fn upkeep(&self, last_version: i64) -> Result<i64> {
+        let (version, fresh) = self
+            .run(move |core| {
+                let version = core.data_version()?;
+                let fresh = if core.needs_resign(Timestamp::now())? {
+                    tracing::info!("listing is past half its lifetime; signing it again");
+                    Some(core.republish()?)
+                } else if version != last_version {
+                    core.published()?
+                } else {
+                    None
+                };
+                Ok((version, fresh))
+            })
+            .await?;
+        if let Some(p) = fresh {
+            self.set_current(p);
+        }
+        Ok(version)
+    }
+}
+
+/// A node serving in the background (used by `serve`, `demo` and tests).
+pub struct RunningNode {
+    /// The address actually bound (useful with port 0).
+    pub addr: SocketAddr,
+    /// The data directory.
+    pub dir: PathBuf,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<Result<()>>,
+}
+
+impl RunningNode {
+    /// `http://ADDR` of this node.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting requests, finishes in-flight ones, and waits.
+    pub async fn stop(self) -> Result<()> {
+        let _ = self.stop.send(true);
+        self.task
+            .await
+            .map_err(|e| NodeError::Setup(format!("server task failed: {e}")))?
+    }
+}
+
+/// Opens the data directory and starts serving on `config.node.listen`.
+pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
+    let dir_owned = dir.to_owned();
+    let cfg = config.clone();
+    let (hub, admin_token) = tokio::task::spawn_blocking(move || -> Result<_> {
+        let core = HubCore::open(&dir_owned, &cfg)?;
+        let token = AdminToken::load(core.connection())?;
+        let hub = if cfg.hub.enabled {
+            Some(Arc::new(HubHandle::new(core)?))
+        } else {
+            None
+        };
+        Ok((hub, token))
+    })
+    .await
+    .map_err(|e| NodeError::Setup(format!("start-up failed: {e}")))??;
+    let state = Arc::new(AppState { hub, admin_token });
+    let listener = tokio::net::TcpListener::bind(config.node.listen)
+        .await
+        .map_err(|e| {
+            NodeError::Config(format!(
+                "cannot listen on {}: {e} (is another program using that port? set node.listen)",
+                config.node.listen
+            ))
+        })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| NodeError::io("reading the bound address of", dir, e))?;
+    let (stop, mut stopped) = watch::channel(false);
+    let app = crate::web::router(state.clone());
+    let mut upkeep_stop = stop.subscribe();
+    let upkeep_state = state.clone();
+    tokio::spawn(async move {
+        let Some(hub) = upkeep_state.hub.clone() else {
+            return;
+        };
+        let mut version = hub.run(|core| core.data_version()).await.unwrap_or(0);
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(UPKEEP_INTERVAL) => {}
+                _ = upkeep_stop.changed() => return,
+            }
+            match hub.upkeep(version).await {
+                Ok(v) => version = v,
+                Err(e) => tracing::warn!(error = %e, "hub upkeep failed; will try again"),
+            }
+        }
+    });
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.changed().await;
+            })
+            .await
+            .map_err(|e| NodeError::io("serving on", "listener", e))
+    });
+    tracing::info!(%addr, "signpost node listening");
+    Ok(RunningNode {
+        addr,
+        dir: dir.to_owned(),
+        stop,
+        task,
+    })
+}
+
+/// Resolves when the process is asked to stop (Ctrl-C, or SIGTERM on Unix).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,78 @@
+//! SQLite storage: one database file per node, WAL mode, versioned
+//! migrations. Each role keeps its tables in its own submodule.
+
+pub mod hub;
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use crate::error::Result;
+
+/// Schema migrations, applied in order; the database's `user_version` is the
+/// number applied so far. Never edit a released entry: append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: hub role.
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+     CREATE TABLE hub_profile (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+     CREATE TABLE hub_services (
+         id TEXT PRIMARY KEY,
+         position INTEGER NOT NULL,
+         json TEXT NOT NULL,
+         updated_at TEXT NOT NULL
+     );
+     CREATE TABLE hub_publications (
+         seq INTEGER PRIMARY KEY,
+         issued_at TEXT NOT NULL,
+         expires_at TEXT NOT NULL,
+         etag TEXT NOT NULL,
+         envelope BLOB NOT NULL
+     );",
+];
+
+/// Opens (creating if needed) the database and brings its schema up to date.
+pub fn open(path: &Path) -> Result<Connection> {
+    let mut conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let applied: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+        tracing::info!(version = index + 1, "applied database migration");
+    }
+    Ok(())
+}
+
+/// Reads a value from the `meta` table.
+pub fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    use rusqlite::OptionalExtension;
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?)
+}
+
+/// Writes a value to the `meta` table.
+pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )?;
+    Ok(())
+}
+
+/// A counter SQLite bumps whenever another connection commits, so a server
+/// can notice edits made by the CLI without re-reading tables.
+pub fn data_version(conn: &Connection) -> Result<i64> {
+    Ok(conn.pragma_query_value(None, "data_version", |r| r.get(0))?)
+}

@@ -1,0 +1,94 @@
+//! HTTP surface: the router, the public endpoints, and the JSON error shape
+//! every endpoint uses.
+
+pub mod listing;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::error::NodeError;
+use crate::server::AppState;
+
+/// Builds the whole application router.
+pub fn router(state: Arc<AppState>) -> Router {
+    let mut app = Router::new().route("/healthz", get(healthz));
+    if state.hub.is_some() {
+        app = app
+            .route("/.well-known/signpost/listing", get(listing::serve_listing))
+            .nest("/admin/v1", crate::admin::router(state.clone()));
+    }
+    app.fallback(not_found)
+        .with_state(state)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "there is nothing at this address",
+    )
+}
+
+async fn healthz(axum::extract::State(state): axum::extract::State<Arc<AppState>>) -> Response {
+    let hub = state.hub.as_ref().and_then(|h| h.current()).map(|p| {
+        json!({"seq": p.seq, "issued_at": p.issued_at.to_string(), "expires_at": p.expires_at.to_string()})
+    });
+    Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "listing": hub}))
+        .into_response()
+}
+
+/// An error as the API shows it: a status and `{"error": {"code", "message"}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with its status, stable code and human message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<NodeError> for ApiError {
+    fn from(e: NodeError) -> Self {
+        match &e {
+            NodeError::Invalid { .. } | NodeError::Import { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
+            }
+            NodeError::Spec(spec) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, spec.code(), e.to_string())
+            }
+            NodeError::NotFound(_) => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
+            }
+            _ => {
+                tracing::error!(error = %e, "request failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the node could not do this; its log says why",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Json(json!({"error": {"code": self.code, "message": self.message}}));
+        (self.status, body).into_response()
+    }
+}
