@@ -303,3 +303,59 @@ impl HubCore {
         &self.limits
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init::{init, InitOptions};
+    use signpost_spec::{
+        verify_listing, Coordination, Dimensions, Focus, Governance, Space, VerifyOptions,
+    };
+
+    fn new_hub(dir: &Path) -> HubCore {
+        init(&InitOptions {
+            dir: dir.to_owned(),
+            name: "At The Grange".into(),
+            url: None,
+            listen: None,
+            dimensions: Dimensions {
+                space: vec![Space::Dedicated],
+                governance: Governance::CommunityLed,
+                focus: Focus::Generic,
+                coordination: Coordination::FirstLevel,
+            },
+        })
+        .unwrap();
+        HubCore::open(dir, &Config::load(dir).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn listing_is_signed_again_once_half_its_life_has_passed() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut hub = new_hub(dir.path());
+        let first = hub.published().unwrap().unwrap();
+        let lifetime = first.expires_at.as_second() - first.issued_at.as_second();
+        assert_eq!(lifetime, 168 * 3600);
+        assert!(!hub.needs_resign(first.issued_at).unwrap());
+        let later = first.issued_at + SignedDuration::from_secs(lifetime / 2 + 1);
+        assert!(hub.needs_resign(later).unwrap());
+        let again = hub.republish().unwrap();
+        assert!(again.seq > first.seq);
+        assert!(again.expires_at >= first.expires_at);
+        let verified = verify_listing(&again.envelope, &VerifyOptions::now()).unwrap();
+        assert_eq!(verified.listing.seq, again.seq);
+    }
+
+    #[test]
+    fn a_failed_edit_keeps_the_last_publication() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut hub = new_hub(dir.path());
+        let before = hub.published().unwrap().unwrap();
+        let err = hub
+            .update_profile(serde_json::json!({"name": ""}))
+            .unwrap_err();
+        assert!(err.to_string().contains("hub.name"), "{err}");
+        assert_eq!(hub.published().unwrap().unwrap().seq, before.seq);
+        assert_eq!(hub.profile().unwrap().name, "At The Grange");
+    }
+}
