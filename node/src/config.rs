@@ -15,7 +15,7 @@ pub const CONFIG_FILE: &str = "signpost.toml";
 pub const DATABASE_FILE: &str = "signpost.db";
 
 /// The whole configuration of a node.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -95,15 +95,6 @@ impl Default for HubSection {
             enabled: true,
             key_file: default_key_file(),
             listing_lifetime_hours: default_lifetime_hours(),
-        }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            node: NodeSection::default(),
-            hub: HubSection::default(),
         }
     }
 }

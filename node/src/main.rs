@@ -109,7 +109,7 @@ enum ServiceAction {
         #[arg(long, env = "SIGNPOST_DIR")]
         dir: PathBuf,
         #[command(flatten)]
-        fields: ServiceFields,
+        fields: Box<ServiceFields>,
     },
     /// List the hub's services.
     List {
@@ -288,7 +288,7 @@ fn run(cli: Cli) -> Result<()> {
                     } else if services.is_empty() {
                         println!("No services yet. Add one with: signpost-node service add --dir {} --name \"...\"", dir.display());
                     } else {
-                        println!("{:<36}  {}", "ID", "NAME");
+                        println!("{:<36}  NAME", "ID");
                         for s in services {
                             println!("{:<36}  {}", s.id, s.name);
                         }
