@@ -77,6 +77,7 @@ impl Envelope {
             });
         }
         check_depth(bytes, limits.max_depth, "envelope")?;
+        crate::shape::check(bytes, &crate::shape::ENVELOPE).map_err(SpecError::BadEnvelope)?;
         serde_json::from_slice(bytes).map_err(|e| SpecError::BadEnvelope(e.to_string()))
     }
 

@@ -46,6 +46,7 @@ mod keys;
 mod limits;
 mod listing;
 mod rotation;
+mod shape;
 mod validate;
 mod verify;
 

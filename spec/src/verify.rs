@@ -8,8 +8,9 @@ use jiff::Timestamp;
 use crate::envelope::{Envelope, LISTING_PAYLOAD_TYPE};
 use crate::keys::{HubKey, KeyId};
 use crate::limits::{check_depth, Limits};
-use crate::listing::Listing;
+use crate::listing::{Listing, PROTOCOL_VERSION};
 use crate::rotation::verify_chain;
+use crate::shape;
 use crate::validate::validate_listing;
 use crate::SpecError;
 
@@ -63,13 +64,20 @@ impl VerifiedListing {
 /// Verifies envelope bytes as a hub listing.
 ///
 /// Order: size, envelope depth and shape, payload type, signature count,
-/// payload base64, payload depth and parse, hub id, key chain, signature,
-/// protocol version and content, then validity period.
+/// payload base64, payload depth, shape and protocol version, payload
+/// parse, hub id, key chain, signature, content, then validity period.
 pub fn verify_listing(bytes: &[u8], options: &VerifyOptions) -> Result<VerifiedListing, SpecError> {
     let limits = &options.limits;
     let envelope = Envelope::from_bytes(bytes, limits)?;
     let payload = envelope.decode_payload(LISTING_PAYLOAD_TYPE, limits)?;
     check_depth(&payload, limits.max_depth, "payload")?;
+    let found = shape::check(&payload, &shape::LISTING).map_err(|e| SpecError::schema("$", e))?;
+    if let Some(version) = found.version.filter(|v| v != PROTOCOL_VERSION) {
+        return Err(SpecError::UnsupportedVersion {
+            found: crate::keys::truncate_for_message(&version),
+            supported: PROTOCOL_VERSION,
+        });
+    }
     let listing: Listing =
         serde_json::from_slice(&payload).map_err(|e| SpecError::schema("$", e.to_string()))?;
     let hub_id =
