@@ -22,6 +22,80 @@ pub struct Config {
     pub node: NodeSection,
     #[serde(default)]
     pub hub: HubSection,
+    #[serde(default)]
+    pub aggregator: AggregatorSection,
+}
+
+/// How an aggregator decides to trust a hub it meets for the first time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trust {
+    /// Trust on first use: the first valid listing pins the hub's key.
+    #[default]
+    Open,
+    /// Only hubs whose ids are listed in `allow` are accepted.
+    Allowlist,
+}
+
+/// Settings for the aggregator role (crawling hubs into a directory).
+/// Every field is optional in the file; missing ones take the defaults of
+/// [`AggregatorSection::default`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AggregatorSection {
+    /// Run the aggregator. Env: `SIGNPOST_AGGREGATOR_ENABLED`.
+    pub enabled: bool,
+    /// The directory's name, shown to people ("Lancashire community directory").
+    pub name: String,
+    /// Hub addresses to crawl (the hub's base URL or its listing URL).
+    pub hubs: Vec<String>,
+    /// `open` (trust on first use) or `allowlist`.
+    pub trust: Trust,
+    /// Hub ids accepted when `trust = "allowlist"`.
+    pub allow: Vec<String>,
+    /// Seconds between crawls of each hub (1 to 604800).
+    pub recrawl_interval_secs: u64,
+    /// Most crawls running at once (1 to 1024).
+    pub max_concurrent_crawls: usize,
+    /// Largest listing accepted, in bytes (1 KiB to 64 MiB).
+    pub max_listing_bytes: usize,
+    /// Seconds to wait for a connection (1 to 60).
+    pub connect_timeout_secs: u64,
+    /// Seconds a whole response may take (1 to 300).
+    pub request_timeout_secs: u64,
+    /// Allow crawling loopback and private addresses. Only for tests and
+    /// local demos: on a server it lets anyone who can register a hub make
+    /// the aggregator probe your internal network.
+    /// Env: `SIGNPOST_ALLOW_PRIVATE_NETWORKS`.
+    pub allow_private_networks: bool,
+    /// Days a removed hub stays in the feed as a tombstone.
+    pub tombstone_retention_days: u64,
+    /// Licence of the directory's data, linked from every feed page.
+    pub license_url: String,
+    /// Registrations accepted per client address per hour (0 turns
+    /// `POST /v1/register` off).
+    pub register_per_hour: u32,
+}
+
+impl Default for AggregatorSection {
+    fn default() -> Self {
+        AggregatorSection {
+            enabled: false,
+            name: "Signpost directory".to_owned(),
+            hubs: Vec::new(),
+            trust: Trust::Open,
+            allow: Vec::new(),
+            recrawl_interval_secs: 900,
+            max_concurrent_crawls: 32,
+            max_listing_bytes: 4 * 1024 * 1024,
+            connect_timeout_secs: 5,
+            request_timeout_secs: 20,
+            allow_private_networks: false,
+            tombstone_retention_days: 30,
+            license_url: "https://creativecommons.org/licenses/by/4.0/".to_owned(),
+            register_per_hour: 10,
+        }
+    }
 }
 
 /// Settings for the process as a whole.
@@ -151,15 +225,14 @@ impl Config {
             };
         }
         if let Some(v) = get("SIGNPOST_HUB_ENABLED") {
-            self.hub.enabled = match v.as_str() {
-                "true" | "1" => true,
-                "false" | "0" => false,
-                _ => {
-                    return Err(NodeError::Config(format!(
-                        "SIGNPOST_HUB_ENABLED={v:?} must be true or false"
-                    )))
-                }
-            };
+            self.hub.enabled = parse_bool("SIGNPOST_HUB_ENABLED", &v)?;
+        }
+        if let Some(v) = get("SIGNPOST_AGGREGATOR_ENABLED") {
+            self.aggregator.enabled = parse_bool("SIGNPOST_AGGREGATOR_ENABLED", &v)?;
+        }
+        if let Some(v) = get("SIGNPOST_ALLOW_PRIVATE_NETWORKS") {
+            self.aggregator.allow_private_networks =
+                parse_bool("SIGNPOST_ALLOW_PRIVATE_NETWORKS", &v)?;
         }
         if let Some(v) = get("SIGNPOST_LISTING_LIFETIME_HOURS") {
             self.hub.listing_lifetime_hours = v.parse().map_err(|_| {
@@ -190,6 +263,56 @@ impl Config {
             return Err(NodeError::Config(format!(
                 "hub.listing_lifetime_hours is {hours}; it must be between 1 and 2160 (90 days)"
             )));
+        }
+        let a = &self.aggregator;
+        in_range(
+            "aggregator.recrawl_interval_secs",
+            a.recrawl_interval_secs,
+            1,
+            604_800,
+        )?;
+        in_range(
+            "aggregator.max_concurrent_crawls",
+            a.max_concurrent_crawls,
+            1,
+            1024,
+        )?;
+        in_range(
+            "aggregator.max_listing_bytes",
+            a.max_listing_bytes,
+            1024,
+            64 * 1024 * 1024,
+        )?;
+        in_range(
+            "aggregator.connect_timeout_secs",
+            a.connect_timeout_secs,
+            1,
+            60,
+        )?;
+        in_range(
+            "aggregator.request_timeout_secs",
+            a.request_timeout_secs,
+            1,
+            300,
+        )?;
+        in_range(
+            "aggregator.tombstone_retention_days",
+            a.tombstone_retention_days,
+            1,
+            3650,
+        )?;
+        for url in &a.hubs {
+            crate::crawl::listing_url(url)
+                .map_err(|e| NodeError::Config(format!("aggregator.hubs entry {url:?}: {e}")))?;
+        }
+        if a.trust == Trust::Allowlist && a.allow.is_empty() {
+            return Err(NodeError::Config(
+                "aggregator.trust is \"allowlist\" but aggregator.allow lists no hub ids".into(),
+            ));
+        }
+        for id in &a.allow {
+            signpost_spec::KeyId::parse(id)
+                .map_err(|e| NodeError::Config(format!("aggregator.allow entry: {e}")))?;
         }
         if self.hub.key_file.as_os_str().is_empty() {
             return Err(NodeError::Config("hub.key_file must not be empty".into()));
@@ -228,6 +351,34 @@ impl Config {
             enabled = self.hub.enabled,
             key = toml_string(&self.hub.key_file.to_string_lossy()),
             hours = self.hub.listing_lifetime_hours,
+        ) + &self.aggregator_toml()
+    }
+
+    fn aggregator_toml(&self) -> String {
+        let a = &self.aggregator;
+        let hubs: Vec<String> = a.hubs.iter().map(|h| toml_string(h)).collect();
+        format!(
+            "\n[aggregator]\n\
+             # Gather other hubs' listings into a searchable directory (for a CVS or council team).\n\
+             enabled = {enabled}\n\
+             name = {name}\n\
+             # Hub addresses to crawl; more can be added with `signpost-node source add`.\n\
+             hubs = [{hubs}]\n\
+             # \"open\": trust each hub's key on first contact; \"allowlist\": only the hub ids in `allow`.\n\
+             trust = \"{trust}\"\n\
+             allow = []\n\
+             recrawl_interval_secs = {interval}\n\
+             # Only for local testing: lets the crawler reach 127.0.0.1 and private networks.\n\
+             allow_private_networks = {private}\n",
+            enabled = a.enabled,
+            name = toml_string(&a.name),
+            hubs = hubs.join(", "),
+            trust = match a.trust {
+                Trust::Open => "open",
+                Trust::Allowlist => "allowlist",
+            },
+            interval = a.recrawl_interval_secs,
+            private = a.allow_private_networks,
         )
     }
 
@@ -235,6 +386,30 @@ impl Config {
     pub fn key_path(&self, dir: &Path) -> PathBuf {
         dir.join(&self.hub.key_file)
     }
+}
+
+fn parse_bool(name: &str, value: &str) -> Result<bool> {
+    match value {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(NodeError::Config(format!(
+            "{name}={value:?} must be true or false"
+        ))),
+    }
+}
+
+fn in_range<T: PartialOrd + std::fmt::Display>(
+    name: &str,
+    value: T,
+    low: T,
+    high: T,
+) -> Result<()> {
+    if value < low || value > high {
+        return Err(NodeError::Config(format!(
+            "{name} is {value}; it must be between {low} and {high}"
+        )));
+    }
+    Ok(())
 }
 
 fn toml_string(s: &str) -> String {

@@ -2,23 +2,30 @@
 //!
 //! The Signpost server. In the **hub** role it keeps a community hub's
 //! services and publishes them as a signed listing at
-//! `/.well-known/signpost/listing`, with an admin API for editing. (The
-//! **aggregator** role, which crawls and merges hubs, builds on this.)
+//! `/.well-known/signpost/listing`, with an admin API for editing. In the
+//! **aggregator** role it crawls hubs, verifies their listings, and serves
+//! a searchable regional directory and an RPDE change feed.
 //!
 //! Modules are named after concerns: [`config`], [`store`], [`hub`],
-//! [`import`], [`admin`], [`web`], [`server`].
+//! [`import`], [`admin`], [`web`], [`server`], and for aggregators
+//! [`aggregator`], [`crawl`], [`verify`], [`search`], [`feed`].
 
 pub mod admin;
+pub mod aggregator;
 pub mod cli_service;
 pub mod config;
+pub mod crawl;
 pub mod demo;
 pub mod error;
+pub mod feed;
 pub mod hub;
 pub mod import;
 pub mod init;
 pub mod keyfile;
+pub mod search;
 pub mod server;
 pub mod store;
+pub mod verify;
 pub mod web;
 
 pub use error::{NodeError, Result};

@@ -12,9 +12,11 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::admin::token::AdminToken;
+use crate::aggregator::Aggregator;
 use crate::config::Config;
 use crate::error::{NodeError, Result};
 use crate::hub::{HubCore, Published};
+use crate::web::api::RateLimiter;
 
 /// How often the node checks for CLI edits and for listings to re-sign.
 const UPKEEP_INTERVAL: Duration = Duration::from_secs(1);
@@ -23,8 +25,14 @@ const UPKEEP_INTERVAL: Duration = Duration::from_secs(1);
 pub struct AppState {
     /// The hub role, when enabled.
     pub hub: Option<Arc<HubHandle>>,
+    /// The aggregator role, when enabled.
+    pub aggregator: Option<Arc<Aggregator>>,
     /// The admin token's hash.
     pub admin_token: AdminToken,
+    /// `node.public_url`, for absolute links (the feed's `next`).
+    pub public_url: Option<String>,
+    /// Allowance of `POST /v1/register` per client address.
+    pub register_limiter: RateLimiter,
 }
 
 /// The hub role inside a running server: the core behind a mutex (all its
@@ -146,7 +154,7 @@ impl RunningNode {
 pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
     let dir_owned = dir.to_owned();
     let cfg = config.clone();
-    let (hub, admin_token) = tokio::task::spawn_blocking(move || -> Result<_> {
+    let (hub, aggregator, admin_token) = tokio::task::spawn_blocking(move || -> Result<_> {
         let core = HubCore::open(&dir_owned, &cfg)?;
         let token = AdminToken::load(core.connection())?;
         let hub = if cfg.hub.enabled {
@@ -154,11 +162,22 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
         } else {
             None
         };
-        Ok((hub, token))
+        let aggregator = if cfg.aggregator.enabled {
+            Some(Arc::new(Aggregator::open(&dir_owned, &cfg)?))
+        } else {
+            None
+        };
+        Ok((hub, aggregator, token))
     })
     .await
     .map_err(|e| NodeError::Setup(format!("start-up failed: {e}")))??;
-    let state = Arc::new(AppState { hub, admin_token });
+    let state = Arc::new(AppState {
+        hub,
+        aggregator: aggregator.clone(),
+        admin_token,
+        public_url: config.node.public_url.clone(),
+        register_limiter: RateLimiter::new(config.aggregator.register_per_hour),
+    });
     let listener = tokio::net::TcpListener::bind(config.node.listen)
         .await
         .map_err(|e| {
@@ -190,13 +209,19 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
             }
         }
     });
+    if let Some(agg) = aggregator {
+        tokio::spawn(crate::crawl::run_schedule(agg, stop.subscribe()));
+    }
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.changed().await;
-            })
-            .await
-            .map_err(|e| NodeError::io("serving on", "listener", e))
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.changed().await;
+        })
+        .await
+        .map_err(|e| NodeError::io("serving on", "listener", e))
     });
     tracing::info!(%addr, "signpost node listening");
     Ok(RunningNode {

@@ -2,6 +2,7 @@
 //! profile and services, import files. Every change publishes a new listing.
 //! Guarded by the bearer token printed at `init`.
 
+pub mod aggregator;
 pub mod token;
 
 use std::sync::Arc;
@@ -32,6 +33,7 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         )
         .route("/import", post(import_file))
         .route("/publish", post(publish))
+        .merge(aggregator::routes())
         .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES))
         .layer(middleware::from_fn_with_state(state, require_token))
 }

@@ -1,11 +1,13 @@
 //! SQLite storage: one database file per node, WAL mode, versioned
 //! migrations. Each role keeps its tables in its own submodule.
 
+pub mod aggregator;
 pub mod hub;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 
 use crate::error::Result;
 
@@ -28,6 +30,8 @@ const MIGRATIONS: &[&str] = &[
          etag TEXT NOT NULL,
          envelope BLOB NOT NULL
      );",
+    // 2: aggregator role.
+    aggregator::MIGRATION,
 ];
 
 /// Opens (creating if needed) the database and brings its schema up to date.
@@ -75,4 +79,53 @@ pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
 /// can notice edits made by the CLI without re-reading tables.
 pub fn data_version(conn: &Connection) -> Result<i64> {
     Ok(conn.pragma_query_value(None, "data_version", |r| r.get(0))?)
+}
+
+/// Most idle read connections kept for reuse.
+const MAX_IDLE_READERS: usize = 8;
+
+/// Read-only connections for request handlers, so searches run beside the
+/// single writer (WAL lets readers and one writer work at once).
+pub struct ReadPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    prepare: fn(&Connection) -> Result<()>,
+}
+
+impl ReadPool {
+    /// A pool over the database at `path`; `prepare` runs once on each new
+    /// connection (to register SQL functions).
+    pub fn new(path: &Path, prepare: fn(&Connection) -> Result<()>) -> ReadPool {
+        ReadPool {
+            path: path.to_owned(),
+            idle: Mutex::new(Vec::new()),
+            prepare,
+        }
+    }
+
+    /// Runs `work` on a pooled read-only connection.
+    pub fn with<T>(&self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let reused = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match reused {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                        | OpenFlags::SQLITE_OPEN_URI,
+                )?;
+                c.busy_timeout(std::time::Duration::from_secs(10))?;
+                (self.prepare)(&c)?;
+                c
+            }
+        };
+        let out = work(&conn);
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < MAX_IDLE_READERS {
+                idle.push(conn);
+            }
+        }
+        out
+    }
 }

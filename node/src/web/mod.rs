@@ -1,6 +1,7 @@
 //! HTTP surface: the router, the public endpoints, and the JSON error shape
 //! every endpoint uses.
 
+pub mod api;
 pub mod listing;
 
 use std::sync::Arc;
@@ -16,11 +17,15 @@ use crate::server::AppState;
 
 /// Builds the whole application router.
 pub fn router(state: Arc<AppState>) -> Router {
-    let mut app = Router::new().route("/healthz", get(healthz));
+    let mut app = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/openapi.json", get(api::openapi))
+        .nest("/admin/v1", crate::admin::router(state.clone()));
     if state.hub.is_some() {
-        app = app
-            .route("/.well-known/signpost/listing", get(listing::serve_listing))
-            .nest("/admin/v1", crate::admin::router(state.clone()));
+        app = app.route("/.well-known/signpost/listing", get(listing::serve_listing));
+    }
+    if state.aggregator.is_some() {
+        app = app.merge(api::router());
     }
     app.fallback(not_found)
         .with_state(state)
@@ -39,7 +44,14 @@ async fn healthz(axum::extract::State(state): axum::extract::State<Arc<AppState>
     let hub = state.hub.as_ref().and_then(|h| h.current()).map(|p| {
         json!({"seq": p.seq, "issued_at": p.issued_at.to_string(), "expires_at": p.expires_at.to_string()})
     });
-    Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "listing": hub}))
+    let roles: Vec<&str> = [
+        state.hub.as_ref().map(|_| "hub"),
+        state.aggregator.as_ref().map(|_| "aggregator"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "roles": roles, "listing": hub}))
         .into_response()
 }
 

@@ -1,0 +1,124 @@
+//! Admin actions of the aggregator role: crawl now, manage sources, delist
+//! a hub. Behind the same bearer token as the hub's admin API.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jiff::Timestamp;
+use serde_json::json;
+
+use crate::crawl;
+use crate::server::AppState;
+use crate::store::aggregator::{self as db, Origin};
+use crate::web::api::{aggregator, query_map};
+use crate::web::ApiError;
+
+/// The aggregator's admin routes (mounted under `/admin/v1`).
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/crawl", post(crawl_now))
+        .route(
+            "/sources",
+            get(list_sources).post(add_source).delete(remove_source),
+        )
+        .route("/hubs/{hub_id}/delist", post(delist))
+}
+
+async fn crawl_now(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let reports = crawl::crawl_all_now(&agg).await?;
+    Ok(Json(json!({"crawled": reports})).into_response())
+}
+
+async fn list_sources(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let sources = agg.read(db::list_sources).await?;
+    Ok(Json(json!({"sources": sources})).into_response())
+}
+
+async fn add_source(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let input: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!("the body is not JSON: {e}"),
+        )
+    })?;
+    let raw = input
+        .get("url")
+        .and_then(|u| u.as_str())
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "invalid", "url: required"))?;
+    let url = crawl::listing_url(raw)
+        .map_err(|m| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                format!("url: {m}"),
+            )
+        })?
+        .to_string();
+    let shown = url.clone();
+    let added = agg
+        .write(move |c| db::add_source(c, &url, Origin::Cli, Timestamp::now().as_second()))
+        .await?;
+    let status = if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(json!({"url": shown, "added": added}))).into_response())
+}
+
+async fn remove_source(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let query = query_map(raw)?;
+    let url = query
+        .get("url")
+        .cloned()
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "invalid", "url: required"))?;
+    let shown = url.clone();
+    if agg.write(move |c| db::remove_source(c, &url)).await? {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no source {shown}"),
+        ))
+    }
+}
+
+async fn delist(
+    State(state): State<Arc<AppState>>,
+    Path(hub_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let id = hub_id.clone();
+    let done = agg
+        .write(move |c| {
+            let tx = c.transaction()?;
+            let done = db::delist(&tx, &id, Timestamp::now().as_millisecond())?;
+            tx.commit()?;
+            Ok(done)
+        })
+        .await?;
+    if done {
+        tracing::warn!(hub_id = %hub_id, "hub delisted by the operator");
+        Ok(Json(json!({"hub_id": hub_id, "state": "delisted"})).into_response())
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no hub {hub_id}"),
+        ))
+    }
+}

@@ -1,0 +1,307 @@
+//! One guarded HTTP fetch of a listing: the SSRF guard on every address and
+//! redirect, connect and whole-response timeouts, a conditional GET, a JSON
+//! content type, and a body cap enforced while the bytes arrive.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::redirect;
+use reqwest::StatusCode;
+use url::Url;
+
+use super::ssrf::{self, GuardedResolver};
+
+/// Most redirects followed before a fetch is abandoned.
+pub const MAX_REDIRECTS: usize = 3;
+
+/// Settings of a [`Fetcher`].
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    /// Largest body accepted, in bytes.
+    pub max_bytes: usize,
+    /// Time allowed to open a connection.
+    pub connect_timeout: Duration,
+    /// Time allowed for the whole exchange, body included.
+    pub total_timeout: Duration,
+    /// Let the crawler reach loopback and private addresses.
+    pub allow_private: bool,
+}
+
+/// What the hub said last time, for a conditional GET.
+#[derive(Debug, Clone, Default)]
+pub struct Validators {
+    /// The `ETag` of the last body we accepted.
+    pub etag: Option<String>,
+    /// The `Last-Modified` of the last body we accepted.
+    pub last_modified: Option<String>,
+}
+
+/// The result of a successful fetch.
+#[derive(Debug)]
+pub enum Fetched {
+    /// 304: the hub's listing is the one we have.
+    NotModified,
+    /// A new body, with the validators to send next time.
+    Body {
+        /// The raw bytes, at most `max_bytes` long.
+        bytes: Vec<u8>,
+        /// Validators for the next conditional GET.
+        validators: Validators,
+    },
+}
+
+/// Why a fetch failed: a stable code (shown in hub health and metrics) and
+/// a message for the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchError {
+    /// One of `refused_address`, `too_many_redirects`, `connect_failed`,
+    /// `timeout`, `http_status`, `not_found`, `too_large`, `not_json`,
+    /// `read_failed`, `bad_url`.
+    pub code: &'static str,
+    /// What happened, naming the URL or limit involved.
+    pub message: String,
+}
+
+impl FetchError {
+    fn new(code: &'static str, message: impl Into<String>) -> Self {
+        FetchError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+/// A reusable HTTP client that applies every crawl rule.
+#[derive(Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    settings: Arc<FetchSettings>,
+}
+
+impl Fetcher {
+    /// Builds the client; fails only if TLS cannot be set up.
+    pub fn new(settings: FetchSettings) -> Result<Fetcher, FetchError> {
+        let allow_private = settings.allow_private;
+        let policy = redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > MAX_REDIRECTS {
+                return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+            }
+            match ssrf::check_url(attempt.url(), allow_private) {
+                Ok(()) => attempt.follow(),
+                Err(reason) => {
+                    let target = attempt.url().to_string();
+                    attempt.error(format!("redirect to {target}: {reason}"))
+                }
+            }
+        });
+        let mut defaults = HeaderMap::new();
+        defaults.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("application/vnd.signpost.listing+json, application/json"),
+        );
+        let client = reqwest::Client::builder()
+            .user_agent(concat!(
+                "signpost-node/",
+                env!("CARGO_PKG_VERSION"),
+                " (aggregator)"
+            ))
+            .default_headers(defaults)
+            .dns_resolver(Arc::new(GuardedResolver { allow_private }))
+            .redirect(policy)
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.total_timeout)
+            .no_proxy()
+            .pool_max_idle_per_host(2)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| FetchError::new("connect_failed", format!("HTTP client: {e}")))?;
+        Ok(Fetcher {
+            client,
+            settings: Arc::new(settings),
+        })
+    }
+
+    /// The largest body this fetcher accepts.
+    pub fn max_bytes(&self) -> usize {
+        self.settings.max_bytes
+    }
+
+    /// Fetches `url`, conditionally when `validators` are given.
+    pub async fn fetch(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        ssrf::check_url(url, self.settings.allow_private)
+            .map_err(|m| FetchError::new(classify_refusal(&m), m))?;
+        // reqwest's own timeout covers the body too; this outer bound also
+        // covers anything reqwest does not (a resolver that never answers).
+        let budget = self.settings.total_timeout + Duration::from_millis(250);
+        match tokio::time::timeout(budget, self.fetch_inner(url, validators)).await {
+            Ok(result) => result,
+            Err(_) => Err(timeout_error(url, budget)),
+        }
+    }
+
+    async fn fetch_inner(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        let mut request = self.client.get(url.clone());
+        if let Some(etag) = &validators.etag {
+            request = request.header(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(modified) = &validators.last_modified {
+            request = request.header(header::IF_MODIFIED_SINCE, modified);
+        }
+        let mut response = request.send().await.map_err(|e| from_reqwest(url, &e))?;
+        let status = response.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        if status == StatusCode::NOT_FOUND || status == StatusCode::GONE {
+            return Err(FetchError::new(
+                "not_found",
+                format!("{url} answered {status}: no listing there"),
+            ));
+        }
+        if !status.is_success() {
+            return Err(FetchError::new(
+                "http_status",
+                format!("{url} answered {status}"),
+            ));
+        }
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        if !is_json_media_type(&content_type) {
+            return Err(FetchError::new(
+                "not_json",
+                format!(
+                    "{url} sent {:?}, not JSON; is this the hub's listing address?",
+                    if content_type.is_empty() {
+                        "no content type"
+                    } else {
+                        &content_type
+                    }
+                ),
+            ));
+        }
+        let max = self.settings.max_bytes;
+        if let Some(length) = response.content_length() {
+            if length > max as u64 {
+                return Err(too_large(url, max));
+            }
+        }
+        let header_text = |name: header::HeaderName| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let next = Validators {
+            etag: header_text(header::ETAG),
+            last_modified: header_text(header::LAST_MODIFIED),
+        };
+        let mut bytes = Vec::with_capacity(
+            response
+                .content_length()
+                .map_or(16 * 1024, |l| l as usize)
+                .min(max),
+        );
+        while let Some(chunk) = response.chunk().await.map_err(|e| from_reqwest(url, &e))? {
+            if bytes.len() + chunk.len() > max {
+                return Err(too_large(url, max));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Fetched::Body {
+            bytes,
+            validators: next,
+        })
+    }
+}
+
+/// `application/json` or any `application/…+json`, parameters ignored.
+fn is_json_media_type(value: &str) -> bool {
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn too_large(url: &Url, max: usize) -> FetchError {
+    FetchError::new(
+        "too_large",
+        format!("{url} sent more than {max} bytes (aggregator.max_listing_bytes)"),
+    )
+}
+
+fn timeout_error(url: &Url, limit: Duration) -> FetchError {
+    FetchError::new(
+        "timeout",
+        format!(
+            "{url} did not finish answering within {} s",
+            limit.as_secs_f32().round()
+        ),
+    )
+}
+
+fn classify_refusal(message: &str) -> &'static str {
+    if message.contains(ssrf::REFUSED_MARKER) {
+        "refused_address"
+    } else {
+        "bad_url"
+    }
+}
+
+/// Turns reqwest's error into our codes, looking through its cause chain
+/// for the guard's refusal and the redirect limit.
+fn from_reqwest(url: &Url, error: &reqwest::Error) -> FetchError {
+    let mut chain = String::new();
+    let mut source: Option<&dyn std::error::Error> = Some(error);
+    while let Some(e) = source {
+        if !chain.is_empty() {
+            chain.push_str(": ");
+        }
+        chain.push_str(&e.to_string());
+        source = e.source();
+    }
+    let code = if chain.contains(ssrf::REFUSED_MARKER) {
+        "refused_address"
+    } else if chain.contains("redirects") {
+        "too_many_redirects"
+    } else if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connect_failed"
+    } else if error.is_redirect() {
+        "too_many_redirects"
+    } else {
+        "read_failed"
+    };
+    FetchError::new(code, format!("{url}: {chain}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_media_types() {
+        assert!(is_json_media_type("application/json"));
+        assert!(is_json_media_type("application/json; charset=utf-8"));
+        assert!(is_json_media_type("application/vnd.signpost.listing+json"));
+        assert!(!is_json_media_type("text/html; charset=utf-8"));
+        assert!(!is_json_media_type(""));
+        assert!(!is_json_media_type("text/json+html"));
+    }
+}

@@ -1,0 +1,274 @@
+//! The change feed, an RPDE 1.0 feed (OpenActive's Realtime Paged Data
+//! Exchange) so that existing harvesters can follow an aggregator.
+//!
+//! Every stored change to a hub (a new listing, a withdrawal, a delisting)
+//! takes the next value of a counter that never goes back; that value is
+//! the item's `modified`. Items are ordered by `modified` then `id`. The
+//! `next` link of a page is built from its last item; an empty page links
+//! to itself, which is where a consumer waits for new changes.
+
+use std::collections::HashMap;
+
+use rusqlite::Connection;
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::error::{NodeError, Result};
+
+/// Items per page when `limit` is not given.
+pub const DEFAULT_LIMIT: u32 = 100;
+/// Largest `limit` accepted.
+pub const MAX_LIMIT: u32 = 500;
+/// The RPDE `kind` of every item.
+pub const KIND: &str = "SignpostListing";
+
+/// Where a consumer is in the feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    /// `afterChangeNumber=N` (or nothing, meaning from the start).
+    ChangeNumber(i64),
+    /// `afterTimestamp=N&afterId=ID` (RPDE's modified-timestamp form; here
+    /// the "timestamp" is the change number).
+    TimestampAndId(i64, String),
+}
+
+/// A checked feed request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedQuery {
+    /// Position to continue after.
+    pub cursor: Cursor,
+    /// Items per page.
+    pub limit: u32,
+}
+
+impl FeedQuery {
+    /// Reads `afterChangeNumber`, or `afterTimestamp` with `afterId`, and `limit`.
+    pub fn from_query(query: &HashMap<String, String>) -> Result<FeedQuery> {
+        for key in query.keys() {
+            if !matches!(
+                key.as_str(),
+                "afterChangeNumber" | "afterTimestamp" | "afterId" | "limit"
+            ) {
+                return Err(NodeError::invalid(
+                    key,
+                    "is not a feed parameter (afterChangeNumber, afterTimestamp, afterId, limit)",
+                ));
+            }
+        }
+        let number = |name: &str| -> Result<Option<i64>> {
+            query
+                .get(name)
+                .map(|v| {
+                    v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                        NodeError::invalid(
+                            name,
+                            format!("{v:?} is not a whole number of 0 or more"),
+                        )
+                    })
+                })
+                .transpose()
+        };
+        let change = number("afterChangeNumber")?;
+        let timestamp = number("afterTimestamp")?;
+        let after_id = query.get("afterId");
+        let cursor = match (change, timestamp, after_id) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+                return Err(NodeError::invalid(
+                    "afterChangeNumber",
+                    "give either afterChangeNumber or afterTimestamp with afterId, not both",
+                ))
+            }
+            (Some(n), None, None) => Cursor::ChangeNumber(n),
+            (None, Some(t), Some(id)) => {
+                if id.len() > 256 {
+                    return Err(NodeError::invalid("afterId", "is too long"));
+                }
+                Cursor::TimestampAndId(t, id.clone())
+            }
+            (None, Some(_), None) | (None, None, Some(_)) => {
+                return Err(NodeError::invalid(
+                    "afterTimestamp",
+                    "afterTimestamp and afterId go together",
+                ))
+            }
+            (None, None, None) => Cursor::ChangeNumber(0),
+        };
+        let limit = match query.get("limit") {
+            None => DEFAULT_LIMIT,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    NodeError::invalid(
+                        "limit",
+                        format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                    )
+                })?,
+        };
+        Ok(FeedQuery { cursor, limit })
+    }
+
+    /// The query string of this request (for a page that links to itself).
+    pub fn query_string(&self) -> String {
+        let mut s = match &self.cursor {
+            Cursor::ChangeNumber(n) => format!("afterChangeNumber={n}"),
+            Cursor::TimestampAndId(t, id) => {
+                let id: String = url::form_urlencoded::byte_serialize(id.as_bytes()).collect();
+                format!("afterTimestamp={t}&afterId={id}")
+            }
+        };
+        s.push_str(&format!("&limit={}", self.limit));
+        s
+    }
+
+    /// The query string that continues after an item.
+    fn after(&self, modified: i64, id: &str) -> FeedQuery {
+        FeedQuery {
+            cursor: match self.cursor {
+                Cursor::ChangeNumber(_) => Cursor::ChangeNumber(modified),
+                Cursor::TimestampAndId(..) => Cursor::TimestampAndId(modified, id.to_owned()),
+            },
+            limit: self.limit,
+        }
+    }
+}
+
+/// The `data` of an updated item: enough to verify the listing without
+/// asking anyone else.
+#[derive(Debug, Serialize)]
+pub struct ItemData {
+    /// The hub.
+    pub hub_id: String,
+    /// The listing's seq.
+    pub seq: u64,
+    /// The signed envelope, exactly as the hub signed it.
+    pub envelope: Box<RawValue>,
+}
+
+/// One RPDE item.
+#[derive(Debug, Serialize)]
+pub struct Item {
+    /// `updated` or `deleted`.
+    pub state: &'static str,
+    /// Always `SignpostListing`.
+    pub kind: &'static str,
+    /// The hub id.
+    pub id: String,
+    /// The change number.
+    pub modified: i64,
+    /// Present when updated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<ItemData>,
+}
+
+/// One RPDE page.
+#[derive(Debug, Serialize)]
+pub struct FeedPage {
+    /// The items, ordered by `modified` then `id`.
+    pub items: Vec<Item>,
+    /// Absolute URL of the next page.
+    pub next: String,
+    /// The licence of the data.
+    pub license: String,
+}
+
+/// Reads one page. `feed_url` is the absolute URL of `/v1/feed` on this node.
+pub fn page(
+    conn: &Connection,
+    query: &FeedQuery,
+    feed_url: &str,
+    license: &str,
+) -> Result<FeedPage> {
+    let (filter, after, after_id) = match &query.cursor {
+        Cursor::ChangeNumber(n) => ("change_number > ?1", *n, String::new()),
+        Cursor::TimestampAndId(t, id) => (
+            "(change_number > ?1 OR (change_number = ?1 AND hub_id > ?2))",
+            *t,
+            id.clone(),
+        ),
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT hub_id, state, seq, envelope, change_number FROM agg_hubs
+         WHERE {filter} AND (?2 = ?2) ORDER BY change_number, hub_id LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(rusqlite::params![after, after_id, query.limit], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, Option<Vec<u8>>>(3)?,
+            r.get::<_, i64>(4)?,
+        ))
+    })?;
+    let mut items = Vec::new();
+    for row in rows {
+        let (hub_id, state, seq, envelope, modified) = row?;
+        let data = match (state.as_str(), envelope) {
+            ("active", Some(bytes)) => {
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    NodeError::Setup(format!("stored envelope of {hub_id} is not UTF-8"))
+                })?;
+                let envelope = RawValue::from_string(text)
+                    .map_err(|e| NodeError::Setup(format!("stored envelope of {hub_id}: {e}")))?;
+                Some(ItemData {
+                    hub_id: hub_id.clone(),
+                    seq: seq as u64,
+                    envelope,
+                })
+            }
+            _ => None,
+        };
+        items.push(Item {
+            state: if data.is_some() { "updated" } else { "deleted" },
+            kind: KIND,
+            id: hub_id,
+            modified,
+            data,
+        });
+    }
+    let next_query = match items.last() {
+        Some(last) => query.after(last.modified, &last.id),
+        None => query.clone(),
+    };
+    Ok(FeedPage {
+        items,
+        next: format!("{feed_url}?{}", next_query.query_string()),
+        license: license.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(pairs: &[(&str, &str)]) -> Result<FeedQuery> {
+        FeedQuery::from_query(
+            &pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn cursors_parse_and_print() {
+        assert_eq!(q(&[]).unwrap().cursor, Cursor::ChangeNumber(0));
+        let t = q(&[
+            ("afterTimestamp", "5"),
+            ("afterId", "ed25519:a b"),
+            ("limit", "7"),
+        ])
+        .unwrap();
+        assert_eq!(
+            t.query_string(),
+            "afterTimestamp=5&afterId=ed25519%3Aa+b&limit=7"
+        );
+        assert!(q(&[("afterChangeNumber", "-1")]).is_err());
+        assert!(q(&[("afterChangeNumber", "1"), ("afterId", "x")]).is_err());
+        assert!(q(&[("afterTimestamp", "1")]).is_err());
+        assert!(q(&[("limit", "0")]).is_err());
+        assert!(q(&[("limit", "100000")]).is_err());
+        assert!(q(&[("after", "1")]).is_err());
+    }
+}

@@ -1,0 +1,690 @@
+//! The aggregator role's tables: the sources it crawls with their health,
+//! the hubs it holds (raw signed envelopes, pinned keys, feed positions),
+//! and the services of each hub, indexed for text (FTS5), place (R*Tree),
+//! category and opening time.
+//!
+//! Every accepted listing is written in one transaction by
+//! [`store_listing`], so a reader never sees half a hub.
+
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::Serialize;
+use serde_json::value::RawValue;
+use signpost_spec::{Listing, Service};
+
+use crate::error::{NodeError, Result};
+
+/// Migration 2: the aggregator's schema.
+pub const MIGRATION: &str = "
+CREATE TABLE agg_sources (
+    url TEXT PRIMARY KEY,
+    origin TEXT NOT NULL CHECK (origin IN ('config', 'cli', 'register')),
+    hub_id TEXT,
+    added_at INTEGER NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    last_attempt_at INTEGER,
+    last_success_at INTEGER,
+    last_outcome TEXT,
+    last_error_code TEXT,
+    last_error TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,
+    next_crawl_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX agg_sources_due ON agg_sources (next_crawl_at);
+CREATE TABLE agg_hubs (
+    hub_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ('active', 'withdrawn', 'delisted')),
+    seq INTEGER NOT NULL,
+    pinned_key TEXT NOT NULL,
+    envelope BLOB,
+    envelope_sha256 TEXT,
+    name TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    profile_json TEXT NOT NULL,
+    issued_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    accepted_at INTEGER NOT NULL,
+    source_url TEXT,
+    change_number INTEGER NOT NULL UNIQUE,
+    changed_at INTEGER NOT NULL
+);
+CREATE TABLE agg_services (
+    rowid INTEGER PRIMARY KEY,
+    hub_id TEXT NOT NULL REFERENCES agg_hubs (hub_id) ON DELETE CASCADE,
+    service_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    organization TEXT NOT NULL,
+    taxonomy TEXT NOT NULL,
+    address TEXT NOT NULL,
+    json TEXT NOT NULL,
+    UNIQUE (hub_id, service_id)
+);
+CREATE VIRTUAL TABLE agg_services_fts USING fts5 (
+    name, description, organization, taxonomy, address,
+    content = 'agg_services', content_rowid = 'rowid',
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER agg_services_fts_insert AFTER INSERT ON agg_services BEGIN
+    INSERT INTO agg_services_fts (rowid, name, description, organization, taxonomy, address)
+    VALUES (new.rowid, new.name, new.description, new.organization, new.taxonomy, new.address);
+END;
+CREATE TRIGGER agg_services_fts_delete AFTER DELETE ON agg_services BEGIN
+    INSERT INTO agg_services_fts (agg_services_fts, rowid, name, description, organization, taxonomy, address)
+    VALUES ('delete', old.rowid, old.name, old.description, old.organization, old.taxonomy, old.address);
+END;
+CREATE TABLE agg_locations (
+    id INTEGER PRIMARY KEY,
+    service_rowid INTEGER NOT NULL REFERENCES agg_services (rowid) ON DELETE CASCADE,
+    latitude REAL NOT NULL,
+    longitude REAL NOT NULL
+);
+CREATE INDEX agg_locations_service ON agg_locations (service_rowid);
+CREATE VIRTUAL TABLE agg_locations_rtree USING rtree (id, min_lat, max_lat, min_lon, max_lon);
+CREATE TRIGGER agg_locations_rtree_delete AFTER DELETE ON agg_locations BEGIN
+    DELETE FROM agg_locations_rtree WHERE id = old.id;
+END;
+CREATE TABLE agg_taxonomy (
+    service_rowid INTEGER NOT NULL REFERENCES agg_services (rowid) ON DELETE CASCADE,
+    term TEXT NOT NULL COLLATE NOCASE
+);
+CREATE INDEX agg_taxonomy_term ON agg_taxonomy (term, service_rowid);
+CREATE INDEX agg_taxonomy_service ON agg_taxonomy (service_rowid);
+CREATE TABLE agg_schedules (
+    service_rowid INTEGER NOT NULL REFERENCES agg_services (rowid) ON DELETE CASCADE,
+    timezone TEXT NOT NULL,
+    weekday INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+    opens_min INTEGER NOT NULL,
+    closes_min INTEGER NOT NULL,
+    valid_from TEXT,
+    valid_to TEXT
+);
+CREATE INDEX agg_schedules_service ON agg_schedules (service_rowid);
+CREATE INDEX agg_schedules_time ON agg_schedules (timezone, weekday, opens_min);
+";
+
+/// Where a source came from (kept so an operator can tell).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// `aggregator.hubs` in the config file.
+    Config,
+    /// `signpost-node source add`.
+    Cli,
+    /// `POST /v1/register`.
+    Register,
+}
+
+impl Origin {
+    fn as_str(self) -> &'static str {
+        match self {
+            Origin::Config => "config",
+            Origin::Cli => "cli",
+            Origin::Register => "register",
+        }
+    }
+}
+
+/// One crawled address with its health.
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    /// The listing URL.
+    pub url: String,
+    /// `config`, `cli` or `register`.
+    pub origin: String,
+    /// The hub this address serves, once learnt.
+    pub hub_id: Option<String>,
+    /// Validators for the next conditional GET.
+    pub etag: Option<String>,
+    /// Validators for the next conditional GET.
+    pub last_modified: Option<String>,
+    /// Unix seconds of the last attempt.
+    pub last_attempt_at: Option<i64>,
+    /// Unix seconds of the last fetch that gave a good (or unchanged) listing.
+    pub last_success_at: Option<i64>,
+    /// `accepted`, `unchanged`, `not_modified`, `rejected` or `failed`.
+    pub last_outcome: Option<String>,
+    /// The stable code of the last failure.
+    pub last_error_code: Option<String>,
+    /// The last failure, in words.
+    pub last_error: Option<String>,
+    /// Failures since the last success.
+    pub failures: u32,
+    /// Unix seconds of the next planned crawl.
+    pub next_crawl_at: i64,
+}
+
+const SOURCE_COLUMNS: &str = "url, origin, hub_id, etag, last_modified, last_attempt_at, \
+     last_success_at, last_outcome, last_error_code, last_error, failures, next_crawl_at";
+
+fn source_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Source> {
+    Ok(Source {
+        url: r.get(0)?,
+        origin: r.get(1)?,
+        hub_id: r.get(2)?,
+        etag: r.get(3)?,
+        last_modified: r.get(4)?,
+        last_attempt_at: r.get(5)?,
+        last_success_at: r.get(6)?,
+        last_outcome: r.get(7)?,
+        last_error_code: r.get(8)?,
+        last_error: r.get(9)?,
+        failures: r.get(10)?,
+        next_crawl_at: r.get(11)?,
+    })
+}
+
+/// Adds a source (no-op if the URL is known); returns whether it was new.
+pub fn add_source(conn: &Connection, url: &str, origin: Origin, now: i64) -> Result<bool> {
+    let changed = conn.execute(
+        "INSERT INTO agg_sources (url, origin, added_at, next_crawl_at) VALUES (?1, ?2, ?3, 0)
+         ON CONFLICT (url) DO NOTHING",
+        params![url, origin.as_str(), now],
+    )?;
+    Ok(changed == 1)
+}
+
+/// Removes a source; the hubs it brought stay until they expire or are
+/// delisted. Returns whether it existed.
+pub fn remove_source(conn: &Connection, url: &str) -> Result<bool> {
+    Ok(conn.execute("DELETE FROM agg_sources WHERE url = ?1", [url])? == 1)
+}
+
+/// Every source, in URL order.
+pub fn list_sources(conn: &Connection) -> Result<Vec<Source>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {SOURCE_COLUMNS} FROM agg_sources ORDER BY url"
+    ))?;
+    let rows = stmt.query_map([], source_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One source by URL.
+pub fn get_source(conn: &Connection, url: &str) -> Result<Option<Source>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {SOURCE_COLUMNS} FROM agg_sources WHERE url = ?1"),
+            [url],
+            source_from_row,
+        )
+        .optional()?)
+}
+
+/// Sources whose next crawl is due at `now`, soonest first.
+pub fn due_sources(conn: &Connection, now: i64, limit: usize) -> Result<Vec<Source>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {SOURCE_COLUMNS} FROM agg_sources WHERE next_crawl_at <= ?1
+         ORDER BY next_crawl_at, url LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![now, limit as i64], source_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Seconds until the next source is due (None when there are none).
+pub fn next_due(conn: &Connection) -> Result<Option<i64>> {
+    Ok(
+        conn.query_row("SELECT MIN(next_crawl_at) FROM agg_sources", [], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+/// Makes every source due now (an operator's "crawl now").
+pub fn make_all_due(conn: &Connection) -> Result<()> {
+    conn.execute("UPDATE agg_sources SET next_crawl_at = 0", [])?;
+    Ok(())
+}
+
+/// How a crawl of one source ended, for its health record.
+#[derive(Debug, Clone)]
+pub struct CrawlRecord<'a> {
+    /// The listing URL.
+    pub url: &'a str,
+    /// Unix seconds when the crawl started.
+    pub at: i64,
+    /// `accepted`, `unchanged`, `not_modified`, `rejected` or `failed`.
+    pub outcome: &'static str,
+    /// The failure's code and message, when it failed.
+    pub error: Option<(&'a str, &'a str)>,
+    /// Unix seconds of the next crawl.
+    pub next_crawl_at: i64,
+    /// The hub this source serves, when a listing was read.
+    pub hub_id: Option<&'a str>,
+    /// New validators, when a body was accepted.
+    pub validators: Option<(Option<&'a str>, Option<&'a str>)>,
+}
+
+/// Writes a crawl's outcome into the source's health.
+pub fn record_crawl(conn: &Connection, record: &CrawlRecord<'_>) -> Result<()> {
+    let (code, message) = record.error.unzip();
+    if code.is_some() {
+        conn.execute(
+            "UPDATE agg_sources SET last_attempt_at = ?2, last_outcome = ?3,
+                 last_error_code = ?4, last_error = ?5, failures = failures + 1,
+                 next_crawl_at = ?6, hub_id = COALESCE(hub_id, ?7)
+             WHERE url = ?1",
+            params![
+                record.url,
+                record.at,
+                record.outcome,
+                code,
+                message,
+                record.next_crawl_at,
+                record.hub_id
+            ],
+        )?;
+    } else {
+        conn.execute(
+            "UPDATE agg_sources SET last_attempt_at = ?2, last_success_at = ?2,
+                 last_outcome = ?3, last_error_code = NULL, last_error = NULL, failures = 0,
+                 next_crawl_at = ?4, hub_id = COALESCE(?5, hub_id)
+             WHERE url = ?1",
+            params![
+                record.url,
+                record.at,
+                record.outcome,
+                record.next_crawl_at,
+                record.hub_id
+            ],
+        )?;
+        if let Some((etag, modified)) = record.validators {
+            conn.execute(
+                "UPDATE agg_sources SET etag = ?2, last_modified = ?3 WHERE url = ?1",
+                params![record.url, etag, modified],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// What the aggregator holds of a hub, for judging a new listing.
+#[derive(Debug, Clone)]
+pub struct HeldHub {
+    /// `active`, `withdrawn` or `delisted`.
+    pub state: String,
+    /// The held listing's seq.
+    pub seq: u64,
+    /// The key the hub's listings must chain from.
+    pub pinned_key: String,
+    /// SHA-256 (hex) of the held envelope bytes.
+    pub envelope_sha256: Option<String>,
+}
+
+/// The held state of one hub, if any.
+pub fn held_hub(conn: &Connection, hub_id: &str) -> Result<Option<HeldHub>> {
+    Ok(conn
+        .query_row(
+            "SELECT state, seq, pinned_key, envelope_sha256 FROM agg_hubs WHERE hub_id = ?1",
+            [hub_id],
+            |r| {
+                Ok(HeldHub {
+                    state: r.get(0)?,
+                    seq: r.get::<_, i64>(1)? as u64,
+                    pinned_key: r.get(2)?,
+                    envelope_sha256: r.get(3)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Takes the next feed position (a counter that never goes back, even when
+/// old tombstones are purged).
+fn next_change_number(tx: &Transaction<'_>) -> Result<i64> {
+    let current: i64 = tx
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'feed_change_number'",
+            [],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let next = current + 1;
+    crate::store::set_meta(tx, "feed_change_number", &next.to_string())?;
+    Ok(next)
+}
+
+/// A listing that passed verification and the acceptance rules.
+pub struct AcceptedListing<'a> {
+    /// The hub's id (its first key).
+    pub hub_id: &'a str,
+    /// The key to pin from now on (the signing key).
+    pub signing_key: &'a str,
+    /// The exact envelope bytes, re-served as they came.
+    pub envelope: &'a [u8],
+    /// SHA-256 (hex) of `envelope`.
+    pub envelope_sha256: &'a str,
+    /// The decoded payload.
+    pub listing: &'a Listing,
+    /// Where it came from.
+    pub source_url: Option<&'a str>,
+    /// Unix milliseconds now.
+    pub now_ms: i64,
+}
+
+/// Replaces everything held for the hub with this listing, and gives it a
+/// new feed position. A withdrawn listing leaves a tombstone with no
+/// services. Must run inside the caller's transaction.
+pub fn store_listing(tx: &Transaction<'_>, accepted: &AcceptedListing<'_>) -> Result<i64> {
+    let listing = accepted.listing;
+    let change = next_change_number(tx)?;
+    let profile_json = serde_json::to_string(&listing.hub)
+        .map_err(|e| NodeError::Setup(format!("hub profile could not be stored: {e}")))?;
+    let state = if listing.withdrawn {
+        "withdrawn"
+    } else {
+        "active"
+    };
+    delete_services(tx, accepted.hub_id)?;
+    tx.execute(
+        "INSERT INTO agg_hubs (hub_id, state, seq, pinned_key, envelope, envelope_sha256, name,
+             timezone, profile_json, issued_at, expires_at, accepted_at, source_url,
+             change_number, changed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?12)
+         ON CONFLICT (hub_id) DO UPDATE SET state = excluded.state, seq = excluded.seq,
+             pinned_key = excluded.pinned_key, envelope = excluded.envelope,
+             envelope_sha256 = excluded.envelope_sha256, name = excluded.name,
+             timezone = excluded.timezone, profile_json = excluded.profile_json,
+             issued_at = excluded.issued_at, expires_at = excluded.expires_at,
+             accepted_at = excluded.accepted_at, source_url = excluded.source_url,
+             change_number = excluded.change_number, changed_at = excluded.changed_at",
+        params![
+            accepted.hub_id,
+            state,
+            listing.seq as i64,
+            accepted.signing_key,
+            accepted.envelope,
+            accepted.envelope_sha256,
+            listing.hub.name,
+            listing.hub.timezone,
+            profile_json,
+            listing.issued_at.as_second(),
+            listing.expires_at.as_second(),
+            accepted.now_ms,
+            accepted.source_url,
+            change,
+        ],
+    )?;
+    if !listing.withdrawn {
+        insert_services(
+            tx,
+            accepted.hub_id,
+            &listing.hub.timezone,
+            &listing.services,
+        )?;
+    }
+    Ok(change)
+}
+
+fn delete_services(tx: &Transaction<'_>, hub_id: &str) -> Result<()> {
+    // Cascades reach locations (and their R*Tree rows), taxonomy and
+    // schedules; the FTS trigger removes the text index rows.
+    tx.execute("DELETE FROM agg_services WHERE hub_id = ?1", [hub_id])?;
+    Ok(())
+}
+
+fn insert_services(
+    tx: &Transaction<'_>,
+    hub_id: &str,
+    timezone: &str,
+    services: &[Service],
+) -> Result<()> {
+    let mut service_stmt = tx.prepare_cached(
+        "INSERT INTO agg_services (hub_id, service_id, position, name, description,
+             organization, taxonomy, address, json)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    let mut location_stmt = tx.prepare_cached(
+        "INSERT INTO agg_locations (service_rowid, latitude, longitude) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut rtree_stmt = tx.prepare_cached(
+        "INSERT INTO agg_locations_rtree (id, min_lat, max_lat, min_lon, max_lon)
+         VALUES (?1, ?2, ?2, ?3, ?3)",
+    )?;
+    let mut taxonomy_stmt =
+        tx.prepare_cached("INSERT INTO agg_taxonomy (service_rowid, term) VALUES (?1, ?2)")?;
+    let mut schedule_stmt = tx.prepare_cached(
+        "INSERT INTO agg_schedules (service_rowid, timezone, weekday, opens_min, closes_min,
+             valid_from, valid_to)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (position, service) in services.iter().enumerate() {
+        let json = serde_json::to_string(service)
+            .map_err(|e| NodeError::Setup(format!("service could not be stored: {e}")))?;
+        let organization = service
+            .organization
+            .as_ref()
+            .map(|o| o.name.as_str())
+            .unwrap_or("");
+        let taxonomy = service
+            .taxonomy_terms
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let address = service
+            .locations
+            .iter()
+            .filter_map(|l| l.address.as_ref())
+            .map(address_text)
+            .collect::<Vec<_>>()
+            .join("; ");
+        service_stmt.execute(params![
+            hub_id,
+            service.id,
+            position as i64,
+            service.name,
+            service.description.as_deref().unwrap_or(""),
+            organization,
+            taxonomy,
+            address,
+            json,
+        ])?;
+        let rowid = tx.last_insert_rowid();
+        for location in &service.locations {
+            if let (Some(lat), Some(lon)) = (location.latitude, location.longitude) {
+                location_stmt.execute(params![rowid, lat, lon])?;
+                rtree_stmt.execute(params![tx.last_insert_rowid(), lat, lon])?;
+            }
+        }
+        for term in &service.taxonomy_terms {
+            taxonomy_stmt.execute(params![rowid, term.name])?;
+        }
+        for span in crate::search::hours::weekly_spans(&service.schedules) {
+            schedule_stmt.execute(params![
+                rowid,
+                timezone,
+                span.weekday,
+                span.opens_min,
+                span.closes_min,
+                span.valid_from,
+                span.valid_to
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+/// An address as one line of text, for the text index.
+pub fn address_text(a: &signpost_spec::Address) -> String {
+    [
+        a.address_1.as_deref().unwrap_or(""),
+        a.address_2.as_deref().unwrap_or(""),
+        a.city.as_deref().unwrap_or(""),
+        a.region.as_deref().unwrap_or(""),
+        a.postal_code.as_deref().unwrap_or(""),
+    ]
+    .iter()
+    .filter(|p| !p.is_empty())
+    .copied()
+    .collect::<Vec<_>>()
+    .join(", ")
+}
+
+/// Marks a hub delisted by the operator: its services go, a tombstone stays
+/// in the feed, and its listings are refused until it is relisted.
+pub fn delist(tx: &Transaction<'_>, hub_id: &str, now_ms: i64) -> Result<bool> {
+    if held_hub(tx, hub_id)?.is_none() {
+        return Ok(false);
+    }
+    let change = next_change_number(tx)?;
+    delete_services(tx, hub_id)?;
+    tx.execute(
+        "UPDATE agg_hubs SET state = 'delisted', envelope = NULL, envelope_sha256 = NULL,
+             change_number = ?2, changed_at = ?3 WHERE hub_id = ?1",
+        params![hub_id, change, now_ms],
+    )?;
+    Ok(true)
+}
+
+/// Forgets tombstones older than the retention, so the feed does not grow
+/// without bound. Returns how many were removed.
+pub fn purge_tombstones(conn: &Connection, older_than_ms: i64) -> Result<usize> {
+    Ok(conn.execute(
+        "DELETE FROM agg_hubs WHERE state <> 'active' AND changed_at < ?1",
+        [older_than_ms],
+    )?)
+}
+
+/// The stored envelope of a hub, byte for byte, with its seq.
+pub fn hub_envelope(conn: &Connection, hub_id: &str) -> Result<Option<(Vec<u8>, u64, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT envelope, seq, state FROM agg_hubs WHERE hub_id = ?1 AND envelope IS NOT NULL",
+            [hub_id],
+            |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?)),
+        )
+        .optional()?)
+}
+
+/// A hub as `/v1/hubs` shows it: profile, state, freshness and the health
+/// of every address it is crawled from.
+#[derive(Debug, Serialize)]
+pub struct HubSummary {
+    /// The hub's id.
+    pub hub_id: String,
+    /// Its name.
+    pub name: String,
+    /// `active`, `withdrawn` or `delisted`.
+    pub state: String,
+    /// The held listing's seq.
+    pub seq: u64,
+    /// `fresh`, `expired` (the listing ran out: the hub stopped re-signing)
+    /// or `unreachable` (every address failing), or `gone` for tombstones.
+    pub staleness: &'static str,
+    /// When the held listing was signed (RFC 3339).
+    pub issued_at: String,
+    /// When it runs out (RFC 3339).
+    pub expires_at: String,
+    /// When this aggregator accepted it (RFC 3339).
+    pub accepted_at: String,
+    /// The address it was accepted from.
+    pub accepted_from: Option<String>,
+    /// How many services it lists.
+    pub services: u64,
+    /// The hub section of the listing (with its four dimensions).
+    pub profile: Box<RawValue>,
+    /// Crawl health of each address serving this hub.
+    pub sources: Vec<Source>,
+}
+
+fn rfc3339_secs(secs: i64) -> String {
+    jiff::Timestamp::from_second(secs)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+fn rfc3339_ms(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+/// Hubs, by name, with paging; `hub_id` picks one.
+pub fn list_hubs(
+    conn: &Connection,
+    hub_id: Option<&str>,
+    limit: u32,
+    offset: u32,
+    now_secs: i64,
+) -> Result<(Vec<HubSummary>, u64)> {
+    let total: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM agg_hubs WHERE (?1 IS NULL OR hub_id = ?1)",
+        [hub_id],
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT h.hub_id, h.name, h.state, h.seq, h.issued_at, h.expires_at, h.accepted_at,
+                h.source_url, h.profile_json,
+                (SELECT COUNT(*) FROM agg_services s WHERE s.hub_id = h.hub_id)
+         FROM agg_hubs h WHERE (?1 IS NULL OR h.hub_id = ?1)
+         ORDER BY h.name COLLATE NOCASE, h.hub_id LIMIT ?2 OFFSET ?3",
+    )?;
+    let rows = stmt.query_map(params![hub_id, limit, offset], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, i64>(4)?,
+            r.get::<_, i64>(5)?,
+            r.get::<_, i64>(6)?,
+            r.get::<_, Option<String>>(7)?,
+            r.get::<_, String>(8)?,
+            r.get::<_, i64>(9)?,
+        ))
+    })?;
+    let mut sources_stmt = conn.prepare_cached(&format!(
+        "SELECT {SOURCE_COLUMNS} FROM agg_sources WHERE hub_id = ?1 ORDER BY url"
+    ))?;
+    let mut hubs = Vec::new();
+    for row in rows {
+        let (id, name, state, seq, issued, expires, accepted, from, profile, services) = row?;
+        let sources: Vec<Source> = sources_stmt
+            .query_map([&id], source_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        let staleness = if state != "active" {
+            "gone"
+        } else if expires <= now_secs {
+            "expired"
+        } else if !sources.is_empty() && sources.iter().all(|s| s.failures > 0) {
+            "unreachable"
+        } else {
+            "fresh"
+        };
+        hubs.push(HubSummary {
+            hub_id: id,
+            name,
+            state,
+            seq: seq as u64,
+            staleness,
+            issued_at: rfc3339_secs(issued),
+            expires_at: rfc3339_secs(expires),
+            accepted_at: rfc3339_ms(accepted),
+            accepted_from: from,
+            services: services as u64,
+            profile: RawValue::from_string(profile)
+                .map_err(|e| NodeError::Setup(format!("stored hub profile is unreadable: {e}")))?,
+            sources,
+        });
+    }
+    Ok((hubs, total as u64))
+}
+
+/// One service as published, with its hub's name and expiry.
+pub fn get_service(
+    conn: &Connection,
+    hub_id: &str,
+    service_id: &str,
+) -> Result<Option<(String, i64, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT h.name, h.expires_at, s.json FROM agg_services s
+             JOIN agg_hubs h ON h.hub_id = s.hub_id
+             WHERE s.hub_id = ?1 AND s.service_id = ?2 AND h.state = 'active'",
+            [hub_id, service_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?)
+}

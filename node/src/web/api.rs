@@ -1,0 +1,420 @@
+//! The aggregator's public read API under `/v1/` (search, hubs, the stored
+//! envelopes, the RPDE feed) and hub registration. Documented in
+//! `openapi.json`, served at `/openapi.json`.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use jiff::Timestamp;
+use serde_json::json;
+
+use crate::aggregator::{Aggregator, Ingested};
+use crate::feed::{self, FeedQuery};
+use crate::search::{self, SearchParams};
+use crate::server::AppState;
+use crate::store::aggregator as db;
+use crate::web::ApiError;
+
+/// The OpenAPI description of every public endpoint.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Longest query string accepted.
+const MAX_QUERY_BYTES: usize = 4096;
+/// Largest registration body.
+const MAX_REGISTER_BYTES: usize = 4096;
+
+/// The `/v1/` routes.
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/v1/services", get(services))
+        .route("/v1/services/{hub_id}/{service_id}", get(service))
+        .route("/v1/hubs", get(hubs))
+        .route("/v1/hubs/{hub_id}", get(hub))
+        .route("/v1/hubs/{hub_id}/listing", get(hub_listing))
+        .route("/v1/feed", get(feed_page))
+        .route(
+            "/v1/register",
+            post(register).layer(DefaultBodyLimit::max(MAX_REGISTER_BYTES)),
+        )
+}
+
+/// Serves the OpenAPI document (for every node, so tools can discover it).
+pub async fn openapi() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        OPENAPI,
+    )
+        .into_response()
+}
+
+/// The aggregator role, or a 404 for nodes that do not run it.
+pub fn aggregator(state: &AppState) -> Result<Arc<Aggregator>, ApiError> {
+    state.aggregator.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_an_aggregator",
+            "this node does not run the aggregator role",
+        )
+    })
+}
+
+/// Parses a query string into single-valued parameters, refusing repeats
+/// and oversized input with a JSON error.
+pub fn query_map(raw: Option<String>) -> Result<HashMap<String, String>, ApiError> {
+    let raw = raw.unwrap_or_default();
+    if raw.len() > MAX_QUERY_BYTES {
+        return Err(ApiError::new(
+            StatusCode::URI_TOO_LONG,
+            "too_long",
+            format!("the query is longer than {MAX_QUERY_BYTES} bytes"),
+        ));
+    }
+    let mut map = HashMap::new();
+    for (k, v) in url::form_urlencoded::parse(raw.as_bytes()) {
+        if map.insert(k.to_string(), v.to_string()).is_some() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                format!("{k}: given more than once"),
+            ));
+        }
+    }
+    Ok(map)
+}
+
+fn bad_request(e: crate::NodeError) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid", e.to_string())
+}
+
+async fn services(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let params = SearchParams::from_query(&query_map(raw)?).map_err(bad_request)?;
+    let page = agg
+        .read(move |c| search::search(c, &params, Timestamp::now()))
+        .await?;
+    Ok(Json(page).into_response())
+}
+
+async fn service(
+    State(state): State<Arc<AppState>>,
+    Path((hub_id, service_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let (hub, sid) = (hub_id.clone(), service_id.clone());
+    let found = agg.read(move |c| db::get_service(c, &hub, &sid)).await?;
+    let Some((hub_name, expires_at, json)) = found else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no service {service_id} from hub {hub_id}"),
+        ));
+    };
+    let service: Box<serde_json::value::RawValue> = serde_json::value::RawValue::from_string(json)
+        .map_err(|e| crate::NodeError::Setup(format!("stored service: {e}")))?;
+    Ok(Json(json!({
+        "hub_id": hub_id,
+        "hub_name": hub_name,
+        "stale": expires_at <= Timestamp::now().as_second(),
+        "service": service,
+    }))
+    .into_response())
+}
+
+fn paging(query: &HashMap<String, String>) -> Result<(u32, u32), ApiError> {
+    let number = |name: &str, default: u32, max: u32| -> Result<u32, ApiError> {
+        match query.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid",
+                        format!("{name}: must be a whole number from 1 to {max}"),
+                    )
+                }),
+        }
+    };
+    Ok((number("page", 1, 10_000)?, number("per_page", 50, 200)?))
+}
+
+async fn hubs(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let query = query_map(raw)?;
+    if let Some(k) = query
+        .keys()
+        .find(|k| !matches!(k.as_str(), "page" | "per_page"))
+    {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            format!("{k}: is not a parameter of /v1/hubs (page, per_page)"),
+        ));
+    }
+    let (page, per_page) = paging(&query)?;
+    let offset = (page - 1).saturating_mul(per_page);
+    let (items, total) = agg
+        .read(move |c| db::list_hubs(c, None, per_page, offset, Timestamp::now().as_second()))
+        .await?;
+    Ok(
+        Json(json!({"items": items, "total": total, "page": page, "per_page": per_page}))
+            .into_response(),
+    )
+}
+
+async fn hub(
+    State(state): State<Arc<AppState>>,
+    Path(hub_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let id = hub_id.clone();
+    let (mut items, _) = agg
+        .read(move |c| db::list_hubs(c, Some(&id), 1, 0, Timestamp::now().as_second()))
+        .await?;
+    match items.pop() {
+        Some(h) => Ok(Json(h).into_response()),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("this aggregator holds no hub {hub_id}"),
+        )),
+    }
+}
+
+async fn hub_listing(
+    State(state): State<Arc<AppState>>,
+    Path(hub_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let id = hub_id.clone();
+    let Some((bytes, seq, _state)) = agg.read(move |c| db::hub_envelope(c, &id)).await? else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("this aggregator holds no listing of hub {hub_id}"),
+        ));
+    };
+    let etag = crate::hub::etag_of(&bytes);
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&seq.to_string()) {
+        h.insert("signpost-seq", v);
+    }
+    Ok(response)
+}
+
+/// The absolute URL of this node's feed, from `node.public_url` or, failing
+/// that, the request's Host header.
+fn feed_url(state: &AppState, headers: &HeaderMap) -> String {
+    let base = match &state.public_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .filter(|h| {
+                    h.len() <= 255
+                        && h.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+                })
+                .unwrap_or("localhost");
+            format!("http://{host}")
+        }
+    };
+    format!("{base}/v1/feed")
+}
+
+async fn feed_page(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let query = FeedQuery::from_query(&query_map(raw)?).map_err(bad_request)?;
+    let url = feed_url(&state, &headers);
+    let license = agg.settings.license_url.clone();
+    let page = agg
+        .read(move |c| feed::page(c, &query, &url, &license))
+        .await?;
+    let mut response = Json(page).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=8"),
+    );
+    Ok(response)
+}
+
+/// Registrations allowed per client address per hour.
+pub struct RateLimiter {
+    per_hour: u32,
+    seen: Mutex<HashMap<IpAddr, Vec<Instant>>>,
+}
+
+impl RateLimiter {
+    /// Allows `per_hour` attempts per address (0 allows none).
+    pub fn new(per_hour: u32) -> RateLimiter {
+        RateLimiter {
+            per_hour,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts an attempt; false when the address is over its allowance.
+    /// IPv6 clients are counted by their /64, as one household or host
+    /// usually holds a whole /64.
+    pub fn allow(&self, ip: IpAddr) -> bool {
+        let key = match ip {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => {
+                    let s = v6.segments();
+                    IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+                }
+            },
+            v4 => v4,
+        };
+        let window = Duration::from_secs(3600);
+        let now = Instant::now();
+        let Ok(mut seen) = self.seen.lock() else {
+            return false;
+        };
+        if seen.len() > 100_000 {
+            seen.retain(|_, times| {
+                times
+                    .last()
+                    .is_some_and(|t| now.duration_since(*t) < window)
+            });
+        }
+        let times = seen.entry(key).or_default();
+        times.retain(|t| now.duration_since(*t) < window);
+        if times.len() as u32 >= self.per_hour {
+            return false;
+        }
+        times.push(now);
+        true
+    }
+}
+
+async fn register(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    if !state.register_limiter.allow(peer.ip()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "at most {} registrations an hour from one address; try again later",
+                agg.settings.register_per_hour
+            ),
+        ));
+    }
+    let input: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            format!("send JSON like {{\"url\": \"https://hub.example.org\"}} ({e})"),
+        )
+    })?;
+    let Some(url) = input.get("url").and_then(|u| u.as_str()) else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "url: required, the hub's address like https://hub.example.org",
+        ));
+    };
+    match agg.register(url).await {
+        Ok(outcome) => {
+            let status = match outcome {
+                Ingested::Accepted { .. } => StatusCode::CREATED,
+                _ => StatusCode::OK,
+            };
+            Ok((status, Json(outcome)).into_response())
+        }
+        Err(e) => {
+            let status = if e.code == "internal" {
+                StatusCode::INTERNAL_SERVER_ERROR
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            Ok((
+                status,
+                Json(json!({"error": {"code": e.code, "message": e.message}})),
+            )
+                .into_response())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registrations_are_limited_per_address() {
+        let limiter = RateLimiter::new(2);
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        assert!(limiter.allow(a) && limiter.allow(a));
+        assert!(!limiter.allow(a));
+        assert!(limiter.allow("192.0.2.2".parse().unwrap()));
+        let v6a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let v6b: IpAddr = "2001:db8:1:2::99".parse().unwrap();
+        assert!(limiter.allow(v6a) && limiter.allow(v6b));
+        assert!(!limiter.allow(v6a), "the same /64 shares an allowance");
+        assert!(!RateLimiter::new(0).allow(a));
+    }
+
+    #[test]
+    fn openapi_document_is_json_and_names_every_route() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        for p in [
+            "/v1/services",
+            "/v1/services/{hub_id}/{service_id}",
+            "/v1/hubs",
+            "/v1/hubs/{hub_id}",
+            "/v1/hubs/{hub_id}/listing",
+            "/v1/feed",
+            "/v1/register",
+            "/healthz",
+            "/.well-known/signpost/listing",
+        ] {
+            assert!(paths.contains_key(p), "{p} missing from openapi.json");
+        }
+    }
+}
