@@ -20,6 +20,8 @@ pub struct InitOptions {
     pub url: Option<String>,
     pub listen: Option<std::net::SocketAddr>,
     pub dimensions: Dimensions,
+    /// Also enable the aggregator role.
+    pub aggregator: bool,
 }
 
 /// What `init` made; the token is shown to the user once and never stored.
@@ -42,6 +44,7 @@ pub fn init(options: &InitOptions) -> Result<InitOutcome> {
     if let Some(listen) = options.listen {
         config.node.listen = listen;
     }
+    config.aggregator.enabled = options.aggregator;
     config.validate()?;
     let config_path = dir.join(CONFIG_FILE);
     let key_path = config.key_path(dir);

@@ -6,12 +6,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use serde_json::json;
+use signpost_node::aggregator::Aggregator;
 use signpost_node::cli_service::ServiceFields;
 use signpost_node::config::{Config, LogFormat};
+use signpost_node::crawl;
 use signpost_node::hub::HubCore;
 use signpost_node::import::{self, Format};
 use signpost_node::init::{init, InitOptions};
 use signpost_node::server;
+use signpost_node::store::aggregator as sources;
 use signpost_spec::{Coordination, Dimensions, Focus, Governance, Space};
 
 /// Signpost node: publish your community hub's services as a signed listing
@@ -54,6 +57,10 @@ enum Command {
         /// first-level (delivers services) or second-level (coordinates hubs).
         #[arg(long, default_value = "first-level")]
         coordination: String,
+        /// Also run an aggregator: gather other hubs' listings into a
+        /// searchable directory (for a CVS or council team).
+        #[arg(long)]
+        aggregator: bool,
     },
     /// Run the node: serve the signed listing and the admin API.
     Serve {
@@ -91,6 +98,19 @@ enum Command {
         #[command(subcommand)]
         action: ProfileAction,
     },
+    /// Manage the hubs an aggregator crawls.
+    Source {
+        #[command(subcommand)]
+        action: SourceAction,
+    },
+    /// Crawl every source once now and print what happened (aggregators).
+    Crawl {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Start a demonstration hub with example services on this computer.
     Demo {
         /// Address and port to listen on.
@@ -125,6 +145,34 @@ enum ServiceAction {
         dir: PathBuf,
         /// The service's id.
         id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SourceAction {
+    /// Add a hub to crawl, by its address (e.g. https://hub.example.org).
+    ///
+    /// A running node picks it up within a second.
+    Add {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        /// The hub's address, or the full address of its listing.
+        url: String,
+    },
+    /// List the hubs being crawled, with their health.
+    List {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop crawling an address (its hub's data stays until it expires).
+    Remove {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        /// The address as `source list` shows it.
+        url: String,
     },
 }
 
@@ -200,6 +248,7 @@ fn run(cli: Cli) -> Result<()> {
             governance,
             focus,
             coordination,
+            aggregator,
         } => {
             setup_logs(LogFormat::Text, "warn");
             let dimensions = Dimensions {
@@ -225,6 +274,7 @@ fn run(cli: Cli) -> Result<()> {
                 url,
                 listen,
                 dimensions,
+                aggregator,
             })?;
             println!("Your hub is set up in {}.", dir.display());
             println!();
@@ -401,6 +451,40 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
+        Command::Source { action } => {
+            setup_logs(LogFormat::Text, "warn");
+            run_source(action)
+        }
+        Command::Crawl { dir, json } => {
+            let config = Config::load(&dir)?;
+            setup_logs(config.node.log_format, "warn");
+            if !config.aggregator.enabled {
+                bail!(
+                    "this node is not an aggregator: set enabled = true under [aggregator] in {}",
+                    dir.join(signpost_node::config::CONFIG_FILE).display()
+                );
+            }
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let reports = runtime.block_on(async {
+                let agg = std::sync::Arc::new(Aggregator::open(&dir, &config)?);
+                crawl::crawl_all_now(&agg).await
+            })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&reports)?);
+            } else if reports.is_empty() {
+                println!("No sources yet. Add one with: signpost-node source add --dir {} https://hub.example.org", dir.display());
+            } else {
+                for r in &reports {
+                    println!(
+                        "{:<13} {}  {}",
+                        r.outcome,
+                        r.url,
+                        r.error.as_deref().unwrap_or("")
+                    );
+                }
+            }
+            Ok(())
+        }
         Command::Demo { listen, dir } => {
             setup_logs(LogFormat::Text, "info");
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -409,4 +493,66 @@ fn run(cli: Cli) -> Result<()> {
                 .map_err(anyhow::Error::from)
         }
     }
+}
+
+fn open_sources(dir: &Path) -> Result<rusqlite::Connection> {
+    let config = Config::load(dir)?;
+    if !config.aggregator.enabled {
+        bail!(
+            "this node is not an aggregator: set enabled = true under [aggregator] in {}",
+            dir.join(signpost_node::config::CONFIG_FILE).display()
+        );
+    }
+    Ok(signpost_node::store::open(
+        &dir.join(signpost_node::config::DATABASE_FILE),
+    )?)
+}
+
+fn run_source(action: SourceAction) -> Result<()> {
+    match action {
+        SourceAction::Add { dir, url } => {
+            let conn = open_sources(&dir)?;
+            let url = crawl::listing_url(&url).map_err(|m| anyhow::anyhow!(m))?;
+            let now = jiff::Timestamp::now().as_second();
+            if sources::add_source(&conn, url.as_str(), sources::Origin::Cli, now)? {
+                println!("Added {url}; it will be crawled within a second by a running node.");
+            } else {
+                println!("{url} is already a source.");
+            }
+        }
+        SourceAction::List { dir, json } => {
+            let conn = open_sources(&dir)?;
+            let list = sources::list_sources(&conn)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if list.is_empty() {
+                println!("No sources yet. Add one with: signpost-node source add --dir {} https://hub.example.org", dir.display());
+            } else {
+                println!("{:<13} {:>8}  URL", "LAST", "FAILURES");
+                for s in list {
+                    println!(
+                        "{:<13} {:>8}  {}{}",
+                        s.last_outcome.as_deref().unwrap_or("never"),
+                        s.failures,
+                        s.url,
+                        s.last_error
+                            .map(|e| format!("\n{:>23}{e}", ""))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+        }
+        SourceAction::Remove { dir, url } => {
+            let conn = open_sources(&dir)?;
+            let canonical = crawl::listing_url(&url)
+                .map(|u| u.to_string())
+                .unwrap_or(url.clone());
+            if sources::remove_source(&conn, &canonical)? || sources::remove_source(&conn, &url)? {
+                println!("Removed {canonical}.");
+            } else {
+                bail!("{url} is not a source (see `signpost-node source list`)");
+            }
+        }
+    }
+    Ok(())
 }

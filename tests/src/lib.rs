@@ -1,6 +1,9 @@
 //! Harness for Signpost's multi-node integration tests: real nodes in
 //! temporary directories, on loopback ports, talked to over real HTTP.
 
+pub mod fake_hub;
+pub mod listings;
+
 use std::path::Path;
 
 use reqwest::{Method, StatusCode};
@@ -14,8 +17,9 @@ use signpost_spec::{
 };
 use tempfile::TempDir;
 
-/// A hub node started for one test; its files vanish with it.
-pub struct TestHub {
+/// A node started for one test (a hub, or a hub and aggregator); its files
+/// vanish with it.
+pub struct TestNode {
     pub dir: TempDir,
     pub node: RunningNode,
     pub token: String,
@@ -60,9 +64,10 @@ pub fn community_hub() -> Dimensions {
     }
 }
 
-impl TestHub {
+impl TestNode {
     /// Initialises a hub called `name` and serves it on a free loopback port.
-    pub async fn start(name: &str) -> TestHub {
+    pub async fn start(name: &str) -> TestNode {
+        logs();
         let dir = tempfile::tempdir().expect("temp dir");
         let outcome = init(&InitOptions {
             dir: dir.path().to_owned(),
@@ -70,16 +75,153 @@ impl TestHub {
             url: None,
             listen: Some(([127, 0, 0, 1], 0).into()),
             dimensions: community_hub(),
+            aggregator: false,
         })
         .expect("init");
         let node = start_node(dir.path()).await;
-        TestHub {
+        TestNode {
             dir,
             node,
             token: outcome.admin_token,
             hub_id: outcome.hub_id,
             http: client(),
         }
+    }
+
+    /// Initialises a node with the aggregator role on. It may crawl
+    /// loopback (the test hubs live there) and recrawls only when told, so
+    /// tests decide when crawls happen; `tweak` changes any other setting.
+    pub async fn start_aggregator(name: &str, tweak: impl FnOnce(&mut Config)) -> TestNode {
+        logs();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let outcome = init(&InitOptions {
+            dir: dir.path().to_owned(),
+            name: name.to_owned(),
+            url: None,
+            listen: Some(([127, 0, 0, 1], 0).into()),
+            dimensions: Dimensions {
+                coordination: Coordination::SecondLevel,
+                ..community_hub()
+            },
+            aggregator: true,
+        })
+        .expect("init");
+        let mut config = Config::load(dir.path()).expect("config");
+        config.node.listen = ([127, 0, 0, 1], 0).into();
+        config.aggregator.allow_private_networks = true;
+        config.aggregator.recrawl_interval_secs = 86_400;
+        tweak(&mut config);
+        config.validate().expect("test config is valid");
+        let node = server::start(dir.path(), config)
+            .await
+            .expect("node starts");
+        TestNode {
+            dir,
+            node,
+            token: outcome.admin_token,
+            hub_id: outcome.hub_id,
+            http: client(),
+        }
+    }
+
+    /// GETs a path of this node.
+    pub async fn get(&self, path: &str) -> Reply {
+        read(
+            self.http
+                .get(format!("{}{path}", self.node.url()))
+                .send()
+                .await
+                .expect("GET"),
+        )
+        .await
+    }
+
+    /// GETs a path and returns its JSON, asserting 200.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let reply = self.get(path).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "GET {path}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        reply.json()
+    }
+
+    /// POSTs JSON to a public path.
+    pub async fn post_json(&self, path: &str, body: Value) -> Reply {
+        read(
+            self.http
+                .post(format!("{}{path}", self.node.url()))
+                .json(&body)
+                .send()
+                .await
+                .expect("POST"),
+        )
+        .await
+    }
+
+    /// Adds a source to crawl (aggregators).
+    pub async fn add_source(&self, url: &str) {
+        let reply = self
+            .admin(
+                Method::POST,
+                "/sources",
+                Some(serde_json::json!({ "url": url })),
+            )
+            .await;
+        assert!(
+            reply.status.is_success(),
+            "add source: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+    }
+
+    /// Crawls every source now; returns each source's report by URL.
+    pub async fn crawl(&self) -> Vec<Value> {
+        let reply = self.admin(Method::POST, "/crawl", None).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "crawl: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        reply.json()["crawled"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Crawls once and returns the report for `url`.
+    pub async fn crawl_source(&self, url: &str) -> Value {
+        self.crawl()
+            .await
+            .into_iter()
+            .find(|r| r["url"] == url)
+            .unwrap_or_else(|| panic!("no crawl report for {url}"))
+    }
+
+    /// Follows the RPDE feed from the start to its end (the page that links
+    /// to itself), returning every item in order.
+    pub async fn follow_feed(&self, limit: u32) -> Vec<FeedItem> {
+        let mut url = format!("{}/v1/feed?limit={limit}", self.node.url());
+        let mut items = Vec::new();
+        for _ in 0..10_000 {
+            let reply = read(self.http.get(&url).send().await.expect("feed")).await;
+            assert_eq!(reply.status, StatusCode::OK);
+            let page: FeedPage = serde_json::from_slice(&reply.body).expect("RPDE page");
+            assert!(page.license.starts_with("http"), "every page has a licence");
+            let empty = page.items.is_empty();
+            items.extend(page.items);
+            if empty {
+                if url.contains("afterChangeNumber") {
+                    assert_eq!(page.next, url, "an empty page links to itself");
+                }
+                return items;
+            }
+            url = page.next;
+        }
+        panic!("the feed did not end");
     }
 
     /// The listing's URL.
@@ -138,6 +280,17 @@ impl TestHub {
     }
 }
 
+/// Sends the nodes' warnings to the test's output (shown when it fails).
+pub fn logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SIGNPOST_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .try_init();
+}
+
 /// Starts a node on the data directory with a free loopback port.
 pub async fn start_node(dir: &Path) -> RunningNode {
     let mut config = Config::load(dir).expect("config");
@@ -163,4 +316,34 @@ async fn read(resp: reqwest::Response) -> Reply {
         headers,
         body,
     }
+}
+
+/// One RPDE page as a strict consumer reads it.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedPage {
+    pub items: Vec<FeedItem>,
+    pub next: String,
+    pub license: String,
+}
+
+/// One RPDE item; the envelope is kept as its exact bytes.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedItem {
+    pub state: String,
+    pub kind: String,
+    pub id: String,
+    pub modified: i64,
+    #[serde(default)]
+    pub data: Option<FeedData>,
+}
+
+/// The `data` of an updated item.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedData {
+    pub hub_id: String,
+    pub seq: u64,
+    pub envelope: Box<serde_json::value::RawValue>,
 }

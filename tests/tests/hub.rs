@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use signpost_node::config::Config;
 use signpost_node::hub::HubCore;
-use signpost_tests::TestHub;
+use signpost_tests::TestNode;
 
 const PANTRY: &str = "name,description,latitude,longitude,opening_hours,taxonomy,access\n\
     Food pantry,Weekly low-cost shop,53.8240,-3.0146,\"TU,TH 10:00-13:00\",Food,walk-in\n\
@@ -15,7 +15,7 @@ const PANTRY: &str = "name,description,latitude,longitude,opening_hours,taxonomy
 
 #[tokio::test]
 async fn admin_edits_publish_new_signed_listings_with_rising_seq() {
-    let hub = TestHub::start("At The Grange").await;
+    let hub = TestNode::start("At The Grange").await;
     let first = hub.verified_listing().await;
     assert_eq!(first.hub_id.as_str(), hub.hub_id);
     assert_eq!(first.listing.hub.name, "At The Grange");
@@ -100,7 +100,7 @@ async fn admin_edits_publish_new_signed_listings_with_rising_seq() {
 
 #[tokio::test]
 async fn listing_is_served_with_validators_and_304() {
-    let hub = TestHub::start("Revoelution").await;
+    let hub = TestNode::start("Revoelution").await;
     let reply = hub.get_listing(&[]).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
@@ -149,7 +149,7 @@ async fn listing_is_served_with_validators_and_304() {
 
 #[tokio::test]
 async fn wrong_token_gets_401_and_changes_nothing() {
-    let hub = TestHub::start("Greenhill Community Hub").await;
+    let hub = TestNode::start("Greenhill Community Hub").await;
     let before = hub.get_listing(&[]).await;
     for token in ["", "spt_wrong", &format!("{}x", hub.token)] {
         let reply = hub
@@ -179,7 +179,7 @@ async fn wrong_token_gets_401_and_changes_nothing() {
 
 #[tokio::test]
 async fn malformed_input_is_refused_whole_and_changes_nothing() {
-    let hub = TestHub::start("The Bay").await;
+    let hub = TestNode::start("The Bay").await;
     let ok = hub
         .admin_raw("/import?format=csv", "text/csv", PANTRY.as_bytes().to_vec())
         .await;
@@ -261,7 +261,7 @@ async fn malformed_input_is_refused_whole_and_changes_nothing() {
 
 #[tokio::test]
 async fn edits_made_from_the_command_line_are_served_without_restart() {
-    let hub = TestHub::start("Lancaster Community Hub").await;
+    let hub = TestNode::start("Lancaster Community Hub").await;
     let seq = hub.verified_listing().await.listing.seq;
     let dir = hub.dir.path().to_owned();
     tokio::task::spawn_blocking(move || {

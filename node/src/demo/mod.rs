@@ -44,6 +44,7 @@ pub fn prepare(dir: &Path, listen: SocketAddr) -> Result<Option<String>> {
             focus: Focus::Generic,
             coordination: Coordination::FirstLevel,
         },
+        aggregator: false,
     })?;
     let config = Config::load(dir)?;
     let mut hub = HubCore::open(dir, &config)?;

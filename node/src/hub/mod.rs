@@ -324,6 +324,7 @@ mod tests {
                 focus: Focus::Generic,
                 coordination: Coordination::FirstLevel,
             },
+            aggregator: false,
         })
         .unwrap();
         HubCore::open(dir, &Config::load(dir).unwrap()).unwrap()

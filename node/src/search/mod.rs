@@ -321,7 +321,9 @@ pub fn search(conn: &Connection, params: &SearchParams, now: Timestamp) -> Resul
         let Some(expr) = fts_query(q) else {
             return Ok(empty_page(params));
         };
-        from = format!("agg_services_fts f JOIN {from} ON s.rowid = f.rowid");
+        from = "agg_services_fts JOIN agg_services s ON s.rowid = agg_services_fts.rowid \
+                JOIN agg_hubs h ON h.hub_id = s.hub_id"
+            .to_owned();
         filters.push("agg_services_fts MATCH ?".into());
         args.push(SqlValue::Text(expr));
         // Name matters most, then category, organisation, description, address.

@@ -1,0 +1,518 @@
+//! The aggregator role end to end: real hub nodes and scripted hostile hubs
+//! on loopback ports, a real aggregator crawling them over HTTP into its
+//! SQLite store, and its search API and RPDE feed read back over HTTP.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use signpost_spec::{verify_listing, VerifyOptions};
+use signpost_tests::fake_hub::{FakeHub, Script};
+use signpost_tests::listings::{key, listing, rotation, service, signed, tampered};
+use signpost_tests::TestNode;
+
+/// Blackpool (At The Grange) and Morecambe (The Bay), about 30 km apart.
+const BLACKPOOL: (f64, f64) = (53.8240, -3.0146);
+const MORECAMBE: (f64, f64) = (54.0697, -2.8625);
+
+async fn add_service(hub: &TestNode, body: Value) {
+    let reply = hub.admin(Method::POST, "/services", Some(body)).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+}
+
+fn names(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["service"]["name"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn hub_edits_reach_search_and_the_feed_and_the_feed_reproduces_the_store() {
+    let grange = TestNode::start("At The Grange").await;
+    let bay = TestNode::start("The Bay, Morecambe").await;
+    add_service(
+        &grange,
+        json!({"name": "Food pantry", "description": "Weekly low-cost shop",
+               "locations": [{"latitude": BLACKPOOL.0, "longitude": BLACKPOOL.1}],
+               "schedules": [{"byday": "TU,TH", "opens_at": "10:00", "closes_at": "13:00"}],
+               "taxonomy_terms": [{"name": "Food"}], "access": ["walk-in"]}),
+    )
+    .await;
+    add_service(
+        &grange,
+        json!({"name": "Job Club", "description": "Help with CVs and applications",
+               "locations": [{"latitude": BLACKPOOL.0, "longitude": BLACKPOOL.1}],
+               "schedules": [{"byday": "MO,WE", "opens_at": "10:00", "closes_at": "12:00"}],
+               "taxonomy_terms": [{"name": "Employment"}]}),
+    )
+    .await;
+    add_service(
+        &bay,
+        json!({"name": "Wellbeing walk", "description": "A gentle walk along the prom",
+               "organization": {"name": "The Bay"},
+               "locations": [{"latitude": MORECAMBE.0, "longitude": MORECAMBE.1}],
+               "schedules": [{"byday": "SA", "opens_at": "18:00", "closes_at": "01:00"}],
+               "taxonomy_terms": [{"name": "Wellbeing"}]}),
+    )
+    .await;
+
+    let agg = TestNode::start_aggregator("Lancashire CVS", |_| {}).await;
+    agg.add_source(&grange.node.url()).await;
+    agg.add_source(&bay.node.url()).await;
+    let reports = agg.crawl().await;
+    assert_eq!(reports.len(), 2);
+    assert!(
+        reports.iter().all(|r| r["outcome"] == "accepted"),
+        "{reports:?}"
+    );
+
+    // Text, category, distance and opening time.
+    let found = agg.get_json("/v1/services?q=pantry").await;
+    assert_eq!(names(&found), ["Food pantry"]);
+    assert_eq!(found["items"][0]["hub_id"], grange.hub_id);
+    assert_eq!(found["items"][0]["hub_name"], "At The Grange");
+    assert_eq!(found["items"][0]["stale"], false);
+    assert_eq!(
+        names(&agg.get_json("/v1/services?taxonomy=employment").await),
+        ["Job Club"]
+    );
+    let near_bay = agg
+        .get_json(&format!(
+            "/v1/services?near={},{}&within_km=5",
+            MORECAMBE.0, MORECAMBE.1
+        ))
+        .await;
+    assert_eq!(names(&near_bay), ["Wellbeing walk"]);
+    assert!(near_bay["items"][0]["distance_km"].as_f64().unwrap() < 0.01);
+    let by_distance = agg
+        .get_json(&format!(
+            "/v1/services?near={},{}&within_km=50",
+            BLACKPOOL.0, BLACKPOOL.1
+        ))
+        .await;
+    assert_eq!(
+        names(&by_distance),
+        ["Food pantry", "Job Club", "Wellbeing walk"]
+    );
+    assert_eq!(by_distance["order"], "distance");
+    let d = by_distance["items"][2]["distance_km"].as_f64().unwrap();
+    assert!(
+        (25.0..35.0).contains(&d),
+        "Blackpool–Morecambe is ~30 km, got {d}"
+    );
+    // Tuesday 24 November 2026, 11:00 in London (GMT): the pantry is open.
+    assert_eq!(
+        names(
+            &agg.get_json("/v1/services?open_at=2026-11-24T11:00:00Z")
+                .await
+        ),
+        ["Food pantry"]
+    );
+    // Monday 6 July 2026, 10:30 in London is 09:30 UTC (BST): the job club.
+    assert_eq!(
+        names(
+            &agg.get_json("/v1/services?open_at=2026-07-06T09:30:00Z")
+                .await
+        ),
+        ["Job Club"]
+    );
+    // Sunday 00:30 local: the Saturday evening walk runs past midnight.
+    assert_eq!(
+        names(
+            &agg.get_json("/v1/services?open_at=2026-11-29T00:30:00Z")
+                .await
+        ),
+        ["Wellbeing walk"]
+    );
+    assert_eq!(
+        names(&agg.get_json("/v1/services?q=walk&taxonomy=Food").await),
+        Vec::<String>::new()
+    );
+    let bad = agg.get("/v1/services?near=95,1").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["error"]["code"], "invalid");
+
+    // An edit at the hub reaches search and the feed after the next crawl.
+    let before = agg.follow_feed(1).await;
+    assert_eq!(before.len(), 2);
+    add_service(
+        &grange,
+        json!({"name": "Warm space", "description": "A warm room with hot drinks",
+               "locations": [{"latitude": BLACKPOOL.0, "longitude": BLACKPOOL.1}],
+               "taxonomy_terms": [{"name": "Cost of living"}]}),
+    )
+    .await;
+    let reports = agg.crawl().await;
+    let outcome = |url: &str| {
+        reports
+            .iter()
+            .find(|r| r["url"].as_str().unwrap().starts_with(url))
+            .map(|r| r["outcome"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(outcome(&grange.node.url()).as_deref(), Some("accepted"));
+    assert_eq!(outcome(&bay.node.url()).as_deref(), Some("not_modified"));
+    assert_eq!(
+        names(&agg.get_json("/v1/services?q=warm").await),
+        ["Warm space"]
+    );
+    let after = agg.follow_feed(1).await;
+    assert_eq!(after.len(), 2, "one item per hub: the latest");
+    assert_eq!(
+        after[1].id, grange.hub_id,
+        "the edited hub moved to the end"
+    );
+    assert!(after[1].modified > before[1].modified);
+
+    // The feed reproduces exactly the listings the aggregator holds, and
+    // every envelope verifies on its own, byte for byte as stored.
+    let hubs = agg.get_json("/v1/hubs").await;
+    let held: BTreeMap<String, u64> = hubs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["hub_id"].as_str().unwrap().to_owned(),
+                h["seq"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let mut from_feed = BTreeMap::new();
+    for item in &after {
+        assert_eq!(
+            (item.state.as_str(), item.kind.as_str()),
+            ("updated", "SignpostListing")
+        );
+        let data = item.data.as_ref().expect("data");
+        let bytes = data.envelope.get().as_bytes();
+        let verified = verify_listing(bytes, &VerifyOptions::now()).expect("verifies");
+        assert_eq!(verified.hub_id.as_str(), item.id);
+        assert_eq!(verified.listing.seq, data.seq);
+        let stored = agg.get(&format!("/v1/hubs/{}/listing", item.id)).await;
+        assert_eq!(stored.body, bytes, "feed and store serve the same bytes");
+        let live = if item.id == grange.hub_id {
+            &grange
+        } else {
+            &bay
+        };
+        assert_eq!(
+            live.get_listing(&[]).await.body,
+            bytes,
+            "the hub's own bytes"
+        );
+        from_feed.insert(data.hub_id.clone(), data.seq);
+    }
+    assert_eq!(from_feed, held);
+    let hub = agg.get_json(&format!("/v1/hubs/{}", grange.hub_id)).await;
+    assert_eq!(hub["staleness"], "fresh");
+    assert_eq!(hub["services"], 3);
+    assert_eq!(hub["profile"]["dimensions"]["governance"], "community-led");
+    assert_eq!(hub["sources"][0]["last_outcome"], "accepted");
+
+    // A page in the middle links onwards; the last page links to itself.
+    let first = agg.get_json("/v1/feed?limit=1").await;
+    assert!(first["next"]
+        .as_str()
+        .unwrap()
+        .contains("afterChangeNumber="));
+    let end = agg
+        .get_json(&format!(
+            "/v1/feed?afterChangeNumber={}&limit=5",
+            after[1].modified
+        ))
+        .await;
+    assert_eq!(end["items"].as_array().unwrap().len(), 0);
+    assert!(end["next"].as_str().unwrap().ends_with(&format!(
+        "/v1/feed?afterChangeNumber={}&limit=5",
+        after[1].modified
+    )));
+    let by_id = agg
+        .get_json(&format!(
+            "/v1/feed?afterTimestamp={}&afterId={}",
+            after[0].modified, after[0].id
+        ))
+        .await;
+    assert_eq!(by_id["items"][0]["id"], after[1].id);
+}
+
+/// Crawls the fake hub once, checks the outcome and code, and checks that
+/// the last good data is still what the aggregator serves.
+async fn expect_refused(agg: &TestNode, fake: &FakeHub, outcome: &str, code: &str, hub_id: &str) {
+    let report = agg.crawl_source(&fake.listing_url()).await;
+    assert_eq!(report["outcome"], outcome, "{report}");
+    assert_eq!(report["error_code"], code, "{report}");
+    let hub = agg.get_json(&format!("/v1/hubs/{hub_id}")).await;
+    assert_eq!(hub["seq"], 2, "the last good listing stays");
+    assert_eq!(hub["sources"][0]["last_error_code"], code);
+    assert!(hub["sources"][0]["last_error"].as_str().unwrap().len() > 10);
+    assert_eq!(
+        names(&agg.get_json("/v1/services?q=bank").await),
+        ["Food bank"],
+        "search still serves the last good data after {code}"
+    );
+}
+
+#[tokio::test]
+async fn bad_listings_are_refused_whole_and_the_last_good_one_stays() {
+    let first = key(11);
+    let second = key(12);
+    let stolen_first_then = key(13);
+    let hub_id = first.key_id().to_string();
+    let services = vec![service(1, "Food bank", 53.8, -3.0, "MO", "Food")];
+    let fake = FakeHub::start(Script::Json(signed(
+        &listing(&first, "Scripted hub", 1, services.clone()),
+        &first,
+    )))
+    .await;
+    let agg = TestNode::start_aggregator("Test CVS", |c| {
+        c.aggregator.request_timeout_secs = 2;
+        c.aggregator.max_listing_bytes = 64 * 1024;
+    })
+    .await;
+    agg.add_source(&fake.url()).await;
+    assert_eq!(
+        agg.crawl_source(&fake.listing_url()).await["outcome"],
+        "accepted"
+    );
+
+    // The hub rotates its key: accepted through the chain, and pinned.
+    let mut rotated = listing(&first, "Scripted hub", 2, services.clone());
+    rotated.rotations = vec![rotation(&first, &first, &second)];
+    let good = signed(&rotated, &second);
+    fake.set(Script::Json(good.clone()));
+    assert_eq!(
+        agg.crawl_source(&fake.listing_url()).await["outcome"],
+        "accepted"
+    );
+    fake.set(Script::Json(good.clone()));
+    assert_eq!(
+        agg.crawl_source(&fake.listing_url()).await["outcome"],
+        "unchanged"
+    );
+
+    // Tampered: the payload changed after signing.
+    fake.set(Script::Json(tampered(&good, "Food bank", "Fake bank")));
+    expect_refused(&agg, &fake, "rejected", "bad_signature", &hub_id).await;
+
+    // Signed by a key the pinned key never handed over to (an old key that
+    // leaked, rotating somewhere else).
+    let mut forked = listing(&first, "Scripted hub", 3, services.clone());
+    forked.rotations = vec![rotation(&first, &first, &stolen_first_then)];
+    fake.set(Script::Json(signed(&forked, &stolen_first_then)));
+    expect_refused(&agg, &fake, "rejected", "unpinned_key", &hub_id).await;
+
+    // A lower seq (a replay of something older, re-signed).
+    let mut older = listing(&first, "Scripted hub", 1, vec![]);
+    older.rotations = vec![rotation(&first, &first, &second)];
+    fake.set(Script::Json(signed(&older, &second)));
+    expect_refused(&agg, &fake, "rejected", "stale_seq", &hub_id).await;
+
+    // Expired.
+    let mut expired = listing(&first, "Scripted hub", 9, vec![]);
+    expired.rotations = vec![rotation(&first, &first, &second)];
+    expired.issued_at = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(48);
+    expired.expires_at = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(1);
+    fake.set(Script::Json(signed(&expired, &second)));
+    expect_refused(&agg, &fake, "rejected", "expired", &hub_id).await;
+
+    // Oversized, announced and streamed without a length.
+    fake.set(Script::Json(vec![b' '; 200 * 1024]));
+    expect_refused(&agg, &fake, "failed", "too_large", &hub_id).await;
+    fake.set(Script::Chunked {
+        chunk_size: 16 * 1024,
+        chunks: 1000,
+    });
+    expect_refused(&agg, &fake, "failed", "too_large", &hub_id).await;
+
+    // A slow drip, and a server that never answers: bounded by the timeout.
+    for script in [
+        Script::Drip {
+            every: Duration::from_millis(300),
+            bytes: 100,
+        },
+        Script::Silent,
+    ] {
+        fake.set(script);
+        let started = Instant::now();
+        expect_refused(&agg, &fake, "failed", "timeout", &hub_id).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    // Not JSON, an error status, a redirect loop, and garbage JSON.
+    fake.set(Script::Raw {
+        status: 200,
+        content_type: "text/html".into(),
+        body: b"<html>Welcome to our hub</html>".to_vec(),
+    });
+    expect_refused(&agg, &fake, "failed", "not_json", &hub_id).await;
+    fake.set(Script::Raw {
+        status: 500,
+        content_type: "text/plain".into(),
+        body: b"oops".to_vec(),
+    });
+    expect_refused(&agg, &fake, "failed", "http_status", &hub_id).await;
+    fake.set(Script::Redirect(fake.listing_url()));
+    expect_refused(&agg, &fake, "failed", "too_many_redirects", &hub_id).await;
+    fake.set(Script::Json(b"{\"payloadType\": [".to_vec()));
+    expect_refused(&agg, &fake, "rejected", "bad_envelope", &hub_id).await;
+
+    // Failures back off: the source is not due again straight away.
+    let sources = agg.admin(Method::GET, "/sources", None).await.json();
+    let source = &sources["sources"][0];
+    assert!(source["failures"].as_u64().unwrap() >= 10);
+    assert!(source["next_crawl_at"].as_i64().unwrap() > jiff::Timestamp::now().as_second());
+}
+
+#[tokio::test]
+async fn the_ssrf_guard_refuses_internal_addresses_unless_allowed() {
+    let hub = TestNode::start("Loopback hub").await;
+    let port = hub.node.addr.port();
+    let agg = TestNode::start_aggregator("Careful CVS", |c| {
+        c.aggregator.allow_private_networks = false;
+    })
+    .await;
+    for url in [
+        format!("http://127.0.0.1:{port}"),
+        format!("http://localhost:{port}"),
+        format!("http://[::1]:{port}/"),
+        format!("http://[::ffff:127.0.0.1]:{port}/"),
+        format!("http://0x7f000001:{port}/"),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://10.0.0.1/".to_owned(),
+    ] {
+        let reply = agg.post_json("/v1/register", json!({ "url": url })).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        assert_eq!(reply.json()["error"]["code"], "refused_address", "{url}");
+    }
+    // A source added by the operator is refused the same way at crawl time.
+    agg.add_source(&format!("http://localhost:{port}")).await;
+    let report = &agg.crawl().await[0];
+    assert_eq!(report["error_code"], "refused_address");
+    assert_eq!(
+        agg.get_json("/v1/hubs").await["total"],
+        0,
+        "nothing was fetched or stored"
+    );
+}
+
+#[tokio::test]
+async fn registration_verifies_before_accepting_and_is_rate_limited() {
+    let hub = TestNode::start("Greenhill Community Hub").await;
+    let agg = TestNode::start_aggregator("Test CVS", |c| c.aggregator.register_per_hour = 3).await;
+    let garbage = agg
+        .post_json("/v1/register", json!({"url": "not a web address"}))
+        .await;
+    assert_eq!(garbage.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(garbage.json()["error"]["code"], "bad_url");
+    let first = agg
+        .post_json("/v1/register", json!({ "url": hub.node.url() }))
+        .await;
+    assert_eq!(
+        first.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    assert_eq!(first.json()["outcome"], "accepted");
+    assert_eq!(first.json()["hub_id"], hub.hub_id);
+    let again = agg
+        .post_json("/v1/register", json!({ "url": hub.node.url() }))
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.json()["outcome"], "unchanged");
+    let limited = agg
+        .post_json("/v1/register", json!({ "url": hub.node.url() }))
+        .await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.json()["error"]["code"], "rate_limited");
+    let sources = agg.admin(Method::GET, "/sources", None).await.json();
+    assert_eq!(sources["sources"].as_array().unwrap().len(), 1);
+    assert_eq!(sources["sources"][0]["origin"], "register");
+    assert_eq!(sources["sources"][0]["hub_id"], hub.hub_id);
+}
+
+#[tokio::test]
+async fn withdrawals_and_delistings_leave_tombstones_in_the_feed() {
+    let leaving = key(21);
+    let staying = key(22);
+    let fake_leaving = FakeHub::start(Script::Json(signed(
+        &listing(
+            &leaving,
+            "Pop-up hub",
+            5,
+            vec![service(7, "Coffee morning", 54.0, -2.8, "FR", "Social")],
+        ),
+        &leaving,
+    )))
+    .await;
+    let fake_staying = FakeHub::start(Script::Json(signed(
+        &listing(
+            &staying,
+            "Youth club",
+            5,
+            vec![service(8, "Youth night", 54.0, -2.8, "TU", "Youth")],
+        ),
+        &staying,
+    )))
+    .await;
+    let agg = TestNode::start_aggregator("Test CVS", |_| {}).await;
+    agg.add_source(&fake_leaving.url()).await;
+    agg.add_source(&fake_staying.url()).await;
+    assert!(agg.crawl().await.iter().all(|r| r["outcome"] == "accepted"));
+    assert_eq!(agg.get_json("/v1/services").await["total"], 2);
+
+    // The hub publishes a signed withdrawal.
+    let mut gone = listing(&leaving, "Pop-up hub", 6, vec![]);
+    gone.withdrawn = true;
+    let withdrawal = signed(&gone, &leaving);
+    fake_leaving.set(Script::Json(withdrawal.clone()));
+    assert_eq!(
+        agg.crawl_source(&fake_leaving.listing_url()).await["outcome"],
+        "accepted"
+    );
+    // The operator delists the other.
+    let staying_id = staying.key_id().to_string();
+    let delisted = agg
+        .admin(Method::POST, &format!("/hubs/{staying_id}/delist"), None)
+        .await;
+    assert_eq!(delisted.status, StatusCode::OK);
+
+    assert_eq!(agg.get_json("/v1/services").await["total"], 0);
+    let feed = agg.follow_feed(10).await;
+    assert_eq!(feed.len(), 2);
+    assert!(feed
+        .iter()
+        .all(|i| i.state == "deleted" && i.data.is_none()));
+    // The signed withdrawal is still served, so others can verify it.
+    let stored = agg
+        .get(&format!("/v1/hubs/{}/listing", leaving.key_id()))
+        .await;
+    assert_eq!(stored.body, withdrawal);
+    let hubs = agg.get_json("/v1/hubs").await;
+    let states: Vec<&str> = hubs["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["withdrawn", "delisted"]);
+    // A delisted hub's listings are refused until the operator relents.
+    let mut back = listing(&staying, "Youth club", 7, vec![]);
+    back.services = vec![service(8, "Youth night", 54.0, -2.8, "TU", "Youth")];
+    fake_staying.set(Script::Json(signed(&back, &staying)));
+    let report = agg.crawl_source(&fake_staying.listing_url()).await;
+    assert_eq!(report["error_code"], "delisted");
+}
