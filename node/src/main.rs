@@ -111,9 +111,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Start a demonstration hub with example services on this computer.
+    /// Start a demonstration network on this computer: the community hubs of
+    /// the seed reports, and aggregators for Lancashire and Leeds.
     Demo {
-        /// Address and port to listen on.
+        /// Address of the Lancashire directory; the Leeds one takes the next
+        /// port and the hubs the ports from +10.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         /// Keep the demo's files here instead of a temporary folder.

@@ -131,6 +131,8 @@ pub struct RunningNode {
     pub addr: SocketAddr,
     /// The data directory.
     pub dir: PathBuf,
+    /// The aggregator role, when enabled (to crawl now, say).
+    pub aggregator: Option<Arc<Aggregator>>,
     stop: watch::Sender<bool>,
     task: JoinHandle<Result<()>>,
 }
@@ -209,7 +211,7 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
             }
         }
     });
-    if let Some(agg) = aggregator {
+    if let Some(agg) = aggregator.clone() {
         tokio::spawn(crate::crawl::run_schedule(agg, stop.subscribe()));
     }
     let task = tokio::spawn(async move {
@@ -227,6 +229,7 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
     Ok(RunningNode {
         addr,
         dir: dir.to_owned(),
+        aggregator,
         stop,
         task,
     })
