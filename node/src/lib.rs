@@ -12,6 +12,7 @@
 
 pub mod admin;
 pub mod aggregator;
+pub mod bench;
 pub mod cli_service;
 pub mod config;
 pub mod crawl;

@@ -111,6 +111,19 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Measure performance on this machine (loopback only), as ratios to the
+    /// raw signature-verify rate of one core measured in the same run.
+    Bench {
+        /// Hubs to serve and crawl.
+        #[arg(long, default_value_t = 1000)]
+        hubs: usize,
+        /// Services per hub.
+        #[arg(long, default_value_t = 20)]
+        services: usize,
+        /// Crawls in flight at once.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+    },
     /// Start a demonstration network on this computer: the community hubs of
     /// the seed reports, and aggregators for Lancashire and Leeds.
     Demo {
@@ -485,6 +498,25 @@ fn run(cli: Cli) -> Result<()> {
                     );
                 }
             }
+            Ok(())
+        }
+        Command::Bench {
+            hubs,
+            services,
+            concurrency,
+        } => {
+            setup_logs(LogFormat::Text, "error");
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let options = signpost_node::bench::CrawlBenchOptions {
+                hubs,
+                services,
+                concurrency,
+            };
+            let report = runtime.block_on(signpost_node::bench::crawl_bench(options))?;
+            let command = format!(
+                "cargo run --release -p signpost-node -- bench --hubs {hubs} --services {services} --concurrency {concurrency}"
+            );
+            println!("{}", report.markdown(&command));
             Ok(())
         }
         Command::Demo { listen, dir } => {

@@ -139,8 +139,10 @@ impl HubKey {
         &self.id
     }
 
-    /// Signs raw bytes (the PAE of an envelope).
-    pub(crate) fn sign_raw(&self, message: &[u8]) -> [u8; 64] {
+    /// Signs raw bytes. Listings and rotations are signed through
+    /// [`crate::Envelope::sign`], which signs their PAE; this is public for
+    /// benchmarks that need a baseline signature over known bytes.
+    pub fn sign_raw(&self, message: &[u8]) -> [u8; 64] {
         self.signing.sign(message).to_bytes()
     }
 }

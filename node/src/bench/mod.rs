@@ -1,0 +1,393 @@
+//! `signpost-node bench`: measured performance, always beside a baseline
+//! taken in the same run on the same machine (the raw Ed25519
+//! `verify_strict` rate of one core), so figures from different machines
+//! can be compared as ratios.
+//!
+//! The crawl benchmark serves N signed listings from N loopback listeners
+//! (each its own "host", so per-host politeness does not serialise them),
+//! then has a real aggregator crawl them all into a fresh SQLite store, and
+//! then crawl them again (every answer a 304).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use jiff::{SignedDuration, Timestamp};
+use sha2::{Digest, Sha256};
+use signpost_spec::{
+    pae, sign_listing, HubKey, HubProfile, Limits, Listing, Service, LISTING_PAYLOAD_TYPE,
+};
+
+use crate::aggregator::Aggregator;
+use crate::config::Config;
+use crate::crawl;
+use crate::error::{NodeError, Result};
+use crate::store::aggregator::{self as db, Origin};
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct CrawlBenchOptions {
+    /// How many hubs to serve and crawl.
+    pub hubs: usize,
+    /// Services in each hub's listing.
+    pub services: usize,
+    /// Crawls in flight at once.
+    pub concurrency: usize,
+}
+
+/// What was measured.
+#[derive(Debug, Clone)]
+pub struct CrawlBenchReport {
+    /// The options used.
+    pub options: CrawlBenchOptions,
+    /// Mean envelope size in bytes.
+    pub mean_envelope_bytes: usize,
+    /// One core's `verify_strict` rate over a typical listing's signed bytes.
+    pub raw_verify_per_sec: f64,
+    /// The same over a 64-byte message (the textbook figure).
+    pub raw_verify_small_per_sec: f64,
+    /// Seconds for the full first crawl.
+    pub full_crawl_secs: f64,
+    /// Listings accepted in it.
+    pub accepted: usize,
+    /// Seconds for the second crawl (all 304).
+    pub recrawl_secs: f64,
+    /// Sources answered 304 in it.
+    pub not_modified: usize,
+    /// Services searchable afterwards.
+    pub stored_services: u64,
+}
+
+impl CrawlBenchReport {
+    /// Listings verified and stored per second in the first crawl.
+    pub fn ingest_per_sec(&self) -> f64 {
+        self.accepted as f64 / self.full_crawl_secs
+    }
+
+    /// Ingest rate as a fraction of one core's raw verify rate.
+    pub fn ingest_ratio(&self) -> f64 {
+        self.ingest_per_sec() / self.raw_verify_per_sec
+    }
+
+    /// Hubs per second when nothing changed.
+    pub fn recrawl_per_sec(&self) -> f64 {
+        self.not_modified as f64 / self.recrawl_secs
+    }
+
+    /// The report as Markdown, with the command that produced it.
+    pub fn markdown(&self, command: &str) -> String {
+        let o = &self.options;
+        format!(
+            "Command: `{command}`\n\n\
+             Machine: {cores} cores (as seen by the process), measured {when}.\n\n\
+             | figure | value | ratio to baseline |\n\
+             | --- | --- | --- |\n\
+             | baseline: raw `verify_strict`, one core, {bytes}-byte signed message (a typical listing) | {raw:.0} /s | 1 |\n\
+             | raw `verify_strict`, one core, 64-byte message | {small:.0} /s | {small_ratio:.2} |\n\
+             | full crawl: {hubs} hubs × {services} services, verified and stored | {ingest:.0} listings/s ({secs:.2} s, {svc:.0} services/s) | {ratio:.3} |\n\
+             | unchanged recrawl (all 304) | {recrawl:.0} hubs/s ({rsecs:.2} s) | {rratio:.3} |\n\n\
+             Accepted {accepted} of {hubs} listings; {stored} services searchable afterwards; \
+             {not_modified} of {hubs} answered 304 on the recrawl; {conc} crawls in flight at most.\n",
+            cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            when = Timestamp::now().strftime("%Y-%m-%d"),
+            bytes = self.mean_envelope_bytes,
+            raw = self.raw_verify_per_sec,
+            small = self.raw_verify_small_per_sec,
+            small_ratio = self.raw_verify_small_per_sec / self.raw_verify_per_sec,
+            hubs = o.hubs,
+            services = o.services,
+            ingest = self.ingest_per_sec(),
+            secs = self.full_crawl_secs,
+            svc = self.ingest_per_sec() * o.services as f64,
+            ratio = self.ingest_ratio(),
+            recrawl = self.recrawl_per_sec(),
+            rsecs = self.recrawl_secs,
+            rratio = self.recrawl_per_sec() / self.raw_verify_per_sec,
+            accepted = self.accepted,
+            stored = self.stored_services,
+            not_modified = self.not_modified,
+            conc = o.concurrency,
+        )
+    }
+}
+
+const WORDS: &[&str] = &[
+    "food",
+    "pantry",
+    "advice",
+    "debt",
+    "benefits",
+    "youth",
+    "club",
+    "wellbeing",
+    "walk",
+    "job",
+    "digital",
+    "café",
+    "warm",
+    "space",
+    "parents",
+    "toddlers",
+    "befriending",
+    "housing",
+    "library",
+    "laundry",
+    "art",
+    "garden",
+    "men's",
+    "shed",
+    "choir",
+    "yoga",
+    "English",
+];
+const CATEGORIES: &[&str] = &[
+    "Food",
+    "Cost of living",
+    "Advice",
+    "Employment",
+    "Youth",
+    "Wellbeing",
+    "Mental health",
+    "Digital inclusion",
+    "Learning",
+    "Social",
+    "Older people",
+    "Families",
+];
+const DAYS: &[&str] = &[
+    "MO",
+    "TU",
+    "WE",
+    "TH",
+    "FR",
+    "SA",
+    "SU",
+    "MO,WE",
+    "TU,TH",
+    "MO,TU,WE,TH,FR",
+];
+
+/// A deterministic hub key for bench hub `i`.
+pub fn bench_key(i: usize) -> Result<HubKey> {
+    let seed: [u8; 32] = Sha256::digest(format!("signpost bench hub {i}")).into();
+    Ok(HubKey::from_seed(&seed)?)
+}
+
+/// A realistic listing for bench hub `i` with `services` services, signed.
+pub fn bench_listing(i: usize, services: usize, key: &HubKey) -> Result<Vec<u8>> {
+    let now = Timestamp::now();
+    // Spread hubs over Lancashire and South Cumbria.
+    let lat = 53.70 + (i % 97) as f64 * 0.006;
+    let lon = -3.05 + (i % 89) as f64 * 0.006;
+    let hub: HubProfile = serde_json::from_value(serde_json::json!({
+        "id": key.key_id().to_string(),
+        "name": format!("Community hub {i}"),
+        "description": "A bench hub with a realistic spread of services.",
+        "area_served": format!("Ward {}", i % 300),
+        "latitude": lat, "longitude": lon,
+        "dimensions": {"space": ["dedicated"], "governance": "community-led",
+                       "focus": "generic", "coordination": "first-level"}
+    }))
+    .map_err(|e| NodeError::Setup(format!("bench profile: {e}")))?;
+    let mut list = Vec::with_capacity(services);
+    for s in 0..services {
+        let n = i * 7919 + s * 104_729;
+        let name = format!(
+            "{} {} {}",
+            WORDS[n % WORDS.len()],
+            WORDS[(n / 7) % WORDS.len()],
+            s
+        );
+        let service: Service = serde_json::from_value(serde_json::json!({
+            "id": uuid::Uuid::from_u128(((i as u128) << 32) | s as u128).to_string(),
+            "name": name,
+            "description": format!("{name}: a session run by volunteers for anyone in the area who needs it. Drop in or call first; we can help with forms, food and a friendly chat."),
+            "organization": {"name": format!("Community hub {i}")},
+            "eligibility_description": "Anyone",
+            "access": ["walk-in"],
+            "phones": [{"number": format!("01632 960{:03}", n % 1000)}],
+            "locations": [{"id": uuid::Uuid::from_u128(((i as u128) << 64) | s as u128).to_string(),
+                           "name": "Main hall",
+                           "address": {"address_1": format!("{} High Street", s + 1), "city": "Lancaster", "postal_code": "LA1 1AA", "country": "GB"},
+                           "latitude": lat + (s as f64) * 0.0001, "longitude": lon}],
+            "schedules": [{"byday": DAYS[n % DAYS.len()], "opens_at": "10:00", "closes_at": "13:00"}],
+            "taxonomy_terms": [{"name": CATEGORIES[n % CATEGORIES.len()]}]
+        }))
+        .map_err(|e| NodeError::Setup(format!("bench service: {e}")))?;
+        list.push(service);
+    }
+    let listing = Listing {
+        signpost: "1".into(),
+        hub,
+        seq: 1,
+        issued_at: now - SignedDuration::from_secs(5),
+        expires_at: now + SignedDuration::from_hours(24 * 7),
+        withdrawn: false,
+        rotations: vec![],
+        services: list,
+    };
+    Ok(sign_listing(&listing, key, &Limits::default())?)
+}
+
+/// One core's `verify_strict` rate over `message`, measured for about `for_`.
+pub fn raw_verify_rate(message: &[u8], for_: Duration) -> Result<f64> {
+    let key = bench_key(usize::MAX)?;
+    let signature = key.sign_raw(message);
+    let id = key.key_id().clone();
+    let started = Instant::now();
+    let mut count = 0u64;
+    while started.elapsed() < for_ {
+        for _ in 0..64 {
+            id.verify(message, &signature)?;
+        }
+        count += 64;
+    }
+    Ok(count as f64 / started.elapsed().as_secs_f64())
+}
+
+#[derive(Clone)]
+struct Served {
+    bytes: axum::body::Bytes,
+    etag: String,
+}
+
+async fn serve(State(served): State<Arc<Served>>, headers: HeaderMap) -> Response {
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(served.etag.as_str())
+    {
+        return (
+            StatusCode::NOT_MODIFIED,
+            [(header::ETAG, served.etag.clone())],
+        )
+            .into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (header::ETAG, served.etag.clone()),
+        ],
+        served.bytes.clone(),
+    )
+        .into_response()
+}
+
+/// Runs the crawl benchmark in a temporary directory.
+pub async fn crawl_bench(options: CrawlBenchOptions) -> Result<CrawlBenchReport> {
+    eprintln!(
+        "signing {} listings of {} services...",
+        options.hubs, options.services
+    );
+    let (hubs, services) = (options.hubs, options.services);
+    let listings = tokio::task::spawn_blocking(move || -> Result<Vec<Vec<u8>>> {
+        (0..hubs)
+            .map(|i| bench_listing(i, services, &bench_key(i)?))
+            .collect()
+    })
+    .await
+    .map_err(|e| NodeError::Setup(format!("bench: {e}")))??;
+    let mean_envelope_bytes = listings.iter().map(Vec::len).sum::<usize>() / listings.len().max(1);
+
+    eprintln!("measuring the raw verify rate of one core...");
+    let sample = listings.first().cloned().unwrap_or_default();
+    let (raw, small) = tokio::task::spawn_blocking(move || -> Result<(f64, f64)> {
+        let payload = signpost_spec::Envelope::from_bytes(&sample, &Limits::default())?
+            .decode_payload(LISTING_PAYLOAD_TYPE, &Limits::default())?;
+        let message = pae(LISTING_PAYLOAD_TYPE, &payload);
+        Ok((
+            raw_verify_rate(&message, Duration::from_secs(2))?,
+            raw_verify_rate(&[7u8; 64], Duration::from_secs(2))?,
+        ))
+    })
+    .await
+    .map_err(|e| NodeError::Setup(format!("bench: {e}")))??;
+
+    eprintln!("serving {} hubs on loopback...", options.hubs);
+    let mut addrs: Vec<SocketAddr> = Vec::with_capacity(options.hubs);
+    let mut servers = Vec::with_capacity(options.hubs);
+    for bytes in listings {
+        let served = Arc::new(Served {
+            etag: crate::hub::etag_of(&bytes),
+            bytes: bytes.into(),
+        });
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| NodeError::io("binding a bench listener on", "127.0.0.1", e))?;
+        addrs.push(
+            listener
+                .local_addr()
+                .map_err(|e| NodeError::io("reading the address of", "listener", e))?,
+        );
+        let app = Router::new()
+            .route("/.well-known/signpost/listing", get(serve))
+            .with_state(served);
+        servers.push(tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        }));
+    }
+
+    let dir = tempfile::tempdir().map_err(|e| NodeError::io("creating", "a temp dir", e))?;
+    let mut config = Config::default();
+    config.aggregator.enabled = true;
+    config.aggregator.allow_private_networks = true;
+    config.aggregator.max_concurrent_crawls = options.concurrency;
+    let agg = Arc::new(Aggregator::open(dir.path(), &config)?);
+    let urls: Vec<String> = addrs
+        .iter()
+        .map(|a| format!("http://{a}{}", crawl::WELL_KNOWN_PATH))
+        .collect();
+    agg.write(move |conn| {
+        let tx = conn.transaction()?;
+        for url in &urls {
+            db::add_source(&tx, url, Origin::Cli, 0)?;
+        }
+        tx.commit()?;
+        Ok(())
+    })
+    .await?;
+
+    eprintln!("full crawl...");
+    let started = Instant::now();
+    let reports = crawl::crawl_all_now(&agg).await?;
+    let full_crawl_secs = started.elapsed().as_secs_f64();
+    let accepted = reports.iter().filter(|r| r.outcome == "accepted").count();
+    if let Some(bad) = reports.iter().find(|r| r.outcome != "accepted") {
+        eprintln!("warning: {} was {}: {:?}", bad.url, bad.outcome, bad.error);
+    }
+
+    eprintln!("unchanged recrawl...");
+    let started = Instant::now();
+    let reports = crawl::crawl_all_now(&agg).await?;
+    let recrawl_secs = started.elapsed().as_secs_f64();
+    let not_modified = reports
+        .iter()
+        .filter(|r| r.outcome == "not_modified")
+        .count();
+    let stored_services = agg
+        .read(|c| {
+            Ok(c.query_row("SELECT COUNT(*) FROM agg_services", [], |r| {
+                r.get::<_, i64>(0)
+            })? as u64)
+        })
+        .await?;
+    for s in servers {
+        s.abort();
+    }
+    Ok(CrawlBenchReport {
+        options,
+        mean_envelope_bytes,
+        raw_verify_per_sec: raw,
+        raw_verify_small_per_sec: small,
+        full_crawl_secs,
+        accepted,
+        recrawl_secs,
+        not_modified,
+        stored_services,
+    })
+}
