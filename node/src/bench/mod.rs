@@ -51,6 +51,9 @@ pub struct CrawlBenchReport {
     pub raw_verify_per_sec: f64,
     /// The same over a 64-byte message (the textbook figure).
     pub raw_verify_small_per_sec: f64,
+    /// One core's rate of the spec crate's whole `verify_listing` (size,
+    /// shape, parse, validation, signature) over the bench listings.
+    pub full_verify_per_sec: f64,
     /// Seconds for the full first crawl.
     pub full_crawl_secs: f64,
     /// Listings accepted in it.
@@ -89,6 +92,7 @@ impl CrawlBenchReport {
              | --- | --- | --- |\n\
              | baseline: raw `verify_strict`, one core, {bytes}-byte signed message (a typical listing) | {raw:.0} /s | 1 |\n\
              | raw `verify_strict`, one core, 64-byte message | {small:.0} /s | {small_ratio:.2} |\n\
+             | `verify_listing` (size, shape, parse, validation, signature), one core | {full:.0} /s | {full_ratio:.3} |\n\
              | full crawl: {hubs} hubs × {services} services, verified and stored | {ingest:.0} listings/s ({secs:.2} s, {svc:.0} services/s) | {ratio:.3} |\n\
              | unchanged recrawl (all 304) | {recrawl:.0} hubs/s ({rsecs:.2} s) | {rratio:.3} |\n\n\
              Accepted {accepted} of {hubs} listings; {stored} services searchable afterwards; \
@@ -99,6 +103,8 @@ impl CrawlBenchReport {
             raw = self.raw_verify_per_sec,
             small = self.raw_verify_small_per_sec,
             small_ratio = self.raw_verify_small_per_sec / self.raw_verify_per_sec,
+            full = self.full_verify_per_sec,
+            full_ratio = self.full_verify_per_sec / self.raw_verify_per_sec,
             hubs = o.hubs,
             services = o.services,
             ingest = self.ingest_per_sec(),
@@ -308,6 +314,19 @@ pub async fn crawl_bench(options: CrawlBenchOptions) -> Result<CrawlBenchReport>
     .await
     .map_err(|e| NodeError::Setup(format!("bench: {e}")))??;
 
+    eprintln!("measuring the full verify path (parse, validate, signature) of one core...");
+    let sample_all = listings.clone();
+    let full_verify_per_sec = tokio::task::spawn_blocking(move || -> Result<f64> {
+        let opts = signpost_spec::VerifyOptions::now();
+        let started = Instant::now();
+        for bytes in &sample_all {
+            signpost_spec::verify_listing(bytes, &opts)?;
+        }
+        Ok(sample_all.len() as f64 / started.elapsed().as_secs_f64())
+    })
+    .await
+    .map_err(|e| NodeError::Setup(format!("bench: {e}")))??;
+
     eprintln!("serving {} hubs on loopback...", options.hubs);
     let mut addrs: Vec<SocketAddr> = Vec::with_capacity(options.hubs);
     let mut servers = Vec::with_capacity(options.hubs);
@@ -384,6 +403,7 @@ pub async fn crawl_bench(options: CrawlBenchOptions) -> Result<CrawlBenchReport>
         mean_envelope_bytes,
         raw_verify_per_sec: raw,
         raw_verify_small_per_sec: small,
+        full_verify_per_sec,
         full_crawl_secs,
         accepted,
         recrawl_secs,
