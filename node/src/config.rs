@@ -437,6 +437,48 @@ mod tests {
     }
 
     #[test]
+    fn aggregator_section_parses_validates_and_round_trips() {
+        let text = "[aggregator]\nenabled = true\nhubs = [\"https://grange.example.org\"]\n\
+                    trust = \"allowlist\"\nallow = [\"ed25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"]\n";
+        let c = Config::parse(text).unwrap();
+        assert!(c.aggregator.enabled);
+        assert_eq!(c.aggregator.trust, Trust::Allowlist);
+        assert_eq!(
+            c.aggregator.max_listing_bytes,
+            4 * 1024 * 1024,
+            "defaults fill the rest"
+        );
+        let back = Config::parse(&c.to_commented_toml()).unwrap();
+        assert_eq!(back.aggregator.hubs, c.aggregator.hubs);
+        let mut bad = c.clone();
+        bad.aggregator.hubs = vec!["ftp://x.org".into()];
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("aggregator.hubs"));
+        let mut bad = c.clone();
+        bad.aggregator.allow.clear();
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("allowlist"));
+        let mut bad = c;
+        bad.aggregator.recrawl_interval_secs = 0;
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("recrawl_interval_secs"));
+        let mut env = Config::default();
+        env.apply_env(|k| (k == "SIGNPOST_ALLOW_PRIVATE_NETWORKS").then(|| "true".into()))
+            .unwrap();
+        assert!(env.aggregator.allow_private_networks);
+        assert!(Config::parse("[aggregator]\ntrust = \"maybe\"\n").is_err());
+    }
+
+    #[test]
     fn bad_values_are_named() {
         let err = Config::parse("[hub]\nlisting_lifetime_hour = 3\n").unwrap_err();
         assert!(err.contains("listing_lifetime_hour"), "{err}");

@@ -73,13 +73,15 @@ impl Aggregator {
     pub fn open(dir: &Path, config: &Config) -> Result<Aggregator> {
         let settings = config.aggregator.clone();
         let path = dir.join(DATABASE_FILE);
-        let conn = store::open(&path)?;
+        let mut conn = store::open(&path)?;
         crate::search::register_functions(&conn)?;
-        let now = Timestamp::now().as_second();
-        for hub in &settings.hubs {
-            let url = crawl::listing_url(hub).map_err(NodeError::Config)?;
-            db::add_source(&conn, url.as_str(), Origin::Config, now)?;
-        }
+        let urls = settings
+            .hubs
+            .iter()
+            .map(|hub| crawl::listing_url(hub).map(String::from))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(NodeError::Config)?;
+        db::sync_config_sources(&mut conn, &urls, Timestamp::now().as_second())?;
         let fetcher = Fetcher::new(FetchSettings {
             max_bytes: settings.max_listing_bytes,
             connect_timeout: Duration::from_secs(settings.connect_timeout_secs),

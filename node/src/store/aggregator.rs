@@ -184,6 +184,25 @@ pub fn add_source(conn: &Connection, url: &str, origin: Origin, now: i64) -> Res
     Ok(changed == 1)
 }
 
+/// Makes the sources from the config file exactly `urls`: adds new ones and
+/// drops those no longer listed (sources added by other means stay).
+pub fn sync_config_sources(conn: &mut Connection, urls: &[String], now: i64) -> Result<()> {
+    let tx = conn.transaction()?;
+    let existing: Vec<String> = {
+        let mut stmt = tx.prepare("SELECT url FROM agg_sources WHERE origin = 'config'")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for url in existing.iter().filter(|u| !urls.contains(u)) {
+        tx.execute("DELETE FROM agg_sources WHERE url = ?1", [url])?;
+    }
+    for url in urls {
+        add_source(&tx, url, Origin::Config, now)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
 /// Removes a source; the hubs it brought stay until they expire or are
 /// delisted. Returns whether it existed.
 pub fn remove_source(conn: &Connection, url: &str) -> Result<bool> {
