@@ -30,7 +30,7 @@ pub const AGGREGATORS: &[(&str, &str, &str)] = &[
         "Lancashire community directory (CVS)",
         "lancashire",
     ),
-    ("leeds-network", "Leeds community hubs directory", "leeds"),
+    ("leeds-directory", "Leeds community hubs directory", "leeds"),
 ];
 
 /// Seconds between crawls in the demo (short, so edits show up quickly).
@@ -123,7 +123,11 @@ pub fn prepare_aggregator(
 
 /// The address of the `index`-th node: the first aggregator listens on
 /// `base`, the others on the ports after it, hubs from `base + 10`.
+/// Port 0 gives every node a free port of its own (for tests).
 fn port_after(base: SocketAddr, offset: u16) -> Result<SocketAddr> {
+    if base.port() == 0 {
+        return Ok(base);
+    }
     let port = base.port().checked_add(offset).ok_or_else(|| {
         NodeError::Config(format!(
             "--listen port {} leaves no room for the demo's other nodes",
@@ -282,8 +286,12 @@ mod tests {
                 names.push((seed.region, seed.key, s));
             }
         }
-        for (region, ..) in AGGREGATORS.iter().map(|a| (a.2, ())) {
-            assert!(SEED_HUBS.iter().filter(|s| s.region == region).count() >= 3);
+        for (key, _, region) in AGGREGATORS {
+            assert!(SEED_HUBS.iter().filter(|s| s.region == *region).count() >= 3);
+            assert!(
+                SEED_HUBS.iter().all(|s| s.key != *key),
+                "folder names differ"
+            );
         }
         let employment_outside_blackpool = names.iter().any(|(region, _, s)| {
             *region == "lancashire"
