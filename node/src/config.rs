@@ -75,6 +75,22 @@ pub struct AggregatorSection {
     /// Registrations accepted per client address per hour (0 turns
     /// `POST /v1/register` off).
     pub register_per_hour: u32,
+    /// Other aggregators whose feeds this one follows
+    /// (`[[aggregator.upstream]]` tables, each with a `url`).
+    pub upstream: Vec<UpstreamSection>,
+    /// Seconds between polls of an upstream feed that is up to date (1 to 86400).
+    pub upstream_poll_secs: u64,
+    /// Largest feed page accepted from an upstream, in bytes (64 KiB to 256 MiB).
+    pub max_feed_page_bytes: usize,
+}
+
+/// One upstream aggregator to follow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamSection {
+    /// The aggregator's base address (its feed is at `/v1/feed`), or the
+    /// feed's full address.
+    pub url: String,
 }
 
 impl Default for AggregatorSection {
@@ -94,6 +110,9 @@ impl Default for AggregatorSection {
             tombstone_retention_days: 30,
             license_url: "https://creativecommons.org/licenses/by/4.0/".to_owned(),
             register_per_hour: 10,
+            upstream: Vec::new(),
+            upstream_poll_secs: 60,
+            max_feed_page_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -301,6 +320,23 @@ impl Config {
             1,
             3650,
         )?;
+        in_range(
+            "aggregator.upstream_poll_secs",
+            a.upstream_poll_secs,
+            1,
+            86_400,
+        )?;
+        in_range(
+            "aggregator.max_feed_page_bytes",
+            a.max_feed_page_bytes,
+            64 * 1024,
+            256 * 1024 * 1024,
+        )?;
+        for u in &a.upstream {
+            crate::follow::feed_url(&u.url).map_err(|e| {
+                NodeError::Config(format!("aggregator.upstream url {:?}: {e}", u.url))
+            })?;
+        }
         for url in &a.hubs {
             crate::crawl::listing_url(url)
                 .map_err(|e| NodeError::Config(format!("aggregator.hubs entry {url:?}: {e}")))?;
@@ -369,7 +405,10 @@ impl Config {
              allow = []\n\
              recrawl_interval_secs = {interval}\n\
              # Only for local testing: lets the crawler reach 127.0.0.1 and private networks.\n\
-             allow_private_networks = {private}\n",
+             allow_private_networks = {private}\n\
+             # Other aggregators to follow, one table each:\n\
+             # [[aggregator.upstream]]\n\
+             # url = \"https://directory.example.org\"\n{upstreams}",
             enabled = a.enabled,
             name = toml_string(&a.name),
             hubs = hubs.join(", "),
@@ -379,6 +418,11 @@ impl Config {
             },
             interval = a.recrawl_interval_secs,
             private = a.allow_private_networks,
+            upstreams = a
+                .upstream
+                .iter()
+                .map(|u| format!("\n[[aggregator.upstream]]\nurl = {}\n", toml_string(&u.url)))
+                .collect::<String>(),
         )
     }
 

@@ -19,6 +19,7 @@ pub mod crawl;
 pub mod demo;
 pub mod error;
 pub mod feed;
+pub mod follow;
 pub mod hub;
 pub mod import;
 pub mod init;

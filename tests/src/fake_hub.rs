@@ -32,6 +32,9 @@ pub enum Script {
     Silent,
     /// 302 to this location.
     Redirect(String),
+    /// By request target (path and query): the first entry whose text the
+    /// target starts with answers; 404 if none.
+    Routes(Vec<(String, Script)>),
 }
 
 /// A running fake hub.
@@ -93,7 +96,7 @@ impl Drop for FakeHub {
 }
 
 async fn answer(mut stream: TcpStream, script: Script) {
-    // Read the request head (bounded), then answer whatever was asked.
+    // Read the request head (bounded), then answer what the script says.
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 16 * 1024 {
@@ -102,6 +105,23 @@ async fn answer(mut stream: TcpStream, script: Script) {
             _ => return,
         }
     }
+    let target = String::from_utf8_lossy(&head)
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .to_owned();
+    let script = match script {
+        Script::Routes(routes) => routes
+            .into_iter()
+            .find(|(prefix, _)| target.starts_with(prefix.as_str()))
+            .map(|(_, s)| s)
+            .unwrap_or(Script::Raw {
+                status: 404,
+                content_type: "application/json".into(),
+                body: b"{}".to_vec(),
+            }),
+        other => other,
+    };
     let reply = |status: u16, content_type: &str, body: &[u8]| {
         let mut r = format!(
             "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
@@ -159,6 +179,7 @@ async fn answer(mut stream: TcpStream, script: Script) {
             }
             Ok(())
         }
+        Script::Routes(_) => Ok(()),
         Script::Silent => {
             tokio::time::sleep(Duration::from_secs(60)).await;
             Ok(())

@@ -27,12 +27,14 @@ pub fn routes() -> Router<Arc<AppState>> {
             get(list_sources).post(add_source).delete(remove_source),
         )
         .route("/hubs/{hub_id}/delist", post(delist))
+        .route("/upstreams", get(list_upstreams).post(add_upstream))
 }
 
 async fn crawl_now(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
     let reports = crawl::crawl_all_now(&agg).await?;
-    Ok(Json(json!({"crawled": reports})).into_response())
+    let polled = crate::follow::poll_due(&agg, true).await?;
+    Ok(Json(json!({"crawled": reports, "polled": polled})).into_response())
 }
 
 async fn list_sources(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
@@ -121,4 +123,45 @@ async fn delist(
             format!("no hub {hub_id}"),
         ))
     }
+}
+
+async fn list_upstreams(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let upstreams = agg.read(db::list_upstreams).await?;
+    Ok(Json(json!({"upstreams": upstreams})).into_response())
+}
+
+async fn add_upstream(
+    State(state): State<Arc<AppState>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let input: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!("the body is not JSON: {e}"),
+        )
+    })?;
+    let raw = input
+        .get("url")
+        .and_then(|u| u.as_str())
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "invalid", "url: required"))?;
+    let url = crate::follow::feed_url(raw)
+        .map_err(|m| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                format!("url: {m}"),
+            )
+        })?
+        .to_string();
+    let shown = url.clone();
+    let added = agg.write(move |c| db::add_upstream(c, &url, "cli")).await?;
+    let status = if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(json!({"url": shown, "added": added}))).into_response())
 }

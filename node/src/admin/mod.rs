@@ -33,6 +33,8 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         )
         .route("/import", post(import_file))
         .route("/publish", post(publish))
+        .route("/withdraw", post(withdraw))
+        .route("/rejoin", post(rejoin))
         .merge(aggregator::routes())
         .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES))
         .layer(middleware::from_fn_with_state(state, require_token))
@@ -232,4 +234,19 @@ async fn import_file(
         "plan": plan,
         "listing": published.as_ref().map(publication),
     })))
+}
+
+async fn withdraw(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    let (_, published) = hub(&state)?.edit(|core| Ok(((), core.withdraw()?))).await?;
+    tracing::warn!(seq = published.seq, "hub withdrawn from the network");
+    Ok(Json(
+        json!({"withdrawn": true, "listing": publication(&published)}),
+    ))
+}
+
+async fn rejoin(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    let (_, published) = hub(&state)?.edit(|core| Ok(((), core.rejoin()?))).await?;
+    Ok(Json(
+        json!({"withdrawn": false, "listing": publication(&published)}),
+    ))
 }

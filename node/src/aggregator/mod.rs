@@ -30,7 +30,10 @@ pub struct Aggregator {
     writer: Arc<Mutex<Connection>>,
     readers: Arc<ReadPool>,
     pub(crate) fetcher: Fetcher,
+    pub(crate) feed_fetcher: Fetcher,
     pub(crate) politeness: Politeness,
+    /// True while the upstream feeds are being polled (one poll at a time).
+    pub(crate) polling: std::sync::atomic::AtomicBool,
     policy: TrustPolicy,
     limits: Limits,
 }
@@ -82,13 +85,23 @@ impl Aggregator {
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(NodeError::Config)?;
         db::sync_config_sources(&mut conn, &urls, Timestamp::now().as_second())?;
-        let fetcher = Fetcher::new(FetchSettings {
-            max_bytes: settings.max_listing_bytes,
+        let feeds = settings
+            .upstream
+            .iter()
+            .map(|u| crate::follow::feed_url(&u.url).map(String::from))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(NodeError::Config)?;
+        db::sync_config_upstreams(&mut conn, &feeds)?;
+        let fetch_settings = |max_bytes| FetchSettings {
+            max_bytes,
             connect_timeout: Duration::from_secs(settings.connect_timeout_secs),
             total_timeout: Duration::from_secs(settings.request_timeout_secs),
             allow_private: settings.allow_private_networks,
-        })
-        .map_err(|e| NodeError::Setup(e.to_string()))?;
+        };
+        let fetcher = Fetcher::new(fetch_settings(settings.max_listing_bytes))
+            .map_err(|e| NodeError::Setup(e.to_string()))?;
+        let feed_fetcher = Fetcher::new(fetch_settings(settings.max_feed_page_bytes))
+            .map_err(|e| NodeError::Setup(e.to_string()))?;
         let limits = Limits {
             max_envelope_bytes: settings.max_listing_bytes,
             ..Limits::default()
@@ -99,6 +112,8 @@ impl Aggregator {
             readers: Arc::new(ReadPool::new(&path, crate::search::register_functions)),
             writer: Arc::new(Mutex::new(conn)),
             fetcher,
+            feed_fetcher,
+            polling: std::sync::atomic::AtomicBool::new(false),
             settings,
             limits,
         })
@@ -162,6 +177,7 @@ impl Aggregator {
                 None => None,
             };
             let seq = verified.listing.seq;
+            let now_ms = now.as_millisecond();
             match judge(
                 &verified,
                 &sha,
@@ -169,7 +185,13 @@ impl Aggregator {
                 source_hub.as_deref(),
                 &policy,
             ) {
-                Judgement::Unchanged => Ok(Ingested::Unchanged { hub_id, seq }),
+                Judgement::Unchanged => {
+                    if let Some(source) = &source_url {
+                        db::record_provenance(&tx, &hub_id, source, seq, now_ms)?;
+                        tx.commit()?;
+                    }
+                    Ok(Ingested::Unchanged { hub_id, seq })
+                }
                 Judgement::Reject { code, message } => Ok(Ingested::Rejected {
                     hub_id: Some(hub_id),
                     code: code.to_owned(),
@@ -185,9 +207,12 @@ impl Aggregator {
                             envelope_sha256: &sha,
                             listing: &verified.listing,
                             source_url: source_url.as_deref(),
-                            now_ms: now.as_millisecond(),
+                            now_ms,
                         },
                     )?;
+                    if let Some(source) = &source_url {
+                        db::record_provenance(&tx, &hub_id, source, seq, now_ms)?;
+                    }
                     tx.commit()?;
                     Ok(Ingested::Accepted {
                         hub_id,

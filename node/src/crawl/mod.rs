@@ -132,7 +132,8 @@ pub fn backoff_secs(recrawl_interval: u64, failures: u32, random: u32) -> u64 {
     half + (u64::from(random) % (delay - half + 1))
 }
 
-fn random_u32() -> u32 {
+/// A random number for jitter (0 if the system cannot give one).
+pub fn random_u32() -> u32 {
     crate::keyfile::random_bytes::<4>()
         .map(u32::from_le_bytes)
         .unwrap_or(0)
@@ -308,6 +309,16 @@ pub async fn run_schedule(agg: Arc<Aggregator>, mut stop: watch::Receiver<bool>)
                 }
             }
             Err(e) => tracing::warn!(error = %e, "could not read the crawl schedule"),
+        }
+        if !agg.polling.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let agg = agg.clone();
+            tokio::spawn(async move {
+                if let Err(e) = crate::follow::poll_due(&agg, false).await {
+                    tracing::warn!(error = %e, "could not poll upstream aggregators");
+                }
+                agg.polling
+                    .store(false, std::sync::atomic::Ordering::SeqCst);
+            });
         }
         if now - last_purge >= 3600 {
             last_purge = now;

@@ -25,6 +25,8 @@ use crate::store::{self, hub as db};
 
 /// Meta key under which the hub's key-rotation statements are kept.
 const ROTATIONS_KEY: &str = "hub_rotations";
+/// `meta` key that is "true" while the hub has withdrawn from the network.
+const WITHDRAWN_KEY: &str = "withdrawn";
 
 /// A publication ready to serve: the signed bytes and their HTTP validators,
 /// computed once when it is made.
@@ -175,6 +177,23 @@ impl HubCore {
         })
     }
 
+    /// Leaves the network: publishes a signed final listing with
+    /// `withdrawn: true` and no services, which aggregators turn into a
+    /// tombstone that travels on to other aggregators. The services are
+    /// kept here, so [`HubCore::rejoin`] can publish them again.
+    pub fn withdraw(&mut self) -> Result<Published> {
+        Ok(self
+            .edit(|tx| store::set_meta(tx, WITHDRAWN_KEY, "true"))?
+            .1)
+    }
+
+    /// Comes back after [`HubCore::withdraw`], with a higher `seq`.
+    pub fn rejoin(&mut self) -> Result<Published> {
+        Ok(self
+            .edit(|tx| store::set_meta(tx, WITHDRAWN_KEY, "false"))?
+            .1)
+    }
+
     /// Signs the unchanged services again with a new `seq` and validity.
     pub fn republish(&mut self) -> Result<Published> {
         Ok(self.edit(|_| Ok(()))?.1)
@@ -192,7 +211,12 @@ impl HubCore {
         let profile = db::load_profile(&tx)?.ok_or_else(|| {
             NodeError::Setup("this data directory has no hub profile; run init".into())
         })?;
-        let services = db::list_services(&tx)?;
+        let withdrawn = store::get_meta(&tx, WITHDRAWN_KEY)?.as_deref() == Some("true");
+        let services = if withdrawn {
+            Vec::new()
+        } else {
+            db::list_services(&tx)?
+        };
         let previous = db::latest_publication(&tx)?.map(|p| p.seq).unwrap_or(0);
         let now = Timestamp::from_second(Timestamp::now().as_second())
             .map_err(|e| NodeError::Setup(format!("clock: {e}")))?;
@@ -207,7 +231,7 @@ impl HubCore {
             seq,
             issued_at: now,
             expires_at,
-            withdrawn: false,
+            withdrawn,
             rotations,
             services,
         };

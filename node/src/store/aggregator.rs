@@ -104,6 +104,31 @@ CREATE INDEX agg_schedules_service ON agg_schedules (service_rowid);
 CREATE INDEX agg_schedules_time ON agg_schedules (timezone, weekday, opens_min);
 ";
 
+/// Migration 3: following other aggregators, and provenance.
+pub const MIGRATION_UPSTREAMS: &str = "
+CREATE TABLE agg_upstreams (
+    url TEXT PRIMARY KEY,
+    origin TEXT NOT NULL CHECK (origin IN ('config', 'cli')),
+    cursor INTEGER NOT NULL DEFAULT 0,
+    last_poll_at INTEGER,
+    last_success_at INTEGER,
+    last_error_code TEXT,
+    last_error TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,
+    accepted INTEGER NOT NULL DEFAULT 0,
+    unchanged INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    next_poll_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE agg_provenance (
+    hub_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (hub_id, source)
+);
+";
+
 /// Where a source came from (kept so an operator can tell).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -560,6 +585,11 @@ pub fn delist(tx: &Transaction<'_>, hub_id: &str, now_ms: i64) -> Result<bool> {
 /// Forgets tombstones older than the retention, so the feed does not grow
 /// without bound. Returns how many were removed.
 pub fn purge_tombstones(conn: &Connection, older_than_ms: i64) -> Result<usize> {
+    conn.execute(
+        "DELETE FROM agg_provenance WHERE hub_id IN
+             (SELECT hub_id FROM agg_hubs WHERE state <> 'active' AND changed_at < ?1)",
+        [older_than_ms],
+    )?;
     Ok(conn.execute(
         "DELETE FROM agg_hubs WHERE state <> 'active' AND changed_at < ?1",
         [older_than_ms],
@@ -606,6 +636,9 @@ pub struct HubSummary {
     pub profile: Box<RawValue>,
     /// Crawl health of each address serving this hub.
     pub sources: Vec<Source>,
+    /// Every path (hub address or upstream aggregator) its listings arrived
+    /// by, with the seq each delivered.
+    pub provenance: Vec<Provenance>,
 }
 
 fn rfc3339_secs(secs: i64) -> String {
@@ -673,6 +706,7 @@ pub fn list_hubs(
             "fresh"
         };
         hubs.push(HubSummary {
+            provenance: provenance(conn, &id)?,
             hub_id: id,
             name,
             state,
@@ -706,4 +740,214 @@ pub fn get_service(
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()?)
+}
+
+/// Records that `source` delivered `seq` of a hub (kept per hub and source,
+/// so `/v1/hubs` can show every path a hub's listings arrive by).
+pub fn record_provenance(
+    conn: &Connection,
+    hub_id: &str,
+    source: &str,
+    seq: u64,
+    now_ms: i64,
+) -> Result<()> {
+    conn.execute(
+        "INSERT INTO agg_provenance (hub_id, source, seq, received_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (hub_id, source) DO UPDATE SET seq = excluded.seq,
+             received_at = CASE WHEN agg_provenance.seq = excluded.seq
+                                THEN agg_provenance.received_at ELSE excluded.received_at END",
+        params![hub_id, source, seq as i64, now_ms],
+    )?;
+    Ok(())
+}
+
+/// One path by which a hub's listings arrived.
+#[derive(Debug, Clone, Serialize)]
+pub struct Provenance {
+    /// A hub's listing URL, or an upstream aggregator's feed URL.
+    pub source: String,
+    /// The highest seq it delivered.
+    pub seq: u64,
+    /// When it first delivered that seq (RFC 3339).
+    pub received_at: String,
+}
+
+/// Every path by which a hub's listings arrived, most recent first.
+pub fn provenance(conn: &Connection, hub_id: &str) -> Result<Vec<Provenance>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT source, seq, received_at FROM agg_provenance WHERE hub_id = ?1
+         ORDER BY received_at DESC, source",
+    )?;
+    let rows = stmt.query_map([hub_id], |r| {
+        Ok(Provenance {
+            source: r.get(0)?,
+            seq: r.get::<_, i64>(1)? as u64,
+            received_at: rfc3339_ms(r.get(2)?),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// An upstream aggregator being followed, with its cursor and health.
+#[derive(Debug, Clone, Serialize)]
+pub struct Upstream {
+    /// Its feed URL.
+    pub url: String,
+    /// `config` or `cli`.
+    pub origin: String,
+    /// The last change number read.
+    pub cursor: i64,
+    /// Unix seconds of the last poll.
+    pub last_poll_at: Option<i64>,
+    /// Unix seconds of the last poll that read to the end without error.
+    pub last_success_at: Option<i64>,
+    /// The stable code of the last failure.
+    pub last_error_code: Option<String>,
+    /// The last failure, in words.
+    pub last_error: Option<String>,
+    /// Failed polls in a row.
+    pub failures: u32,
+    /// Listings accepted from it, in all.
+    pub accepted: u64,
+    /// Listings it delivered that were already held.
+    pub unchanged: u64,
+    /// Items it delivered that were refused (bad envelopes, replays, junk).
+    pub rejected: u64,
+    /// Unix seconds of the next poll.
+    pub next_poll_at: i64,
+}
+
+const UPSTREAM_COLUMNS: &str = "url, origin, cursor, last_poll_at, last_success_at, \
+     last_error_code, last_error, failures, accepted, unchanged, rejected, next_poll_at";
+
+fn upstream_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Upstream> {
+    Ok(Upstream {
+        url: r.get(0)?,
+        origin: r.get(1)?,
+        cursor: r.get(2)?,
+        last_poll_at: r.get(3)?,
+        last_success_at: r.get(4)?,
+        last_error_code: r.get(5)?,
+        last_error: r.get(6)?,
+        failures: r.get(7)?,
+        accepted: r.get::<_, i64>(8)? as u64,
+        unchanged: r.get::<_, i64>(9)? as u64,
+        rejected: r.get::<_, i64>(10)? as u64,
+        next_poll_at: r.get(11)?,
+    })
+}
+
+/// Makes the upstreams from the config file exactly `urls` (feed URLs);
+/// upstreams added otherwise stay; cursors of kept ones are untouched.
+pub fn sync_config_upstreams(conn: &mut Connection, urls: &[String]) -> Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute(
+        &format!(
+            "DELETE FROM agg_upstreams WHERE origin = 'config' AND url NOT IN ({})",
+            vec!["?"; urls.len().max(1)].join(", ")
+        ),
+        rusqlite::params_from_iter(
+            urls.iter()
+                .map(String::as_str)
+                .chain(urls.is_empty().then_some("")),
+        ),
+    )?;
+    for url in urls {
+        add_upstream(&tx, url, "config")?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Adds an upstream (no-op if known); returns whether it was new.
+pub fn add_upstream(conn: &Connection, url: &str, origin: &str) -> Result<bool> {
+    Ok(conn.execute(
+        "INSERT INTO agg_upstreams (url, origin) VALUES (?1, ?2) ON CONFLICT (url) DO NOTHING",
+        params![url, origin],
+    )? == 1)
+}
+
+/// Every upstream, in URL order.
+pub fn list_upstreams(conn: &Connection) -> Result<Vec<Upstream>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {UPSTREAM_COLUMNS} FROM agg_upstreams ORDER BY url"
+    ))?;
+    let rows = stmt.query_map([], upstream_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One upstream by feed URL.
+pub fn get_upstream(conn: &Connection, url: &str) -> Result<Option<Upstream>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {UPSTREAM_COLUMNS} FROM agg_upstreams WHERE url = ?1"),
+            [url],
+            upstream_from_row,
+        )
+        .optional()?)
+}
+
+/// Upstreams due for a poll.
+pub fn due_upstreams(conn: &Connection, now: i64) -> Result<Vec<Upstream>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {UPSTREAM_COLUMNS} FROM agg_upstreams WHERE next_poll_at <= ?1 ORDER BY url"
+    ))?;
+    let rows = stmt.query_map([now], upstream_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Counts read from one feed page.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct PageCounts {
+    /// Listings accepted.
+    pub accepted: u64,
+    /// Listings already held.
+    pub unchanged: u64,
+    /// Items refused.
+    pub rejected: u64,
+}
+
+/// Moves an upstream's cursor past a page and adds its counts.
+pub fn advance_upstream(
+    conn: &Connection,
+    url: &str,
+    cursor: i64,
+    counts: PageCounts,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE agg_upstreams SET cursor = MAX(cursor, ?2), accepted = accepted + ?3,
+             unchanged = unchanged + ?4, rejected = rejected + ?5 WHERE url = ?1",
+        params![
+            url,
+            cursor,
+            counts.accepted as i64,
+            counts.unchanged as i64,
+            counts.rejected as i64
+        ],
+    )?;
+    Ok(())
+}
+
+/// Records how a poll ended.
+pub fn record_poll(
+    conn: &Connection,
+    url: &str,
+    at: i64,
+    error: Option<(&str, &str)>,
+    next_poll_at: i64,
+) -> Result<()> {
+    match error {
+        Some((code, message)) => conn.execute(
+            "UPDATE agg_upstreams SET last_poll_at = ?2, last_error_code = ?3, last_error = ?4,
+                 failures = failures + 1, next_poll_at = ?5 WHERE url = ?1",
+            params![url, at, code, message, next_poll_at],
+        )?,
+        None => conn.execute(
+            "UPDATE agg_upstreams SET last_poll_at = ?2, last_success_at = ?2,
+                 last_error_code = NULL, last_error = NULL, failures = 0, next_poll_at = ?3
+             WHERE url = ?1",
+            params![url, at, next_poll_at],
+        )?,
+    };
+    Ok(())
 }

@@ -32,6 +32,8 @@ const MIGRATIONS: &[&str] = &[
      );",
     // 2: aggregator role.
     aggregator::MIGRATION,
+    // 3: following other aggregators; provenance.
+    aggregator::MIGRATION_UPSTREAMS,
 ];
 
 /// Opens (creating if needed) the database and brings its schema up to date.

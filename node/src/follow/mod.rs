@@ -1,0 +1,415 @@
+//! Following another aggregator's RPDE feed: what makes a network of
+//! aggregators with no centre, and what an app's replica does too.
+//!
+//! Nothing an upstream says is trusted because of who says it. Every
+//! envelope goes through [`Aggregator::ingest`], the same path as a direct
+//! crawl: signature, the hub's own pinned key and rotation chain, `seq`
+//! strictly rising, expiry. Listings are keyed by `(hub_id, seq)`, so the
+//! same one arriving twice, or around a loop of aggregators, is a no-op and
+//! any graph of aggregators converges. A deleted item carries no signature,
+//! so it is only a hint: the upstream's stored envelope is fetched and
+//! believed only if it is a signed withdrawal.
+//!
+//! The cursor is our own (the last change number read), kept in the store
+//! after each page, so a poll that is interrupted resumes without missing
+//! or repeating anything. A page that goes backwards, repeats itself, or is
+//! not an RPDE page is refused whole and counted against that upstream
+//! only.
+
+use std::collections::HashSet;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use url::Url;
+
+use crate::aggregator::{Aggregator, Ingested};
+use crate::crawl::fetch::{FetchError, Fetched, Fetcher};
+use crate::error::Result;
+use crate::store::aggregator::{self as db, PageCounts, Upstream};
+
+/// Where aggregators serve their feed, relative to their base address.
+pub const FEED_PATH: &str = "/v1/feed";
+/// Items asked for per page.
+pub const PAGE_LIMIT: u32 = 50;
+/// Most pages read in one poll (the next poll carries on).
+pub const MAX_PAGES_PER_POLL: usize = 200;
+
+/// The feed URL for what an operator typed: a bare base address gets
+/// `/v1/feed`; anything with a path is used as it is (without its query).
+pub fn feed_url(input: &str) -> std::result::Result<Url, String> {
+    let mut url = crate::crawl::listing_url(input)?;
+    if url.path() == crate::crawl::WELL_KNOWN_PATH && !input.contains(crate::crawl::WELL_KNOWN_PATH)
+    {
+        url.set_path(FEED_PATH);
+    }
+    url.set_query(None);
+    Ok(url)
+}
+
+/// One RPDE item as read from an upstream (unknown fields are ignored, as
+/// RPDE allows).
+#[derive(Debug, Deserialize)]
+pub struct RemoteItem {
+    /// `updated` or `deleted`.
+    pub state: String,
+    /// Must be `SignpostListing`.
+    pub kind: String,
+    /// The hub id.
+    pub id: String,
+    /// The upstream's change number.
+    pub modified: i64,
+    /// The envelope, for updated items.
+    #[serde(default)]
+    pub data: Option<RemoteData>,
+}
+
+/// The `data` of an updated item.
+#[derive(Debug, Deserialize)]
+pub struct RemoteData {
+    /// The hub id (must equal the item's id).
+    pub hub_id: String,
+    /// The listing's seq as the upstream claims it (checked against the
+    /// signed payload by ingest, never trusted alone).
+    pub seq: u64,
+    /// The signed envelope, as bytes.
+    pub envelope: Box<RawValue>,
+}
+
+/// One RPDE page as read from an upstream.
+#[derive(Debug, Deserialize)]
+pub struct RemotePage {
+    /// The items.
+    pub items: Vec<RemoteItem>,
+    /// The next page (only checked for presence; we build our own URLs so
+    /// an upstream cannot send us elsewhere).
+    pub next: String,
+}
+
+/// What one poll of an upstream did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PollReport {
+    /// The upstream's feed URL.
+    pub url: String,
+    /// Pages read.
+    pub pages: usize,
+    /// Counts over all pages.
+    pub counts: PageCounts,
+    /// The cursor after the poll.
+    pub cursor: i64,
+    /// True when the poll reached the end of the feed.
+    pub caught_up: bool,
+    /// Why the poll stopped early, if it did: (code, message).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<(String, String)>,
+}
+
+fn page_url(feed: &Url, cursor: i64, limit: u32) -> Url {
+    let mut url = feed.clone();
+    url.set_query(Some(&format!("afterChangeNumber={cursor}&limit={limit}")));
+    url
+}
+
+/// Fetches and checks one page after `cursor`.
+pub async fn fetch_page(
+    fetcher: &Fetcher,
+    feed: &Url,
+    cursor: i64,
+    limit: u32,
+) -> std::result::Result<RemotePage, FetchError> {
+    let url = page_url(feed, cursor, limit);
+    let bytes = match fetcher.fetch(&url, &Default::default()).await? {
+        Fetched::Body { bytes, .. } => bytes,
+        Fetched::NotModified => {
+            return Err(FetchError {
+                code: "http_status",
+                message: format!("{url} answered 304 to an unconditional request"),
+            })
+        }
+    };
+    signpost_spec::check_depth(&bytes, 64, "feed page").map_err(|e| FetchError {
+        code: "bad_feed",
+        message: format!("{url}: {e}"),
+    })?;
+    let page: RemotePage = serde_json::from_slice(&bytes).map_err(|e| FetchError {
+        code: "bad_feed",
+        message: format!("{url} is not an RPDE page: {e}"),
+    })?;
+    let mut last = (cursor, String::new());
+    let mut seen = HashSet::new();
+    for item in &page.items {
+        let key = (item.modified, item.id.clone());
+        if item.modified <= cursor || key <= last || !seen.insert(key.clone()) {
+            return Err(FetchError {
+                code: "feed_backwards",
+                message: format!(
+                    "{url}: item {} with modified {} is not after {} (the feed must be ordered by modified, then id, after the cursor)",
+                    item.id, item.modified, last.0
+                ),
+            });
+        }
+        last = key;
+    }
+    Ok(page)
+}
+
+/// How deleted items without a signed withdrawal are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deletions {
+    /// Ignore them: an upstream's local delisting is its own business
+    /// (aggregators following aggregators).
+    SignedOnly,
+    /// Mirror them: a replica shows what its aggregator shows (apps).
+    Mirror,
+}
+
+/// Reads an upstream's feed from its stored cursor to the end (or
+/// [`MAX_PAGES_PER_POLL`] pages), ingesting every item, and records the
+/// cursor after each page. `progress` is called after each page.
+pub async fn poll(
+    agg: &Aggregator,
+    upstream: &Upstream,
+    deletions: Deletions,
+    mut progress: impl FnMut(&PollReport),
+) -> Result<PollReport> {
+    let feed = match Url::parse(&upstream.url) {
+        Ok(u) => u,
+        Err(e) => {
+            return Ok(PollReport {
+                url: upstream.url.clone(),
+                error: Some(("bad_url".into(), e.to_string())),
+                ..Default::default()
+            })
+        }
+    };
+    let mut report = PollReport {
+        url: upstream.url.clone(),
+        cursor: upstream.cursor,
+        ..Default::default()
+    };
+    let mut limit = PAGE_LIMIT;
+    while report.pages < MAX_PAGES_PER_POLL {
+        let fetched = {
+            let _turn = agg.politeness.turn(&feed).await;
+            fetch_page(&agg.feed_fetcher, &feed, report.cursor, limit).await
+        };
+        let page = match fetched {
+            Ok(page) => page,
+            // A page of big listings may not fit: ask for fewer at a time.
+            Err(e) if e.code == "too_large" && limit > 1 => {
+                limit = (limit / 5).max(1);
+                continue;
+            }
+            Err(e) => {
+                report.error = Some((e.code.to_owned(), e.message));
+                break;
+            }
+        };
+        report.pages += 1;
+        if page.items.is_empty() {
+            report.caught_up = true;
+            break;
+        }
+        let mut counts = PageCounts::default();
+        let mut cursor = report.cursor;
+        for item in page.items {
+            cursor = item.modified;
+            match ingest_item(agg, &feed, item, deletions).await? {
+                Some(Ingested::Accepted { .. }) => counts.accepted += 1,
+                Some(Ingested::Unchanged { .. }) | None => counts.unchanged += 1,
+                Some(Ingested::Rejected {
+                    hub_id,
+                    code,
+                    message,
+                }) => {
+                    counts.rejected += 1;
+                    tracing::warn!(upstream = %feed, hub_id = hub_id.as_deref().unwrap_or("-"),
+                        %code, %message, "refused an item from an upstream");
+                }
+            }
+        }
+        let url = upstream.url.clone();
+        agg.write(move |c| db::advance_upstream(c, &url, cursor, counts))
+            .await?;
+        report.cursor = cursor;
+        report.counts.accepted += counts.accepted;
+        report.counts.unchanged += counts.unchanged;
+        report.counts.rejected += counts.rejected;
+        progress(&report);
+    }
+    Ok(report)
+}
+
+fn rejected(hub_id: &str, code: &str, message: String) -> Ingested {
+    Ingested::Rejected {
+        hub_id: Some(hub_id.to_owned()),
+        code: code.to_owned(),
+        message,
+    }
+}
+
+async fn ingest_item(
+    agg: &Aggregator,
+    feed: &Url,
+    item: RemoteItem,
+    deletions: Deletions,
+) -> Result<Option<Ingested>> {
+    if item.kind != crate::feed::KIND {
+        return Ok(Some(rejected(
+            &item.id,
+            "bad_feed",
+            format!("kind {:?} is not SignpostListing", item.kind),
+        )));
+    }
+    match (item.state.as_str(), item.data) {
+        ("updated", Some(data)) => {
+            if data.hub_id != item.id {
+                return Ok(Some(rejected(
+                    &item.id,
+                    "bad_feed",
+                    "data.hub_id differs from the item's id".into(),
+                )));
+            }
+            let bytes = data.envelope.get().as_bytes().to_vec();
+            let outcome = agg.ingest(bytes, Some(feed.to_string())).await?;
+            if let Ingested::Accepted { hub_id, .. } | Ingested::Unchanged { hub_id, .. } = &outcome
+            {
+                if *hub_id != item.id {
+                    return Ok(Some(rejected(
+                        &item.id,
+                        "bad_feed",
+                        format!("the envelope is hub {hub_id}'s, not {}", item.id),
+                    )));
+                }
+            }
+            Ok(Some(outcome))
+        }
+        ("updated", None) => Ok(Some(rejected(
+            &item.id,
+            "bad_feed",
+            "an updated item without data".into(),
+        ))),
+        ("deleted", _) => deleted_item(agg, feed, &item.id, deletions).await,
+        (other, _) => Ok(Some(rejected(
+            &item.id,
+            "bad_feed",
+            format!("state {other:?} is not updated or deleted"),
+        ))),
+    }
+}
+
+/// A deleted item: believe a signed withdrawal, else (for replicas) mirror.
+async fn deleted_item(
+    agg: &Aggregator,
+    feed: &Url,
+    hub_id: &str,
+    deletions: Deletions,
+) -> Result<Option<Ingested>> {
+    if signpost_spec::KeyId::parse(hub_id).is_err() {
+        return Ok(Some(rejected(
+            hub_id,
+            "bad_feed",
+            "a deleted item's id is not a hub id".into(),
+        )));
+    }
+    let mut listing_url = feed.clone();
+    listing_url.set_query(None);
+    listing_url.set_path(&format!("/v1/hubs/{hub_id}/listing"));
+    let fetched = {
+        let _turn = agg.politeness.turn(&listing_url).await;
+        agg.fetcher.fetch(&listing_url, &Default::default()).await
+    };
+    match fetched {
+        Ok(Fetched::Body { bytes, .. }) => {
+            let outcome = agg.ingest(bytes, Some(feed.to_string())).await?;
+            Ok(Some(outcome))
+        }
+        Err(e) if e.code == "not_found" && deletions == Deletions::Mirror => {
+            let id = hub_id.to_owned();
+            agg.write(move |c| {
+                let tx = c.transaction()?;
+                db::delist(&tx, &id, Timestamp::now().as_millisecond())?;
+                tx.commit()?;
+                Ok(())
+            })
+            .await?;
+            Ok(None)
+        }
+        Ok(Fetched::NotModified) | Err(_) => Ok(None),
+    }
+}
+
+/// Polls every upstream that is due, recording each poll's outcome.
+pub async fn poll_due(agg: &Aggregator, force: bool) -> Result<Vec<PollReport>> {
+    let now = Timestamp::now().as_second();
+    let due = agg
+        .read(move |c| {
+            if force {
+                db::list_upstreams(c)
+            } else {
+                db::due_upstreams(c, now)
+            }
+        })
+        .await?;
+    let mut reports = Vec::new();
+    for upstream in due {
+        let report = poll(agg, &upstream, Deletions::SignedOnly, |_| {}).await?;
+        let interval = agg.settings.upstream_poll_secs;
+        let next = if report.error.is_some() {
+            now + crate::crawl::backoff_secs(
+                interval,
+                upstream.failures + 1,
+                crate::crawl::random_u32(),
+            ) as i64
+        } else if report.caught_up {
+            now + interval as i64
+        } else {
+            now
+        };
+        let (url, error) = (report.url.clone(), report.error.clone());
+        agg.write(move |c| {
+            db::record_poll(
+                c,
+                &url,
+                now,
+                error.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+                next,
+            )
+        })
+        .await?;
+        match &report.error {
+            Some((code, message)) => {
+                tracing::warn!(upstream = %report.url, %code, %message, "upstream poll failed")
+            }
+            None => tracing::info!(upstream = %report.url, accepted = report.counts.accepted,
+                rejected = report.counts.rejected, "polled upstream"),
+        }
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feed_addresses() {
+        assert_eq!(
+            feed_url("https://agg.example.org").unwrap().as_str(),
+            "https://agg.example.org/v1/feed"
+        );
+        assert_eq!(
+            feed_url("https://agg.example.org/v1/feed?afterChangeNumber=5")
+                .unwrap()
+                .as_str(),
+            "https://agg.example.org/v1/feed"
+        );
+        assert!(feed_url("ftp://agg.example.org").is_err());
+        let u = page_url(&feed_url("http://127.0.0.1:9/").unwrap(), 7, 50);
+        assert_eq!(
+            u.as_str(),
+            "http://127.0.0.1:9/v1/feed?afterChangeNumber=7&limit=50"
+        );
+    }
+}
