@@ -74,8 +74,13 @@ pub enum Ingested {
 impl Aggregator {
     /// Opens the role: database, sources from the config file, HTTP client.
     pub fn open(dir: &Path, config: &Config) -> Result<Aggregator> {
-        let settings = config.aggregator.clone();
-        let path = dir.join(DATABASE_FILE);
+        Aggregator::open_db(&dir.join(DATABASE_FILE), &config.aggregator)
+    }
+
+    /// Opens the role on any database file (an app's replica is one).
+    pub fn open_db(path: &Path, settings: &AggregatorSection) -> Result<Aggregator> {
+        let settings = settings.clone();
+        let path = path.to_owned();
         let mut conn = store::open(&path)?;
         crate::search::register_functions(&conn)?;
         let urls = settings

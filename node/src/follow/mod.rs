@@ -30,10 +30,37 @@ use crate::store::aggregator::{self as db, PageCounts, Upstream};
 
 /// Where aggregators serve their feed, relative to their base address.
 pub const FEED_PATH: &str = "/v1/feed";
-/// Items asked for per page.
-pub const PAGE_LIMIT: u32 = 50;
-/// Most pages read in one poll (the next poll carries on).
-pub const MAX_PAGES_PER_POLL: usize = 200;
+/// How much one poll reads.
+#[derive(Debug, Clone, Copy)]
+pub struct PollLimits {
+    /// Items asked for per page.
+    pub page_size: u32,
+    /// Most pages read in one poll (the next poll carries on).
+    pub max_pages: usize,
+}
+
+impl Default for PollLimits {
+    fn default() -> Self {
+        PollLimits {
+            page_size: 50,
+            max_pages: 200,
+        }
+    }
+}
+
+/// Most refusals described one by one in a [`PollReport`].
+pub const MAX_REFUSALS_LISTED: usize = 100;
+
+/// One refused item, for the operator or the app.
+#[derive(Debug, Clone, Serialize)]
+pub struct Refusal {
+    /// The item's hub id as the upstream gave it.
+    pub hub_id: String,
+    /// Stable code (a spec error code, an acceptance rule, or `bad_feed`).
+    pub code: String,
+    /// What is wrong.
+    pub message: String,
+}
 
 /// The feed URL for what an operator typed: a bare base address gets
 /// `/v1/feed`; anything with a path is used as it is (without its query).
@@ -102,6 +129,9 @@ pub struct PollReport {
     /// Why the poll stopped early, if it did: (code, message).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<(String, String)>,
+    /// The first refused items, each with its reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<Refusal>,
 }
 
 fn page_url(feed: &Url, cursor: i64, limit: u32) -> Url {
@@ -170,6 +200,7 @@ pub async fn poll(
     agg: &Aggregator,
     upstream: &Upstream,
     deletions: Deletions,
+    limits: PollLimits,
     mut progress: impl FnMut(&PollReport),
 ) -> Result<PollReport> {
     let feed = match Url::parse(&upstream.url) {
@@ -187,8 +218,8 @@ pub async fn poll(
         cursor: upstream.cursor,
         ..Default::default()
     };
-    let mut limit = PAGE_LIMIT;
-    while report.pages < MAX_PAGES_PER_POLL {
+    let mut limit = limits.page_size.clamp(1, crate::feed::MAX_LIMIT);
+    while report.pages < limits.max_pages {
         let fetched = {
             let _turn = agg.politeness.turn(&feed).await;
             fetch_page(&agg.feed_fetcher, &feed, report.cursor, limit).await
@@ -214,17 +245,21 @@ pub async fn poll(
         let mut cursor = report.cursor;
         for item in page.items {
             cursor = item.modified;
+            let id = item.id.clone();
             match ingest_item(agg, &feed, item, deletions).await? {
                 Some(Ingested::Accepted { .. }) => counts.accepted += 1,
                 Some(Ingested::Unchanged { .. }) | None => counts.unchanged += 1,
-                Some(Ingested::Rejected {
-                    hub_id,
-                    code,
-                    message,
-                }) => {
+                Some(Ingested::Rejected { code, message, .. }) => {
                     counts.rejected += 1;
-                    tracing::warn!(upstream = %feed, hub_id = hub_id.as_deref().unwrap_or("-"),
-                        %code, %message, "refused an item from an upstream");
+                    tracing::warn!(upstream = %feed, hub_id = %id, %code, %message,
+                        "refused an item from an upstream");
+                    if report.refused.len() < MAX_REFUSALS_LISTED {
+                        report.refused.push(Refusal {
+                            hub_id: id,
+                            code,
+                            message,
+                        });
+                    }
                 }
             }
         }
@@ -353,7 +388,14 @@ pub async fn poll_due(agg: &Aggregator, force: bool) -> Result<Vec<PollReport>> 
         .await?;
     let mut reports = Vec::new();
     for upstream in due {
-        let report = poll(agg, &upstream, Deletions::SignedOnly, |_| {}).await?;
+        let report = poll(
+            agg,
+            &upstream,
+            Deletions::SignedOnly,
+            PollLimits::default(),
+            |_| {},
+        )
+        .await?;
         let interval = agg.settings.upstream_poll_secs;
         let next = if report.error.is_some() {
             now + crate::crawl::backoff_secs(

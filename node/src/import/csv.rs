@@ -283,6 +283,87 @@ pub fn parse_opening_hours(text: &str) -> std::result::Result<Vec<Schedule>, Str
     Ok(out)
 }
 
+/// Opening hours in the compact form [`parse_opening_hours`] reads.
+pub fn format_opening_hours(schedules: &[Schedule]) -> String {
+    schedules
+        .iter()
+        .map(|s| format!("{} {}-{}", s.byday, s.opens_at, s.closes_at))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// One service as a row of [`COLUMNS`] (the first location and phone;
+/// lists joined with `; `), so an export can be imported again.
+pub fn service_row(s: &Service) -> Vec<String> {
+    let location = s.locations.first();
+    let address = location.and_then(|l| l.address.clone()).unwrap_or_default();
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let number = |v: Option<f64>| v.map(|f| f.to_string()).unwrap_or_default();
+    let access: Vec<&str> = s
+        .access
+        .iter()
+        .map(|a| match a {
+            AccessRoute::WalkIn => "walk-in",
+            AccessRoute::SelfReferral => "self-referral",
+            AccessRoute::ProfessionalReferral => "professional-referral",
+        })
+        .collect();
+    let status = match s.status {
+        ServiceStatus::Active => "active",
+        ServiceStatus::Inactive => "inactive",
+        ServiceStatus::Defunct => "defunct",
+        ServiceStatus::TemporarilyClosed => "temporarily closed",
+    };
+    COLUMNS
+        .iter()
+        .map(|(column, _)| match *column {
+            "id" => s.id.clone(),
+            "name" => s.name.clone(),
+            "description" => text(&s.description),
+            "status" => status.to_owned(),
+            "organization" => s
+                .organization
+                .as_ref()
+                .map(|o| o.name.clone())
+                .unwrap_or_default(),
+            "url" => text(&s.url),
+            "email" => text(&s.email),
+            "phone" => s
+                .phones
+                .first()
+                .map(|p| p.number.clone())
+                .unwrap_or_default(),
+            "eligibility" => text(&s.eligibility_description),
+            "fees" => text(&s.fees_description),
+            "application_process" => text(&s.application_process),
+            "access" => access.join("; "),
+            "location_name" => location.and_then(|l| l.name.clone()).unwrap_or_default(),
+            "address_1" => text(&address.address_1),
+            "address_2" => text(&address.address_2),
+            "city" => text(&address.city),
+            "postal_code" => text(&address.postal_code),
+            "country" => text(&address.country),
+            "latitude" => number(location.and_then(|l| l.latitude)),
+            "longitude" => number(location.and_then(|l| l.longitude)),
+            "opening_hours" => format_opening_hours(&s.schedules),
+            "taxonomy" => s
+                .taxonomy_terms
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            "languages" => s
+                .languages
+                .iter()
+                .filter_map(|l| l.code.clone().or_else(|| l.name.clone()))
+                .collect::<Vec<_>>()
+                .join("; "),
+            "assured_date" => text(&s.assured_date),
+            _ => String::new(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -293,6 +374,12 @@ mod tests {
                    Food pantry,Low-cost groceries,\"TU,TH 10:00-13:00; SA 10:00-12:00\",53.8069,-3.0135,FY3 7TN,Food; Pantry,walk-in\n";
         let services = parse(csv.as_bytes()).unwrap();
         assert_eq!(services.len(), 1);
+        // Written back as a row of COLUMNS, it reads the same.
+        let mut out = ::csv::Writer::from_writer(Vec::new());
+        out.write_record(COLUMNS.iter().map(|(c, _)| *c)).unwrap();
+        out.write_record(service_row(&services[0])).unwrap();
+        let again = parse(&out.into_inner().unwrap()).unwrap();
+        assert_eq!(again, services);
         let s = &services[0];
         assert_eq!(s.name, "Food pantry");
         assert_eq!(s.schedules.len(), 2);

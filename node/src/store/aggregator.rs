@@ -951,3 +951,15 @@ pub fn record_poll(
     };
     Ok(())
 }
+
+/// Every active listing: (hub id, seq, the signed envelope's bytes).
+pub fn active_listings(conn: &Connection) -> Result<Vec<(String, u64, Vec<u8>)>> {
+    let mut stmt = conn.prepare(
+        "SELECT hub_id, seq, envelope FROM agg_hubs
+         WHERE state = 'active' AND envelope IS NOT NULL ORDER BY hub_id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
