@@ -24,7 +24,7 @@ use signpost_spec::{
 };
 
 use crate::aggregator::Aggregator;
-use crate::config::Config;
+use crate::config::{AggregatorSection, Config};
 use crate::crawl;
 use crate::error::{NodeError, Result};
 use crate::store::aggregator::{self as db, Origin};
@@ -54,6 +54,9 @@ pub struct CrawlBenchReport {
     /// One core's rate of the spec crate's whole `verify_listing` (size,
     /// shape, parse, validation, signature) over the bench listings.
     pub full_verify_per_sec: f64,
+    /// Listings verified and stored per second one after another, without
+    /// HTTP (the store's share of the cost).
+    pub direct_ingest_per_sec: f64,
     /// Seconds for the full first crawl.
     pub full_crawl_secs: f64,
     /// Listings accepted in it.
@@ -93,6 +96,7 @@ impl CrawlBenchReport {
              | baseline: raw `verify_strict`, one core, {bytes}-byte signed message (a typical listing) | {raw:.0} /s | 1 |\n\
              | raw `verify_strict`, one core, 64-byte message | {small:.0} /s | {small_ratio:.2} |\n\
              | `verify_listing` (size, shape, parse, validation, signature), one core | {full:.0} /s | {full_ratio:.3} |\n\
+             | ingest without HTTP, one at a time (verify, judge, store in one transaction) | {direct:.0} listings/s | {direct_ratio:.3} |\n\
              | full crawl: {hubs} hubs × {services} services, verified and stored | {ingest:.0} listings/s ({secs:.2} s, {svc:.0} services/s) | {ratio:.3} |\n\
              | unchanged recrawl (all 304) | {recrawl:.0} hubs/s ({rsecs:.2} s) | {rratio:.3} |\n\n\
              Accepted {accepted} of {hubs} listings; {stored} services searchable afterwards; \
@@ -104,6 +108,8 @@ impl CrawlBenchReport {
             small = self.raw_verify_small_per_sec,
             small_ratio = self.raw_verify_small_per_sec / self.raw_verify_per_sec,
             full = self.full_verify_per_sec,
+            direct = self.direct_ingest_per_sec,
+            direct_ratio = self.direct_ingest_per_sec / self.raw_verify_per_sec,
             full_ratio = self.full_verify_per_sec / self.raw_verify_per_sec,
             hubs = o.hubs,
             services = o.services,
@@ -327,6 +333,22 @@ pub async fn crawl_bench(options: CrawlBenchOptions) -> Result<CrawlBenchReport>
     .await
     .map_err(|e| NodeError::Setup(format!("bench: {e}")))??;
 
+    eprintln!("ingesting directly (no HTTP), one listing at a time...");
+    let direct_dir = tempfile::tempdir().map_err(|e| NodeError::io("creating", "a temp dir", e))?;
+    let direct = Aggregator::open_db(
+        &direct_dir.path().join("direct.db"),
+        &AggregatorSection {
+            enabled: true,
+            ..AggregatorSection::default()
+        },
+    )?;
+    let started = Instant::now();
+    for bytes in &listings {
+        direct.ingest(bytes.clone(), None).await?;
+    }
+    let direct_ingest_per_sec = listings.len() as f64 / started.elapsed().as_secs_f64();
+    drop(direct);
+
     eprintln!("serving {} hubs on loopback...", options.hubs);
     let mut addrs: Vec<SocketAddr> = Vec::with_capacity(options.hubs);
     let mut servers = Vec::with_capacity(options.hubs);
@@ -404,6 +426,7 @@ pub async fn crawl_bench(options: CrawlBenchOptions) -> Result<CrawlBenchReport>
         raw_verify_per_sec: raw,
         raw_verify_small_per_sec: small,
         full_verify_per_sec,
+        direct_ingest_per_sec,
         full_crawl_secs,
         accepted,
         recrawl_secs,

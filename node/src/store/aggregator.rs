@@ -64,8 +64,10 @@ CREATE TABLE agg_services (
 CREATE VIRTUAL TABLE agg_services_fts USING fts5 (
     name, description, organization, taxonomy, address,
     content = 'agg_services', content_rowid = 'rowid',
-    tokenize = 'porter unicode61 remove_diacritics 2'
+    tokenize = 'porter unicode61 remove_diacritics 2',
+    detail = column
 );
+INSERT INTO agg_services_fts (agg_services_fts, rank) VALUES ('automerge', 8);
 CREATE TRIGGER agg_services_fts_insert AFTER INSERT ON agg_services BEGIN
     INSERT INTO agg_services_fts (rowid, name, description, organization, taxonomy, address)
     VALUES (new.rowid, new.name, new.description, new.organization, new.taxonomy, new.address);
