@@ -114,15 +114,8 @@ enum Command {
     /// Measure performance on this machine (loopback only), as ratios to the
     /// raw signature-verify rate of one core measured in the same run.
     Bench {
-        /// Hubs to serve and crawl.
-        #[arg(long, default_value_t = 1000)]
-        hubs: usize,
-        /// Services per hub.
-        #[arg(long, default_value_t = 20)]
-        services: usize,
-        /// Crawls in flight at once.
-        #[arg(long, default_value_t = 32)]
-        concurrency: usize,
+        #[command(subcommand)]
+        what: BenchWhat,
     },
     /// Start a demonstration network on this computer: the community hubs of
     /// the seed reports, and aggregators for Lancashire and Leeds.
@@ -160,6 +153,28 @@ enum ServiceAction {
         dir: PathBuf,
         /// The service's id.
         id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchWhat {
+    /// Serve N hubs on loopback and crawl them all into a fresh store.
+    Crawl {
+        /// Hubs to serve and crawl.
+        #[arg(long, default_value_t = 1000)]
+        hubs: usize,
+        /// Services per hub.
+        #[arg(long, default_value_t = 20)]
+        services: usize,
+        /// Crawls in flight at once.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+    },
+    /// Time an edit's trip around three aggregators that follow each other.
+    Converge {
+        /// How many edits to time.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
     },
 }
 
@@ -500,23 +515,34 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Bench {
-            hubs,
-            services,
-            concurrency,
-        } => {
+        Command::Bench { what } => {
             setup_logs(LogFormat::Text, "error");
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            let options = signpost_node::bench::CrawlBenchOptions {
-                hubs,
-                services,
-                concurrency,
-            };
-            let report = runtime.block_on(signpost_node::bench::crawl_bench(options))?;
-            let command = format!(
-                "cargo run --release -p signpost-node -- bench --hubs {hubs} --services {services} --concurrency {concurrency}"
-            );
-            println!("{}", report.markdown(&command));
+            match what {
+                BenchWhat::Crawl {
+                    hubs,
+                    services,
+                    concurrency,
+                } => {
+                    let options = signpost_node::bench::CrawlBenchOptions {
+                        hubs,
+                        services,
+                        concurrency,
+                    };
+                    let report = runtime.block_on(signpost_node::bench::crawl_bench(options))?;
+                    let command = format!(
+                        "cargo run --release -p signpost-node -- bench crawl --hubs {hubs} --services {services} --concurrency {concurrency}"
+                    );
+                    println!("{}", report.markdown(&command));
+                }
+                BenchWhat::Converge { rounds } => {
+                    let report = runtime.block_on(signpost_node::bench::converge_bench(rounds))?;
+                    let command = format!(
+                        "cargo run --release -p signpost-node -- bench converge --rounds {rounds}"
+                    );
+                    println!("{}", report.markdown(&command));
+                }
+            }
             Ok(())
         }
         Command::Demo { listen, dir } => {

@@ -434,3 +434,228 @@ pub async fn crawl_bench(options: CrawlBenchOptions) -> Result<CrawlBenchReport>
         stored_services,
     })
 }
+
+/// A running aggregator preloaded with `hubs` bench listings of `services`
+/// services each (ingested directly, not crawled), for feed and sync
+/// benchmarks. Returns the node, its folder (keep it alive) and the mean
+/// envelope size.
+pub async fn preloaded_aggregator(
+    hubs: usize,
+    services: usize,
+) -> Result<(crate::server::RunningNode, tempfile::TempDir, usize)> {
+    let dir = tempfile::tempdir().map_err(|e| NodeError::io("creating", "a temp dir", e))?;
+    crate::init::init(&crate::init::InitOptions {
+        dir: dir.path().to_owned(),
+        name: "Bench directory".into(),
+        url: None,
+        listen: Some(([127, 0, 0, 1], 0).into()),
+        dimensions: signpost_spec::Dimensions {
+            space: vec![signpost_spec::Space::Virtual],
+            governance: signpost_spec::Governance::Partnership,
+            focus: signpost_spec::Focus::Generic,
+            coordination: signpost_spec::Coordination::SecondLevel,
+        },
+        aggregator: true,
+    })?;
+    let mut config = Config::load(dir.path())?;
+    config.aggregator.recrawl_interval_secs = 86_400;
+    let agg = Aggregator::open(dir.path(), &config)?;
+    let mut total = 0usize;
+    for i in 0..hubs {
+        let bytes = {
+            let key = bench_key(i)?;
+            tokio::task::spawn_blocking(move || bench_listing(i, services, &key))
+                .await
+                .map_err(|e| NodeError::Setup(format!("bench: {e}")))??
+        };
+        total += bytes.len();
+        agg.ingest(bytes, None).await?;
+        if (i + 1) % 1000 == 0 {
+            eprintln!("  loaded {} of {hubs} hubs", i + 1);
+        }
+    }
+    drop(agg);
+    let node = crate::server::start(dir.path(), config).await?;
+    Ok((node, dir, total / hubs.max(1)))
+}
+
+/// The raw verify rate over a typical bench listing's signed bytes.
+pub fn baseline_verify_rate(services: usize) -> Result<f64> {
+    let key = bench_key(0)?;
+    let bytes = bench_listing(0, services, &key)?;
+    let payload = signpost_spec::Envelope::from_bytes(&bytes, &Limits::default())?
+        .decode_payload(LISTING_PAYLOAD_TYPE, &Limits::default())?;
+    raw_verify_rate(&pae(LISTING_PAYLOAD_TYPE, &payload), Duration::from_secs(2))
+}
+
+/// What the convergence benchmark measured.
+#[derive(Debug, Clone)]
+pub struct ConvergeReport {
+    /// Seconds from a hub edit until all three aggregators held it, per round.
+    pub rounds: Vec<f64>,
+    /// The recrawl and upstream poll interval used, in seconds.
+    pub interval_secs: u64,
+}
+
+impl ConvergeReport {
+    /// The report as Markdown, with the command that produced it.
+    pub fn markdown(&self, command: &str) -> String {
+        let mut sorted = self.rounds.clone();
+        sorted.sort_by(f64::total_cmp);
+        let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+        let max = sorted.last().copied().unwrap_or(0.0);
+        format!(
+            "Command: `{command}`\n\n\
+             | figure | value | ratio to baseline |\n\
+             | --- | --- | --- |\n\
+             | baseline: the schedule's interval (recrawl and upstream poll) | {i} s | 1 |\n\
+             | three aggregators in a cycle, one hub edit until all three hold it: median of {n} | {median:.2} s | {mr:.2} |\n\
+             | the same, slowest round | {max:.2} s | {xr:.2} |\n",
+            i = self.interval_secs,
+            n = self.rounds.len(),
+            mr = median / self.interval_secs as f64,
+            xr = max / self.interval_secs as f64,
+        )
+    }
+}
+
+/// Three aggregators in a cycle (A follows B, B follows C, C follows A),
+/// each crawling one hub, all running their own schedules; times how long
+/// an edit at A's hub takes to reach all three.
+pub async fn converge_bench(rounds: usize) -> Result<ConvergeReport> {
+    let interval = 1u64;
+    let mut dirs = Vec::new();
+    let mut hubs = Vec::new();
+    for i in 0..3 {
+        let dir = tempfile::tempdir().map_err(|e| NodeError::io("creating", "a temp dir", e))?;
+        let outcome = crate::init::init(&crate::init::InitOptions {
+            dir: dir.path().to_owned(),
+            name: format!("Hub {i}"),
+            url: None,
+            listen: Some(([127, 0, 0, 1], 0).into()),
+            dimensions: signpost_spec::Dimensions {
+                space: vec![signpost_spec::Space::Dedicated],
+                governance: signpost_spec::Governance::CommunityLed,
+                focus: signpost_spec::Focus::Generic,
+                coordination: signpost_spec::Coordination::FirstLevel,
+            },
+            aggregator: false,
+        })?;
+        let node = crate::server::start(dir.path(), Config::load(dir.path())?).await?;
+        hubs.push((node, outcome.admin_token, outcome.hub_id));
+        dirs.push(dir);
+    }
+    let mut aggs = Vec::new();
+    for i in 0..3 {
+        let dir = tempfile::tempdir().map_err(|e| NodeError::io("creating", "a temp dir", e))?;
+        crate::init::init(&crate::init::InitOptions {
+            dir: dir.path().to_owned(),
+            name: format!("Aggregator {i}"),
+            url: None,
+            listen: Some(([127, 0, 0, 1], 0).into()),
+            dimensions: signpost_spec::Dimensions {
+                space: vec![signpost_spec::Space::Virtual],
+                governance: signpost_spec::Governance::Partnership,
+                focus: signpost_spec::Focus::Generic,
+                coordination: signpost_spec::Coordination::SecondLevel,
+            },
+            aggregator: true,
+        })?;
+        let mut config = Config::load(dir.path())?;
+        config.aggregator.allow_private_networks = true;
+        config.aggregator.recrawl_interval_secs = interval;
+        config.aggregator.upstream_poll_secs = interval;
+        config.aggregator.hubs = vec![hubs[i].0.url()];
+        aggs.push(crate::server::start(dir.path(), config).await?);
+        dirs.push(dir);
+    }
+    for i in 0..3 {
+        let upstream = aggs[(i + 1) % 3].url();
+        if let Some(agg) = &aggs[i].aggregator {
+            let url = crate::follow::feed_url(&upstream)
+                .map_err(NodeError::Config)?
+                .to_string();
+            agg.write(move |c| db::add_upstream(c, &url, "cli").map(|_| ()))
+                .await?;
+        }
+    }
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| NodeError::Setup(format!("bench client: {e}")))?;
+    let seq_at = |agg: String, hub: String| {
+        let http = http.clone();
+        async move {
+            let v: serde_json::Value = http
+                .get(format!("{agg}/v1/hubs/{hub}"))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            v["seq"].as_u64()
+        }
+    };
+    // Wait for the first full convergence.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    'first: loop {
+        let mut all = true;
+        for a in &aggs {
+            for (_, _, hub_id) in &hubs {
+                all &= seq_at(a.url(), hub_id.clone()).await.is_some();
+            }
+        }
+        if all {
+            break 'first;
+        }
+        if Instant::now() > deadline {
+            return Err(NodeError::Setup(
+                "the cycle did not converge within 60 s".into(),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut times = Vec::new();
+    let (hub, token, hub_id) = &hubs[0];
+    for round in 0..rounds {
+        let started = Instant::now();
+        let reply: serde_json::Value = http
+            .post(format!("{}/admin/v1/services", hub.url()))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"name": format!("Session {round}")}))
+            .send()
+            .await
+            .map_err(|e| NodeError::Setup(format!("bench edit: {e}")))?
+            .json()
+            .await
+            .map_err(|e| NodeError::Setup(format!("bench edit: {e}")))?;
+        let seq = reply["listing"]["seq"].as_u64().unwrap_or(0);
+        loop {
+            let mut all = true;
+            for a in &aggs {
+                all &= seq_at(a.url(), hub_id.clone()).await == Some(seq);
+            }
+            if all {
+                break;
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                return Err(NodeError::Setup(
+                    "an edit did not converge within 60 s".into(),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        times.push(started.elapsed().as_secs_f64());
+        // Let the seconds-based seq move on before the next edit.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    for node in aggs.into_iter().chain(hubs.into_iter().map(|h| h.0)) {
+        node.stop().await?;
+    }
+    Ok(ConvergeReport {
+        rounds: times,
+        interval_secs: interval,
+    })
+}
