@@ -546,7 +546,7 @@ pub async fn converge_bench(rounds: usize) -> Result<ConvergeReport> {
         dirs.push(dir);
     }
     let mut aggs = Vec::new();
-    for i in 0..3 {
+    for (i, (hub_node, _, _)) in hubs.iter().enumerate() {
         let dir = tempfile::tempdir().map_err(|e| NodeError::io("creating", "a temp dir", e))?;
         crate::init::init(&crate::init::InitOptions {
             dir: dir.path().to_owned(),
@@ -565,7 +565,7 @@ pub async fn converge_bench(rounds: usize) -> Result<ConvergeReport> {
         config.aggregator.allow_private_networks = true;
         config.aggregator.recrawl_interval_secs = interval;
         config.aggregator.upstream_poll_secs = interval;
-        config.aggregator.hubs = vec![hubs[i].0.url()];
+        config.aggregator.hubs = vec![hub_node.url()];
         aggs.push(crate::server::start(dir.path(), config).await?);
         dirs.push(dir);
     }
