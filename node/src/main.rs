@@ -111,6 +111,45 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Copy the database to a file while the node keeps running.
+    Backup {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        /// The backup file to write (must not exist yet).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Put a backup back (stop the node first). The current database is
+    /// kept beside it.
+    Restore {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        /// The backup file made by `backup`.
+        #[arg(long)]
+        from: PathBuf,
+    },
+    /// The hub's signing key: rotate it, or show the public keys.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+    /// Check the settings file and environment, and say what is wrong.
+    CheckConfig {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+    },
+    /// Leave the network: publish a signed final listing with no services,
+    /// which aggregators turn into a tombstone. `--undo` comes back.
+    Withdraw {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        /// Confirm: aggregators will remove your services.
+        #[arg(long)]
+        yes: bool,
+        /// Publish the services again instead.
+        #[arg(long)]
+        undo: bool,
+    },
     /// Measure performance on this machine (loopback only), as ratios to the
     /// raw signature-verify rate of one core measured in the same run.
     Bench {
@@ -153,6 +192,21 @@ enum ServiceAction {
         dir: PathBuf,
         /// The service's id.
         id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyAction {
+    /// Make a new signing key, signed over by the current one, and publish
+    /// with it. Aggregators that know your hub follow the change.
+    Rotate {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+    },
+    /// Print the hub id and the public keys (safe to share).
+    ExportPublic {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
     },
 }
 
@@ -512,6 +566,118 @@ fn run(cli: Cli) -> Result<()> {
                         r.error.as_deref().unwrap_or("")
                     );
                 }
+            }
+            Ok(())
+        }
+        Command::Backup { dir, to } => {
+            setup_logs(LogFormat::Text, "warn");
+            let size = signpost_node::ops::backup(&dir, &to)?;
+            println!(
+                "Wrote {} ({size} bytes). Keep it with a copy of {}.",
+                to.display(),
+                dir.join("hub.key").display()
+            );
+            Ok(())
+        }
+        Command::Restore { dir, from } => {
+            setup_logs(LogFormat::Text, "warn");
+            let kept = signpost_node::ops::restore(&dir, &from)?;
+            println!(
+                "Restored {} into {}; the previous database is kept as {}.",
+                from.display(),
+                dir.display(),
+                kept.display()
+            );
+            Ok(())
+        }
+        Command::Key { action } => {
+            setup_logs(LogFormat::Text, "warn");
+            match action {
+                KeyAction::Rotate { dir } => {
+                    let mut hub = open_hub(&dir)?;
+                    let (key, published) = hub.rotate_key()?;
+                    println!("New signing key {key}; published listing seq {} with the rotation statement.", published.seq);
+                    println!("The old key file is kept beside the new one (hub.key.retired-*): store it offline or delete it.");
+                }
+                KeyAction::ExportPublic { dir } => {
+                    let hub = open_hub(&dir)?;
+                    let chain = hub.key_chain()?;
+                    println!(
+                        "hub id:       {}",
+                        chain.first().map(ToString::to_string).unwrap_or_default()
+                    );
+                    println!(
+                        "signing key:  {}",
+                        chain.last().map(ToString::to_string).unwrap_or_default()
+                    );
+                    if chain.len() > 1 {
+                        println!(
+                            "key chain:    {}",
+                            chain
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect::<Vec<_>>()
+                                .join(" -> ")
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::CheckConfig { dir } => {
+            let config = Config::load(&dir)?;
+            println!(
+                "{} is valid.",
+                dir.join(signpost_node::config::CONFIG_FILE).display()
+            );
+            println!("  listen:      {}", config.node.listen);
+            println!(
+                "  public url:  {}",
+                config.node.public_url.as_deref().unwrap_or("(not set)")
+            );
+            println!(
+                "  hub:         {}",
+                if config.hub.enabled { "on" } else { "off" }
+            );
+            println!(
+                "  aggregator:  {}",
+                if config.aggregator.enabled {
+                    "on"
+                } else {
+                    "off"
+                }
+            );
+            if config.aggregator.enabled {
+                println!(
+                    "  hubs in file: {}, upstreams: {}, trust: {:?}",
+                    config.aggregator.hubs.len(),
+                    config.aggregator.upstream.len(),
+                    config.aggregator.trust
+                );
+                if config.aggregator.allow_private_networks {
+                    println!(
+                        "  WARNING: allow_private_networks is on; only use it for local testing."
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Withdraw { dir, yes, undo } => {
+            setup_logs(LogFormat::Text, "warn");
+            let mut hub = open_hub(&dir)?;
+            if undo {
+                let p = hub.rejoin()?;
+                println!(
+                    "Back in the network: published listing seq {} with your services.",
+                    p.seq
+                );
+            } else if !yes {
+                bail!(
+                    "this tells every aggregator to remove your hub; run again with --yes to do it"
+                );
+            } else {
+                let p = hub.withdraw()?;
+                println!("Withdrawn: published final listing seq {}. Aggregators will remove your services at their next crawl.", p.seq);
             }
             Ok(())
         }

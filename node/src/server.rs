@@ -107,6 +107,9 @@ impl HubHandle {
         let (version, fresh) = self
             .run(move |core| {
                 let version = core.data_version()?;
+                if version != last_version {
+                    core.reload_key_if_rotated()?;
+                }
                 let fresh = if core.needs_resign(Timestamp::now())? {
                     tracing::info!("listing is past half its lifetime; signing it again");
                     Some(core.republish()?)
@@ -133,6 +136,7 @@ pub struct RunningNode {
     pub dir: PathBuf,
     /// The aggregator role, when enabled (to crawl now, say).
     pub aggregator: Option<Arc<Aggregator>>,
+    _lock: crate::ops::FolderLock,
     stop: watch::Sender<bool>,
     task: JoinHandle<Result<()>>,
 }
@@ -154,6 +158,7 @@ impl RunningNode {
 
 /// Opens the data directory and starts serving on `config.node.listen`.
 pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
+    let lock = crate::ops::FolderLock::take(dir)?;
     let dir_owned = dir.to_owned();
     let cfg = config.clone();
     let (hub, aggregator, admin_token) = tokio::task::spawn_blocking(move || -> Result<_> {
@@ -230,6 +235,7 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
         addr,
         dir: dir.to_owned(),
         aggregator,
+        _lock: lock,
         stop,
         task,
     })

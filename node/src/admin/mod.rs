@@ -34,6 +34,7 @@ pub fn router(state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/import", post(import_file))
         .route("/publish", post(publish))
         .route("/withdraw", post(withdraw))
+        .route("/key/rotate", post(rotate_key))
         .route("/rejoin", post(rejoin))
         .merge(aggregator::routes())
         .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES))
@@ -248,5 +249,12 @@ async fn rejoin(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiEr
     let (_, published) = hub(&state)?.edit(|core| Ok(((), core.rejoin()?))).await?;
     Ok(Json(
         json!({"withdrawn": false, "listing": publication(&published)}),
+    ))
+}
+
+async fn rotate_key(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
+    let (key, published) = hub(&state)?.edit(|core| core.rotate_key()).await?;
+    Ok(Json(
+        json!({"signing_key": key.to_string(), "listing": publication(&published)}),
     ))
 }

@@ -14,8 +14,8 @@ use rusqlite::{Connection, Transaction};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use signpost_spec::{
-    sign_listing, verify_chain, Envelope, HubKey, HubProfile, KeyId, Limits, Listing, Service,
-    PROTOCOL_VERSION,
+    rotate, sign_listing, verify_chain, Envelope, HubKey, HubProfile, KeyId, Limits, Listing,
+    Service, PROTOCOL_VERSION,
 };
 
 use crate::config::{Config, DATABASE_FILE};
@@ -25,6 +25,55 @@ use crate::store::{self, hub as db};
 
 /// Meta key under which the hub's key-rotation statements are kept.
 const ROTATIONS_KEY: &str = "hub_rotations";
+/// The hub's key rotation statements, oldest first.
+fn load_rotations(conn: &Connection) -> Result<Vec<Envelope>> {
+    match store::get_meta(conn, ROTATIONS_KEY)? {
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| NodeError::Setup(format!("stored key rotations are unreadable: {e}"))),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Where a new key waits while a rotation is being recorded.
+fn pending_key_path(key_path: &Path) -> std::path::PathBuf {
+    let mut name = key_path.as_os_str().to_owned();
+    name.push(".new");
+    std::path::PathBuf::from(name)
+}
+
+/// Keeps the old key as `KEY.retired-UNIXTIME` and puts the new one in place.
+fn retire_and_promote(key_path: &Path, pending: &Path) -> Result<()> {
+    let mut retired = key_path.as_os_str().to_owned();
+    retired.push(format!(".retired-{}", Timestamp::now().as_second()));
+    std::fs::rename(key_path, &retired).map_err(|e| NodeError::io("retiring", key_path, e))?;
+    std::fs::rename(pending, key_path).map_err(|e| NodeError::io("installing", pending, e))?;
+    Ok(())
+}
+
+/// Finishes a rotation that was recorded in the database but whose key
+/// files were not yet moved (a crash in between).
+fn finish_interrupted_rotation(conn: &Connection, key_path: &Path) -> Result<()> {
+    let pending = pending_key_path(key_path);
+    if !pending.exists() {
+        return Ok(());
+    }
+    let rotations = load_rotations(conn)?;
+    let new_key = crate::keyfile::load(&pending)?;
+    let named = rotations.last().and_then(|r| {
+        r.decode_payload(signpost_spec::ROTATION_PAYLOAD_TYPE, &Limits::default())
+            .ok()
+            .and_then(|p| serde_json::from_slice::<signpost_spec::RotationStatement>(&p).ok())
+            .map(|s| s.next_key)
+    });
+    if named.as_deref() == Some(new_key.key_id().as_str()) {
+        tracing::warn!("finishing a key rotation that was interrupted");
+        retire_and_promote(key_path, &pending)
+    } else {
+        // The rotation never reached the database: the new key was never used.
+        std::fs::remove_file(&pending).map_err(|e| NodeError::io("removing", &pending, e))
+    }
+}
+
 /// `meta` key that is "true" while the hub has withdrawn from the network.
 const WITHDRAWN_KEY: &str = "withdrawn";
 
@@ -78,6 +127,8 @@ pub fn etag_of(bytes: &[u8]) -> String {
 pub struct HubCore {
     conn: Connection,
     key: HubKey,
+    /// Where the key lives (None for cores made by `create`, which never rotate).
+    key_path: Option<std::path::PathBuf>,
     lifetime: SignedDuration,
     limits: Limits,
 }
@@ -86,10 +137,13 @@ impl HubCore {
     /// Opens the hub of a data directory set up by `init`.
     pub fn open(dir: &Path, config: &Config) -> Result<HubCore> {
         let conn = store::open(&dir.join(DATABASE_FILE))?;
-        let key = crate::keyfile::load(&config.key_path(dir))?;
+        let key_path = config.key_path(dir);
+        finish_interrupted_rotation(&conn, &key_path)?;
+        let key = crate::keyfile::load(&key_path)?;
         let core = HubCore {
             conn,
             key,
+            key_path: Some(key_path),
             lifetime: SignedDuration::from_hours(i64::from(config.hub.listing_lifetime_hours)),
             limits: Limits::default(),
         };
@@ -118,6 +172,7 @@ impl HubCore {
         let mut core = HubCore {
             conn,
             key,
+            key_path: None,
             lifetime: SignedDuration::from_hours(i64::from(config.hub.listing_lifetime_hours)),
             limits: Limits::default(),
         };
@@ -125,11 +180,7 @@ impl HubCore {
     }
 
     fn rotations(&self) -> Result<Vec<Envelope>> {
-        match store::get_meta(&self.conn, ROTATIONS_KEY)? {
-            Some(json) => serde_json::from_str(&json)
-                .map_err(|e| NodeError::Setup(format!("stored key rotations are unreadable: {e}"))),
-            None => Ok(Vec::new()),
-        }
+        load_rotations(&self.conn)
     }
 
     /// The database connection, for read-only queries by other modules.
@@ -177,6 +228,75 @@ impl HubCore {
         })
     }
 
+    /// Replaces the signing key: a new key is made, the current key signs a
+    /// rotation statement naming it, and the listing is published signed by
+    /// the new key with the statement in its chain, so aggregators that
+    /// pinned the old key follow to the new one. The old key file is kept
+    /// beside the new one as `KEY.retired-UNIXTIME` (delete it once every
+    /// aggregator has crawled the new listing, or keep it offline).
+    pub fn rotate_key(&mut self) -> Result<(KeyId, Published)> {
+        let key_path = self
+            .key_path
+            .clone()
+            .ok_or_else(|| NodeError::Setup("this hub has no key file to rotate".into()))?;
+        let pending = pending_key_path(&key_path);
+        if pending.exists() {
+            std::fs::remove_file(&pending).map_err(|e| NodeError::io("removing", &pending, e))?;
+        }
+        let next = crate::keyfile::create(&pending)?;
+        let hub_id = KeyId::parse(&self.profile()?.id)?;
+        let statement = rotate(&hub_id, &self.key, next.key_id(), Timestamp::now());
+        let mut rotations = self.rotations()?;
+        rotations.push(statement);
+        verify_chain(&hub_id, &rotations, &self.limits)?;
+        let json = serde_json::to_string(&rotations)
+            .map_err(|e| NodeError::Setup(format!("rotation statements: {e}")))?;
+        let previous = std::mem::replace(&mut self.key, next);
+        let published = match self.edit(|tx| store::set_meta(tx, ROTATIONS_KEY, &json)) {
+            Ok(((), p)) => p,
+            Err(e) => {
+                self.key = previous;
+                let _ = std::fs::remove_file(&pending);
+                return Err(e);
+            }
+        };
+        // The database now names the new key; move the files to match. If
+        // this is interrupted, `open` finishes it.
+        retire_and_promote(&key_path, &pending)?;
+        tracing::warn!(key = %self.key.key_id(), "signing key rotated");
+        Ok((self.key.key_id().clone(), published))
+    }
+
+    /// The hub's first key id and every key since, in order.
+    pub fn key_chain(&self) -> Result<Vec<KeyId>> {
+        let hub_id = KeyId::parse(&self.profile()?.id)?;
+        Ok(verify_chain(&hub_id, &self.rotations()?, &self.limits)?)
+    }
+
+    /// Reloads the key file if another process (the CLI) rotated the key
+    /// while this one was running.
+    pub fn reload_key_if_rotated(&mut self) -> Result<bool> {
+        let Some(path) = self.key_path.clone() else {
+            return Ok(false);
+        };
+        let chain = self.key_chain()?;
+        if chain.last() == Some(self.key.key_id()) {
+            return Ok(false);
+        }
+        finish_interrupted_rotation(&self.conn, &path)?;
+        let key = crate::keyfile::load(&path)?;
+        if chain.last() != Some(key.key_id()) {
+            return Err(NodeError::Setup(format!(
+                "the key file holds {} but the listing must now be signed by {}",
+                key.key_id(),
+                chain.last().map(ToString::to_string).unwrap_or_default()
+            )));
+        }
+        self.key = key;
+        tracing::info!(key = %self.key.key_id(), "reloaded the rotated signing key");
+        Ok(true)
+    }
+
     /// Leaves the network: publishes a signed final listing with
     /// `withdrawn: true` and no services, which aggregators turn into a
     /// tombstone that travels on to other aggregators. The services are
@@ -205,9 +325,10 @@ impl HubCore {
         &mut self,
         change: impl FnOnce(&Transaction) -> Result<T>,
     ) -> Result<(T, Published)> {
-        let rotations = self.rotations()?;
         let tx = self.conn.transaction()?;
         let out = change(&tx)?;
+        // Read after the change: a key rotation adds its statement in it.
+        let rotations = load_rotations(&tx)?;
         let profile = db::load_profile(&tx)?.ok_or_else(|| {
             NodeError::Setup("this data directory has no hub profile; run init".into())
         })?;

@@ -36,6 +36,11 @@ const MIGRATIONS: &[&str] = &[
     aggregator::MIGRATION_UPSTREAMS,
 ];
 
+/// The schema version this build writes (the number of migrations).
+pub fn schema_version() -> usize {
+    MIGRATIONS.len()
+}
+
 /// Opens (creating if needed) the database and brings its schema up to date.
 pub fn open(path: &Path) -> Result<Connection> {
     let mut conn = Connection::open(path)?;
