@@ -133,6 +133,13 @@ enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// Ask a running node whether it is healthy (for container health checks):
+    /// exits 0 when `GET /healthz` answers 200 within 5 seconds.
+    Healthcheck {
+        /// The node's health address.
+        #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
+        url: String,
+    },
     /// Check the settings file and environment, and say what is wrong.
     CheckConfig {
         #[arg(long, env = "SIGNPOST_DIR")]
@@ -623,6 +630,21 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
             Ok(())
+        }
+        Command::Healthcheck { url } => {
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(async {
+                let client = reqwest::Client::builder()
+                    .timeout(std::time::Duration::from_secs(5))
+                    .no_proxy()
+                    .build()?;
+                let status = client.get(&url).send().await?.status();
+                if !status.is_success() {
+                    bail!("{url} answered {status}");
+                }
+                println!("ok");
+                Ok(())
+            })
         }
         Command::CheckConfig { dir } => {
             let config = Config::load(&dir)?;
