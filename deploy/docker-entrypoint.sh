@@ -54,6 +54,7 @@ first_start() {
     case "${SIGNPOST_AGGREGATOR_ENABLED:-false}" in
         true | 1) args+=(--aggregator) ;;
     esac
+    mkdir -p "$dir"
     local notes="$dir/first-start.txt"
     if ! signpost-node "${args[@]}" >"$notes"; then
         rm -f "$notes"
