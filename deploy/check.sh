@@ -201,9 +201,16 @@ check "first-start settings applied (space, coordination)" \
     bash -c "'$NODE' profile show --dir '$data' | grep -q pop-up && '$NODE' profile show --dir '$data' | grep -q second-level"
 check "a service added while serving" \
     "$NODE" service add --dir "$data" --name "Check service" --hours "MO 09:00-10:00"
+# A key rotation, so the listing checked by the apps guide's verifier below
+# carries a rotation chain; the running node picks up the new key.
+check "key rotate while serving" "$NODE" key rotate --dir "$data"
+sleep 2
 python3 - "http://127.0.0.1:$port/.well-known/signpost/listing" "$WORK/listing.json" <<'EOF' || fail "fetching the served listing"
-import sys, urllib.request
-open(sys.argv[2], "wb").write(urllib.request.urlopen(sys.argv[1], timeout=10).read())
+import base64, json, sys, urllib.request
+body = urllib.request.urlopen(sys.argv[1], timeout=10).read()
+payload = json.loads(base64.b64decode(json.loads(body)["payload"]))
+assert len(payload["rotations"]) == 1, "the served listing has no rotation yet"
+open(sys.argv[2], "wb").write(body)
 EOF
 hub_id="$("$NODE" key export-public --dir "$data" | sed -n 's/^hub id: *//p')"
 check "backup while serving" "$NODE" backup --dir "$data" --to "$WORK/backup.db"
@@ -278,34 +285,147 @@ else
     skip "no Docker daemon: the image was NOT built here (its steps were mirrored above)"
 fi
 
-section "(c2) proxies"
+section "(c2) proxies, live: an aggregator behind Caddy and behind nginx"
+# probe URL [METHOD BODY_BYTES JSON]: prints "STATUS" and the headers asked
+# for, through a proxy; TLS is not verified (throwaway certificate).
+probe() {
+    python3 - "$@" <<'EOF'
+import ssl, sys, urllib.error, urllib.request
+url = sys.argv[1]
+method = sys.argv[2] if len(sys.argv) > 2 else "GET"
+size = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+data = sys.argv[4].encode() if len(sys.argv) > 4 else (b"x" * size if size else None)
+request = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+opener = urllib.request.build_opener(
+    NoRedirect, urllib.request.HTTPSHandler(context=ssl._create_unverified_context()))
+try:
+    response = opener.open(request, timeout=20)
+except urllib.error.HTTPError as e:
+    response = e
+print(response.getcode(), response.headers.get("ETag", "-"),
+      response.headers.get("X-Content-Type-Options", "-"), response.headers.get("Location", "-"))
+EOF
+}
+proxied="$WORK/proxied"
+nport="$(free_port)"
+"$NODE" init --dir "$proxied" --name "Proxied CVS" --aggregator >/dev/null
+SIGNPOST_LISTEN="127.0.0.1:$nport" "$NODE" serve --dir "$proxied" >"$WORK/proxied.log" 2>&1 &
+pid=$!
+PIDS+=("$pid")
+wait_healthy "$nport" || fail "aggregator for the proxy checks did not start"
+direct_etag="$(probe "http://127.0.0.1:$nport/.well-known/signpost/listing" | cut -d' ' -f2)"
+
 if command -v caddy >/dev/null 2>&1; then
     check "caddy adapt deploy/Caddyfile" env SIGNPOST_DOMAIN=hub.example.org \
         caddy adapt --config deploy/Caddyfile --adapter caddyfile
+    # The same Caddyfile on a plain-HTTP site address (no certificate to get
+    # here), with Caddy's admin endpoint off.
+    cport="$(free_port)"
+    mkdir -p "$WORK/caddy"
+    printf '{\n\tadmin off\n}\nimport %s\n' "$ROOT/deploy/Caddyfile" >"$WORK/caddy/Caddyfile"
+    HOME="$WORK/caddy" SIGNPOST_DOMAIN="http://127.0.0.1:$cport" SIGNPOST_UPSTREAM="127.0.0.1:$nport" \
+        caddy run --config "$WORK/caddy/Caddyfile" --adapter caddyfile >"$WORK/caddy.log" 2>&1 &
+    caddy_pid=$!
+    PIDS+=("$caddy_pid")
+    for _ in $(seq 1 40); do
+        probe "http://127.0.0.1:$cport/healthz" >/dev/null 2>&1 && break
+        sleep 0.25
+    done
+    answer="$(probe "http://127.0.0.1:$cport/.well-known/signpost/listing")"
+    if [[ "$answer" == "200 $direct_etag nosniff -" ]]; then
+        pass "Caddy proxies the listing with its ETag unchanged, and adds nosniff"
+    else
+        fail "through Caddy: '$answer' (direct ETag $direct_etag)"
+        sed 's/^/      /' "$WORK/caddy.log" | tail -n 10
+    fi
+    answer="$(probe "http://127.0.0.1:$cport/admin/v1/import?format=csv" POST 6000000)"
+    if [[ "$answer" == 413* ]]; then
+        pass "Caddy refuses a 6 MB request body (413)"
+    else
+        fail "Caddy let a 6 MB body through: $answer"
+    fi
+    kill "$caddy_pid" 2>/dev/null
 else
     skip "caddy is not installed: the Caddyfile was NOT checked"
 fi
+
 if command -v nginx >/dev/null 2>&1 && command -v openssl >/dev/null 2>&1; then
-    mkdir -p "$WORK/nginx/logs"
+    mkdir -p "$WORK/nginx/logs" "$WORK/nginx/tmp"
     openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=directory.example.org \
         -keyout "$WORK/nginx/key.pem" -out "$WORK/nginx/cert.pem" >/dev/null 2>&1
+    hport="$(free_port)"
+    sport="$(free_port)"
     sed -e "s#/etc/letsencrypt/live/directory.example.org/fullchain.pem#$WORK/nginx/cert.pem#" \
         -e "s#/etc/letsencrypt/live/directory.example.org/privkey.pem#$WORK/nginx/key.pem#" \
         deploy/nginx/signpost.conf >"$WORK/nginx/signpost.conf"
     cat >"$WORK/nginx/nginx.conf" <<EOF
 pid $WORK/nginx/nginx.pid;
 error_log $WORK/nginx/logs/error.log;
+daemon off;
 events {}
 http {
     access_log off;
+    client_body_temp_path $WORK/nginx/tmp/body;
+    proxy_temp_path $WORK/nginx/tmp/proxy;
+    fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
+    uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
+    scgi_temp_path $WORK/nginx/tmp/scgi;
     include $WORK/nginx/signpost.conf;
 }
 EOF
     check "nginx -t with deploy/nginx/signpost.conf" \
         nginx -t -q -p "$WORK/nginx" -e "$WORK/nginx/logs/error.log" -c "$WORK/nginx/nginx.conf"
+    # Run it on free ports, in front of the aggregator started above.
+    sed -i -e "s/listen 80;/listen 127.0.0.1:$hport;/" -e "/listen \[::\]/d" \
+        -e "s/listen 443 ssl http2;/listen 127.0.0.1:$sport ssl http2;/" \
+        -e "s/server 127.0.0.1:8080;/server 127.0.0.1:$nport;/" "$WORK/nginx/signpost.conf"
+    nginx -p "$WORK/nginx" -e "$WORK/nginx/logs/error.log" -c "$WORK/nginx/nginx.conf" &
+    nginx_pid=$!
+    PIDS+=("$nginx_pid")
+    base="https://127.0.0.1:$sport"
+    for _ in $(seq 1 40); do
+        probe "$base/healthz" >/dev/null 2>&1 && break
+        sleep 0.25
+    done
+    answer="$(probe "$base/.well-known/signpost/listing")"
+    if [[ "$answer" == "200 $direct_etag nosniff -" ]]; then
+        pass "nginx proxies the listing over TLS with its ETag unchanged, and adds nosniff"
+    else
+        fail "through nginx: '$answer' (direct ETag $direct_etag)"
+        sed 's/^/      /' "$WORK/nginx/logs/error.log" | tail -n 10
+    fi
+    answer="$(probe "$base/admin/v1/import?format=csv" POST 6000000)"
+    if [[ "$answer" == 413* ]]; then
+        pass "nginx refuses a 6 MB request body (413)"
+    else
+        fail "nginx let a 6 MB body through: $answer"
+    fi
+    statuses=""
+    for _ in $(seq 1 8); do
+        statuses+="$(probe "$base/v1/register" POST 0 '{"url": "http://127.0.0.1:1"}' | cut -d' ' -f1) "
+    done
+    # burst=5 nodelay: the first 6 reach the node (which refuses the private
+    # address, 422); the rest are stopped by nginx (429).
+    if [[ "$statuses" == "422 422 422 422 422 422 429 429 " ]]; then
+        pass "nginx rate-limits POST /v1/register per client: $statuses"
+    else
+        fail "nginx register limit: $statuses"
+    fi
+    answer="$(probe "http://127.0.0.1:$hport/healthz")"
+    if [[ "$answer" == "301 - - https://127.0.0.1/healthz" ]]; then
+        pass "port 80 redirects to HTTPS"
+    else
+        fail "port 80: $answer"
+    fi
+    kill "$nginx_pid" 2>/dev/null
 else
     skip "nginx or openssl is not installed: deploy/nginx/signpost.conf was NOT checked"
 fi
+stop_node "$pid" >/dev/null 2>&1
 
 section "(d) the guides: every command, variable, TOML and CSV example"
 if python3 - "$NODE" "$CLIENT" "$WORK" docs/guide-*.md deploy/README.md <<'EOF'
@@ -325,6 +445,27 @@ def run(args):
 def blocks(text):
     """(language, body) of every fenced code block."""
     return re.findall(r"^```(\w*)\n(.*?)^```", text, flags=re.S | re.M)
+
+
+def is_binary(token):
+    return re.fullmatch(r"(\S*/)?(signpost-node|signpost-admin|signpost)", token) is not None
+
+
+def command_start(tokens):
+    """Index of the signpost binary this line runs, if it runs one: as the
+    command itself (after sudo and VAR=value), or inside `docker exec`,
+    `docker run`, `docker compose exec` or `docker compose run` (an image
+    called signpost-node runs the rest through the entrypoint)."""
+    i = 0
+    while i < len(tokens) and (tokens[i] == "sudo" or re.fullmatch(r"[A-Za-z_]\w*=\S*", tokens[i])):
+        i += 1
+    if i < len(tokens) and is_binary(tokens[i]):
+        return i
+    if i < len(tokens) and tokens[i] in ("docker", "docker-compose"):
+        verbs = [j for j, t in enumerate(tokens) if t in ("exec", "run")]
+        if verbs:
+            return next((j for j in range(verbs[0] + 1, len(tokens)) if is_binary(tokens[j])), None)
+    return None
 
 
 def commands(body):
@@ -352,7 +493,7 @@ for path in files:
                 print(f"  FAILED: {path}: cannot parse {line!r}: {e}")
                 failed += 1
                 continue
-            start = next((i for i, t in enumerate(tokens) if os.path.basename(t) in binaries), None)
+            start = command_start(tokens)
             if start is None:
                 continue
             binary = binaries[os.path.basename(tokens[start])]
@@ -360,7 +501,8 @@ for path in files:
             for t in tokens[start + 1:]:
                 if t and set(t) <= set("|&;<>()"):
                     break
-                rest.append(t)
+                if not t.startswith("$"):
+                    rest.append(t)
             path_words = []
             for t in rest:
                 if len(path_words) < 2 and re.fullmatch(r"[a-z][a-z0-9-]*", t):
@@ -368,6 +510,7 @@ for path in files:
                 else:
                     break
             shown = os.path.basename(tokens[start]) + " " + " ".join(rest)
+            print(f"    {path}: {shown[:110]}")
             for args, what in ((path_words, "subcommand"), (rest, "whole line")):
                 result = run([binary, *args, "--help"])
                 checked += 1
