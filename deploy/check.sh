@@ -572,6 +572,18 @@ for path in files + ["docs/security.md", "deploy/compose.yaml", "deploy/.env.exa
             failed += 1
             print(f"  FAILED: {path}: {name} is read by nothing")
 
+# Rust examples: each must be part of a program that cargo builds (an
+# example under client/examples, compiled by `cargo test`).
+examples = "".join(open(os.path.join("client/examples", n)).read()
+                   for n in sorted(os.listdir("client/examples")) if n.endswith(".rs"))
+for path in files:
+    for lang, body in blocks(open(path, encoding="utf-8").read()):
+        if lang == "rust":
+            checked += 1
+            if body not in examples:
+                failed += 1
+                print(f"  FAILED: {path}: a Rust example is not in client/examples/")
+
 # TOML examples: each must load with check-config; CSV examples must import.
 hub = os.path.join(work, "csv-hub")
 init = run([node, "init", "--dir", hub, "--name", "CSV check"])
@@ -602,7 +614,7 @@ print(f"  {checked} checks of commands, variables and examples, {failed} failed"
 sys.exit(1 if failed or checked == 0 else 0)
 EOF
 then
-    pass "guides: commands, SIGNPOST_* names, TOML and CSV examples"
+    pass "guides: commands, SIGNPOST_* names, TOML, CSV and Rust examples"
 else
     fail "guides"
 fi
