@@ -119,7 +119,7 @@ tool() {
     fi
 }
 
-# probe URL [METHOD BODY_BYTES JSON TOKEN]: prints the status, then the
+# probe URL [METHOD BODY_BYTES JSON TOKEN IF_NONE_MATCH]: prints the status, then the
 # ETag, X-Content-Type-Options, Location and Content-Type headers ("-" when
 # absent); TLS is not verified (throwaway certificate).
 probe() {
@@ -130,8 +130,10 @@ method = sys.argv[2] if len(sys.argv) > 2 else "GET"
 size = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 data = sys.argv[4].encode() if len(sys.argv) > 4 and sys.argv[4] else (b"x" * size if size else None)
 headers = {"Content-Type": "application/json"}
-if len(sys.argv) > 5:
+if len(sys.argv) > 5 and sys.argv[5]:
     headers["Authorization"] = "Bearer " + sys.argv[5]
+if len(sys.argv) > 6:
+    headers["If-None-Match"] = sys.argv[6]
 request = urllib.request.Request(url, data=data, method=method, headers=headers)
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args):
@@ -480,6 +482,12 @@ if command -v caddy >/dev/null 2>&1; then
     answer="$(probe "http://127.0.0.1:$cport/.well-known/signpost/listing")"
     if [[ "$answer" == "200 $direct_etag nosniff - application/json" ]]; then
         pass "Caddy proxies the listing with its ETag unchanged, and adds nosniff"
+        answer="$(probe "http://127.0.0.1:$cport/.well-known/signpost/listing" GET 0 "" "" "$direct_etag")"
+        if [[ "$answer" == 304* ]]; then
+            pass "a conditional GET through Caddy gets 304"
+        else
+            fail "a conditional GET through Caddy: $answer"
+        fi
     else
         fail "through Caddy: '$answer' (direct ETag $direct_etag)"
         sed 's/^/      /' "$WORK/caddy.log" | tail -n 10
@@ -554,6 +562,12 @@ EOF
     answer="$(probe "$base/.well-known/signpost/listing")"
     if [[ "$answer" == "200 $direct_etag nosniff - application/json" ]]; then
         pass "nginx proxies the listing over TLS with its ETag unchanged, and adds nosniff"
+        answer="$(probe "$base/.well-known/signpost/listing" GET 0 "" "" "$direct_etag")"
+        if [[ "$answer" == 304* ]]; then
+            pass "a conditional GET through nginx gets 304"
+        else
+            fail "a conditional GET through nginx: $answer"
+        fi
     else
         fail "through nginx: '$answer' (direct ETag $direct_etag)"
         sed 's/^/      /' "$WORK/nginx/logs/error.log" | tail -n 10
