@@ -68,7 +68,8 @@ pub struct AggregatorSection {
     /// the aggregator probe your internal network.
     /// Env: `SIGNPOST_ALLOW_PRIVATE_NETWORKS`.
     pub allow_private_networks: bool,
-    /// Days a removed hub stays in the feed as a tombstone.
+    /// Days a removed hub stays in the feed as a tombstone (90 to 3650; at
+    /// least the longest listing lifetime, so replays stay refused).
     pub tombstone_retention_days: u64,
     /// Licence of the directory's data, linked from every feed page.
     pub license_url: String,
@@ -107,7 +108,7 @@ impl Default for AggregatorSection {
             connect_timeout_secs: 5,
             request_timeout_secs: 20,
             allow_private_networks: false,
-            tombstone_retention_days: 30,
+            tombstone_retention_days: 90,
             license_url: "https://creativecommons.org/licenses/by/4.0/".to_owned(),
             register_per_hour: 10,
             upstream: Vec::new(),
