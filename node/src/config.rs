@@ -132,6 +132,10 @@ pub struct NodeSection {
     /// `text` for people, `json` for log collectors. Env: `SIGNPOST_LOG_FORMAT`.
     #[serde(default)]
     pub log_format: LogFormat,
+    /// Serve Prometheus metrics at `/metrics` on this separate address
+    /// (e.g. 127.0.0.1:9090); off when unset. Env: `SIGNPOST_METRICS_LISTEN`.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// How log lines are written.
@@ -179,6 +183,7 @@ impl Default for NodeSection {
             listen: default_listen(),
             public_url: None,
             log_format: LogFormat::Text,
+            metrics_listen: None,
         }
     }
 }
@@ -229,6 +234,13 @@ impl Config {
                     "SIGNPOST_LISTEN={v:?} is not an address and port like 127.0.0.1:8080"
                 ))
             })?;
+        }
+        if let Some(v) = get("SIGNPOST_METRICS_LISTEN") {
+            self.node.metrics_listen = Some(v.parse().map_err(|_| {
+                NodeError::Config(format!(
+                    "SIGNPOST_METRICS_LISTEN={v:?} is not an address and port like 127.0.0.1:9090"
+                ))
+            })?);
         }
         if let Some(v) = get("SIGNPOST_PUBLIC_URL") {
             self.node.public_url = Some(v);

@@ -24,6 +24,7 @@ pub mod hub;
 pub mod import;
 pub mod init;
 pub mod keyfile;
+pub mod metrics;
 pub mod ops;
 pub mod search;
 pub mod server;

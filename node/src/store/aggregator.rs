@@ -965,3 +965,22 @@ pub fn active_listings(conn: &Connection) -> Result<Vec<(String, u64, Vec<u8>)>>
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
+
+/// Counts for `/metrics`: hubs by state, services, and upstream feed lag.
+pub fn store_gauges(conn: &Connection, now_secs: i64) -> Result<crate::metrics::StoreGauges> {
+    let mut gauges = crate::metrics::StoreGauges::default();
+    let mut stmt = conn.prepare_cached("SELECT state, COUNT(*) FROM agg_hubs GROUP BY state")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        let (state, n) = row?;
+        gauges.hubs.insert(state, n as u64);
+    }
+    gauges.services = conn.query_row("SELECT COUNT(*) FROM agg_services", [], |r| {
+        r.get::<_, i64>(0)
+    })? as u64;
+    for u in list_upstreams(conn)? {
+        gauges
+            .upstream_lag_secs
+            .insert(u.url, now_secs - u.last_success_at.unwrap_or(0));
+    }
+    Ok(gauges)
+}
