@@ -68,6 +68,10 @@ pub struct AggregatorSection {
     /// the aggregator probe your internal network.
     /// Env: `SIGNPOST_ALLOW_PRIVATE_NETWORKS`.
     pub allow_private_networks: bool,
+    /// Private addresses the crawler may reach anyway, e.g. a hub on the
+    /// council's intranet at 10.1.2.3 (exact addresses, not ranges; every
+    /// other private address stays refused, after redirects too).
+    pub allow_addresses: Vec<std::net::IpAddr>,
     /// Days a removed hub stays in the feed as a tombstone (90 to 3650; at
     /// least the longest listing lifetime, so replays stay refused).
     pub tombstone_retention_days: u64,
@@ -108,6 +112,7 @@ impl Default for AggregatorSection {
             connect_timeout_secs: 5,
             request_timeout_secs: 20,
             allow_private_networks: false,
+            allow_addresses: Vec::new(),
             tombstone_retention_days: 90,
             license_url: "https://creativecommons.org/licenses/by/4.0/".to_owned(),
             register_per_hour: 10,

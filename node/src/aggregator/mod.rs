@@ -104,6 +104,7 @@ impl Aggregator {
             connect_timeout: Duration::from_secs(settings.connect_timeout_secs),
             total_timeout: Duration::from_secs(settings.request_timeout_secs),
             allow_private: settings.allow_private_networks,
+            allowed_addresses: settings.allow_addresses.clone(),
         };
         let fetcher = Fetcher::new(fetch_settings(settings.max_listing_bytes))
             .map_err(|e| NodeError::Setup(e.to_string()))?;
