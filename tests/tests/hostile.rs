@@ -152,8 +152,7 @@ async fn transport_attacks_are_bounded_and_explained() {
         (
             "latitude out of range, signed",
             Script::Json(signed_raw(
-                text.replace("\"withdrawn\"", "\"withdrawn\"")
-                    .replace("\"timezone\"", "\"latitude\":200.0,\"timezone\"")
+                text.replace("\"timezone\"", "\"latitude\":200.0,\"timezone\"")
                     .as_bytes(),
             )),
             "payload_schema",
