@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 /// Namespace of every UUID v5 this module derives (fixed forever: changing
 /// it would change every derived id).
-const NAMESPACE: Uuid = Uuid::from_u128(0x8933_3f91_7a15_48f8_b40a_dd3eb3178592);
+const NAMESPACE: Uuid = Uuid::from_u128(0x8933_3f91_7a15_48f8_b40a_dd3e_b317_8592);
 
 /// The vocabulary our access routes are published in, as HSDS attributes
 /// (HSDS has no field for "walk in or be referred"; attributes are its way
@@ -323,7 +323,7 @@ pub fn service_full(s: &Service, hub: &HubProfile) -> Value {
         .map(|t| {
             let term = taxonomy_term(t);
             json!({
-                "id": derived_id("attribute", &[sid, &term["id"].as_str().unwrap_or_default()]),
+                "id": derived_id("attribute", &[sid, term["id"].as_str().unwrap_or_default()]),
                 "link_id": sid,
                 "link_entity": "service",
                 "taxonomy_term_id": term["id"].clone(),

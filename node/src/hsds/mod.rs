@@ -189,10 +189,7 @@ async fn taxonomies(
             )
         })
         .await?;
-    let contents = items
-        .iter()
-        .map(|(_, label, _)| map::taxonomy(label))
-        .collect();
+    let contents = items.iter().map(|d| map::taxonomy(&d.label)).collect();
     Ok(page_response(paging, total, contents))
 }
 
@@ -203,12 +200,12 @@ fn find_term(s: &Service, id: &str) -> Option<signpost_spec::TaxonomyTerm> {
         .find(|t| map::term_id(t) == id)
 }
 
-/// Terms as `taxonomy_term` objects, from (id, label, row) picks.
-fn terms_of(items: &[(String, String, Row)]) -> Result<Vec<Value>, ApiError> {
+/// Terms as `taxonomy_term` objects.
+fn terms_of(items: &[db::Distinct]) -> Result<Vec<Value>, ApiError> {
     let mut out = Vec::with_capacity(items.len());
-    for (id, _, row) in items {
-        let (s, _) = decode(row)?;
-        out.extend(find_term(&s, id).map(|t| map::taxonomy_term(&t)));
+    for d in items {
+        let (s, _) = decode(&d.row)?;
+        out.extend(find_term(&s, &d.id).map(|t| map::taxonomy_term(&t)));
     }
     Ok(out)
 }
@@ -325,11 +322,11 @@ async fn organizations(
         })
         .await?;
     let mut contents = Vec::with_capacity(items.len());
-    for (id, _, row) in &items {
+    for d in &items {
         contents.push(if full {
-            organization_with_services(&state, id, row, full_service).await?
+            organization_with_services(&state, &d.id, &d.row, full_service).await?
         } else {
-            let (s, hub) = decode(row)?;
+            let (s, hub) = decode(&d.row)?;
             map::organization(&s, &hub)
         });
     }

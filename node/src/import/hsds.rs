@@ -383,6 +383,48 @@ mod tests {
     }
 
     #[test]
+    fn reads_access_routes_located_schedules_and_passes_over_other_objects() {
+        let json = br#"[{"id":"ac148810-d857-441c-9679-408f346de14b","name":"Job Club","status":"active",
+            "service_at_locations":[{"id":"e94c9f38-1e8f-4564-91d4-d53501ab1765",
+              "location":{"id":"3a19ff88-4620-4d17-9830-ac1d859eb5d5","name":"Centre"},
+              "schedules":[{"byday":"MO","opens_at":"09:00","closes_at":"10:00"}]}],
+            "schedules":[
+              {"byday":"TU","opens_at":"10:00","closes_at":"12:00",
+               "service_at_location_id":"e94c9f38-1e8f-4564-91d4-d53501ab1765"},
+              {"byday":"WE","opens_at":"10:00","closes_at":"12:00","freq":"MONTHLY"},
+              {"byday":"TH","opens_at":"10:00","closes_at":"12:00","interval":2},
+              {"byday":"FR","opens_at":"10:00","closes_at":"12:00","dtstart":"2026-01-05",
+               "location_id":"00000000-0000-4000-8000-000000000000"}],
+            "service_areas":[{"name":"Blackpool","service_area":"Revoe and the centre"}],
+            "attributes":[{"taxonomy_term":{"name":"Walk-in","code":"walk-in","taxonomy":"signpost-access"}},
+                          {"taxonomy_term":{"term":"Employment","taxonomy":"esd"}}]},
+            {"id":"d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610","name":"Example Org","website":"http://example.com"},
+            {"id":"3f7b145d-84af-42d7-8fae-eaca714b02b2","name":"name","term":"name","taxonomy":"x"}]"#;
+        let services = parse(json, &Limits::default()).unwrap();
+        assert_eq!(
+            services.len(),
+            1,
+            "the organisation and term are not services"
+        );
+        let s = &services[0];
+        assert_eq!(s.access, [signpost_spec::AccessRoute::WalkIn]);
+        assert_eq!(s.taxonomy_terms.len(), 1);
+        assert_eq!(s.taxonomy_terms[0].name, "Employment");
+        let days: Vec<(&str, Option<&str>)> = s
+            .schedules
+            .iter()
+            .map(|sc| (sc.byday.as_str(), sc.location_id.as_deref()))
+            .collect();
+        let centre = Some("3a19ff88-4620-4d17-9830-ac1d859eb5d5");
+        assert_eq!(days, [("TU", centre), ("FR", None), ("MO", centre)]);
+        assert_eq!(s.schedules[1].valid_from.as_deref(), Some("2026-01-05"));
+        assert_eq!(
+            s.service_areas[0].description.as_deref(),
+            Some("Revoe and the centre")
+        );
+    }
+
+    #[test]
     fn refuses_what_is_not_services() {
         assert!(parse(b"[1,2]", &Limits::default()).is_err());
         assert!(parse(b"not json", &Limits::default()).is_err());

@@ -436,6 +436,17 @@ pub fn by_id(conn: &Connection, kind: &str, id: &str) -> Result<Option<Row>> {
         .optional()?)
 }
 
+/// One of the distinct ids [`distinct`] lists.
+#[derive(Debug, Clone)]
+pub struct Distinct {
+    /// The id.
+    pub id: String,
+    /// Its name (the first by case-blind order, when names differ in case).
+    pub label: String,
+    /// The service that stands for it.
+    pub row: Row,
+}
+
 /// Distinct ids of a kind many services share (organisations, terms,
 /// taxonomies), by label, each with the service that stands for it; and
 /// how many there are. `parent_id` narrows terms to one taxonomy; `search`
@@ -447,7 +458,7 @@ pub fn distinct(
     search: Option<&str>,
     limit: u32,
     offset: u64,
-) -> Result<(Vec<(String, String, Row)>, u64)> {
+) -> Result<(Vec<Distinct>, u64)> {
     let pattern = search.map(|s| {
         let escaped = s
             .replace('\\', "\\\\")
@@ -492,8 +503,8 @@ pub fn distinct(
     )?;
     let mut out = Vec::with_capacity(picks.len());
     for (id, label, rowid) in picks {
-        if let Some(r) = service_stmt.query_row([rowid], row).optional()? {
-            out.push((id, label, r));
+        if let Some(row) = service_stmt.query_row([rowid], row).optional()? {
+            out.push(Distinct { id, label, row });
         }
     }
     Ok((out, total as u64))
@@ -517,6 +528,85 @@ pub fn organization_services(conn: &Connection, id: &str, limit: u32) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::store::aggregator::{store_listing, AcceptedListing};
+    use signpost_spec::Listing;
+
+    fn stored(dir: &std::path::Path) -> Connection {
+        let mut conn = crate::store::open(&dir.join("agg.db")).unwrap();
+        let listing: Listing = serde_json::from_value(serde_json::json!({
+            "signpost": "1", "seq": 1,
+            "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2026-01-08T00:00:00Z",
+            "hub": {"id": "ed25519:hub", "name": "Revoelution",
+                    "dimensions": {"space": ["dedicated"], "governance": "community-led",
+                                   "focus": "generic", "coordination": "first-level"}},
+            "services": [{"id": "ac148810-d857-441c-9679-408f346de14b", "name": "Job Club",
+                "access": ["walk-in"],
+                "locations": [{"id": "3a19ff88-4620-4d17-9830-ac1d859eb5d5", "latitude": 53.8,
+                               "longitude": -3.0, "address": {"postal_code": "fy16jh"}}],
+                "taxonomy_terms": [{"name": "Employment", "taxonomy": "signpost"}]}]
+        }))
+        .unwrap();
+        let tx = conn.transaction().unwrap();
+        store_listing(
+            &tx,
+            &AcceptedListing {
+                hub_id: "ed25519:hub",
+                signing_key: "ed25519:hub",
+                envelope: b"{}",
+                envelope_sha256: "",
+                listing: &listing,
+                source_url: None,
+                now_ms: 0,
+            },
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        conn
+    }
+
+    fn counts(conn: &Connection) -> Vec<(String, i64)> {
+        let mut stmt = conn
+            .prepare("SELECT kind, COUNT(*) FROM agg_hsds GROUP BY kind ORDER BY kind")
+            .unwrap();
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        rows.collect::<rusqlite::Result<_>>().unwrap()
+    }
+
+    #[test]
+    fn storing_a_service_indexes_it_and_an_old_database_is_indexed_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = stored(dir.path());
+        let expected: Vec<(String, i64)> = [
+            ("organization", 1),
+            ("service", 1),
+            ("service_at_location", 1),
+            ("taxonomy", 2),
+            ("taxonomy_term", 2),
+        ]
+        .into_iter()
+        .map(|(k, n)| (k.to_owned(), n))
+        .collect();
+        assert_eq!(counts(&conn), expected);
+        let postcode: Option<String> = conn
+            .query_row(
+                "SELECT postcode FROM agg_hsds WHERE kind = 'service_at_location'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(postcode.as_deref(), Some("FY1 6JH"));
+        // A database whose services were stored before the index existed.
+        conn.execute("DELETE FROM agg_hsds", []).unwrap();
+        conn.execute("DELETE FROM meta WHERE key = ?1", [META_KEY])
+            .unwrap();
+        ensure_index(&mut conn).unwrap();
+        assert_eq!(counts(&conn), expected);
+        ensure_index(&mut conn).unwrap();
+        assert_eq!(counts(&conn), expected, "building again changes nothing");
+        conn.execute("DELETE FROM agg_services", []).unwrap();
+        assert!(counts(&conn).is_empty(), "rows go with their service");
+    }
 
     #[test]
     fn postcodes_are_read_in_any_spacing() {
