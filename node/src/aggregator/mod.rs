@@ -85,6 +85,7 @@ impl Aggregator {
         let path = path.to_owned();
         let mut conn = store::open(&path)?;
         crate::search::register_functions(&conn)?;
+        store::hsds::ensure_index(&mut conn)?;
         let urls = settings
             .hubs
             .iter()

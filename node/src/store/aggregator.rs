@@ -9,7 +9,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 use serde_json::value::RawValue;
-use signpost_spec::{Listing, Service};
+use signpost_spec::{HubProfile, Listing, Service};
 
 use crate::error::{NodeError, Result};
 
@@ -453,12 +453,7 @@ pub fn store_listing(tx: &Transaction<'_>, accepted: &AcceptedListing<'_>) -> Re
         ],
     )?;
     if !listing.withdrawn {
-        insert_services(
-            tx,
-            accepted.hub_id,
-            &listing.hub.timezone,
-            &listing.services,
-        )?;
+        insert_services(tx, accepted.hub_id, &listing.hub, &listing.services)?;
     }
     Ok(change)
 }
@@ -473,9 +468,10 @@ fn delete_services(tx: &Transaction<'_>, hub_id: &str) -> Result<()> {
 fn insert_services(
     tx: &Transaction<'_>,
     hub_id: &str,
-    timezone: &str,
+    hub: &HubProfile,
     services: &[Service],
 ) -> Result<()> {
+    let timezone = hub.timezone.as_str();
     let mut service_stmt = tx.prepare_cached(
         "INSERT INTO agg_services (hub_id, service_id, position, name, description,
              organization, taxonomy, address, json)
@@ -528,6 +524,7 @@ fn insert_services(
             json,
         ])?;
         let rowid = tx.last_insert_rowid();
+        super::hsds::insert(tx, rowid, hub_id, hub, service)?;
         for location in &service.locations {
             if let (Some(lat), Some(lon)) = (location.latitude, location.longitude) {
                 location_stmt.execute(params![rowid, lat, lon])?;

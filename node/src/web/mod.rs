@@ -26,6 +26,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     }
     if state.aggregator.is_some() {
         app = app.merge(api::router());
+        app = app.merge(crate::hsds::router());
     }
     app.fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
