@@ -53,6 +53,10 @@ pub struct AggregatorSection {
     pub trust: Trust,
     /// Hub ids accepted when `trust = "allowlist"`.
     pub allow: Vec<String>,
+    /// Crawl hubs and poll upstreams on a schedule (the normal case). Off,
+    /// crawls happen only when asked (`signpost-node crawl`, the admin API),
+    /// e.g. from cron or in tests.
+    pub scheduled: bool,
     /// Seconds between crawls of each hub (1 to 604800).
     pub recrawl_interval_secs: u64,
     /// Most crawls running at once (1 to 1024).
@@ -106,6 +110,7 @@ impl Default for AggregatorSection {
             hubs: Vec::new(),
             trust: Trust::Open,
             allow: Vec::new(),
+            scheduled: true,
             recrawl_interval_secs: 900,
             max_concurrent_crawls: 32,
             max_listing_bytes: 4 * 1024 * 1024,
