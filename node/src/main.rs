@@ -248,6 +248,14 @@ enum BenchWhat {
         #[arg(long)]
         listen: SocketAddr,
     },
+    /// Search latency and memory with a large directory (default 1,000,000
+    /// services: 50,000 hubs of 20).
+    Search {
+        #[arg(long, default_value_t = 50_000)]
+        hubs: usize,
+        #[arg(long, default_value_t = 20)]
+        services: usize,
+    },
     /// Time an edit's trip around three aggregators that follow each other.
     Converge {
         /// How many edits to time.
@@ -749,6 +757,14 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 BenchWhat::StaticFile { file, listen } => {
                     runtime.block_on(signpost_node::bench::serve::static_file(&file, listen))?;
+                }
+                BenchWhat::Search { hubs, services } => {
+                    let report =
+                        runtime.block_on(signpost_node::bench::search_bench(hubs, services))?;
+                    let command = format!(
+                        "cargo run --release -p signpost-node -- bench search --hubs {hubs} --services {services}"
+                    );
+                    println!("{}", report.markdown(&command));
                 }
                 BenchWhat::Converge { rounds } => {
                     let report = runtime.block_on(signpost_node::bench::converge_bench(rounds))?;

@@ -762,3 +762,147 @@ pub async fn serve_bench(services: usize) -> Result<ServeReport> {
         listing_bytes: bytes.len(),
     })
 }
+
+/// What the search benchmark measured.
+#[derive(Debug, Clone)]
+pub struct SearchReport {
+    /// Services stored.
+    pub services: u64,
+    /// Seconds taken to load them (direct ingest, verify and store).
+    pub load_secs: f64,
+    /// Baseline: one-row primary-key lookups over HTTP (`/v1/hubs/{id}`).
+    pub baseline: serve::LoadFigures,
+    /// Per query kind: (name, figures).
+    pub queries: Vec<(String, serve::LoadFigures)>,
+    /// Resident memory of the aggregator process after the queries.
+    pub rss: u64,
+}
+
+impl SearchReport {
+    /// The report as Markdown.
+    pub fn markdown(&self, command: &str) -> String {
+        let mut out = format!(
+            "Command: `{command}`\n\n\
+             {} services loaded in {:.0} s (verified and stored through the ingest path).\n\n\
+             | figure (4 clients, 5 s each, over HTTP) | p50 | p99 | ratio of p99 to baseline p99 | target |\n\
+             | --- | --- | --- | --- | --- |\n\
+             | baseline: one hub by id (`/v1/hubs/ID`) | {:?} | {:?} | 1 | |\n",
+            self.services, self.load_secs, self.baseline.p50, self.baseline.p99
+        );
+        for (name, f) in &self.queries {
+            out.push_str(&format!(
+                "| {name} | {:?} | {:?} | {:.1} | p99 under 20 ms |\n",
+                f.p50,
+                f.p99,
+                f.p99.as_secs_f64() / self.baseline.p99.as_secs_f64().max(1e-9)
+            ));
+        }
+        out.push_str(&format!(
+            "\nResident memory of the aggregator process holding them: {:.0} MiB.\n",
+            self.rss as f64 / (1024.0 * 1024.0)
+        ));
+        out
+    }
+}
+
+/// Loads `hubs` × `services` into a fresh aggregator, serves it from a
+/// `signpost-node serve` process and measures search latency and memory.
+pub async fn search_bench(hubs: usize, services: usize) -> Result<SearchReport> {
+    let dir = tempfile::tempdir().map_err(|e| NodeError::io("creating", "a temp dir", e))?;
+    crate::init::init(&crate::init::InitOptions {
+        dir: dir.path().to_owned(),
+        name: "Bench directory".into(),
+        url: None,
+        listen: None,
+        dimensions: signpost_spec::Dimensions {
+            space: vec![signpost_spec::Space::Virtual],
+            governance: signpost_spec::Governance::Partnership,
+            focus: signpost_spec::Focus::Generic,
+            coordination: signpost_spec::Coordination::SecondLevel,
+        },
+        aggregator: true,
+    })?;
+    let mut config = Config::load(dir.path())?;
+    config.aggregator.scheduled = false;
+    std::fs::write(
+        dir.path().join(crate::config::CONFIG_FILE),
+        config.to_commented_toml(),
+    )
+    .map_err(|e| NodeError::io("writing", dir.path(), e))?;
+    let started = Instant::now();
+    let first_id;
+    {
+        let agg = Arc::new(Aggregator::open(dir.path(), &config)?);
+        first_id = bench_key(0)?.key_id().to_string();
+        // Sign on one core while the other stores.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
+        let signer = tokio::task::spawn_blocking(move || -> Result<()> {
+            for i in 0..hubs {
+                let bytes = bench_listing(i, services, &bench_key(i)?)?;
+                if tx.blocking_send(bytes).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        let mut n = 0usize;
+        while let Some(bytes) = rx.recv().await {
+            agg.ingest(bytes, None).await?;
+            n += 1;
+            if n % 5000 == 0 {
+                eprintln!(
+                    "  loaded {n} of {hubs} listings ({:.0} s)",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        }
+        signer
+            .await
+            .map_err(|e| NodeError::Setup(format!("bench signer: {e}")))??;
+    }
+    let load_secs = started.elapsed().as_secs_f64();
+    let node = serve::ServeProcess::start(dir.path()).await?;
+    let base = node.url.clone();
+    let run = Duration::from_secs(5);
+    let baseline = serve::load(&[format!("{base}/v1/hubs/{first_id}")], 4, run).await?;
+    let mut queries = Vec::new();
+    for (name, urls) in [
+        (
+            "text: one word (`q=befriending`)",
+            vec![format!("{base}/v1/services?q=befriending")],
+        ),
+        (
+            "text: two words (`q=food pantry`)",
+            vec![format!("{base}/v1/services?q=food%20pantry")],
+        ),
+        (
+            "taxonomy + distance (`taxonomy=Food&near=…&within_km=2`)",
+            vec![format!(
+                "{base}/v1/services?taxonomy=Food&near=53.9,-2.9&within_km=2"
+            )],
+        ),
+        (
+            "open at a time (`open_at=…`, Tuesday 11:00)",
+            vec![format!("{base}/v1/services?open_at=2026-11-24T11:00:00Z")],
+        ),
+    ] {
+        eprintln!("  querying: {name}");
+        queries.push((name.to_owned(), serve::load(&urls, 4, run).await?));
+    }
+    let rss = node.rss_bytes();
+    let total = reqwest::get(format!("{base}/v1/services?per_page=1"))
+        .await
+        .map_err(|e| NodeError::Setup(format!("bench: {e}")))?
+        .json::<serde_json::Value>()
+        .await
+        .map_err(|e| NodeError::Setup(format!("bench: {e}")))?["total"]
+        .as_u64()
+        .unwrap_or(0);
+    Ok(SearchReport {
+        services: total,
+        load_secs,
+        baseline,
+        queries,
+        rss,
+    })
+}
