@@ -23,11 +23,12 @@ pub fn categories(conn: &Connection) -> Result<Vec<(String, u64)>> {
          GROUP BY t.term COLLATE NOCASE ORDER BY n DESC, MIN(t.term) COLLATE NOCASE LIMIT ?1",
     )?;
     let rows = stmt.query_map([MAX_CATEGORIES], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        Ok((
+            r.get::<_, String>(0)?,
+            u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+        ))
     })?;
-    Ok(rows
-        .map(|r| r.map(|(t, n)| (t, n.max(0))))
-        .collect::<rusqlite::Result<_>>()?)
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// How a typed place is matched against the addresses held.

@@ -75,6 +75,22 @@ async fn no_store(mut response: Response) -> Response {
     response
 }
 
+/// A page shown instead of the one asked for (sign in first, not found,
+/// refused), boxed so results carrying it stay small.
+pub struct Detour(Box<Response>);
+
+impl From<Response> for Detour {
+    fn from(r: Response) -> Self {
+        Detour(Box::new(r))
+    }
+}
+
+impl IntoResponse for Detour {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
 fn cookie_value(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
@@ -111,7 +127,7 @@ fn see_other(to: &'static str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
 }
 
-fn hub_of(state: &AppState) -> Result<Arc<HubHandle>, Response> {
+fn hub_of(state: &AppState) -> Result<Arc<HubHandle>, Detour> {
     state.hub.clone().ok_or_else(|| {
         message(
             StatusCode::NOT_FOUND,
@@ -119,17 +135,18 @@ fn hub_of(state: &AppState) -> Result<Arc<HubHandle>, Response> {
             "This node does not run the hub role, so there is nothing to edit.",
             ("/", "Back to the start"),
         )
+        .into()
     })
 }
 
 /// The session of a page view, or a response sending the reader to sign in.
-fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Current, Response> {
-    current(state, headers).ok_or_else(|| see_other("/admin"))
+fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Current, Detour> {
+    current(state, headers).ok_or_else(|| see_other("/admin").into())
 }
 
 /// Checks a form sent by POST: same site, a live session, and that
 /// session's CSRF token.
-fn check_post(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<Current, Response> {
+fn check_post(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<Current, Detour> {
     let cross_site = headers
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
@@ -143,25 +160,27 @@ fn check_post(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<Curre
         )
     };
     if cross_site {
-        return Err(refused("It was sent from another web site."));
+        return Err(refused("It was sent from another web site.").into());
     }
     let Some(session) = current(state, headers) else {
         return Err(refused(
             "You are not signed in, or your session has ended. Sign in and try again.",
-        ));
+        )
+        .into());
     };
     if !csrf_matches(&session, csrf) {
         return Err(refused(
             "The form has expired or did not come from this page. Go back, reload the page and try again.",
-        ));
+        )
+        .into());
     }
     Ok(session)
 }
 
-async fn limits(hub: &HubHandle) -> Result<Limits, Response> {
+async fn limits(hub: &HubHandle) -> Result<Limits, Detour> {
     hub.run(|core| Ok(core.limits().clone()))
         .await
-        .map_err(|e| internal(&e))
+        .map_err(|e| internal(&e).into())
 }
 
 async fn hub_name(hub: &HubHandle) -> String {
@@ -220,7 +239,7 @@ pub struct HomePage {
 async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let hub = match hub_of(&state) {
         Ok(h) => h,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let site = hub_name(&hub).await;
     let Some(session) = current(&state, &headers) else {
@@ -277,7 +296,7 @@ async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respons
 async fn sign_in(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     let hub = match hub_of(&state) {
         Ok(h) => h,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let values = Values::parse(&body);
     let token = values.get("token");
@@ -313,7 +332,7 @@ async fn sign_out(State(state): State<Arc<AppState>>, headers: HeaderMap, body: 
     let values = Values::parse(&body);
     let session = match check_post(&state, &headers, values.get("csrf")) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     state.admin_sessions.remove(&session.id);
     let mut response = see_other("/admin");
@@ -385,7 +404,7 @@ fn profile_spec() -> FormSpec {
 async fn profile_form(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let (hub, session) = match (hub_of(&state), signed_in(&state, &headers)) {
         (Ok(h), Ok(s)) => (h, s),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
     let (profile, limits) = match hub
         .run(|core| Ok((core.profile()?, core.limits().clone())))
@@ -415,12 +434,12 @@ async fn save_profile(
 ) -> Response {
     let hub = match hub_of(&state) {
         Ok(h) => h,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let values = Values::parse(&body);
     let session = match check_post(&state, &headers, values.get("csrf")) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let (current_profile, limits) = match hub
         .run(|core| Ok((core.profile()?, core.limits().clone())))
@@ -484,11 +503,11 @@ fn edit_service_spec(id: &str, name: &str) -> FormSpec {
 async fn new_service_form(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let (hub, session) = match (hub_of(&state), signed_in(&state, &headers)) {
         (Ok(h), Ok(s)) => (h, s),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
     let limits = match limits(&hub).await {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let errors = Errors::default();
     let sections = form::service_sections(&Values::default(), &errors, &limits);
@@ -505,15 +524,15 @@ async fn new_service_form(State(state): State<Arc<AppState>>, headers: HeaderMap
 
 /// Finds a service by the id in the address (ids are UUIDs; anything
 /// else is simply not found).
-async fn find_service(hub: &HubHandle, id: &str) -> Result<Service, Response> {
+async fn find_service(hub: &HubHandle, id: &str) -> Result<Service, Detour> {
     if id.len() > 64 {
-        return Err(not_found());
+        return Err(not_found().into());
     }
     let id = id.to_owned();
     match hub.run(move |core| core.service(&id)).await {
         Ok(s) => Ok(s),
-        Err(NodeError::NotFound(_)) => Err(not_found()),
-        Err(e) => Err(internal(&e)),
+        Err(NodeError::NotFound(_)) => Err(not_found().into()),
+        Err(e) => Err(internal(&e).into()),
     }
 }
 
@@ -533,11 +552,11 @@ async fn edit_service_form(
 ) -> Response {
     let (hub, session) = match (hub_of(&state), signed_in(&state, &headers)) {
         (Ok(h), Ok(s)) => (h, s),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
     let (service, limits) = match (find_service(&hub, &id).await, limits(&hub).await) {
         (Ok(s), Ok(l)) => (s, l),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
     let errors = Errors::default();
     let sections = form::service_sections(&form::service_values(&service), &errors, &limits);
@@ -562,7 +581,7 @@ async fn save_service(
 ) -> Response {
     let limits = match limits(hub).await {
         Ok(l) => l,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let spec = match &existing {
         Some(s) => edit_service_spec(&s.id, &s.name),
@@ -579,9 +598,7 @@ async fn save_service(
                 .await;
             saved.map_err(|e| match e {
                 NodeError::NotFound(_) => Err(None),
-                e => form::service_error(&e, &origins)
-                    .ok_or(Some(e))
-                    .map_err(|e| e),
+                e => form::service_error(&e, &origins).ok_or(Some(e)),
             })
         }
         Err(errors) => Err(Ok(errors)),
@@ -622,12 +639,12 @@ async fn create_service(
 ) -> Response {
     let hub = match hub_of(&state) {
         Ok(h) => h,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let values = Values::parse(&body);
     let session = match check_post(&state, &headers, values.get("csrf")) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     save_service(&state, &hub, &session, values, None).await
 }
@@ -640,16 +657,16 @@ async fn update_service(
 ) -> Response {
     let hub = match hub_of(&state) {
         Ok(h) => h,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let values = Values::parse(&body);
     let session = match check_post(&state, &headers, values.get("csrf")) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let existing = match find_service(&hub, &id).await {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     save_service(&state, &hub, &session, values, Some(existing)).await
 }
@@ -673,11 +690,11 @@ async fn delete_form(
 ) -> Response {
     let (hub, session) = match (hub_of(&state), signed_in(&state, &headers)) {
         (Ok(h), Ok(s)) => (h, s),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
     let service = match find_service(&hub, &id).await {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let site = hub_name(&hub).await;
     render(
@@ -701,16 +718,16 @@ async fn delete_service(
 ) -> Response {
     let hub = match hub_of(&state) {
         Ok(h) => h,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let values = Values::parse(&body);
     let session = match check_post(&state, &headers, values.get("csrf")) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let service = match find_service(&hub, &id).await {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let sid = service.id.clone();
     match hub
@@ -783,7 +800,7 @@ async fn import_page(
 async fn import_form(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let (hub, session) = match (hub_of(&state), signed_in(&state, &headers)) {
         (Ok(h), Ok(s)) => (h, s),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
     import_page(&hub, &session, Errors::default(), None, StatusCode::OK).await
 }
@@ -870,7 +887,7 @@ async fn import_preview(
 ) -> Response {
     let hub = match hub_of(&state) {
         Ok(h) => h,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let (mut csrf, mut replace, mut file, mut file_name) =
         (String::new(), false, None, String::new());
@@ -914,7 +931,7 @@ async fn import_preview(
     }
     let session = match check_post(&state, &headers, &csrf) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(bytes) = file.filter(|b| !b.is_empty()) else {
         let mut errors = Errors::default();
@@ -1001,12 +1018,12 @@ async fn import_confirm(
 ) -> Response {
     let hub = match hub_of(&state) {
         Ok(h) => h,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let values = Values::parse(&body);
     let session = match check_post(&state, &headers, values.get("csrf")) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(pending) = state
         .admin_sessions

@@ -162,7 +162,9 @@ fn hit_views(page: &search::Page) -> (Vec<ServiceView>, Vec<String>) {
             Ok(s) => {
                 let mut v = service_view(&hit.hub_id, &hit.hub_name, &s);
                 if let Some(d) = hit.distance_km {
-                    v.distance = if d < 1.0 {
+                    v.distance = if d < 0.1 {
+                        "Less than 100 m away".to_owned()
+                    } else if d < 1.0 {
                         format!("{} m away", (d * 1000.0).round() as i64)
                     } else {
                         format!("{d:.1} km away")
