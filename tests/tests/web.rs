@@ -511,6 +511,27 @@ async fn an_import_is_previewed_and_applied_only_on_confirm() {
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
 
+    // An Open Referral (HSDS) JSON file goes the same way.
+    let hsds = r#"[{"name": "Youth club", "description": "Fridays for 11 to 16s",
+                    "status": "active"}]"#;
+    let preview = admin
+        .upload(&admin.csrf, "services.json", hsds, false)
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert!(preview
+        .body
+        .contains("1 to add, 0 to change, 0 to remove, 0 unchanged"));
+    let import_id = hidden(&preview.body, "import_id");
+    let applied = admin
+        .post(
+            "/admin/import/confirm",
+            &[("import_id", import_id.as_str())],
+        )
+        .await;
+    assert_eq!(applied.status, StatusCode::SEE_OTHER);
+    let after = hub.verified_listing().await.listing;
+    assert_eq!(after.services.len(), 3);
+
     // A bad file says where and changes nothing.
     let bad = admin
         .upload(&admin.csrf, "bad.csv", "name,colour\nCafe,red\n", false)

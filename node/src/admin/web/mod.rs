@@ -330,11 +330,13 @@ async fn sign_in(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
 
 async fn sign_out(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
     let values = Values::parse(&body);
-    let session = match check_post(&state, &headers, values.get("csrf")) {
-        Ok(s) => s,
-        Err(r) => return r.into_response(),
-    };
-    state.admin_sessions.remove(&session.id);
+    // Already signed out (the session ended): just forget the cookie.
+    if current(&state, &headers).is_some() {
+        match check_post(&state, &headers, values.get("csrf")) {
+            Ok(session) => state.admin_sessions.remove(&session.id),
+            Err(r) => return r.into_response(),
+        }
+    }
     let mut response = see_other("/admin");
     response.headers_mut().insert(
         header::SET_COOKIE,
