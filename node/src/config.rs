@@ -158,7 +158,12 @@ pub struct AggregatorSection {
     /// the aggregator probe your internal network.
     /// Env: `SIGNPOST_ALLOW_PRIVATE_NETWORKS`.
     pub allow_private_networks: bool,
-    /// Days a removed hub stays in the feed as a tombstone.
+    /// Private addresses the crawler may reach anyway, e.g. a hub on the
+    /// council's intranet at 10.1.2.3 (exact addresses, not ranges; every
+    /// other private address stays refused, after redirects too).
+    pub allow_addresses: Vec<std::net::IpAddr>,
+    /// Days a removed hub stays in the feed as a tombstone (90 to 3650; at
+    /// least the longest listing lifetime, so replays stay refused).
     pub tombstone_retention_days: u64,
     /// Licence of the directory's data, linked from every feed page.
     pub license_url: String,
@@ -197,7 +202,8 @@ impl Default for AggregatorSection {
             connect_timeout_secs: 5,
             request_timeout_secs: 20,
             allow_private_networks: false,
-            tombstone_retention_days: 30,
+            allow_addresses: Vec::new(),
+            tombstone_retention_days: 90,
             license_url: "https://creativecommons.org/licenses/by/4.0/".to_owned(),
             register_per_hour: 10,
             upstream: Vec::new(),
@@ -221,6 +227,10 @@ pub struct NodeSection {
     /// `text` for people, `json` for log collectors. Env: `SIGNPOST_LOG_FORMAT`.
     #[serde(default)]
     pub log_format: LogFormat,
+    /// Serve Prometheus metrics at `/metrics` on this separate address
+    /// (e.g. 127.0.0.1:9090); off when unset. Env: `SIGNPOST_METRICS_LISTEN`.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// How log lines are written.
@@ -268,6 +278,7 @@ impl Default for NodeSection {
             listen: default_listen(),
             public_url: None,
             log_format: LogFormat::Text,
+            metrics_listen: None,
         }
     }
 }
@@ -318,6 +329,13 @@ impl Config {
                     "SIGNPOST_LISTEN={v:?} is not an address and port like 127.0.0.1:8080"
                 ))
             })?;
+        }
+        if let Some(v) = get("SIGNPOST_METRICS_LISTEN") {
+            self.node.metrics_listen = Some(v.parse().map_err(|_| {
+                NodeError::Config(format!(
+                    "SIGNPOST_METRICS_LISTEN={v:?} is not an address and port like 127.0.0.1:9090"
+                ))
+            })?);
         }
         if let Some(v) = get("SIGNPOST_PUBLIC_URL") {
             self.node.public_url = Some(v);

@@ -659,3 +659,106 @@ pub async fn converge_bench(rounds: usize) -> Result<ConvergeReport> {
         interval_secs: interval,
     })
 }
+
+pub mod serve;
+
+/// What the serving benchmark measured.
+#[derive(Debug, Clone)]
+pub struct ServeReport {
+    /// The hub listing endpoint.
+    pub listing: serve::LoadFigures,
+    /// The static file server baseline, same bytes.
+    pub static_file: serve::LoadFigures,
+    /// Resident memory of an idle hub node, bytes.
+    pub idle_hub_rss: u64,
+    /// Size of the listing served.
+    pub listing_bytes: usize,
+}
+
+impl ServeReport {
+    /// The report as Markdown.
+    pub fn markdown(&self, command: &str) -> String {
+        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+        format!(
+            "Command: `{command}`\n\n\
+             | figure | value | ratio to baseline | target |\n\
+             | --- | --- | --- | --- |\n\
+             | baseline: static file server (tower-http ServeFile), same {b}-byte listing, 32 clients | {s:.0} req/s (p50 {sp50:?}, p99 {sp99:?}) | 1 | |\n\
+             | hub listing endpoint (`signpost-node serve`, own process), 32 clients | {l:.0} req/s (p50 {lp50:?}, p99 {lp99:?}) | {r:.2} | at least 0.5 |\n\
+             | resident memory of an idle hub node | {rss:.1} MiB | | under 20 MiB |\n",
+            b = self.listing_bytes,
+            s = self.static_file.per_sec,
+            sp50 = self.static_file.p50,
+            sp99 = self.static_file.p99,
+            l = self.listing.per_sec,
+            lp50 = self.listing.p50,
+            lp99 = self.listing.p99,
+            r = self.listing.per_sec / self.static_file.per_sec,
+            rss = mib(self.idle_hub_rss),
+        )
+    }
+}
+
+/// Hub listing throughput against a static file server, and idle memory.
+pub async fn serve_bench(services: usize) -> Result<ServeReport> {
+    let dir = tempfile::tempdir().map_err(|e| NodeError::io("creating", "a temp dir", e))?;
+    let outcome = crate::init::init(&crate::init::InitOptions {
+        dir: dir.path().to_owned(),
+        name: "Bench hub".into(),
+        url: None,
+        listen: None,
+        dimensions: signpost_spec::Dimensions {
+            space: vec![signpost_spec::Space::Dedicated],
+            governance: signpost_spec::Governance::CommunityLed,
+            focus: signpost_spec::Focus::Generic,
+            coordination: signpost_spec::Coordination::FirstLevel,
+        },
+        aggregator: false,
+    })?;
+    let _ = outcome;
+    {
+        let config = Config::load(dir.path())?;
+        let mut hub = crate::hub::HubCore::open(dir.path(), &config)?;
+        for s in 0..services {
+            hub.add_service(serde_json::json!({
+                "name": format!("Service {s}"),
+                "description": "A session run by volunteers for anyone in the area who needs it.",
+                "locations": [{"latitude": 54.0, "longitude": -2.8}],
+                "schedules": [{"byday": "MO,WE", "opens_at": "10:00", "closes_at": "12:00"}],
+                "taxonomy_terms": [{"name": "Food"}]
+            }))?;
+        }
+    }
+    let node = serve::ServeProcess::start(dir.path()).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle_hub_rss = node.rss_bytes();
+    let listing_url = format!("{}{}", node.url, crawl::WELL_KNOWN_PATH);
+    let bytes = reqwest::get(&listing_url)
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(|e| NodeError::Setup(format!("bench fetch: {e}")))?
+        .bytes()
+        .await
+        .map_err(|e| NodeError::Setup(format!("bench fetch: {e}")))?;
+    let file = dir.path().join("static-listing.json");
+    std::fs::write(&file, &bytes).map_err(|e| NodeError::io("writing", &file, e))?;
+    let baseline = serve::ServeProcess::spawn(
+        &[
+            "bench".into(),
+            "static-file".into(),
+            file.as_os_str().to_owned(),
+        ],
+        Some(()),
+    )
+    .await?;
+    let run = Duration::from_secs(5);
+    let static_file = serve::load(&[format!("{}/listing", baseline.url)], 32, run).await?;
+    let listing = serve::load(&[listing_url], 32, run).await?;
+    drop(baseline);
+    Ok(ServeReport {
+        listing,
+        static_file,
+        idle_hub_rss,
+        listing_bytes: bytes.len(),
+    })
+}

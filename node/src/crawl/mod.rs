@@ -209,6 +209,7 @@ pub async fn crawl_source(agg: &Aggregator, source: &Source) -> Result<CrawlRepo
         }
     }
     let failed = report.error_code.is_some();
+    agg.metrics.crawl(report.outcome);
     let next = started
         + if failed {
             backoff_secs(interval, source.failures.saturating_add(1), random_u32()) as i64

@@ -3,6 +3,7 @@
 
 pub mod aggregator;
 pub mod directory;
+pub mod hsds;
 pub mod hub;
 
 use std::path::{Path, PathBuf};
@@ -35,6 +36,8 @@ const MIGRATIONS: &[&str] = &[
     aggregator::MIGRATION,
     // 3: following other aggregators; provenance.
     aggregator::MIGRATION_UPSTREAMS,
+    // 4: the Open Referral (`/hsds/`) index.
+    hsds::MIGRATION,
 ];
 
 /// The schema version this build writes (the number of migrations).
