@@ -33,6 +33,10 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// Allowance of `POST /v1/register` per client address.
     pub register_limiter: RateLimiter,
+    /// What the HTML pages need (map tiles, security policy).
+    pub pages: crate::web::html::PageSettings,
+    /// Signed-in sessions of the admin page.
+    pub admin_sessions: crate::admin::web::session::Sessions,
     /// Counters for `/metrics` (shared with the aggregator role).
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The data directory (for store size in metrics).
@@ -44,6 +48,8 @@ pub struct AppState {
 pub struct HubHandle {
     core: Arc<Mutex<HubCore>>,
     current: RwLock<Option<Arc<Published>>>,
+    /// When aggregators last fetched the listing (shown on the admin page).
+    pub fetches: crate::hub::fetch_log::FetchLog,
 }
 
 impl HubHandle {
@@ -52,6 +58,7 @@ impl HubHandle {
         Ok(HubHandle {
             core: Arc::new(Mutex::new(core)),
             current: RwLock::new(current),
+            fetches: Default::default(),
         })
     }
 
@@ -192,6 +199,8 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
         admin_token,
         public_url: config.node.public_url.clone(),
         register_limiter: RateLimiter::new(config.aggregator.register_per_hour),
+        pages: crate::web::html::PageSettings::new(&config.web, config.node.public_url.as_deref()),
+        admin_sessions: Default::default(),
         metrics: aggregator
             .as_ref()
             .map(|a| a.metrics.clone())

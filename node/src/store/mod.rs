@@ -2,6 +2,7 @@
 //! migrations. Each role keeps its tables in its own submodule.
 
 pub mod aggregator;
+pub mod directory;
 pub mod hsds;
 pub mod hub;
 

@@ -2,7 +2,11 @@
 //! every endpoint uses.
 
 pub mod api;
+pub mod assets;
+pub mod form;
+pub mod html;
 pub mod listing;
+pub mod pages;
 
 use std::sync::Arc;
 
@@ -28,6 +32,18 @@ pub fn router(state: Arc<AppState>) -> Router {
         app = app.merge(api::router());
         app = app.merge(crate::hsds::router());
     }
+    let mut html = Router::new()
+        .route("/assets/{*path}", get(assets::serve))
+        .merge(crate::admin::web::router(state.clone()));
+    html = if state.aggregator.is_some() {
+        html.merge(pages::router())
+    } else {
+        html.merge(pages::hub_only_router())
+    };
+    app = app.merge(html.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        html::security_headers,
+    )));
     app.fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
