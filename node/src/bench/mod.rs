@@ -470,7 +470,7 @@ pub async fn preloaded_aggregator(
         };
         total += bytes.len();
         agg.ingest(bytes, None).await?;
-        if (i + 1) % 1000 == 0 {
+        if (i + 1).is_multiple_of(1000) {
             eprintln!("  loaded {} of {hubs} hubs", i + 1);
         }
     }
@@ -849,7 +849,7 @@ pub async fn search_bench(hubs: usize, services: usize) -> Result<SearchReport> 
         while let Some(bytes) = rx.recv().await {
             agg.ingest(bytes, None).await?;
             n += 1;
-            if n % 5000 == 0 {
+            if n.is_multiple_of(5000) {
                 eprintln!(
                     "  loaded {n} of {hubs} listings ({:.0} s)",
                     started.elapsed().as_secs_f64()
