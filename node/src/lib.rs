@@ -28,6 +28,7 @@ pub mod init;
 pub mod keyfile;
 pub mod metrics;
 pub mod ops;
+pub mod reports;
 pub mod search;
 pub mod server;
 pub mod store;

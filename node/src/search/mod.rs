@@ -421,7 +421,8 @@ pub fn search(conn: &Connection, params: &SearchParams, now: Timestamp) -> Resul
          ORDER BY {outer_order}",
         outer_order = match params.order {
             Order::Relevance => "page.rank, page.name COLLATE NOCASE, page.hub_id, page.position",
-            Order::Distance => "page.distance, page.name COLLATE NOCASE, page.hub_id, page.position",
+            Order::Distance =>
+                "page.distance, page.name COLLATE NOCASE, page.hub_id, page.position",
             Order::Name => "page.name COLLATE NOCASE, page.hub_id, page.position",
         }
     );

@@ -38,6 +38,8 @@ const MIGRATIONS: &[&str] = &[
     aggregator::MIGRATION_UPSTREAMS,
     // 4: the Open Referral (`/hsds/`) index.
     hsds::MIGRATION,
+    // 5: coverage and duplicate reports.
+    crate::reports::MIGRATION,
 ];
 
 /// The schema version this build writes (the number of migrations).
