@@ -1,15 +1,18 @@
-//! Exporting a replica: HSDS-shaped JSON (a list of services, as the hub
-//! importer and Open Referral tools read them) or CSV in the hub import
-//! columns plus the publishing hub.
+//! Exporting a replica: Open Referral JSON (a list of fully nested ORUK 3.0
+//! / HSDS 3 services, as Open Referral tools and the hub importer read
+//! them) or CSV in the hub import columns plus the publishing hub.
 
+use std::collections::HashMap;
+
+use signpost_node::hsds::map;
 use signpost_node::import::csv::{service_row, COLUMNS};
-use signpost_spec::{Envelope, Limits, Listing, Service, LISTING_PAYLOAD_TYPE};
+use signpost_spec::{Envelope, HubProfile, Limits, Listing, Service, LISTING_PAYLOAD_TYPE};
 
 use crate::{ClientError, Result};
 
-/// The services of stored envelopes, with their hub's id and name. The
+/// The services of stored envelopes, with their hub's id and profile. The
 /// envelopes were verified when they entered the replica.
-pub fn services(listings: &[(String, u64, Vec<u8>)]) -> Result<Vec<(String, String, Service)>> {
+pub fn services(listings: &[(String, u64, Vec<u8>)]) -> Result<Vec<(String, HubProfile, Service)>> {
     let mut out = Vec::new();
     for (hub_id, _, bytes) in listings {
         let limits = Limits::default();
@@ -21,15 +24,33 @@ pub fn services(listings: &[(String, u64, Vec<u8>)]) -> Result<Vec<(String, Stri
                     .map_err(|e| ClientError::Export(format!("stored listing of {hub_id}: {e}")))
             })?;
         for s in listing.services {
-            out.push((hub_id.clone(), listing.hub.name.clone(), s));
+            out.push((hub_id.clone(), listing.hub.clone(), s));
         }
     }
     Ok(out)
 }
 
-/// HSDS-shaped JSON: an array of service objects.
+/// Open Referral JSON: an array of fully nested services, mapped exactly
+/// as the aggregator's `/hsds/services/{id}` maps them, keeping the ids
+/// hubs published (so a hub can import its own services back) except where
+/// two hubs published the same service id: those are scoped to their hub,
+/// as the aggregator scopes every id, so the file's ids stay unique.
 pub fn hsds_json(listings: &[(String, u64, Vec<u8>)]) -> Result<Vec<u8>> {
-    let list: Vec<Service> = services(listings)?.into_iter().map(|(_, _, s)| s).collect();
+    let all = services(listings)?;
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (_, _, s) in &all {
+        *seen.entry(s.id.as_str()).or_default() += 1;
+    }
+    let list: Vec<serde_json::Value> = all
+        .iter()
+        .map(|(hub_id, hub, s)| {
+            if seen.get(s.id.as_str()).copied().unwrap_or(0) > 1 {
+                map::service_full(&map::scoped(s, hub_id), hub)
+            } else {
+                map::service_full(s, hub)
+            }
+        })
+        .collect();
     serde_json::to_vec_pretty(&list).map_err(|e| ClientError::Export(e.to_string()))
 }
 
@@ -43,10 +64,10 @@ pub fn csv(listings: &[(String, u64, Vec<u8>)]) -> Result<Vec<u8>> {
         .collect();
     let fail = |e: ::csv::Error| ClientError::Export(e.to_string());
     out.write_record(&header).map_err(fail)?;
-    for (hub_id, hub_name, s) in services(listings)? {
+    for (hub_id, hub, s) in services(listings)? {
         let mut row = service_row(&s);
         row.push(hub_id);
-        row.push(hub_name);
+        row.push(hub.name);
         out.write_record(&row).map_err(fail)?;
     }
     out.into_inner()

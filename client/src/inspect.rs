@@ -114,6 +114,7 @@ pub async fn load(source: &str) -> Result<Vec<u8>> {
         connect_timeout: Duration::from_secs(5),
         total_timeout: Duration::from_secs(20),
         allow_private: true,
+        allowed_addresses: Vec::new(),
     })
     .map_err(|e| ClientError::Feed {
         code: e.code.into(),

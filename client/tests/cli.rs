@@ -96,8 +96,13 @@ async fn sync_search_verify_and_export_from_the_command_line() {
     assert!(lines.next().unwrap().contains("Food bank"));
     let (code, json, _) = signpost(&["export", "--db", db, "--format", "hsds-json"]);
     assert_eq!(code, 0);
-    let services: Vec<signpost_spec::Service> = serde_json::from_str(&json).unwrap();
-    assert_eq!(services[0].name, "Food bank");
+    let services: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    assert_eq!(services[0]["name"], "Food bank");
+    assert_eq!(services[0]["status"], "active");
+    let back =
+        signpost_node::import::hsds::parse(json.as_bytes(), &signpost_spec::Limits::default())
+            .unwrap();
+    assert_eq!(back[0].name, "Food bank");
 
     let (code, _, err) = signpost(&["search", "--db", "/nonexistent/x.db", "food"]);
     assert_eq!(code, 1);

@@ -24,6 +24,96 @@ pub struct Config {
     pub hub: HubSection,
     #[serde(default)]
     pub aggregator: AggregatorSection,
+    #[serde(default)]
+    pub web: WebSection,
+}
+
+/// Settings for the web pages: the directory's map and how typed places
+/// are found. Every field is optional in the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSection {
+    /// Map tile address with `{z}`, `{x}`, `{y}` (and optionally `{s}`),
+    /// or empty for no map (the list of results always works).
+    /// Env: `SIGNPOST_TILE_URL`.
+    pub tile_url: String,
+    /// Credit shown on the map, as the tile server's terms ask (plain text).
+    /// Env: `SIGNPOST_TILE_ATTRIBUTION`.
+    pub tile_attribution: String,
+    /// A postcodes.io-compatible service asked for places the directory
+    /// does not already hold, e.g. `https://api.postcodes.io`; none by
+    /// default, so no search leaves the server. Env: `SIGNPOST_GEOCODER_URL`.
+    pub geocoder_url: Option<String>,
+}
+
+impl Default for WebSection {
+    fn default() -> Self {
+        WebSection {
+            tile_url: "https://tile.openstreetmap.org/{z}/{x}/{y}.png".to_owned(),
+            tile_attribution: "\u{a9} OpenStreetMap contributors".to_owned(),
+            geocoder_url: None,
+        }
+    }
+}
+
+impl WebSection {
+    /// The origin (`scheme://host[:port]`) tiles come from, for the pages'
+    /// Content-Security-Policy; `{s}` subdomains become a `*.` wildcard.
+    pub fn tile_origin(&self) -> Option<String> {
+        if self.tile_url.is_empty() {
+            return None;
+        }
+        let parsed = url::Url::parse(&self.tile_url.replace("{s}", "s")).ok()?;
+        let host = parsed.host_str()?;
+        let host = if self.tile_url.contains("{s}.") {
+            host.strip_prefix("s.")
+                .map(|rest| format!("*.{rest}"))
+                .unwrap_or_else(|| host.to_owned())
+        } else {
+            host.to_owned()
+        };
+        Some(match parsed.port() {
+            Some(port) => format!("{}://{host}:{port}", parsed.scheme()),
+            None => format!("{}://{host}", parsed.scheme()),
+        })
+    }
+
+    fn validate(&self) -> Result<()> {
+        if !self.tile_url.is_empty() {
+            let ok = ["{z}", "{x}", "{y}"]
+                .iter()
+                .all(|p| self.tile_url.contains(p))
+                && self.tile_url.len() <= 2048
+                && (self.tile_url.starts_with("https://") || self.tile_url.starts_with("http://"))
+                && !self.tile_url.contains(['"', '\'', ' ', ';', '<', '>'])
+                && self.tile_origin().is_some();
+            if !ok {
+                return Err(NodeError::Config(format!(
+                    "web.tile_url {:?} must be an http(s) address with {{z}}, {{x}} and {{y}}, \
+                     like https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png (or \"\" for no map)",
+                    self.tile_url
+                )));
+            }
+        }
+        if self.tile_attribution.chars().count() > 256 {
+            return Err(NodeError::Config(
+                "web.tile_attribution is longer than 256 characters".into(),
+            ));
+        }
+        if let Some(url) = &self.geocoder_url {
+            let parsed = url::Url::parse(url).map_err(|e| {
+                NodeError::Config(format!(
+                    "web.geocoder_url {url:?} is not a URL ({e}); write it like https://api.postcodes.io"
+                ))
+            })?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                return Err(NodeError::Config(format!(
+                    "web.geocoder_url {url:?} must be an http or https address with a host name"
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// How an aggregator decides to trust a hub it meets for the first time.
@@ -53,6 +143,10 @@ pub struct AggregatorSection {
     pub trust: Trust,
     /// Hub ids accepted when `trust = "allowlist"`.
     pub allow: Vec<String>,
+    /// Crawl hubs and poll upstreams on a schedule (the normal case). Off,
+    /// crawls happen only when asked (`signpost-node crawl`, the admin API),
+    /// e.g. from cron or in tests.
+    pub scheduled: bool,
     /// Seconds between crawls of each hub (1 to 604800).
     pub recrawl_interval_secs: u64,
     /// Most crawls running at once (1 to 1024).
@@ -68,7 +162,12 @@ pub struct AggregatorSection {
     /// the aggregator probe your internal network.
     /// Env: `SIGNPOST_ALLOW_PRIVATE_NETWORKS`.
     pub allow_private_networks: bool,
-    /// Days a removed hub stays in the feed as a tombstone.
+    /// Private addresses the crawler may reach anyway, e.g. a hub on the
+    /// council's intranet at 10.1.2.3 (exact addresses, not ranges; every
+    /// other private address stays refused, after redirects too).
+    pub allow_addresses: Vec<std::net::IpAddr>,
+    /// Days a removed hub stays in the feed as a tombstone (90 to 3650; at
+    /// least the longest listing lifetime, so replays stay refused).
     pub tombstone_retention_days: u64,
     /// Licence of the directory's data, linked from every feed page.
     pub license_url: String,
@@ -101,13 +200,15 @@ impl Default for AggregatorSection {
             hubs: Vec::new(),
             trust: Trust::Open,
             allow: Vec::new(),
+            scheduled: true,
             recrawl_interval_secs: 900,
             max_concurrent_crawls: 32,
             max_listing_bytes: 4 * 1024 * 1024,
             connect_timeout_secs: 5,
             request_timeout_secs: 20,
             allow_private_networks: false,
-            tombstone_retention_days: 30,
+            allow_addresses: Vec::new(),
+            tombstone_retention_days: 90,
             license_url: "https://creativecommons.org/licenses/by/4.0/".to_owned(),
             register_per_hour: 10,
             upstream: Vec::new(),
@@ -131,6 +232,10 @@ pub struct NodeSection {
     /// `text` for people, `json` for log collectors. Env: `SIGNPOST_LOG_FORMAT`.
     #[serde(default)]
     pub log_format: LogFormat,
+    /// Serve Prometheus metrics at `/metrics` on this separate address
+    /// (e.g. 127.0.0.1:9090); off when unset. Env: `SIGNPOST_METRICS_LISTEN`.
+    #[serde(default)]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// How log lines are written.
@@ -178,6 +283,7 @@ impl Default for NodeSection {
             listen: default_listen(),
             public_url: None,
             log_format: LogFormat::Text,
+            metrics_listen: None,
         }
     }
 }
@@ -229,6 +335,13 @@ impl Config {
                 ))
             })?;
         }
+        if let Some(v) = get("SIGNPOST_METRICS_LISTEN") {
+            self.node.metrics_listen = Some(v.parse().map_err(|_| {
+                NodeError::Config(format!(
+                    "SIGNPOST_METRICS_LISTEN={v:?} is not an address and port like 127.0.0.1:9090"
+                ))
+            })?);
+        }
         if let Some(v) = get("SIGNPOST_PUBLIC_URL") {
             self.node.public_url = Some(v);
         }
@@ -259,6 +372,15 @@ impl Config {
                     "SIGNPOST_LISTING_LIFETIME_HOURS={v:?} is not a whole number of hours"
                 ))
             })?;
+        }
+        if let Some(v) = get("SIGNPOST_TILE_URL") {
+            self.web.tile_url = v;
+        }
+        if let Some(v) = get("SIGNPOST_TILE_ATTRIBUTION") {
+            self.web.tile_attribution = v;
+        }
+        if let Some(v) = get("SIGNPOST_GEOCODER_URL") {
+            self.web.geocoder_url = (!v.is_empty()).then_some(v);
         }
         Ok(())
     }
@@ -353,7 +475,7 @@ impl Config {
         if self.hub.key_file.as_os_str().is_empty() {
             return Err(NodeError::Config("hub.key_file must not be empty".into()));
         }
-        Ok(())
+        self.web.validate()
     }
 
     /// Renders the file written by `init`, with comments for the reader.
@@ -388,6 +510,25 @@ impl Config {
             key = toml_string(&self.hub.key_file.to_string_lossy()),
             hours = self.hub.listing_lifetime_hours,
         ) + &self.aggregator_toml()
+            + &self.web_toml()
+    }
+
+    fn web_toml(&self) -> String {
+        let w = &self.web;
+        let geocoder = match &w.geocoder_url {
+            Some(u) => format!("geocoder_url = {}", toml_string(u)),
+            None => "# geocoder_url = \"https://api.postcodes.io\"".to_owned(),
+        };
+        format!(
+            "\n[web]\n\
+             # Map tiles for the directory page (\"\" for no map; the list always works).\n\
+             tile_url = {tile}\n\
+             tile_attribution = {credit}\n\
+             # A postcodes.io-compatible service for places the directory does not hold yet.\n\
+             {geocoder}\n",
+            tile = toml_string(&w.tile_url),
+            credit = toml_string(&w.tile_attribution),
+        )
     }
 
     fn aggregator_toml(&self) -> String {
@@ -520,6 +661,49 @@ mod tests {
             .unwrap();
         assert!(env.aggregator.allow_private_networks);
         assert!(Config::parse("[aggregator]\ntrust = \"maybe\"\n").is_err());
+    }
+
+    #[test]
+    fn web_section_validates_and_gives_the_tile_origin() {
+        let c = Config::default();
+        assert_eq!(
+            c.web.tile_origin().as_deref(),
+            Some("https://tile.openstreetmap.org")
+        );
+        let back = Config::parse(&c.to_commented_toml()).unwrap();
+        assert_eq!(back.web, c.web);
+        let mut w = WebSection {
+            tile_url: "https://{s}.tiles.example.org:8443/{z}/{x}/{y}.png".into(),
+            ..WebSection::default()
+        };
+        w.validate().unwrap();
+        assert_eq!(
+            w.tile_origin().as_deref(),
+            Some("https://*.tiles.example.org:8443")
+        );
+        w.tile_url = "https://tiles.example.org/map.png".into();
+        assert!(w
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("web.tile_url"));
+        w.tile_url = "javascript:alert(1)//{z}{x}{y}".into();
+        assert!(w.validate().is_err());
+        w.tile_url = String::new();
+        w.validate().unwrap();
+        assert_eq!(w.tile_origin(), None);
+        w.geocoder_url = Some("ftp://geo".into());
+        assert!(w.validate().is_err());
+        let mut env = Config::default();
+        env.apply_env(|k| {
+            (k == "SIGNPOST_GEOCODER_URL").then(|| "https://api.postcodes.io".into())
+        })
+        .unwrap();
+        env.validate().unwrap();
+        assert_eq!(
+            env.web.geocoder_url.as_deref(),
+            Some("https://api.postcodes.io")
+        );
     }
 
     #[test]

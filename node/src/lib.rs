@@ -8,7 +8,8 @@
 //!
 //! Modules are named after concerns: [`config`], [`store`], [`hub`],
 //! [`import`], [`admin`], [`web`], [`server`], and for aggregators
-//! [`aggregator`], [`crawl`], [`verify`], [`search`], [`feed`].
+//! [`aggregator`], [`crawl`], [`verify`], [`search`], [`feed`], and the
+//! Open Referral API, [`hsds`].
 
 pub mod admin;
 pub mod aggregator;
@@ -20,11 +21,14 @@ pub mod demo;
 pub mod error;
 pub mod feed;
 pub mod follow;
+pub mod hsds;
 pub mod hub;
 pub mod import;
 pub mod init;
 pub mod keyfile;
+pub mod metrics;
 pub mod ops;
+pub mod reports;
 pub mod search;
 pub mod server;
 pub mod store;

@@ -231,6 +231,31 @@ enum BenchWhat {
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
     },
+    /// The hub listing endpoint against a static file server, and an idle
+    /// hub's memory.
+    Serve {
+        /// Services in the hub's listing.
+        #[arg(long, default_value_t = 20)]
+        services: usize,
+    },
+    /// Serve one file with a plain static file server (the baseline of
+    /// `bench serve`, run in its own process like the node).
+    #[command(hide = true)]
+    StaticFile {
+        /// The file.
+        file: PathBuf,
+        /// Address and port.
+        #[arg(long)]
+        listen: SocketAddr,
+    },
+    /// Search latency and memory with a large directory (default 1,000,000
+    /// services: 50,000 hubs of 20).
+    Search {
+        #[arg(long, default_value_t = 50_000)]
+        hubs: usize,
+        #[arg(long, default_value_t = 20)]
+        services: usize,
+    },
     /// Time an edit's trip around three aggregators that follow each other.
     Converge {
         /// How many edits to time.
@@ -720,6 +745,24 @@ fn run(cli: Cli) -> Result<()> {
                     let report = runtime.block_on(signpost_node::bench::crawl_bench(options))?;
                     let command = format!(
                         "cargo run --release -p signpost-node -- bench crawl --hubs {hubs} --services {services} --concurrency {concurrency}"
+                    );
+                    println!("{}", report.markdown(&command));
+                }
+                BenchWhat::Serve { services } => {
+                    let report = runtime.block_on(signpost_node::bench::serve_bench(services))?;
+                    let command = format!(
+                        "cargo run --release -p signpost-node -- bench serve --services {services}"
+                    );
+                    println!("{}", report.markdown(&command));
+                }
+                BenchWhat::StaticFile { file, listen } => {
+                    runtime.block_on(signpost_node::bench::serve::static_file(&file, listen))?;
+                }
+                BenchWhat::Search { hubs, services } => {
+                    let report =
+                        runtime.block_on(signpost_node::bench::search_bench(hubs, services))?;
+                    let command = format!(
+                        "cargo run --release -p signpost-node -- bench search --hubs {hubs} --services {services}"
                     );
                     println!("{}", report.markdown(&command));
                 }

@@ -33,6 +33,14 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// Allowance of `POST /v1/register` per client address.
     pub register_limiter: RateLimiter,
+    /// What the HTML pages need (map tiles, security policy).
+    pub pages: crate::web::html::PageSettings,
+    /// Signed-in sessions of the admin page.
+    pub admin_sessions: crate::admin::web::session::Sessions,
+    /// Counters for `/metrics` (shared with the aggregator role).
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// The data directory (for store size in metrics).
+    pub dir: PathBuf,
 }
 
 /// The hub role inside a running server: the core behind a mutex (all its
@@ -40,6 +48,8 @@ pub struct AppState {
 pub struct HubHandle {
     core: Arc<Mutex<HubCore>>,
     current: RwLock<Option<Arc<Published>>>,
+    /// When aggregators last fetched the listing (shown on the admin page).
+    pub fetches: crate::hub::fetch_log::FetchLog,
 }
 
 impl HubHandle {
@@ -48,6 +58,7 @@ impl HubHandle {
         Ok(HubHandle {
             core: Arc::new(Mutex::new(core)),
             current: RwLock::new(current),
+            fetches: Default::default(),
         })
     }
 
@@ -136,6 +147,8 @@ pub struct RunningNode {
     pub dir: PathBuf,
     /// The aggregator role, when enabled (to crawl now, say).
     pub aggregator: Option<Arc<Aggregator>>,
+    /// Where `/metrics` is served, when enabled.
+    pub metrics_addr: Option<SocketAddr>,
     _lock: crate::ops::FolderLock,
     stop: watch::Sender<bool>,
     task: JoinHandle<Result<()>>,
@@ -178,13 +191,43 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
     })
     .await
     .map_err(|e| NodeError::Setup(format!("start-up failed: {e}")))??;
+    let (stop, mut stopped) = watch::channel(false);
+    let stop_for_metrics = stop.clone();
     let state = Arc::new(AppState {
         hub,
         aggregator: aggregator.clone(),
         admin_token,
         public_url: config.node.public_url.clone(),
         register_limiter: RateLimiter::new(config.aggregator.register_per_hour),
+        pages: crate::web::html::PageSettings::new(&config.web, config.node.public_url.as_deref()),
+        admin_sessions: Default::default(),
+        metrics: aggregator
+            .as_ref()
+            .map(|a| a.metrics.clone())
+            .unwrap_or_default(),
+        dir: dir.to_owned(),
     });
+    let mut metrics_bound = None;
+    if let Some(metrics_addr) = config.node.metrics_listen {
+        let listener = tokio::net::TcpListener::bind(metrics_addr)
+            .await
+            .map_err(|e| {
+                NodeError::Config(format!(
+                    "cannot listen for metrics on {metrics_addr}: {e} (set node.metrics_listen)"
+                ))
+            })?;
+        metrics_bound = listener.local_addr().ok();
+        let app = crate::web::metrics_router(state.clone());
+        let mut stopped = stop_for_metrics.subscribe();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.changed().await;
+                })
+                .await;
+        });
+        tracing::info!(%metrics_addr, "metrics listening");
+    }
     let listener = tokio::net::TcpListener::bind(config.node.listen)
         .await
         .map_err(|e| {
@@ -196,7 +239,6 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
     let addr = listener
         .local_addr()
         .map_err(|e| NodeError::io("reading the bound address of", dir, e))?;
-    let (stop, mut stopped) = watch::channel(false);
     let app = crate::web::router(state.clone());
     let mut upkeep_stop = stop.subscribe();
     let upkeep_state = state.clone();
@@ -235,6 +277,7 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
         addr,
         dir: dir.to_owned(),
         aggregator,
+        metrics_addr: metrics_bound,
         _lock: lock,
         stop,
         task,

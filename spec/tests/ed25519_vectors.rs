@@ -44,7 +44,10 @@ fn hex(text: &str) -> Vec<u8> {
         }
     }
     let bytes = text.as_bytes();
-    assert!(bytes.len().is_multiple_of(2), "odd-length hex string {text:?}");
+    assert!(
+        bytes.len().is_multiple_of(2),
+        "odd-length hex string {text:?}"
+    );
     bytes
         .chunks(2)
         .map(|pair| (nibble(pair[0]) << 4) | nibble(pair[1]))

@@ -23,6 +23,8 @@ pub enum Script {
         content_type: String,
         body: Vec<u8>,
     },
+    /// 200 JSON with a `Content-Encoding` the crawler never asked for.
+    Encoded { encoding: String, body: Vec<u8> },
     /// 200 JSON sent in chunks without a Content-Length (the cap must be
     /// enforced while streaming): `chunks` chunks of `chunk_size` bytes.
     Chunked { chunk_size: usize, chunks: usize },
@@ -142,6 +144,15 @@ async fn answer(mut stream: TcpStream, script: Script) {
             content_type,
             body,
         } => stream.write_all(&reply(status, &content_type, &body)).await,
+        Script::Encoded { encoding, body } => {
+            let mut r = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-encoding: {encoding}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            )
+            .into_bytes();
+            r.extend_from_slice(&body);
+            stream.write_all(&r).await
+        }
         Script::Redirect(location) => {
             let r = format!(
                 "HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"

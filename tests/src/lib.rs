@@ -110,6 +110,9 @@ impl TestNode {
         config.node.listen = ([127, 0, 0, 1], 0).into();
         config.aggregator.allow_private_networks = true;
         config.aggregator.recrawl_interval_secs = 86_400;
+        // Tests say when to crawl (POST /admin/v1/crawl), so outcomes are
+        // never split between a test's crawl and the schedule's.
+        config.aggregator.scheduled = false;
         tweak(&mut config);
         config.validate().expect("test config is valid");
         let node = server::start(dir.path(), config)

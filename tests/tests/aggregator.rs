@@ -516,3 +516,57 @@ async fn withdrawals_and_delistings_leave_tombstones_in_the_feed() {
     let report = agg.crawl_source(&fake_staying.listing_url()).await;
     assert_eq!(report["error_code"], "delisted");
 }
+
+#[tokio::test]
+async fn metrics_are_served_on_their_own_address_only() {
+    let k = key(81);
+    let fake = FakeHub::start(Script::Json(signed(
+        &listing(
+            &k,
+            "Metered hub",
+            1,
+            vec![service(1, "Food bank", 54.0, -2.8, "MO", "Food")],
+        ),
+        &k,
+    )))
+    .await;
+    let bad = FakeHub::start(Script::Json(tampered(
+        &signed(&listing(&key(82), "Bad hub", 1, vec![]), &key(82)),
+        "Bad hub",
+        "Sad hub",
+    )))
+    .await;
+    let agg = TestNode::start_aggregator("Metered CVS", |c| {
+        c.node.metrics_listen = Some(([127, 0, 0, 1], 0).into());
+    })
+    .await;
+    agg.add_source(&fake.url()).await;
+    agg.add_source(&bad.url()).await;
+    agg.crawl().await;
+    assert_eq!(
+        agg.get("/metrics").await.status,
+        StatusCode::NOT_FOUND,
+        "not on the public port"
+    );
+    let addr = agg.node.metrics_addr.expect("metrics address");
+    let text = agg
+        .http
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "signpost_crawls_total{outcome=\"accepted\"} 1",
+        "signpost_crawls_total{outcome=\"rejected\"} 1",
+        "signpost_refusals_total{reason=\"bad_signature\"} 1",
+        "signpost_hubs{state=\"active\"} 1",
+        "signpost_services 1",
+    ] {
+        assert!(text.contains(line), "{line} missing from:\n{text}");
+    }
+    assert!(text.contains("signpost_http_request_duration_seconds_count"));
+    assert!(text.contains("signpost_store_bytes "));
+}

@@ -28,6 +28,7 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
         .route("/hubs/{hub_id}/delist", post(delist))
         .route("/upstreams", get(list_upstreams).post(add_upstream))
+        .route("/reports/not-duplicates", post(not_duplicate))
 }
 
 async fn crawl_now(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
@@ -164,4 +165,37 @@ async fn add_upstream(
         StatusCode::OK
     };
     Ok((status, Json(json!({"url": shown, "added": added}))).into_response())
+}
+
+async fn not_duplicate(
+    State(state): State<Arc<AppState>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let input: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!("the body is not JSON: {e}"),
+        )
+    })?;
+    let side = |k: &str| -> Result<(String, String), ApiError> {
+        let v = &input[k];
+        match (v["hub_id"].as_str(), v["service_id"].as_str()) {
+            (Some(h), Some(s)) if h.len() <= 256 && s.len() <= 256 => {
+                Ok((h.to_owned(), s.to_owned()))
+            }
+            _ => Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                format!("{k}: give {{\"hub_id\": ..., \"service_id\": ...}}"),
+            )),
+        }
+    };
+    let (a, b) = (side("a")?, side("b")?);
+    agg.write(move |c| {
+        crate::reports::dismiss(c, (&a.0, &a.1), (&b.0, &b.1), Timestamp::now().as_second())
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

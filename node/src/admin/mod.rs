@@ -4,6 +4,7 @@
 
 pub mod aggregator;
 pub mod token;
+pub mod web;
 
 use std::sync::Arc;
 

@@ -32,6 +32,8 @@ pub struct Aggregator {
     pub(crate) fetcher: Fetcher,
     pub(crate) feed_fetcher: Fetcher,
     pub(crate) politeness: Politeness,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// True while the upstream feeds are being polled (one poll at a time).
     pub(crate) polling: std::sync::atomic::AtomicBool,
     policy: TrustPolicy,
@@ -83,6 +85,7 @@ impl Aggregator {
         let path = path.to_owned();
         let mut conn = store::open(&path)?;
         crate::search::register_functions(&conn)?;
+        store::hsds::ensure_index(&mut conn)?;
         let urls = settings
             .hubs
             .iter()
@@ -102,6 +105,7 @@ impl Aggregator {
             connect_timeout: Duration::from_secs(settings.connect_timeout_secs),
             total_timeout: Duration::from_secs(settings.request_timeout_secs),
             allow_private: settings.allow_private_networks,
+            allowed_addresses: settings.allow_addresses.clone(),
         };
         let fetcher = Fetcher::new(fetch_settings(settings.max_listing_bytes))
             .map_err(|e| NodeError::Setup(e.to_string()))?;
@@ -119,6 +123,7 @@ impl Aggregator {
             fetcher,
             feed_fetcher,
             polling: std::sync::atomic::AtomicBool::new(false),
+            metrics: Arc::default(),
             settings,
             limits,
         })
@@ -158,7 +163,7 @@ impl Aggregator {
         let limits = self.limits.clone();
         let policy = self.policy.clone();
         let writer = self.writer.clone();
-        tokio::task::spawn_blocking(move || -> Result<Ingested> {
+        let outcome = tokio::task::spawn_blocking(move || -> Result<Ingested> {
             let now = Timestamp::now();
             let verified = match verify_listing(&bytes, &VerifyOptions { now, limits }) {
                 Ok(v) => v,
@@ -229,7 +234,11 @@ impl Aggregator {
             }
         })
         .await
-        .map_err(|e| NodeError::Setup(format!("background work failed: {e}")))?
+        .map_err(|e| NodeError::Setup(format!("background work failed: {e}")))??;
+        if let Ingested::Rejected { code, .. } = &outcome {
+            self.metrics.refusal(code);
+        }
+        Ok(outcome)
     }
 
     /// Handles `POST /v1/register`: fetches the address, verifies and

@@ -470,7 +470,7 @@ pub async fn preloaded_aggregator(
         };
         total += bytes.len();
         agg.ingest(bytes, None).await?;
-        if (i + 1) % 1000 == 0 {
+        if (i + 1).is_multiple_of(1000) {
             eprintln!("  loaded {} of {hubs} hubs", i + 1);
         }
     }
@@ -657,5 +657,252 @@ pub async fn converge_bench(rounds: usize) -> Result<ConvergeReport> {
     Ok(ConvergeReport {
         rounds: times,
         interval_secs: interval,
+    })
+}
+
+pub mod serve;
+
+/// What the serving benchmark measured.
+#[derive(Debug, Clone)]
+pub struct ServeReport {
+    /// The hub listing endpoint.
+    pub listing: serve::LoadFigures,
+    /// The static file server baseline, same bytes.
+    pub static_file: serve::LoadFigures,
+    /// Resident memory of an idle hub node, bytes.
+    pub idle_hub_rss: u64,
+    /// Size of the listing served.
+    pub listing_bytes: usize,
+}
+
+impl ServeReport {
+    /// The report as Markdown.
+    pub fn markdown(&self, command: &str) -> String {
+        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+        format!(
+            "Command: `{command}`\n\n\
+             | figure | value | ratio to baseline | target |\n\
+             | --- | --- | --- | --- |\n\
+             | baseline: static file server (tower-http ServeFile), same {b}-byte listing, 32 clients | {s:.0} req/s (p50 {sp50:?}, p99 {sp99:?}) | 1 | |\n\
+             | hub listing endpoint (`signpost-node serve`, own process), 32 clients | {l:.0} req/s (p50 {lp50:?}, p99 {lp99:?}) | {r:.2} | at least 0.5 |\n\
+             | resident memory of an idle hub node | {rss:.1} MiB | | under 20 MiB |\n",
+            b = self.listing_bytes,
+            s = self.static_file.per_sec,
+            sp50 = self.static_file.p50,
+            sp99 = self.static_file.p99,
+            l = self.listing.per_sec,
+            lp50 = self.listing.p50,
+            lp99 = self.listing.p99,
+            r = self.listing.per_sec / self.static_file.per_sec,
+            rss = mib(self.idle_hub_rss),
+        )
+    }
+}
+
+/// Hub listing throughput against a static file server, and idle memory.
+pub async fn serve_bench(services: usize) -> Result<ServeReport> {
+    let dir = tempfile::tempdir().map_err(|e| NodeError::io("creating", "a temp dir", e))?;
+    let outcome = crate::init::init(&crate::init::InitOptions {
+        dir: dir.path().to_owned(),
+        name: "Bench hub".into(),
+        url: None,
+        listen: None,
+        dimensions: signpost_spec::Dimensions {
+            space: vec![signpost_spec::Space::Dedicated],
+            governance: signpost_spec::Governance::CommunityLed,
+            focus: signpost_spec::Focus::Generic,
+            coordination: signpost_spec::Coordination::FirstLevel,
+        },
+        aggregator: false,
+    })?;
+    let _ = outcome;
+    {
+        let config = Config::load(dir.path())?;
+        let mut hub = crate::hub::HubCore::open(dir.path(), &config)?;
+        for s in 0..services {
+            hub.add_service(serde_json::json!({
+                "name": format!("Service {s}"),
+                "description": "A session run by volunteers for anyone in the area who needs it.",
+                "locations": [{"latitude": 54.0, "longitude": -2.8}],
+                "schedules": [{"byday": "MO,WE", "opens_at": "10:00", "closes_at": "12:00"}],
+                "taxonomy_terms": [{"name": "Food"}]
+            }))?;
+        }
+    }
+    let node = serve::ServeProcess::start(dir.path()).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle_hub_rss = node.rss_bytes();
+    let listing_url = format!("{}{}", node.url, crawl::WELL_KNOWN_PATH);
+    let bytes = reqwest::get(&listing_url)
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(|e| NodeError::Setup(format!("bench fetch: {e}")))?
+        .bytes()
+        .await
+        .map_err(|e| NodeError::Setup(format!("bench fetch: {e}")))?;
+    let file = dir.path().join("static-listing.json");
+    std::fs::write(&file, &bytes).map_err(|e| NodeError::io("writing", &file, e))?;
+    let baseline = serve::ServeProcess::spawn(
+        &[
+            "bench".into(),
+            "static-file".into(),
+            file.as_os_str().to_owned(),
+        ],
+        Some(()),
+    )
+    .await?;
+    let run = Duration::from_secs(5);
+    let static_file = serve::load(&[format!("{}/listing", baseline.url)], 32, run).await?;
+    let listing = serve::load(&[listing_url], 32, run).await?;
+    drop(baseline);
+    Ok(ServeReport {
+        listing,
+        static_file,
+        idle_hub_rss,
+        listing_bytes: bytes.len(),
+    })
+}
+
+/// What the search benchmark measured.
+#[derive(Debug, Clone)]
+pub struct SearchReport {
+    /// Services stored.
+    pub services: u64,
+    /// Seconds taken to load them (direct ingest, verify and store).
+    pub load_secs: f64,
+    /// Baseline: one-row primary-key lookups over HTTP (`/v1/hubs/{id}`).
+    pub baseline: serve::LoadFigures,
+    /// Per query kind: (name, figures).
+    pub queries: Vec<(String, serve::LoadFigures)>,
+    /// Resident memory of the aggregator process after the queries.
+    pub rss: u64,
+}
+
+impl SearchReport {
+    /// The report as Markdown.
+    pub fn markdown(&self, command: &str) -> String {
+        let mut out = format!(
+            "Command: `{command}`\n\n\
+             {} services loaded in {:.0} s (verified and stored through the ingest path).\n\n\
+             | figure (4 clients, 5 s each, over HTTP) | p50 | p99 | ratio of p99 to baseline p99 | target |\n\
+             | --- | --- | --- | --- | --- |\n\
+             | baseline: one hub by id (`/v1/hubs/ID`) | {:?} | {:?} | 1 | |\n",
+            self.services, self.load_secs, self.baseline.p50, self.baseline.p99
+        );
+        for (name, f) in &self.queries {
+            out.push_str(&format!(
+                "| {name} | {:?} | {:?} | {:.1} | p99 under 20 ms |\n",
+                f.p50,
+                f.p99,
+                f.p99.as_secs_f64() / self.baseline.p99.as_secs_f64().max(1e-9)
+            ));
+        }
+        out.push_str(&format!(
+            "\nResident memory of the aggregator process holding them: {:.0} MiB.\n",
+            self.rss as f64 / (1024.0 * 1024.0)
+        ));
+        out
+    }
+}
+
+/// Loads `hubs` × `services` into a fresh aggregator, serves it from a
+/// `signpost-node serve` process and measures search latency and memory.
+pub async fn search_bench(hubs: usize, services: usize) -> Result<SearchReport> {
+    let dir = tempfile::tempdir().map_err(|e| NodeError::io("creating", "a temp dir", e))?;
+    crate::init::init(&crate::init::InitOptions {
+        dir: dir.path().to_owned(),
+        name: "Bench directory".into(),
+        url: None,
+        listen: None,
+        dimensions: signpost_spec::Dimensions {
+            space: vec![signpost_spec::Space::Virtual],
+            governance: signpost_spec::Governance::Partnership,
+            focus: signpost_spec::Focus::Generic,
+            coordination: signpost_spec::Coordination::SecondLevel,
+        },
+        aggregator: true,
+    })?;
+    let mut config = Config::load(dir.path())?;
+    config.aggregator.scheduled = false;
+    std::fs::write(
+        dir.path().join(crate::config::CONFIG_FILE),
+        config.to_commented_toml(),
+    )
+    .map_err(|e| NodeError::io("writing", dir.path(), e))?;
+    let started = Instant::now();
+    let first_id;
+    {
+        let agg = Arc::new(Aggregator::open(dir.path(), &config)?);
+        first_id = bench_key(0)?.key_id().to_string();
+        // Sign on one core while the other stores.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
+        let signer = tokio::task::spawn_blocking(move || -> Result<()> {
+            for i in 0..hubs {
+                let bytes = bench_listing(i, services, &bench_key(i)?)?;
+                if tx.blocking_send(bytes).is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        let mut n = 0usize;
+        while let Some(bytes) = rx.recv().await {
+            agg.ingest(bytes, None).await?;
+            n += 1;
+            if n.is_multiple_of(5000) {
+                eprintln!(
+                    "  loaded {n} of {hubs} listings ({:.0} s)",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        }
+        signer
+            .await
+            .map_err(|e| NodeError::Setup(format!("bench signer: {e}")))??;
+    }
+    let load_secs = started.elapsed().as_secs_f64();
+    let node = serve::ServeProcess::start(dir.path()).await?;
+    let base = node.url.clone();
+    let run = Duration::from_secs(5);
+    let baseline = serve::load(&[format!("{base}/v1/hubs/{first_id}")], 4, run).await?;
+    let mut queries = Vec::new();
+    for (name, urls) in [
+        (
+            "text: one word (`q=befriending`)",
+            vec![format!("{base}/v1/services?q=befriending")],
+        ),
+        (
+            "text: two words (`q=food pantry`)",
+            vec![format!("{base}/v1/services?q=food%20pantry")],
+        ),
+        (
+            "taxonomy + distance (`taxonomy=Food&near=…&within_km=2`)",
+            vec![format!(
+                "{base}/v1/services?taxonomy=Food&near=53.9,-2.9&within_km=2"
+            )],
+        ),
+        (
+            "open at a time (`open_at=…`, Tuesday 11:00)",
+            vec![format!("{base}/v1/services?open_at=2026-11-24T11:00:00Z")],
+        ),
+    ] {
+        eprintln!("  querying: {name}");
+        queries.push((name.to_owned(), serve::load(&urls, 4, run).await?));
+    }
+    let rss = node.rss_bytes();
+    let total = reqwest::get(format!("{base}/v1/services?per_page=1"))
+        .await
+        .map_err(|e| NodeError::Setup(format!("bench: {e}")))?
+        .json::<serde_json::Value>()
+        .await
+        .map_err(|e| NodeError::Setup(format!("bench: {e}")))?["total"]
+        .as_u64()
+        .unwrap_or(0);
+    Ok(SearchReport {
+        services: total,
+        load_secs,
+        baseline,
+        queries,
+        rss,
     })
 }

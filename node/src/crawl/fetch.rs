@@ -26,6 +26,8 @@ pub struct FetchSettings {
     pub total_timeout: Duration,
     /// Let the crawler reach loopback and private addresses.
     pub allow_private: bool,
+    /// Private addresses reachable anyway (named intranet hubs).
+    pub allowed_addresses: Vec<std::net::IpAddr>,
 }
 
 /// What the hub said last time, for a conditional GET.
@@ -83,17 +85,22 @@ impl std::fmt::Display for FetchError {
 pub struct Fetcher {
     client: reqwest::Client,
     settings: Arc<FetchSettings>,
+    addresses: Arc<ssrf::AddressPolicy>,
 }
 
 impl Fetcher {
     /// Builds the client; fails only if TLS cannot be set up.
     pub fn new(settings: FetchSettings) -> Result<Fetcher, FetchError> {
-        let allow_private = settings.allow_private;
+        let addresses = Arc::new(ssrf::AddressPolicy {
+            allow_private: settings.allow_private,
+            allowed: settings.allowed_addresses.clone(),
+        });
+        let for_redirects = addresses.clone();
         let policy = redirect::Policy::custom(move |attempt| {
             if attempt.previous().len() > MAX_REDIRECTS {
                 return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
             }
-            match ssrf::check_url(attempt.url(), allow_private) {
+            match ssrf::check_url(attempt.url(), &for_redirects) {
                 Ok(()) => attempt.follow(),
                 Err(reason) => {
                     let target = attempt.url().to_string();
@@ -113,7 +120,9 @@ impl Fetcher {
                 " (aggregator)"
             ))
             .default_headers(defaults)
-            .dns_resolver(Arc::new(GuardedResolver { allow_private }))
+            .dns_resolver(Arc::new(GuardedResolver {
+                policy: addresses.clone(),
+            }))
             .redirect(policy)
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.total_timeout)
@@ -125,6 +134,7 @@ impl Fetcher {
         Ok(Fetcher {
             client,
             settings: Arc::new(settings),
+            addresses,
         })
     }
 
@@ -135,7 +145,7 @@ impl Fetcher {
 
     /// Fetches `url`, conditionally when `validators` are given.
     pub async fn fetch(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
-        ssrf::check_url(url, self.settings.allow_private)
+        ssrf::check_url(url, &self.addresses)
             .map_err(|m| FetchError::new(classify_refusal(&m), m))?;
         // reqwest's own timeout covers the body too; this outer bound also
         // covers anything reqwest does not (a resolver that never answers).

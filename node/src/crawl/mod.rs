@@ -209,6 +209,7 @@ pub async fn crawl_source(agg: &Aggregator, source: &Source) -> Result<CrawlRepo
         }
     }
     let failed = report.error_code.is_some();
+    agg.metrics.crawl(report.outcome);
     let next = started
         + if failed {
             backoff_secs(interval, source.failures.saturating_add(1), random_u32()) as i64
@@ -292,8 +293,15 @@ pub async fn run_schedule(agg: Arc<Aggregator>, mut stop: watch::Receiver<bool>)
     let mut last_purge = Timestamp::now().as_second();
     loop {
         let now = Timestamp::now().as_second();
+        let scheduled = agg.settings.scheduled;
         match agg
-            .read(move |c| db::due_sources(c, now, MAX_STARTS_PER_TICK))
+            .read(move |c| {
+                if scheduled {
+                    db::due_sources(c, now, MAX_STARTS_PER_TICK)
+                } else {
+                    Ok(Vec::new())
+                }
+            })
             .await
         {
             Ok(due) => {
@@ -310,7 +318,7 @@ pub async fn run_schedule(agg: Arc<Aggregator>, mut stop: watch::Receiver<bool>)
             }
             Err(e) => tracing::warn!(error = %e, "could not read the crawl schedule"),
         }
-        if !agg.polling.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        if scheduled && !agg.polling.swap(true, std::sync::atomic::Ordering::SeqCst) {
             let agg = agg.clone();
             tokio::spawn(async move {
                 if let Err(e) = crate::follow::poll_due(&agg, false).await {

@@ -77,9 +77,29 @@ fn refused_v6(ip: Ipv6Addr) -> Option<&'static str> {
     }
 }
 
+/// Which addresses a crawler may reach.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AddressPolicy {
+    /// Let every loopback and private address through (tests, local demos).
+    pub allow_private: bool,
+    /// Addresses let through even though they are private (an intranet
+    /// hub the operator named); everything else private stays refused.
+    pub allowed: Vec<IpAddr>,
+}
+
+impl AddressPolicy {
+    /// Why `ip` must not be reached under this policy, if it must not.
+    pub fn refusal(&self, ip: IpAddr) -> Option<&'static str> {
+        if self.allow_private || self.allowed.contains(&ip) {
+            return None;
+        }
+        refused_reason(ip)
+    }
+}
+
 /// Checks a URL before any request to it: http or https, a host, no
 /// user name or password, and (for IP literals) an allowed address.
-pub fn check_url(url: &Url, allow_private: bool) -> Result<(), String> {
+pub fn check_url(url: &Url, policy: &AddressPolicy) -> Result<(), String> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!(
             "{url} is not an http or https address (scheme {:?})",
@@ -95,9 +115,9 @@ pub fn check_url(url: &Url, allow_private: bool) -> Result<(), String> {
         Some(Host::Ipv4(v4)) => IpAddr::V4(v4),
         Some(Host::Ipv6(v6)) => IpAddr::V6(v6),
     };
-    match refused_reason(ip) {
-        Some(reason) if !allow_private => Err(refused_message(ip, reason)),
-        _ => Ok(()),
+    match policy.refusal(ip) {
+        Some(reason) => Err(refused_message(ip, reason)),
+        None => Ok(()),
     }
 }
 
@@ -112,20 +132,20 @@ pub const REFUSED_MARKER: &str = "refused address";
 
 /// A DNS resolver for reqwest that drops refused addresses from each
 /// answer and fails when none are left.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct GuardedResolver {
-    /// Let loopback and private addresses through (tests, local demos).
-    pub allow_private: bool,
+    /// Which addresses may be used.
+    pub policy: std::sync::Arc<AddressPolicy>,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let allow_private = self.allow_private;
+        let policy = self.policy.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
             let found: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let (allowed, refused) = partition(found, allow_private);
+            let (allowed, refused) = partition(found, &policy);
             if allowed.is_empty() {
                 let message = match refused.first() {
                     Some((ip, reason)) => format!("{host}: {}", refused_message(*ip, reason)),
@@ -142,14 +162,14 @@ impl Resolve for GuardedResolver {
 /// Splits resolved addresses into those that may be used and those refused.
 fn partition(
     found: Vec<SocketAddr>,
-    allow_private: bool,
+    policy: &AddressPolicy,
 ) -> (Vec<SocketAddr>, Vec<(IpAddr, &'static str)>) {
     let mut allowed = Vec::new();
     let mut refused = Vec::new();
     for addr in found {
-        match refused_reason(addr.ip()) {
-            Some(reason) if !allow_private => refused.push((addr.ip(), reason)),
-            _ => allowed.push(addr),
+        match policy.refusal(addr.ip()) {
+            Some(reason) => refused.push((addr.ip(), reason)),
+            None => allowed.push(addr),
         }
     }
     (allowed, refused)
@@ -214,7 +234,8 @@ mod tests {
 
     #[test]
     fn urls_are_checked_for_scheme_credentials_and_literal_addresses() {
-        let ok = |s: &str| check_url(&Url::parse(s).unwrap(), false);
+        let closed = AddressPolicy::default();
+        let ok = |s: &str| check_url(&Url::parse(s).unwrap(), &closed);
         assert!(ok("https://hub.example.org/x").is_ok());
         assert!(ok("http://81.2.69.160/").is_ok());
         assert!(ok("ftp://hub.example.org/").is_err());
@@ -230,14 +251,24 @@ mod tests {
             ok("http://0x7f000001/").is_err(),
             "hex IPv4 forms are parsed"
         );
-        assert!(check_url(&Url::parse("http://127.0.0.1/").unwrap(), true).is_ok());
+        let open = AddressPolicy {
+            allow_private: true,
+            allowed: vec![],
+        };
+        assert!(check_url(&Url::parse("http://127.0.0.1/").unwrap(), &open).is_ok());
+        let one = AddressPolicy {
+            allow_private: false,
+            allowed: vec!["127.0.0.1".parse().unwrap()],
+        };
+        assert!(check_url(&Url::parse("http://127.0.0.1/").unwrap(), &one).is_ok());
+        assert!(check_url(&Url::parse("http://127.0.0.2/").unwrap(), &one).is_err());
     }
 
     #[tokio::test]
     async fn resolver_drops_refused_answers() {
         let name: Name = "localhost".parse().unwrap();
         let err = GuardedResolver {
-            allow_private: false,
+            policy: Default::default(),
         }
         .resolve(name)
         .await
@@ -246,7 +277,10 @@ mod tests {
         assert!(err.to_string().contains(REFUSED_MARKER), "{err}");
         let name: Name = "localhost".parse().unwrap();
         let addrs: Vec<_> = GuardedResolver {
-            allow_private: true,
+            policy: std::sync::Arc::new(AddressPolicy {
+                allow_private: true,
+                allowed: vec![],
+            }),
         }
         .resolve(name)
         .await

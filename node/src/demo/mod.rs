@@ -232,6 +232,7 @@ pub async fn run(listen: SocketAddr, dir: Option<PathBuf>) -> Result<()> {
     for (name, region, node, _) in &network.aggregators {
         println!();
         println!("{name} ({region} hubs): {}", node.url());
+        println!("  open {}/ in a browser to search it", node.url());
     }
     if let Some((_, _, lancs, _)) = network.aggregators.first() {
         let u = lancs.url();
@@ -253,7 +254,11 @@ pub async fn run(listen: SocketAddr, dir: Option<PathBuf>) -> Result<()> {
         println!("  {:<48} {}", seed.name, node.url());
         if let (Some(token), true) = (token, seed.key == "grange") {
             println!(
-                "      edit it: curl -s -H 'Authorization: Bearer {token}' {}/admin/v1/services",
+                "      edit it at {}/admin (sign in with {token}), or:",
+                node.url()
+            );
+            println!(
+                "      curl -s -H 'Authorization: Bearer {token}' {}/admin/v1/services",
                 node.url()
             );
         }

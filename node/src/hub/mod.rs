@@ -5,6 +5,7 @@
 //! off the async threads) and by the CLI working on a data directory.
 
 pub mod draft;
+pub mod fetch_log;
 
 use std::path::Path;
 

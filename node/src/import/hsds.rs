@@ -1,6 +1,19 @@
 //! Open Referral HSDS 3 / ORUK JSON import. Accepts a service, a list of
 //! services (a JSON array or an API page with `contents`), a
-//! `service_at_location`, or an organization with its `services`.
+//! `service_at_location`, or an organization with its `services`; other
+//! Open Referral objects (organisations without services, taxonomies,
+//! terms) hold no services and are passed over.
+//!
+//! It reads everything our [`Service`] can hold, including what
+//! [`crate::hsds::map`] writes, so an export imports back as it was:
+//! `fees` or `fees_description`; ORUK's `service_area` text; terms from
+//! `attributes` (those of [`crate::hsds::map::ACCESS_TAXONOMY`] become
+//! `access`); schedules tied to a location by `location_id`,
+//! `service_at_location_id` or by sitting in a `service_at_location`, with
+//! `dtstart`/`until` as `valid_from`/`valid_to` when those are absent. A
+//! schedule that is not weekly (`freq` other than `WEEKLY`, or an
+//! `interval` above 1) cannot be held and is left out; so are the parts of
+//! a weekly one our model has no place for (`bymonthday` and the like).
 
 use serde_json::{Map, Value};
 use signpost_spec::{
@@ -9,6 +22,7 @@ use signpost_spec::{
 };
 
 use crate::error::{NodeError, Result};
+use crate::hsds::map;
 
 /// HSDS documents nest deeper than listings (`attributes[].taxonomy_term`).
 const MAX_IMPORT_DEPTH: usize = 64;
@@ -61,6 +75,9 @@ fn collect(
                 out.push(s);
                 return Ok(());
             }
+            if !obj.contains_key("status") && is_not_a_service(obj) {
+                return Ok(());
+            }
             if let Some(Value::Array(services)) = obj.get("services") {
                 let organization = organization_from(obj);
                 return collect(
@@ -78,6 +95,30 @@ fn collect(
             "must be an object or a list of objects",
         )),
     }
+}
+
+/// Fields only organisations, taxonomies and taxonomy terms have. A
+/// service always has `status` in HSDS 3; an object without it that has
+/// one of these is not a service.
+const NOT_SERVICE_FIELDS: &[&str] = &[
+    "website",
+    "logo",
+    "parent_organization_id",
+    "organization_identifiers",
+    "legal_status",
+    "tax_status",
+    "tax_id",
+    "year_incorporated",
+    "term",
+    "term_uri",
+    "parent_id",
+    "taxonomy_detail",
+    "taxonomy_terms",
+    "version",
+];
+
+fn is_not_a_service(obj: &Map<String, Value>) -> bool {
+    !obj.contains_key("services") && NOT_SERVICE_FIELDS.iter().any(|k| obj.contains_key(*k))
 }
 
 fn text(obj: &Map<String, Value>, key: &str) -> Option<String> {
@@ -135,12 +176,46 @@ fn service_from(
             ))
         }
     };
-    let mut locations: Vec<Location> = objects(obj, "service_at_locations")
-        .filter_map(|sal| sal.get("location").and_then(Value::as_object))
-        .map(location_from)
-        .collect();
+    // Locations with the service_at_location ids that link them, and the
+    // schedules those links carry.
+    let mut locations: Vec<Location> = Vec::new();
+    let mut links: Vec<(String, String)> = Vec::new();
+    let mut schedules: Vec<Schedule> = Vec::new();
+    for sal in objects(obj, "service_at_locations") {
+        let Some(l) = sal.get("location").and_then(Value::as_object) else {
+            continue;
+        };
+        let location = location_from(l);
+        if let Some(sal_id) = text(sal, "id") {
+            links.push((sal_id.to_lowercase(), location.id.clone()));
+        }
+        let here = Some(location.id.clone()).filter(|id| !id.is_empty());
+        schedules.extend(objects(sal, "schedules").filter_map(|s| schedule_from(s, here.clone())));
+        locations.push(location);
+    }
     locations.extend(objects(obj, "locations").map(location_from));
-    let mut taxonomy_terms: Vec<TaxonomyTerm> = objects(obj, "attributes")
+    let located = |s: &Map<String, Value>| -> Option<String> {
+        let id = text(s, "location_id")
+            .map(|l| l.to_lowercase())
+            .or_else(|| {
+                let sal = text(s, "service_at_location_id")?.to_lowercase();
+                links
+                    .iter()
+                    .find(|(k, _)| *k == sal)
+                    .map(|(_, l)| l.clone())
+            })?;
+        locations
+            .iter()
+            .any(|l| !l.id.is_empty() && l.id == id)
+            .then_some(id)
+    };
+    let service_schedules: Vec<Schedule> = objects(obj, "schedules")
+        .filter_map(|s| schedule_from(s, located(s)))
+        .collect();
+    schedules.splice(0..0, service_schedules);
+    let mut taxonomy_terms: Vec<TaxonomyTerm> = Vec::new();
+    let mut access = Vec::new();
+    let terms = objects(obj, "attributes")
         .filter_map(|a| a.get("taxonomy_term").and_then(Value::as_object))
         .chain(objects(obj, "taxonomy_terms"))
         .filter_map(|t| {
@@ -149,9 +224,16 @@ fn service_from(
                 name: text(t, "name").or_else(|| text(t, "term"))?,
                 taxonomy: text(t, "taxonomy"),
             })
-        })
-        .collect();
-    taxonomy_terms.dedup();
+        });
+    for term in terms {
+        if let Some(route) = map::access_route(&term) {
+            if !access.contains(&route) {
+                access.push(route);
+            }
+        } else if !taxonomy_terms.contains(&term) {
+            taxonomy_terms.push(term);
+        }
+    }
     Ok(Service {
         id: uuid_or_empty(obj),
         name,
@@ -167,7 +249,7 @@ fn service_from(
         eligibility_description: text(obj, "eligibility_description"),
         fees_description: text(obj, "fees_description").or_else(|| text(obj, "fees")),
         application_process: text(obj, "application_process"),
-        access: Vec::new(),
+        access,
         assured_date: text(obj, "assured_date").map(|d| d.chars().take(10).collect()),
         languages: objects(obj, "languages")
             .map(|l| Language {
@@ -178,9 +260,13 @@ fn service_from(
             .filter(|l| l.name.is_some() || l.code.is_some())
             .collect(),
         service_areas: objects(obj, "service_areas")
-            .map(|a| ServiceArea {
-                name: text(a, "name"),
-                description: text(a, "description"),
+            .map(|a| {
+                let name = text(a, "name");
+                // ORUK's free-text `service_area` is a description unless it
+                // repeats the name.
+                let description = text(a, "description")
+                    .or_else(|| text(a, "service_area").filter(|t| Some(t) != name.as_ref()));
+                ServiceArea { name, description }
             })
             .filter(|a| a.name.is_some() || a.description.is_some())
             .collect(),
@@ -202,20 +288,33 @@ fn service_from(
                 phone: objects(c, "phones").find_map(|p| text(p, "number")),
             })
             .collect(),
-        schedules: objects(obj, "schedules")
-            .filter_map(|s| {
-                Some(Schedule {
-                    byday: text(s, "byday")?,
-                    opens_at: text(s, "opens_at")?,
-                    closes_at: text(s, "closes_at")?,
-                    valid_from: text(s, "valid_from"),
-                    valid_to: text(s, "valid_to"),
-                    description: text(s, "description"),
-                    location_id: None,
-                })
-            })
-            .collect(),
+        schedules,
         taxonomy_terms,
+    })
+}
+
+/// A weekly schedule, or `None` for one our model cannot hold.
+fn schedule_from(s: &Map<String, Value>, location_id: Option<String>) -> Option<Schedule> {
+    if let Some(freq) = text(s, "freq") {
+        if !freq.eq_ignore_ascii_case("WEEKLY") {
+            return None;
+        }
+    }
+    if s.get("interval")
+        .and_then(Value::as_f64)
+        .is_some_and(|i| i > 1.0)
+    {
+        return None;
+    }
+    let date = |key: &str| text(s, key).map(|d| d.chars().take(10).collect::<String>());
+    Some(Schedule {
+        byday: text(s, "byday")?,
+        opens_at: text(s, "opens_at")?,
+        closes_at: text(s, "closes_at")?,
+        valid_from: date("valid_from").or_else(|| date("dtstart")),
+        valid_to: date("valid_to").or_else(|| date("until")),
+        description: text(s, "description"),
+        location_id,
     })
 }
 
@@ -242,7 +341,7 @@ fn location_from(obj: &Map<String, Value>) -> Location {
             let parts: Vec<String> = items
                 .iter()
                 .filter_map(Value::as_object)
-                .filter_map(|a| text(a, "description"))
+                .filter_map(|a| text(a, "description").or_else(|| text(a, "accessibility")))
                 .collect();
             (!parts.is_empty()).then(|| parts.join(" "))
         }
@@ -281,6 +380,48 @@ mod tests {
             Some("Blackpool")
         );
         assert_eq!(s.taxonomy_terms[0].name, "Employment");
+    }
+
+    #[test]
+    fn reads_access_routes_located_schedules_and_passes_over_other_objects() {
+        let json = br#"[{"id":"ac148810-d857-441c-9679-408f346de14b","name":"Job Club","status":"active",
+            "service_at_locations":[{"id":"e94c9f38-1e8f-4564-91d4-d53501ab1765",
+              "location":{"id":"3a19ff88-4620-4d17-9830-ac1d859eb5d5","name":"Centre"},
+              "schedules":[{"byday":"MO","opens_at":"09:00","closes_at":"10:00"}]}],
+            "schedules":[
+              {"byday":"TU","opens_at":"10:00","closes_at":"12:00",
+               "service_at_location_id":"e94c9f38-1e8f-4564-91d4-d53501ab1765"},
+              {"byday":"WE","opens_at":"10:00","closes_at":"12:00","freq":"MONTHLY"},
+              {"byday":"TH","opens_at":"10:00","closes_at":"12:00","interval":2},
+              {"byday":"FR","opens_at":"10:00","closes_at":"12:00","dtstart":"2026-01-05",
+               "location_id":"00000000-0000-4000-8000-000000000000"}],
+            "service_areas":[{"name":"Blackpool","service_area":"Revoe and the centre"}],
+            "attributes":[{"taxonomy_term":{"name":"Walk-in","code":"walk-in","taxonomy":"signpost-access"}},
+                          {"taxonomy_term":{"term":"Employment","taxonomy":"esd"}}]},
+            {"id":"d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610","name":"Example Org","website":"http://example.com"},
+            {"id":"3f7b145d-84af-42d7-8fae-eaca714b02b2","name":"name","term":"name","taxonomy":"x"}]"#;
+        let services = parse(json, &Limits::default()).unwrap();
+        assert_eq!(
+            services.len(),
+            1,
+            "the organisation and term are not services"
+        );
+        let s = &services[0];
+        assert_eq!(s.access, [signpost_spec::AccessRoute::WalkIn]);
+        assert_eq!(s.taxonomy_terms.len(), 1);
+        assert_eq!(s.taxonomy_terms[0].name, "Employment");
+        let days: Vec<(&str, Option<&str>)> = s
+            .schedules
+            .iter()
+            .map(|sc| (sc.byday.as_str(), sc.location_id.as_deref()))
+            .collect();
+        let centre = Some("3a19ff88-4620-4d17-9830-ac1d859eb5d5");
+        assert_eq!(days, [("TU", centre), ("FR", None), ("MO", centre)]);
+        assert_eq!(s.schedules[1].valid_from.as_deref(), Some("2026-01-05"));
+        assert_eq!(
+            s.service_areas[0].description.as_deref(),
+            Some("Revoe and the centre")
+        );
     }
 
     #[test]

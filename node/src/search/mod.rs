@@ -301,7 +301,8 @@ pub struct Hit {
 pub struct Page {
     /// The results on this page.
     pub items: Vec<Hit>,
-    /// How many results there are in all.
+    /// How many results there are in all, counted up to 10,001 (more means
+    /// "more than can be paged through").
     pub total: u64,
     /// This page's number.
     pub page: u32,
@@ -392,8 +393,13 @@ pub fn search(conn: &Connection, params: &SearchParams, now: Timestamp) -> Resul
         ));
     }
     let where_clause = filters.join(" AND ");
+    // Counting stops past the deepest page served: an exact count of a
+    // million matches costs more than the page itself and helps nobody.
     let total: i64 = conn.query_row(
-        &format!("SELECT COUNT(*) FROM {from} WHERE {where_clause}"),
+        &format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {where_clause} LIMIT {})",
+            MAX_OFFSET + 1
+        ),
         rusqlite::params_from_iter(args.iter()),
         |r| r.get(0),
     )?;
@@ -402,9 +408,23 @@ pub fn search(conn: &Connection, params: &SearchParams, now: Timestamp) -> Resul
         Order::Distance => "distance, s.name COLLATE NOCASE, s.hub_id, s.position",
         Order::Name => "s.name COLLATE NOCASE, s.hub_id, s.position",
     };
+    // Order and cut on small columns first, then read the (large) stored
+    // service only for the rows on the page.
     let sql = format!(
-        "SELECT s.hub_id, h.name, h.expires_at, s.json, {distance} AS distance, {rank} AS rank
-         FROM {from} WHERE {where_clause} ORDER BY {order_by} LIMIT ? OFFSET ?"
+        "SELECT page.hub_id, h.name, h.expires_at, sv.json, page.distance FROM (
+             SELECT s.rowid AS id, s.hub_id AS hub_id, {distance} AS distance, {rank} AS rank,
+                    s.name AS name, s.position AS position
+             FROM {from} WHERE {where_clause} ORDER BY {order_by} LIMIT ? OFFSET ?
+         ) AS page
+         JOIN agg_services sv ON sv.rowid = page.id
+         JOIN agg_hubs h ON h.hub_id = page.hub_id
+         ORDER BY {outer_order}",
+        outer_order = match params.order {
+            Order::Relevance => "page.rank, page.name COLLATE NOCASE, page.hub_id, page.position",
+            Order::Distance =>
+                "page.distance, page.name COLLATE NOCASE, page.hub_id, page.position",
+            Order::Name => "page.name COLLATE NOCASE, page.hub_id, page.position",
+        }
     );
     args.push(SqlValue::Integer(params.per_page.into()));
     args.push(SqlValue::Integer(

@@ -9,7 +9,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 use serde_json::value::RawValue;
-use signpost_spec::{Listing, Service};
+use signpost_spec::{HubProfile, Listing, Service};
 
 use crate::error::{NodeError, Result};
 
@@ -453,12 +453,7 @@ pub fn store_listing(tx: &Transaction<'_>, accepted: &AcceptedListing<'_>) -> Re
         ],
     )?;
     if !listing.withdrawn {
-        insert_services(
-            tx,
-            accepted.hub_id,
-            &listing.hub.timezone,
-            &listing.services,
-        )?;
+        insert_services(tx, accepted.hub_id, &listing.hub, &listing.services)?;
     }
     Ok(change)
 }
@@ -473,9 +468,10 @@ fn delete_services(tx: &Transaction<'_>, hub_id: &str) -> Result<()> {
 fn insert_services(
     tx: &Transaction<'_>,
     hub_id: &str,
-    timezone: &str,
+    hub: &HubProfile,
     services: &[Service],
 ) -> Result<()> {
+    let timezone = hub.timezone.as_str();
     let mut service_stmt = tx.prepare_cached(
         "INSERT INTO agg_services (hub_id, service_id, position, name, description,
              organization, taxonomy, address, json)
@@ -528,6 +524,7 @@ fn insert_services(
             json,
         ])?;
         let rowid = tx.last_insert_rowid();
+        super::hsds::insert(tx, rowid, hub_id, hub, service)?;
         for location in &service.locations {
             if let (Some(lat), Some(lon)) = (location.latitude, location.longitude) {
                 location_stmt.execute(params![rowid, lat, lon])?;
@@ -964,4 +961,23 @@ pub fn active_listings(conn: &Connection) -> Result<Vec<(String, u64, Vec<u8>)>>
         Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Counts for `/metrics`: hubs by state, services, and upstream feed lag.
+pub fn store_gauges(conn: &Connection, now_secs: i64) -> Result<crate::metrics::StoreGauges> {
+    let mut gauges = crate::metrics::StoreGauges::default();
+    let mut stmt = conn.prepare_cached("SELECT state, COUNT(*) FROM agg_hubs GROUP BY state")?;
+    for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
+        let (state, n) = row?;
+        gauges.hubs.insert(state, n as u64);
+    }
+    gauges.services = conn.query_row("SELECT COUNT(*) FROM agg_services", [], |r| {
+        r.get::<_, i64>(0)
+    })? as u64;
+    for u in list_upstreams(conn)? {
+        gauges
+            .upstream_lag_secs
+            .insert(u.url, now_secs - u.last_success_at.unwrap_or(0));
+    }
+    Ok(gauges)
 }

@@ -2,6 +2,8 @@
 //! migrations. Each role keeps its tables in its own submodule.
 
 pub mod aggregator;
+pub mod directory;
+pub mod hsds;
 pub mod hub;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +36,10 @@ const MIGRATIONS: &[&str] = &[
     aggregator::MIGRATION,
     // 3: following other aggregators; provenance.
     aggregator::MIGRATION_UPSTREAMS,
+    // 4: the Open Referral (`/hsds/`) index.
+    hsds::MIGRATION,
+    // 5: coverage and duplicate reports.
+    crate::reports::MIGRATION,
 ];
 
 /// The schema version this build writes (the number of migrations).

@@ -39,6 +39,9 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/v1/hubs/{hub_id}", get(hub))
         .route("/v1/hubs/{hub_id}/listing", get(hub_listing))
         .route("/v1/feed", get(feed_page))
+        .route("/v1/reports/duplicates", get(report_duplicates))
+        .route("/v1/reports/coverage", get(report_coverage))
+        .route("/v1/reports/freshness", get(report_freshness))
         .route(
             "/v1/register",
             post(register).layer(DefaultBodyLimit::max(MAX_REGISTER_BYTES)),
@@ -379,6 +382,69 @@ async fn register(
                 .into_response())
         }
     }
+}
+
+async fn report_duplicates(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let pairs = agg.read(crate::reports::duplicates).await?;
+    Ok(Json(json!({"items": pairs, "total": pairs.len()})).into_response())
+}
+
+fn number_param(
+    query: &HashMap<String, String>,
+    name: &str,
+    default: f64,
+    max: f64,
+) -> Result<f64, ApiError> {
+    match query.get(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<f64>()
+            .ok()
+            .filter(|n| *n > 0.0 && *n <= max)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid",
+                    format!("{name}: must be a number above 0 and at most {max}"),
+                )
+            }),
+    }
+}
+
+async fn report_coverage(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let query = query_map(raw)?;
+    let within = number_param(&query, "within_km", 5.0, 100.0)?;
+    let cell = number_param(&query, "cell_km", 5.0, 100.0)?;
+    let term = query.get("term").cloned();
+    let mut report = agg
+        .read(move |c| crate::reports::coverage(c, within, cell))
+        .await?;
+    if let Some(t) = term {
+        report.retain(|c| c.term.eq_ignore_ascii_case(&t));
+    }
+    Ok(Json(json!({"within_km": within, "cell_km": cell, "items": report})).into_response())
+}
+
+async fn report_freshness(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let query = query_map(raw)?;
+    let days = number_param(&query, "review_days", 365.0, 3650.0)? as i64;
+    let rows = agg
+        .read(move |c| crate::reports::freshness(c, Timestamp::now().as_second(), days))
+        .await?;
+    if query.get("format").map(String::as_str) == Some("csv") {
+        let bytes = crate::reports::freshness_csv(&rows)?;
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response());
+    }
+    Ok(Json(json!({"review_days": days, "items": rows})).into_response())
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! `GET /.well-known/signpost/listing`: the hub's signed listing, served
 //! from bytes prepared at publication, with HTTP caching validators.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use crate::server::AppState;
@@ -14,7 +15,20 @@ use crate::web::ApiError;
 pub const CACHE_CONTROL: &str = "public, max-age=300";
 
 /// Serves the current envelope, or 304 when the client's copy is current.
-pub async fn serve_listing(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+/// Fetches by aggregators are noted for the admin page.
+pub async fn serve_listing(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let headers = request.headers();
+    if let (Some(hub), Some(ConnectInfo(peer))) = (
+        state.hub.as_ref(),
+        request.extensions().get::<ConnectInfo<SocketAddr>>(),
+    ) {
+        if let Some(agent) = headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+        {
+            hub.fetches.record(peer.ip(), agent, jiff::Timestamp::now());
+        }
+    }
     let Some(published) = state.hub.as_ref().and_then(|h| h.current()) else {
         return ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -2,7 +2,11 @@
 //! every endpoint uses.
 
 pub mod api;
+pub mod assets;
+pub mod form;
+pub mod html;
 pub mod listing;
+pub mod pages;
 
 use std::sync::Arc;
 
@@ -26,10 +30,80 @@ pub fn router(state: Arc<AppState>) -> Router {
     }
     if state.aggregator.is_some() {
         app = app.merge(api::router());
+        app = app.merge(crate::hsds::router());
     }
+    let mut html = Router::new()
+        .route("/assets/{*path}", get(assets::serve))
+        .merge(crate::admin::web::router(state.clone()));
+    html = if state.aggregator.is_some() {
+        html.merge(pages::router())
+    } else {
+        html.merge(pages::hub_only_router())
+    };
+    app = app.merge(html.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        html::security_headers,
+    )));
     app.fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            record_latency,
+        ))
         .with_state(state)
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+async fn record_latency(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    state
+        .metrics
+        .request(response.status().as_u16(), started.elapsed());
+    response
+}
+
+/// The metrics router, served only on `node.metrics_listen`.
+pub fn metrics_router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+async fn metrics(axum::extract::State(state): axum::extract::State<Arc<AppState>>) -> Response {
+    let db = state.dir.join(crate::config::DATABASE_FILE);
+    let mut bytes = 0;
+    for suffix in ["", "-wal"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        bytes += std::fs::metadata(&name).map(|m| m.len()).unwrap_or(0);
+    }
+    let gauges = match &state.aggregator {
+        Some(agg) => agg
+            .read(move |c| {
+                let mut g =
+                    crate::store::aggregator::store_gauges(c, jiff::Timestamp::now().as_second())?;
+                g.bytes = bytes;
+                Ok(g)
+            })
+            .await
+            .ok(),
+        None => Some(crate::metrics::StoreGauges {
+            bytes,
+            ..Default::default()
+        }),
+    };
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        state.metrics.render(gauges.as_ref()),
+    )
+        .into_response()
 }
 
 async fn not_found() -> ApiError {

@@ -1,0 +1,1141 @@
+//! The hub's admin web page at `/admin`, for staff who are not engineers:
+//! sign in with the admin token, edit the hub's details and its services,
+//! import a spreadsheet after seeing what it would change, and see when
+//! directories last fetched the listing. Plain HTML forms that work without
+//! JavaScript; every change goes through the same [`crate::hub::HubCore`]
+//! operations as the JSON admin API, so each publishes a new signed listing.
+//!
+//! Sessions live in memory ([`session`]); the cookie is HttpOnly,
+//! SameSite=Strict, limited to `/admin`, and Secure over https. Every form
+//! carries the session's CSRF token, and a POST from another site is
+//! refused outright.
+
+pub mod form;
+pub mod session;
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+use signpost_spec::{Limits, Service};
+
+use crate::error::NodeError;
+use crate::import::{self, Format, ImportPlan, MAX_IMPORT_BYTES};
+use crate::server::{AppState, HubHandle};
+use crate::web::form::{Errors, Values};
+use crate::web::html::{asset_version, internal, message, render};
+use crate::web::pages::view::{ago, schedule_words, status_note, when};
+use form::Section;
+use session::{csrf_matches, Current, PendingImport};
+
+/// The session cookie's name.
+pub const COOKIE: &str = "signpost_admin";
+/// Largest form body (a service with every text field full).
+const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// The `/admin` page routes.
+pub fn router(_state: Arc<AppState>) -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/admin", get(home))
+        .route("/admin/", get(home))
+        .route("/admin/sign-in", post(sign_in))
+        .route("/admin/sign-out", post(sign_out))
+        .route("/admin/profile", get(profile_form).post(save_profile))
+        .route("/admin/services/new", get(new_service_form))
+        .route("/admin/services", post(create_service))
+        .route(
+            "/admin/services/{id}",
+            get(edit_service_form).post(update_service),
+        )
+        .route(
+            "/admin/services/{id}/delete",
+            get(delete_form).post(delete_service),
+        )
+        .route("/admin/import", get(import_form))
+        .route(
+            "/admin/import",
+            post(import_preview).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES + 64 * 1024)),
+        )
+        .route("/admin/import/confirm", post(import_confirm))
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .layer(axum::middleware::map_response(no_store))
+}
+
+async fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A page shown instead of the one asked for (sign in first, not found,
+/// refused), boxed so results carrying it stay small.
+pub struct Detour(Box<Response>);
+
+impl From<Response> for Detour {
+    fn from(r: Response) -> Self {
+        Detour(Box::new(r))
+    }
+}
+
+impl IntoResponse for Detour {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}
+
+fn cookie_value(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| v.len() <= 100)
+}
+
+fn current(state: &AppState, headers: &HeaderMap) -> Option<Current> {
+    cookie_value(headers).and_then(|id| state.admin_sessions.get(&id))
+}
+
+fn over_https(state: &AppState, headers: &HeaderMap) -> bool {
+    state.pages.https
+        || headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+fn session_cookie(value: &str, max_age: u64, secure: bool) -> HeaderValue {
+    let text = format!(
+        "{COOKIE}={value}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    );
+    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn see_other(to: &'static str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response()
+}
+
+fn hub_of(state: &AppState) -> Result<Arc<HubHandle>, Detour> {
+    state.hub.clone().ok_or_else(|| {
+        message(
+            StatusCode::NOT_FOUND,
+            "No hub here",
+            "This node does not run the hub role, so there is nothing to edit.",
+            ("/", "Back to the start"),
+        )
+        .into()
+    })
+}
+
+/// The session of a page view, or a response sending the reader to sign in.
+fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Current, Detour> {
+    current(state, headers).ok_or_else(|| see_other("/admin").into())
+}
+
+/// Checks a form sent by POST: same site, a live session, and that
+/// session's CSRF token.
+fn check_post(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<Current, Detour> {
+    let cross_site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site");
+    let refused = |text: &str| {
+        message(
+            StatusCode::FORBIDDEN,
+            "This form was not accepted",
+            text,
+            ("/admin", "Back to the admin page"),
+        )
+    };
+    if cross_site {
+        return Err(refused("It was sent from another web site.").into());
+    }
+    let Some(session) = current(state, headers) else {
+        return Err(refused(
+            "You are not signed in, or your session has ended. Sign in and try again.",
+        )
+        .into());
+    };
+    if !csrf_matches(&session, csrf) {
+        return Err(refused(
+            "The form has expired or did not come from this page. Go back, reload the page and try again.",
+        )
+        .into());
+    }
+    Ok(session)
+}
+
+async fn limits(hub: &HubHandle) -> Result<Limits, Detour> {
+    hub.run(|core| Ok(core.limits().clone()))
+        .await
+        .map_err(|e| internal(&e).into())
+}
+
+async fn hub_name(hub: &HubHandle) -> String {
+    hub.run(|core| core.profile().map(|p| p.name))
+        .await
+        .unwrap_or_else(|_| "Your hub".to_owned())
+}
+
+/// The sign-in page.
+#[derive(Template)]
+#[template(path = "admin/sign_in.html")]
+pub struct SignInPage {
+    pub title: String,
+    pub site: String,
+    pub v: &'static str,
+    pub csrf: String,
+    pub errors: Errors,
+}
+
+fn sign_in_page(site: String, status: StatusCode, errors: Errors) -> Response {
+    render(
+        status,
+        &SignInPage {
+            title: format!("Sign in: {site}"),
+            site,
+            v: asset_version(),
+            csrf: String::new(),
+            errors,
+        },
+    )
+}
+
+/// One service in the admin list.
+pub struct ServiceRow {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub hours: Vec<String>,
+}
+
+/// The admin home page.
+#[derive(Template)]
+#[template(path = "admin/home.html")]
+pub struct HomePage {
+    pub title: String,
+    pub site: String,
+    pub v: &'static str,
+    pub csrf: String,
+    pub flash: String,
+    pub listing: String,
+    pub fetched: String,
+    pub fetchers: Vec<String>,
+    pub services: Vec<ServiceRow>,
+}
+
+async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let hub = match hub_of(&state) {
+        Ok(h) => h,
+        Err(r) => return r.into_response(),
+    };
+    let site = hub_name(&hub).await;
+    let Some(session) = current(&state, &headers) else {
+        return sign_in_page(site, StatusCode::OK, Errors::default());
+    };
+    let services = match hub.run(|core| core.services()).await {
+        Ok(s) => s,
+        Err(e) => return internal(&e),
+    };
+    let now = Timestamp::now().as_second();
+    let listing = match hub.current() {
+        Some(p) => format!(
+            "Number {}, signed {}; valid until {}.",
+            p.seq,
+            when(p.issued_at.as_second()),
+            when(p.expires_at.as_second())
+        ),
+        None => "Not published yet.".to_owned(),
+    };
+    let recent = hub.fetches.recent();
+    let fetched = match recent.first() {
+        Some(f) => format!("Last {} ({}).", ago(now, f.at.as_second()), when(f.at.as_second())),
+        None => "Not since this node started. Directories fetch the listing every so often (every 15 minutes by default).".to_owned(),
+    };
+    let fetchers = recent
+        .iter()
+        .map(|f| format!("{}: {}", f.address, ago(now, f.at.as_second())))
+        .collect();
+    let page = HomePage {
+        title: format!("Admin: {site}"),
+        site,
+        v: asset_version(),
+        flash: state
+            .admin_sessions
+            .take_flash(&session.id)
+            .unwrap_or_default(),
+        csrf: session.csrf,
+        listing,
+        fetched,
+        fetchers,
+        services: services
+            .iter()
+            .map(|s| ServiceRow {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                status: status_note(s.status).unwrap_or("").to_owned(),
+                hours: s.schedules.iter().map(schedule_words).collect(),
+            })
+            .collect(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+async fn sign_in(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let hub = match hub_of(&state) {
+        Ok(h) => h,
+        Err(r) => return r.into_response(),
+    };
+    let values = Values::parse(&body);
+    let token = values.get("token");
+    let cross_site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site");
+    if cross_site || token.is_empty() || token.len() > 200 || !state.admin_token.matches(token) {
+        let mut errors = Errors::default();
+        errors.add(
+            "token",
+            "That is not this hub's admin token. Copy it again, without spaces.",
+        );
+        return sign_in_page(hub_name(&hub).await, StatusCode::UNAUTHORIZED, errors);
+    }
+    let session = match state.admin_sessions.create() {
+        Ok(s) => s,
+        Err(e) => return internal(&e),
+    };
+    let mut response = see_other("/admin");
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(
+            &session.id,
+            session::LIFETIME.as_secs(),
+            over_https(&state, &headers),
+        ),
+    );
+    response
+}
+
+async fn sign_out(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
+    let values = Values::parse(&body);
+    // Already signed out (the session ended): just forget the cookie.
+    if current(&state, &headers).is_some() {
+        match check_post(&state, &headers, values.get("csrf")) {
+            Ok(session) => state.admin_sessions.remove(&session.id),
+            Err(r) => return r.into_response(),
+        }
+    }
+    let mut response = see_other("/admin");
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie("", 0, over_https(&state, &headers)),
+    );
+    response
+}
+
+/// A page with one form (the profile, a service).
+#[derive(Template)]
+#[template(path = "admin/form.html")]
+pub struct FormPage {
+    pub title: String,
+    pub site: String,
+    pub v: &'static str,
+    pub csrf: String,
+    pub heading: String,
+    pub action: String,
+    pub form_id: &'static str,
+    pub submit: &'static str,
+    pub sections: Vec<Section>,
+    pub errors: Errors,
+}
+
+struct FormSpec {
+    heading: String,
+    action: String,
+    form_id: &'static str,
+    submit: &'static str,
+}
+
+async fn form_page(
+    hub: &HubHandle,
+    session: &Current,
+    spec: FormSpec,
+    sections: Vec<Section>,
+    errors: Errors,
+    status: StatusCode,
+) -> Response {
+    let site = hub_name(hub).await;
+    render(
+        status,
+        &FormPage {
+            title: format!("{}: {site}", spec.heading),
+            site,
+            v: asset_version(),
+            csrf: session.csrf.clone(),
+            heading: spec.heading,
+            action: spec.action,
+            form_id: spec.form_id,
+            submit: spec.submit,
+            sections,
+            errors,
+        },
+    )
+}
+
+fn profile_spec() -> FormSpec {
+    FormSpec {
+        heading: "The hub's details".into(),
+        action: "/admin/profile".into(),
+        form_id: "profile-form",
+        submit: "Save and publish",
+    }
+}
+
+async fn profile_form(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let (hub, session) = match (hub_of(&state), signed_in(&state, &headers)) {
+        (Ok(h), Ok(s)) => (h, s),
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    };
+    let (profile, limits) = match hub
+        .run(|core| Ok((core.profile()?, core.limits().clone())))
+        .await
+    {
+        Ok(x) => x,
+        Err(e) => return internal(&e),
+    };
+    let values = form::profile_values(&profile);
+    let errors = Errors::default();
+    let sections = form::profile_sections(&values, &errors, &limits);
+    form_page(
+        &hub,
+        &session,
+        profile_spec(),
+        sections,
+        errors,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn save_profile(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let hub = match hub_of(&state) {
+        Ok(h) => h,
+        Err(r) => return r.into_response(),
+    };
+    let values = Values::parse(&body);
+    let session = match check_post(&state, &headers, values.get("csrf")) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    let (current_profile, limits) = match hub
+        .run(|core| Ok((core.profile()?, core.limits().clone())))
+        .await
+    {
+        Ok(x) => x,
+        Err(e) => return internal(&e),
+    };
+    let outcome = match form::profile_changes(&values, &current_profile) {
+        Ok(changes) => hub
+            .edit(move |core| core.update_profile(changes))
+            .await
+            .map_err(|e| form::profile_error(&e).ok_or(e)),
+        Err(errors) => Err(Ok(errors)),
+    };
+    match outcome {
+        Ok((_, published)) => {
+            state.admin_sessions.set_flash(
+                &session.id,
+                format!(
+                    "The hub's details are saved. The listing is now number {}.",
+                    published.seq
+                ),
+            );
+            see_other("/admin")
+        }
+        Err(Ok(errors)) => {
+            let sections = form::profile_sections(&values, &errors, &limits);
+            form_page(
+                &hub,
+                &session,
+                profile_spec(),
+                sections,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(Err(e)) => internal(&e),
+    }
+}
+
+fn new_service_spec() -> FormSpec {
+    FormSpec {
+        heading: "Add a service".into(),
+        action: "/admin/services".into(),
+        form_id: "service-form",
+        submit: "Add and publish",
+    }
+}
+
+fn edit_service_spec(id: &str, name: &str) -> FormSpec {
+    FormSpec {
+        heading: format!("Edit {name}"),
+        action: format!("/admin/services/{id}"),
+        form_id: "service-form",
+        submit: "Save and publish",
+    }
+}
+
+async fn new_service_form(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let (hub, session) = match (hub_of(&state), signed_in(&state, &headers)) {
+        (Ok(h), Ok(s)) => (h, s),
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    };
+    let limits = match limits(&hub).await {
+        Ok(l) => l,
+        Err(r) => return r.into_response(),
+    };
+    let errors = Errors::default();
+    let sections = form::service_sections(&Values::default(), &errors, &limits);
+    form_page(
+        &hub,
+        &session,
+        new_service_spec(),
+        sections,
+        errors,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Finds a service by the id in the address (ids are UUIDs; anything
+/// else is simply not found).
+async fn find_service(hub: &HubHandle, id: &str) -> Result<Service, Detour> {
+    if id.len() > 64 {
+        return Err(not_found().into());
+    }
+    let id = id.to_owned();
+    match hub.run(move |core| core.service(&id)).await {
+        Ok(s) => Ok(s),
+        Err(NodeError::NotFound(_)) => Err(not_found().into()),
+        Err(e) => Err(internal(&e).into()),
+    }
+}
+
+fn not_found() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "Service not found",
+        "There is no such service. It may have been removed.",
+        ("/admin", "Back to the services"),
+    )
+}
+
+async fn edit_service_form(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let (hub, session) = match (hub_of(&state), signed_in(&state, &headers)) {
+        (Ok(h), Ok(s)) => (h, s),
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    };
+    let (service, limits) = match (find_service(&hub, &id).await, limits(&hub).await) {
+        (Ok(s), Ok(l)) => (s, l),
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    };
+    let errors = Errors::default();
+    let sections = form::service_sections(&form::service_values(&service), &errors, &limits);
+    form_page(
+        &hub,
+        &session,
+        edit_service_spec(&service.id, &service.name),
+        sections,
+        errors,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Saves a service form: adds when `existing` is None, else replaces it.
+async fn save_service(
+    state: &AppState,
+    hub: &HubHandle,
+    session: &Current,
+    values: Values,
+    existing: Option<Service>,
+) -> Response {
+    let limits = match limits(hub).await {
+        Ok(l) => l,
+        Err(r) => return r.into_response(),
+    };
+    let spec = match &existing {
+        Some(s) => edit_service_spec(&s.id, &s.name),
+        None => new_service_spec(),
+    };
+    let outcome = match form::service_json(&values, existing.as_ref(), &limits) {
+        Ok((json, origins)) => {
+            let id = existing.as_ref().map(|s| s.id.clone());
+            let saved = hub
+                .edit(move |core| match id {
+                    Some(id) => core.replace_service(&id, json),
+                    None => core.add_service(json),
+                })
+                .await;
+            saved.map_err(|e| match e {
+                NodeError::NotFound(_) => Err(None),
+                e => form::service_error(&e, &origins).ok_or(Some(e)),
+            })
+        }
+        Err(errors) => Err(Ok(errors)),
+    };
+    match outcome {
+        Ok((service, published)) => {
+            let verb = if existing.is_some() { "saved" } else { "added" };
+            state.admin_sessions.set_flash(
+                &session.id,
+                format!(
+                    "\u{201c}{}\u{201d} is {verb}. The listing is now number {}.",
+                    service.name, published.seq
+                ),
+            );
+            see_other("/admin")
+        }
+        Err(Ok(errors)) => {
+            let sections = form::service_sections(&values, &errors, &limits);
+            form_page(
+                hub,
+                session,
+                spec,
+                sections,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(Err(None)) => not_found(),
+        Err(Err(Some(e))) => internal(&e),
+    }
+}
+
+async fn create_service(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let hub = match hub_of(&state) {
+        Ok(h) => h,
+        Err(r) => return r.into_response(),
+    };
+    let values = Values::parse(&body);
+    let session = match check_post(&state, &headers, values.get("csrf")) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    save_service(&state, &hub, &session, values, None).await
+}
+
+async fn update_service(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let hub = match hub_of(&state) {
+        Ok(h) => h,
+        Err(r) => return r.into_response(),
+    };
+    let values = Values::parse(&body);
+    let session = match check_post(&state, &headers, values.get("csrf")) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    let existing = match find_service(&hub, &id).await {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    save_service(&state, &hub, &session, values, Some(existing)).await
+}
+
+/// "Remove this service?"
+#[derive(Template)]
+#[template(path = "admin/delete.html")]
+pub struct DeletePage {
+    pub title: String,
+    pub site: String,
+    pub v: &'static str,
+    pub csrf: String,
+    pub id: String,
+    pub name: String,
+}
+
+async fn delete_form(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let (hub, session) = match (hub_of(&state), signed_in(&state, &headers)) {
+        (Ok(h), Ok(s)) => (h, s),
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    };
+    let service = match find_service(&hub, &id).await {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    let site = hub_name(&hub).await;
+    render(
+        StatusCode::OK,
+        &DeletePage {
+            title: format!("Remove {}: {site}", service.name),
+            site,
+            v: asset_version(),
+            csrf: session.csrf,
+            id: service.id,
+            name: service.name,
+        },
+    )
+}
+
+async fn delete_service(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let hub = match hub_of(&state) {
+        Ok(h) => h,
+        Err(r) => return r.into_response(),
+    };
+    let values = Values::parse(&body);
+    let session = match check_post(&state, &headers, values.get("csrf")) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    let service = match find_service(&hub, &id).await {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    let sid = service.id.clone();
+    match hub
+        .edit(move |core| Ok(((), core.remove_service(&sid)?)))
+        .await
+    {
+        Ok((_, published)) => {
+            state.admin_sessions.set_flash(
+                &session.id,
+                format!(
+                    "\u{201c}{}\u{201d} is removed. The listing is now number {}.",
+                    service.name, published.seq
+                ),
+            );
+            see_other("/admin")
+        }
+        Err(NodeError::NotFound(_)) => not_found(),
+        Err(e) => internal(&e),
+    }
+}
+
+/// An import's preview, in words.
+pub struct PreviewView {
+    pub id: String,
+    pub file_name: String,
+    pub note: String,
+    pub added: Vec<String>,
+    /// (service name, what changes).
+    pub updated: Vec<(String, String)>,
+    pub removed: Vec<String>,
+    pub unchanged: usize,
+    pub empty: bool,
+}
+
+/// The import page, with a preview once a file is chosen.
+#[derive(Template)]
+#[template(path = "admin/import.html")]
+pub struct ImportPage {
+    pub title: String,
+    pub site: String,
+    pub v: &'static str,
+    pub csrf: String,
+    pub errors: Errors,
+    pub preview: Option<PreviewView>,
+    pub columns: &'static [(&'static str, &'static str)],
+}
+
+async fn import_page(
+    hub: &HubHandle,
+    session: &Current,
+    errors: Errors,
+    preview: Option<PreviewView>,
+    status: StatusCode,
+) -> Response {
+    let site = hub_name(hub).await;
+    render(
+        status,
+        &ImportPage {
+            title: format!("Import: {site}"),
+            site,
+            v: asset_version(),
+            csrf: session.csrf.clone(),
+            errors,
+            preview,
+            columns: import::csv::COLUMNS,
+        },
+    )
+}
+
+async fn import_form(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let (hub, session) = match (hub_of(&state), signed_in(&state, &headers)) {
+        (Ok(h), Ok(s)) => (h, s),
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    };
+    import_page(&hub, &session, Errors::default(), None, StatusCode::OK).await
+}
+
+/// A digest of the hub's services, to notice changes between preview and
+/// confirmation.
+fn fingerprint(services: &[Service]) -> [u8; 32] {
+    Sha256::digest(serde_json::to_vec(services).unwrap_or_default()).into()
+}
+
+/// The fields that differ between two versions of a service, in words.
+fn changed_fields(before: &Service, after: &Service) -> String {
+    let (Ok(serde_json::Value::Object(b)), Ok(serde_json::Value::Object(a))) =
+        (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return "details".into();
+    };
+    let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let changed: Vec<String> = keys
+        .into_iter()
+        .filter(|k| b.get(*k) != a.get(*k))
+        .map(|k| match k.as_str() {
+            "schedules" => "opening times".to_owned(),
+            "taxonomy_terms" => "categories".to_owned(),
+            "locations" => "places".to_owned(),
+            other => other.replace('_', " "),
+        })
+        .collect();
+    if changed.is_empty() {
+        "details".into()
+    } else {
+        changed.join(", ")
+    }
+}
+
+fn preview_view(pending: &PendingImport, existing: &[Service], note: String) -> PreviewView {
+    let plan: &ImportPlan = &pending.plan;
+    PreviewView {
+        id: pending.id.clone(),
+        file_name: pending.file_name.clone(),
+        note,
+        added: plan.added.iter().map(|s| s.name.clone()).collect(),
+        updated: plan
+            .updated
+            .iter()
+            .map(|u| (u.after.name.clone(), changed_fields(&u.before, &u.after)))
+            .collect(),
+        removed: plan
+            .removed
+            .iter()
+            .map(|id| {
+                existing
+                    .iter()
+                    .find(|s| &s.id == id)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_else(|| id.clone())
+            })
+            .collect(),
+        unchanged: plan.unchanged.len(),
+        empty: plan.is_empty(),
+    }
+}
+
+fn import_error(e: NodeError) -> Result<Errors, NodeError> {
+    let mut errors = Errors::default();
+    match e {
+        NodeError::Import { .. } | NodeError::Invalid { .. } | NodeError::Spec(_) => {
+            errors.add(
+                "file",
+                format!("The file cannot be imported: {e}. Nothing was changed."),
+            );
+            Ok(errors)
+        }
+        e => Err(e),
+    }
+}
+
+async fn import_preview(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Response {
+    let hub = match hub_of(&state) {
+        Ok(h) => h,
+        Err(r) => return r.into_response(),
+    };
+    let (mut csrf, mut replace, mut file, mut file_name) =
+        (String::new(), false, None, String::new());
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return message(
+                e.status(),
+                "The file was not received",
+                "The upload was cut short or is larger than 4 MiB. Try again with a smaller file.",
+                ("/admin/import", "Back to the import page"),
+            ),
+        };
+        let name = field.name().unwrap_or("").to_owned();
+        match name.as_str() {
+            "file" => {
+                file_name = field.file_name().unwrap_or("").chars().take(200).collect();
+                match field.bytes().await {
+                    Ok(b) => file = Some(b),
+                    Err(e) => {
+                        return message(
+                            e.status(),
+                            "The file was not received",
+                            "The upload was cut short or is larger than 4 MiB. Try again with a smaller file.",
+                            ("/admin/import", "Back to the import page"),
+                        )
+                    }
+                }
+            }
+            "csrf" | "replace" => {
+                let text = field.text().await.unwrap_or_default();
+                if name == "csrf" {
+                    csrf = text.chars().take(100).collect();
+                } else {
+                    replace = !text.is_empty();
+                }
+            }
+            _ => {}
+        }
+    }
+    let session = match check_post(&state, &headers, &csrf) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    let Some(bytes) = file.filter(|b| !b.is_empty()) else {
+        let mut errors = Errors::default();
+        errors.add("file", "Choose a file to import.");
+        return import_page(
+            &hub,
+            &session,
+            errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let format = Format::from_file_name(&file_name).unwrap_or_else(|| {
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') | Some(b'[') => Format::Hsds,
+            _ => Format::Csv,
+        }
+    });
+    let planned = hub
+        .run(move |core| {
+            let existing = core.services()?;
+            let incoming = import::parse(format, &bytes, core.limits())?;
+            let plan = import::plan(&existing, incoming.clone(), replace, core.limits())?;
+            Ok((existing, incoming, plan))
+        })
+        .await;
+    let (existing, incoming, plan) = match planned {
+        Ok(x) => x,
+        Err(e) => {
+            return match import_error(e) {
+                Ok(errors) => {
+                    import_page(
+                        &hub,
+                        &session,
+                        errors,
+                        None,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                    )
+                    .await
+                }
+                Err(e) => internal(&e),
+            }
+        }
+    };
+    let display_name = if file_name.is_empty() {
+        "the file".to_owned()
+    } else {
+        file_name
+    };
+    let pending = match PendingImport::new(
+        incoming,
+        replace,
+        plan,
+        display_name,
+        fingerprint(&existing),
+    ) {
+        Ok(p) => p,
+        Err(e) => return internal(&e),
+    };
+    let preview = preview_view(&pending, &existing, String::new());
+    state.admin_sessions.set_pending(&session.id, pending);
+    import_page(
+        &hub,
+        &session,
+        Errors::default(),
+        Some(preview),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// What confirming an import came to.
+enum Confirmed {
+    Applied(ImportPlan, u64),
+    /// The services changed since the preview: here is the new plan.
+    Changed(ImportPlan, Vec<Service>, [u8; 32]),
+}
+
+async fn import_confirm(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let hub = match hub_of(&state) {
+        Ok(h) => h,
+        Err(r) => return r.into_response(),
+    };
+    let values = Values::parse(&body);
+    let session = match check_post(&state, &headers, values.get("csrf")) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    let Some(pending) = state
+        .admin_sessions
+        .pending(&session.id, values.get("import_id"))
+    else {
+        let mut errors = Errors::default();
+        errors.add("file", "That preview has expired. Choose the file again.");
+        return import_page(&hub, &session, errors, None, StatusCode::CONFLICT).await;
+    };
+    let work = pending.clone();
+    let outcome = hub
+        .edit_maybe(move |core| {
+            let existing = core.services()?;
+            let now = fingerprint(&existing);
+            if now != work.fingerprint {
+                let plan = import::plan(
+                    &existing,
+                    work.incoming.clone(),
+                    work.replace,
+                    core.limits(),
+                )?;
+                return Ok((Confirmed::Changed(plan, existing, now), None));
+            }
+            if work.plan.is_empty() {
+                return Ok((Confirmed::Applied(work.plan, 0), None));
+            }
+            let published = core.apply_import(&work.plan)?;
+            let seq = published.seq;
+            Ok((Confirmed::Applied(work.plan, seq), Some(published)))
+        })
+        .await;
+    match outcome {
+        Ok((Confirmed::Applied(plan, seq), _)) => {
+            state.admin_sessions.clear_pending(&session.id);
+            let text = if seq == 0 {
+                "The file changed nothing.".to_owned()
+            } else {
+                format!(
+                    "Imported: {} added, {} changed, {} removed. The listing is now number {seq}.",
+                    plan.added.len(),
+                    plan.updated.len(),
+                    plan.removed.len()
+                )
+            };
+            state.admin_sessions.set_flash(&session.id, text);
+            see_other("/admin")
+        }
+        Ok((Confirmed::Changed(plan, existing, now), _)) => {
+            let fresh = match PendingImport::new(
+                pending.incoming,
+                pending.replace,
+                plan,
+                pending.file_name,
+                now,
+            ) {
+                Ok(p) => p,
+                Err(e) => return internal(&e),
+            };
+            let preview = preview_view(
+                &fresh,
+                &existing,
+                "The services changed since you looked, so nothing was applied. This is what the file would change now."
+                    .to_owned(),
+            );
+            state.admin_sessions.set_pending(&session.id, fresh);
+            import_page(
+                &hub,
+                &session,
+                Errors::default(),
+                Some(preview),
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(e) => match import_error(e) {
+            Ok(errors) => {
+                import_page(
+                    &hub,
+                    &session,
+                    errors,
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
+            Err(e) => internal(&e),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_found_among_others_and_flags_are_set() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; signpost_admin=xyz; b=2"),
+        );
+        assert_eq!(cookie_value(&h).as_deref(), Some("xyz"));
+        let c = session_cookie("xyz", 60, true);
+        let text = c.to_str().unwrap();
+        for flag in ["HttpOnly", "SameSite=Strict", "Secure", "Path=/admin"] {
+            assert!(text.contains(flag), "{text}");
+        }
+        assert!(!session_cookie("xyz", 60, false)
+            .to_str()
+            .unwrap()
+            .contains("Secure"));
+    }
+}

@@ -1,0 +1,514 @@
+//! Seeing the whole picture across hubs: probable duplicate services,
+//! coverage and gaps by category, and freshness. Coordinators asked for
+//! exactly this in the seed reports. Reports never change or hide data:
+//! hubs own their listings; a coordinator can only mark a pair "not a
+//! duplicate", which is remembered across recrawls.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rusqlite::{params, Connection};
+use serde::Serialize;
+use signpost_spec::Service;
+
+use crate::error::{NodeError, Result};
+use crate::search::distance_km;
+
+/// Migration 5: coordinators' "not a duplicate" decisions.
+pub const MIGRATION: &str = "
+CREATE TABLE agg_not_duplicates (
+    a_hub TEXT NOT NULL, a_service TEXT NOT NULL,
+    b_hub TEXT NOT NULL, b_service TEXT NOT NULL,
+    decided_at INTEGER NOT NULL,
+    PRIMARY KEY (a_hub, a_service, b_hub, b_service)
+);
+";
+
+/// Score at or above which a pair is reported.
+pub const DUPLICATE_THRESHOLD: f64 = 0.6;
+
+/// A service as the reports see it.
+struct Row {
+    hub_id: String,
+    hub_name: String,
+    service: Service,
+}
+
+fn load(conn: &Connection) -> Result<Vec<Row>> {
+    let mut stmt = conn.prepare(
+        "SELECT s.hub_id, h.name, s.json FROM agg_services s JOIN agg_hubs h ON h.hub_id = s.hub_id
+         WHERE h.state = 'active' ORDER BY s.hub_id, s.position",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (hub_id, hub_name, json) = row?;
+        let service: Service = serde_json::from_str(&json)
+            .map_err(|e| NodeError::Setup(format!("a stored service is unreadable: {e}")))?;
+        out.push(Row {
+            hub_id,
+            hub_name,
+            service,
+        });
+    }
+    Ok(out)
+}
+
+/// Lower-case words of a name, without filler words.
+fn words(name: &str) -> HashSet<String> {
+    const FILLER: &[&str] = &["the", "and", "of", "for", "a", "at", "in", "on", "with"];
+    name.split(|c: char| !c.is_alphanumeric())
+        .map(str::to_lowercase)
+        .filter(|w| !w.is_empty() && !FILLER.contains(&w.as_str()))
+        .collect()
+}
+
+/// Character trigrams of a name, for fuzzy comparison.
+fn trigrams(name: &str) -> HashSet<String> {
+    let text: Vec<char> = format!("  {}  ", name.to_lowercase()).chars().collect();
+    text.windows(3).map(|w| w.iter().collect()).collect()
+}
+
+fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
+    let inter = a.intersection(b).count() as f64;
+    let union = a.union(b).count() as f64;
+    if union == 0.0 {
+        0.0
+    } else {
+        inter / union
+    }
+}
+
+fn digits(phone: &str) -> String {
+    phone.chars().filter(char::is_ascii_digit).collect()
+}
+
+fn site(url: &str) -> String {
+    url.trim_end_matches('/')
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .to_lowercase()
+}
+
+/// One side of a probable duplicate.
+#[derive(Debug, Clone, Serialize)]
+pub struct PairSide {
+    /// The publishing hub.
+    pub hub_id: String,
+    /// Its name.
+    pub hub_name: String,
+    /// The service's id at that hub.
+    pub service_id: String,
+    /// The service's name.
+    pub name: String,
+}
+
+/// Two services, from different hubs, that are probably the same.
+#[derive(Debug, Clone, Serialize)]
+pub struct DuplicatePair {
+    /// From 0 to 1.
+    pub score: f64,
+    /// Why, in words, strongest first.
+    pub reasons: Vec<String>,
+    /// One service.
+    pub a: PairSide,
+    /// The other.
+    pub b: PairSide,
+}
+
+fn side(r: &Row) -> PairSide {
+    PairSide {
+        hub_id: r.hub_id.clone(),
+        hub_name: r.hub_name.clone(),
+        service_id: r.service.id.clone(),
+        name: r.service.name.clone(),
+    }
+}
+
+/// Scores a pair: name similarity is the base, and shared contact details,
+/// organisation or place add evidence. Returns the score and reasons.
+fn score(a: &Service, b: &Service) -> (f64, Vec<String>) {
+    let mut reasons = Vec::new();
+    let name = jaccard(&trigrams(&a.name), &trigrams(&b.name))
+        .max(jaccard(&words(&a.name), &words(&b.name)));
+    let mut evidence = 0.0;
+    let phones_a: HashSet<String> = a
+        .phones
+        .iter()
+        .map(|p| digits(&p.number))
+        .filter(|d| d.len() >= 6)
+        .collect();
+    if b.phones
+        .iter()
+        .any(|p| phones_a.contains(&digits(&p.number)))
+    {
+        evidence += 0.35;
+        reasons.push("same phone number".to_owned());
+    }
+    if let (Some(x), Some(y)) = (&a.email, &b.email) {
+        if x.eq_ignore_ascii_case(y) {
+            evidence += 0.35;
+            reasons.push("same email".to_owned());
+        }
+    }
+    if let (Some(x), Some(y)) = (&a.url, &b.url) {
+        if site(x) == site(y) {
+            evidence += 0.25;
+            reasons.push("same web address".to_owned());
+        }
+    }
+    if let (Some(x), Some(y)) = (&a.organization, &b.organization) {
+        if x.name.eq_ignore_ascii_case(&y.name) {
+            evidence += 0.2;
+            reasons.push(format!("same organisation ({})", x.name));
+        }
+    }
+    let nearest = a
+        .locations
+        .iter()
+        .filter_map(|l| l.latitude.zip(l.longitude))
+        .flat_map(|(la, lo)| {
+            b.locations
+                .iter()
+                .filter_map(|l| l.latitude.zip(l.longitude))
+                .map(move |(lb, ob)| distance_km(la, lo, lb, ob))
+        })
+        .fold(f64::INFINITY, f64::min);
+    if nearest <= 0.2 {
+        evidence += 0.2;
+        reasons.push(format!("same place ({:.0} m apart)", nearest * 1000.0));
+    } else if nearest <= 1.0 {
+        evidence += 0.1;
+        reasons.push(format!("near each other ({:.1} km)", nearest));
+    }
+    if name >= 0.5 {
+        reasons.insert(0, format!("similar names ({:.0}% alike)", name * 100.0));
+    }
+    // A name that shares little cannot be made a duplicate by evidence alone.
+    let score = if name < 0.3 {
+        0.0
+    } else {
+        (name * 0.6 + evidence).min(1.0)
+    };
+    (score, reasons)
+}
+
+/// Probable duplicates across hubs, best first, without pairs a
+/// coordinator marked "not a duplicate".
+pub fn duplicates(conn: &Connection) -> Result<Vec<DuplicatePair>> {
+    let rows = load(conn)?;
+    let dismissed: HashSet<(String, String, String, String)> = {
+        let mut stmt =
+            conn.prepare("SELECT a_hub, a_service, b_hub, b_service FROM agg_not_duplicates")?;
+        let r = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        r.collect::<rusqlite::Result<_>>()?
+    };
+    // Block on shared name words, so a region of 100,000 services is not
+    // compared pair by pair.
+    let mut by_word: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        for w in words(&r.service.name) {
+            by_word.entry(w).or_default().push(i);
+        }
+    }
+    let mut seen = HashSet::new();
+    let mut pairs = Vec::new();
+    for members in by_word.values() {
+        if members.len() > 2000 {
+            continue; // a word nearly everything shares says nothing
+        }
+        for (x, &i) in members.iter().enumerate() {
+            for &j in &members[x + 1..] {
+                let (a, b) = (&rows[i], &rows[j]);
+                if a.hub_id == b.hub_id || !seen.insert((i.min(j), i.max(j))) {
+                    continue;
+                }
+                let key = ordered(a, b);
+                if dismissed.contains(&key) {
+                    continue;
+                }
+                let (s, reasons) = score(&a.service, &b.service);
+                if s >= DUPLICATE_THRESHOLD {
+                    let (first, second) = if (a.hub_id.as_str(), a.service.id.as_str())
+                        <= (b.hub_id.as_str(), b.service.id.as_str())
+                    {
+                        (a, b)
+                    } else {
+                        (b, a)
+                    };
+                    pairs.push(DuplicatePair {
+                        score: (s * 100.0).round() / 100.0,
+                        reasons,
+                        a: side(first),
+                        b: side(second),
+                    });
+                }
+            }
+        }
+    }
+    pairs.sort_by(|p, q| {
+        q.score
+            .total_cmp(&p.score)
+            .then_with(|| p.a.name.cmp(&q.a.name))
+    });
+    Ok(pairs)
+}
+
+fn ordered(a: &Row, b: &Row) -> (String, String, String, String) {
+    let x = (a.hub_id.clone(), a.service.id.clone());
+    let y = (b.hub_id.clone(), b.service.id.clone());
+    let (p, q) = if x <= y { (x, y) } else { (y, x) };
+    (p.0, p.1, q.0, q.1)
+}
+
+/// Records a coordinator's decision that two services are not the same.
+pub fn dismiss(conn: &Connection, a: (&str, &str), b: (&str, &str), now: i64) -> Result<()> {
+    let (p, q) = if a <= b { (a, b) } else { (b, a) };
+    conn.execute(
+        "INSERT INTO agg_not_duplicates (a_hub, a_service, b_hub, b_service, decided_at)
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+        params![p.0, p.1, q.0, q.1, now],
+    )?;
+    Ok(())
+}
+
+/// Where and when one category is offered, and where it is missing.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    /// The category.
+    pub term: String,
+    /// How many services offer it.
+    pub services: usize,
+    /// Which hubs publish them.
+    pub hubs: Vec<String>,
+    /// Opening minutes per weekday, Monday first, summed over services.
+    pub minutes_by_weekday: [u32; 7],
+    /// Grid cells (or areas) with none within `within_km`.
+    pub gaps: Vec<Gap>,
+}
+
+/// An area with no service of a category within the distance asked.
+#[derive(Debug, Clone, Serialize)]
+pub struct Gap {
+    /// The cell's centre.
+    pub latitude: f64,
+    /// The cell's centre.
+    pub longitude: f64,
+    /// Distance to the nearest service of the category, km (None: none at all).
+    pub nearest_km: Option<f64>,
+    /// Services of any category in this cell (where people are served at all).
+    pub services_here: usize,
+}
+
+/// Coverage by category over a grid of `cell_km` cells spanning the
+/// region's services; a cell where some service exists but none of a
+/// category within `within_km` is a gap.
+pub fn coverage(conn: &Connection, within_km: f64, cell_km: f64) -> Result<Vec<Coverage>> {
+    let rows = load(conn)?;
+    let points: Vec<(f64, f64, &Row)> = rows
+        .iter()
+        .flat_map(|r| {
+            r.service
+                .locations
+                .iter()
+                .filter_map(move |l| Some((l.latitude?, l.longitude?, r)))
+        })
+        .collect();
+    let mut terms: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
+    for r in &rows {
+        for t in &r.service.taxonomy_terms {
+            terms.entry(t.name.clone()).or_default().push(r);
+        }
+    }
+    // Grid cells holding at least one service (where the region has people).
+    let dlat = cell_km / 111.0;
+    let mut cells: BTreeMap<(i64, i64), (f64, f64, usize)> = BTreeMap::new();
+    for (lat, lon, _) in &points {
+        let dlon = cell_km / (111.0 * lat.to_radians().cos().max(0.1));
+        let key = ((lat / dlat).floor() as i64, (lon / dlon).floor() as i64);
+        let e = cells.entry(key).or_insert((
+            (key.0 as f64 + 0.5) * dlat,
+            (key.1 as f64 + 0.5) * dlon,
+            0,
+        ));
+        e.2 += 1;
+    }
+    let mut out = Vec::new();
+    for (term, services) in terms {
+        let mut minutes = [0u32; 7];
+        for r in &services {
+            for span in crate::search::hours::weekly_spans(&r.service.schedules) {
+                minutes[span.weekday as usize] +=
+                    u32::from(span.closes_min.saturating_sub(span.opens_min));
+            }
+        }
+        let term_points: Vec<(f64, f64)> = points
+            .iter()
+            .filter(|(_, _, r)| r.service.taxonomy_terms.iter().any(|t| t.name == term))
+            .map(|(a, b, _)| (*a, *b))
+            .collect();
+        let mut gaps = Vec::new();
+        for (clat, clon, here) in cells.values() {
+            let nearest = term_points
+                .iter()
+                .map(|(a, b)| distance_km(*clat, *clon, *a, *b))
+                .fold(f64::INFINITY, f64::min);
+            if nearest > within_km {
+                gaps.push(Gap {
+                    latitude: (clat * 1e4).round() / 1e4,
+                    longitude: (clon * 1e4).round() / 1e4,
+                    nearest_km: nearest.is_finite().then(|| (nearest * 10.0).round() / 10.0),
+                    services_here: *here,
+                });
+            }
+        }
+        let mut hubs: Vec<String> = services.iter().map(|r| r.hub_name.clone()).collect();
+        hubs.sort();
+        hubs.dedup();
+        out.push(Coverage {
+            term,
+            services: services.len(),
+            hubs,
+            minutes_by_weekday: minutes,
+            gaps,
+        });
+    }
+    Ok(out)
+}
+
+/// One hub's freshness.
+#[derive(Debug, Clone, Serialize)]
+pub struct Freshness {
+    /// The hub.
+    pub hub_id: String,
+    /// Its name.
+    pub name: String,
+    /// `fresh`, `expired` or `unreachable`.
+    pub staleness: String,
+    /// When this aggregator last accepted a new listing from it (RFC 3339).
+    pub last_changed: String,
+    /// Services whose `assured_date` is missing or older than `review_days`.
+    pub unreviewed_services: usize,
+    /// Services in all.
+    pub services: usize,
+}
+
+/// Freshness of every active hub, stalest first.
+pub fn freshness(conn: &Connection, now_secs: i64, review_days: i64) -> Result<Vec<Freshness>> {
+    let (hubs, _) = crate::store::aggregator::list_hubs(conn, None, u32::MAX, 0, now_secs)?;
+    let rows = load(conn)?;
+    let cutoff = jiff::Timestamp::from_second(now_secs - review_days * 86_400)
+        .map(|t| t.strftime("%Y-%m-%d").to_string())
+        .unwrap_or_default();
+    let mut out: Vec<Freshness> = hubs
+        .into_iter()
+        .filter(|h| h.state == "active")
+        .map(|h| {
+            let mine: Vec<&Row> = rows.iter().filter(|r| r.hub_id == h.hub_id).collect();
+            Freshness {
+                unreviewed_services: mine
+                    .iter()
+                    .filter(|r| {
+                        r.service
+                            .assured_date
+                            .as_deref()
+                            .is_none_or(|d| d < cutoff.as_str())
+                    })
+                    .count(),
+                services: mine.len(),
+                hub_id: h.hub_id,
+                name: h.name,
+                staleness: h.staleness.to_owned(),
+                last_changed: h.accepted_at,
+            }
+        })
+        .collect();
+    let rank = |s: &str| match s {
+        "expired" => 0,
+        "unreachable" => 1,
+        _ => 2,
+    };
+    out.sort_by(|a, b| {
+        rank(&a.staleness)
+            .cmp(&rank(&b.staleness))
+            .then(a.last_changed.cmp(&b.last_changed))
+    });
+    Ok(out)
+}
+
+/// The freshness report as CSV, for a weekly digest.
+pub fn freshness_csv(rows: &[Freshness]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| NodeError::Setup(format!("writing CSV: {e}"));
+    w.write_record([
+        "hub_id",
+        "name",
+        "staleness",
+        "last_changed",
+        "services",
+        "unreviewed_services",
+    ])
+    .map_err(fail)?;
+    for r in rows {
+        w.write_record([
+            r.hub_id.as_str(),
+            r.name.as_str(),
+            r.staleness.as_str(),
+            r.last_changed.as_str(),
+            &r.services.to_string(),
+            &r.unreviewed_services.to_string(),
+        ])
+        .map_err(fail)?;
+    }
+    w.into_inner()
+        .map_err(|e| NodeError::Setup(format!("writing CSV: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(name: &str, phone: Option<&str>, org: Option<&str>, lat: f64) -> Service {
+        let mut v = serde_json::json!({"id": "00000000-0000-4000-8000-000000000001", "name": name,
+            "locations": [{"id": "00000000-0000-4000-8000-000000000002", "latitude": lat, "longitude": -2.8}]});
+        if let Some(p) = phone {
+            v["phones"] = serde_json::json!([{"number": p}]);
+        }
+        if let Some(o) = org {
+            v["organization"] = serde_json::json!({"name": o});
+        }
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn duplicates_need_a_similar_name_and_evidence() {
+        let a = service(
+            "Citizens Advice debt advice surgery",
+            Some("01632 960400"),
+            Some("Citizens Advice"),
+            53.55,
+        );
+        let b = service(
+            "Citizens Advice debt advice surgery (Greenhill)",
+            Some("01632960400"),
+            Some("Citizens Advice"),
+            53.55,
+        );
+        let (s, reasons) = score(&a, &b);
+        assert!(s >= DUPLICATE_THRESHOLD, "{s} {reasons:?}");
+        assert!(reasons.iter().any(|r| r == "same phone number"));
+        // Same organisation and place, different service: not a duplicate.
+        let c = service(
+            "Youth club",
+            Some("01632 960400"),
+            Some("Citizens Advice"),
+            53.55,
+        );
+        assert!(score(&a, &c).0 < DUPLICATE_THRESHOLD);
+    }
+}

@@ -1,0 +1,145 @@
+//! What every HTML page shares: rendering a template into a response, the
+//! security headers (a Content-Security-Policy without inline scripts, no
+//! framing, no sniffing), and error pages in words people can act on.
+//!
+//! Templates are askama's: compiled with the binary and escaping every
+//! value for HTML unless a template says otherwise (none do).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::config::WebSection;
+use crate::server::AppState;
+
+/// Settings the pages need, prepared once at start.
+#[derive(Debug, Clone)]
+pub struct PageSettings {
+    /// The map's tiles and credit, and the optional geocoder.
+    pub web: WebSection,
+    /// The Content-Security-Policy sent with every page.
+    pub csp: HeaderValue,
+    /// True when `node.public_url` is https: cookies then get `Secure`.
+    pub https: bool,
+}
+
+impl PageSettings {
+    /// Prepares the pages' settings from the validated configuration.
+    pub fn new(web: &WebSection, public_url: Option<&str>) -> PageSettings {
+        let tiles = web
+            .tile_origin()
+            .map(|origin| format!(" {origin}"))
+            .unwrap_or_default();
+        let csp = format!(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:{tiles}; \
+             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        );
+        PageSettings {
+            web: web.clone(),
+            // The tile origin was validated to hold no quotes, spaces or
+            // semicolons; should it still not fit a header, fall back to
+            // a policy without tiles rather than none at all.
+            csp: HeaderValue::from_str(&csp).unwrap_or_else(|_| {
+                HeaderValue::from_static(
+                    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                )
+            }),
+            https: public_url.is_some_and(|u| u.starts_with("https://")),
+        }
+    }
+}
+
+/// Adds the pages' security headers to every response of the routes it
+/// wraps.
+pub async fn security_headers(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, state.pages.csp.clone());
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+/// Renders a template as an HTML response with `status`.
+pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(body) => (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            )],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a page template failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                )],
+                "This page could not be shown; the node's log says why.",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// A page that only says what went wrong and where to go next.
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    /// The page title and heading.
+    pub title: String,
+    /// What happened, in words.
+    pub message: String,
+    /// Where to go next: (address, words).
+    pub back: (String, String),
+}
+
+/// An error page with `status`.
+pub fn message(status: StatusCode, title: &str, text: &str, back: (&str, &str)) -> Response {
+    render(
+        status,
+        &MessagePage {
+            title: title.to_owned(),
+            message: text.to_owned(),
+            back: (back.0.to_owned(), back.1.to_owned()),
+        },
+    )
+}
+
+/// The page for a failure inside the node (details go to the log only).
+pub fn internal(e: &crate::NodeError) -> Response {
+    tracing::error!(error = %e, "page failed");
+    message(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "This page could not be made just now. Please try again; if it keeps happening, the node's log says why.",
+        ("/", "Back to the start"),
+    )
+}
+
+/// The version stamp added to asset addresses so browsers may cache them
+/// for a year yet fetch new ones after an upgrade.
+pub fn asset_version() -> &'static str {
+    crate::web::assets::version()
+}

@@ -1,0 +1,650 @@
+//! The public directory pages an aggregator serves: search with filters
+//! (words, category, distance from a typed place or the browser's
+//! location, open now), a map of results, a page per hub with its
+//! dimensions and health, and a page per service. Server-rendered HTML that
+//! works without JavaScript; the map is an extra.
+
+pub mod place;
+pub mod view;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use jiff::Timestamp;
+use signpost_spec::{HubProfile, Service};
+
+use crate::aggregator::Aggregator;
+use crate::error::NodeError;
+use crate::search::{self, SearchParams, MAX_QUERY_CHARS};
+use crate::server::AppState;
+use crate::store::aggregator as db;
+use crate::store::directory::{self, Freshness};
+use crate::web::form::{Choice, Errors, Values};
+use crate::web::html::{asset_version, internal, message, render};
+use view::{ago, hub_href, safe_href, service_view, when, ServiceView};
+
+/// Longest query string a page accepts.
+const MAX_QUERY_BYTES: usize = 4096;
+/// Results per page of the directory.
+const PER_PAGE: u32 = 20;
+/// Most services shown on a hub's page.
+const HUB_SERVICES: u32 = 100;
+/// The distances offered, in km; the first is the default.
+const DISTANCES: &[&str] = &["5", "1", "2", "10", "25", "50"];
+
+/// The directory's routes (aggregator role).
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(directory))
+        .route("/hubs", get(hubs))
+        .route("/hubs/{hub_id}", get(hub))
+        .route("/services/{hub_id}/{service_id}", get(service))
+}
+
+/// The front page of a node without the aggregator role.
+pub fn hub_only_router() -> Router<Arc<AppState>> {
+    Router::new().route("/", get(hub_home))
+}
+
+async fn hub_home() -> Response {
+    message(
+        StatusCode::OK,
+        "Signpost hub",
+        "This is a community hub's Signpost node. It publishes the hub's services for directories to gather. Hub staff can edit them on the admin page.",
+        ("/admin", "Go to the admin page"),
+    )
+}
+
+/// The directory's name, shown in every page's header.
+fn site(agg: &Aggregator) -> String {
+    agg.settings.name.clone()
+}
+
+/// The search form as typed.
+#[derive(Debug, Clone, Default)]
+pub struct SearchForm {
+    pub q: String,
+    pub category: String,
+    pub near: String,
+    pub within_km: String,
+    pub open_now: bool,
+    pub page: String,
+}
+
+impl SearchForm {
+    fn read(v: &Values) -> SearchForm {
+        SearchForm {
+            q: v.get("q").to_owned(),
+            category: v.get("category").to_owned(),
+            near: v.get("near").to_owned(),
+            within_km: v.get("within_km").to_owned(),
+            open_now: !v.get("open_now").is_empty(),
+            page: v.get("page").to_owned(),
+        }
+    }
+
+    /// This search's address at another page.
+    fn url_at(&self, page: u32) -> String {
+        let mut s = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("q", self.q.as_str()),
+            ("category", &self.category),
+            ("near", &self.near),
+            ("within_km", &self.within_km),
+        ] {
+            if !v.is_empty() {
+                s.append_pair(k, v);
+            }
+        }
+        if self.open_now {
+            s.append_pair("open_now", "1");
+        }
+        s.append_pair("page", &page.to_string());
+        format!("/?{}", s.finish())
+    }
+}
+
+/// The map's settings as the page passes them to the script.
+pub struct MapView {
+    pub tiles: String,
+    pub attribution: String,
+}
+
+/// `GET /`.
+#[derive(Template)]
+#[template(path = "directory.html")]
+pub struct DirectoryPage {
+    pub title: String,
+    pub site: String,
+    pub v: &'static str,
+    pub form: SearchForm,
+    pub max_q: usize,
+    pub max_place: usize,
+    pub categories: Vec<Choice>,
+    pub within: Vec<Choice>,
+    pub errors: Errors,
+    pub notice: String,
+    pub heading: String,
+    pub results: Vec<ServiceView>,
+    pub prev: String,
+    pub next: String,
+    pub map: Option<MapView>,
+}
+
+/// Fills in freshness ("Updated 2 days ago") from the hubs' times.
+fn add_freshness(views: &mut [ServiceView], ids: &[String], fresh: &HashMap<String, Freshness>) {
+    let now = Timestamp::now().as_second();
+    for (view, id) in views.iter_mut().zip(ids) {
+        if let Some(f) = fresh.get(id) {
+            view.freshness = format!(
+                "Updated by the hub {}; checked here {}.",
+                ago(now, f.issued_at),
+                ago(now, f.accepted_at_ms / 1000)
+            );
+            view.stale = f.expires_at <= now;
+        }
+    }
+}
+
+/// Turns search hits into views; a stored service that does not parse is
+/// left out (and logged), never shown half.
+fn hit_views(page: &search::Page) -> (Vec<ServiceView>, Vec<String>) {
+    let mut views = Vec::new();
+    let mut ids = Vec::new();
+    for hit in &page.items {
+        match serde_json::from_str::<Service>(hit.service.get()) {
+            Ok(s) => {
+                let mut v = service_view(&hit.hub_id, &hit.hub_name, &s);
+                if let Some(d) = hit.distance_km {
+                    v.distance = if d < 0.1 {
+                        "Less than 100 m away".to_owned()
+                    } else if d < 1.0 {
+                        format!("{} m away", (d * 1000.0).round() as i64)
+                    } else {
+                        format!("{d:.1} km away")
+                    };
+                }
+                v.anchor = format!("result-{}", views.len() + 1);
+                views.push(v);
+                ids.push(hit.hub_id.clone());
+            }
+            Err(e) => {
+                tracing::warn!(hub = %hit.hub_id, error = %e, "a stored service does not parse")
+            }
+        }
+    }
+    (views, ids)
+}
+
+async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Response {
+    let Some(agg) = state.aggregator.clone() else {
+        return hub_home().await;
+    };
+    let raw = raw.unwrap_or_default();
+    if raw.len() > MAX_QUERY_BYTES {
+        return message(
+            StatusCode::URI_TOO_LONG,
+            "That search is too long",
+            "Please use fewer words.",
+            ("/", "Start a new search"),
+        );
+    }
+    let form = SearchForm::read(&Values::parse(raw.as_bytes()));
+    let mut errors = Errors::default();
+    let mut status = StatusCode::OK;
+    let mut notice = String::new();
+    let mut query: HashMap<String, String> = HashMap::new();
+    query.insert("per_page".into(), PER_PAGE.to_string());
+    if !form.page.is_empty() {
+        query.insert("page".into(), form.page.clone());
+    }
+    if !form.q.is_empty() {
+        query.insert("q".into(), form.q.clone());
+    }
+    if form.open_now {
+        query.insert("open_at".into(), "now".into());
+    }
+    let within = if form.within_km.is_empty() {
+        DISTANCES[0].to_owned()
+    } else {
+        form.within_km.clone()
+    };
+    if !form.near.is_empty() {
+        if form.near.chars().count() > place::MAX_PLACE_CHARS {
+            status = StatusCode::BAD_REQUEST;
+            errors.add(
+                "near",
+                format!("Type at most {} characters.", place::MAX_PLACE_CHARS),
+            );
+        } else {
+            let typed = place::classify(&form.near);
+            let lookup = typed.clone();
+            let mut found = match agg.read(move |c| place::from_store(c, &lookup)).await {
+                Ok(found) => found,
+                Err(e) => return internal(&e),
+            };
+            if found.is_none() {
+                if let Some(base) = &state.pages.web.geocoder_url {
+                    found = place::from_geocoder(base, &typed).await;
+                }
+            }
+            match found {
+                Some(f) => {
+                    notice = format!("Showing services within {within} km of {}.", f.how);
+                    query.insert("near".into(), format!("{},{}", f.lat, f.lon));
+                    query.insert("within_km".into(), within.clone());
+                }
+                None => errors.add(
+                    "near",
+                    format!(
+                        "We could not find \u{201c}{}\u{201d}. Try a whole postcode, the first part of one (like FY3), or a town.",
+                        form.near
+                    ),
+                ),
+            }
+        }
+    }
+    let mut params = None;
+    if errors.is_empty() {
+        match SearchParams::from_query(&query) {
+            Ok(mut p) => {
+                if !form.category.is_empty() {
+                    if form.category.chars().count() > 256 {
+                        errors.add("category", "That category name is too long.");
+                    } else {
+                        p.taxonomy = vec![form.category.clone()];
+                    }
+                }
+                params = Some(p);
+            }
+            Err(NodeError::Invalid { field, message }) => {
+                status = StatusCode::BAD_REQUEST;
+                let field = match field.as_str() {
+                    "q" | "within_km" | "near" => field,
+                    _ => String::new(),
+                };
+                errors.add(field, capitalise(&message));
+            }
+            Err(e) => return internal(&e),
+        }
+    }
+    if !errors.is_empty() {
+        params = None;
+        if status == StatusCode::OK && errors.get("near").is_none() {
+            status = StatusCode::BAD_REQUEST;
+        }
+    }
+    let categories = match agg.read(directory::categories).await {
+        Ok(c) => c,
+        Err(e) => return internal(&e),
+    };
+    let (mut results, mut heading, mut prev, mut next) =
+        (Vec::new(), String::new(), String::new(), String::new());
+    if let Some(params) = params {
+        let page_no = params.page;
+        let found = agg
+            .read(move |c| search::search(c, &params, Timestamp::now()))
+            .await;
+        let page = match found {
+            Ok(p) => p,
+            Err(e) => return internal(&e),
+        };
+        let (mut views, ids) = hit_views(&page);
+        let fresh = match agg
+            .read({
+                let ids = ids.clone();
+                move |c| directory::freshness(c, &ids)
+            })
+            .await
+        {
+            Ok(f) => f,
+            Err(e) => return internal(&e),
+        };
+        add_freshness(&mut views, &ids, &fresh);
+        let first = u64::from(page_no - 1) * u64::from(PER_PAGE);
+        heading = match page.total {
+            0 => "No services found".to_owned(),
+            1 => "1 service".to_owned(),
+            n if n <= u64::from(PER_PAGE) => format!("{n} services"),
+            n => format!(
+                "{n} services (showing {} to {})",
+                first + 1,
+                (first + views.len() as u64).min(n)
+            ),
+        };
+        if page_no > 1 {
+            prev = form.url_at(page_no - 1);
+        }
+        if first + u64::from(PER_PAGE) < page.total
+            && (first + u64::from(PER_PAGE)) < u64::from(search::MAX_OFFSET)
+        {
+            next = form.url_at(page_no + 1);
+        }
+        results = views;
+    }
+    let selected = [form.category.as_str()];
+    let mut category_choices: Vec<Choice> = categories
+        .iter()
+        .map(|(name, n)| Choice {
+            value: name.clone(),
+            label: format!("{name} ({n})"),
+            selected: name.eq_ignore_ascii_case(&form.category),
+        })
+        .collect();
+    if !form.category.is_empty() && !category_choices.iter().any(|c| c.selected) {
+        category_choices.push(Choice::new(&form.category, &form.category, &selected));
+    }
+    let within_choices = DISTANCES
+        .iter()
+        .map(|d| Choice::new(d, &format!("Within {d} km"), &[within.as_str()]))
+        .collect();
+    let web = &state.pages.web;
+    let page = DirectoryPage {
+        title: format!("Find help: {}", site(&agg)),
+        site: site(&agg),
+        v: asset_version(),
+        max_q: MAX_QUERY_CHARS,
+        max_place: place::MAX_PLACE_CHARS,
+        categories: category_choices,
+        within: within_choices,
+        errors,
+        notice,
+        heading,
+        results,
+        prev,
+        next,
+        map: (!web.tile_url.is_empty()).then(|| MapView {
+            tiles: web.tile_url.clone(),
+            attribution: web.tile_attribution.clone(),
+        }),
+        form,
+    };
+    render(status, &page)
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// One row of `/hubs`.
+pub struct HubRow {
+    pub name: String,
+    pub href: String,
+    pub services: u64,
+    pub health: String,
+}
+
+/// `GET /hubs`.
+#[derive(Template)]
+#[template(path = "hubs.html")]
+pub struct HubsPage {
+    pub title: String,
+    pub site: String,
+    pub v: &'static str,
+    pub hubs: Vec<HubRow>,
+}
+
+/// A hub's freshness in words.
+fn health_words(staleness: &str, issued_at: &str) -> String {
+    let now = Timestamp::now().as_second();
+    let signed = issued_at
+        .parse::<Timestamp>()
+        .map(|t| ago(now, t.as_second()))
+        .unwrap_or_default();
+    match staleness {
+        "fresh" => format!("Up to date (signed {signed})"),
+        "expired" => {
+            format!("Out of date: the hub has not re-signed its listing (last signed {signed})")
+        }
+        "unreachable" => {
+            format!("The hub cannot be reached just now; showing what it signed {signed}")
+        }
+        _ => "Left the directory".to_owned(),
+    }
+}
+
+async fn hubs(State(state): State<Arc<AppState>>) -> Response {
+    let Some(agg) = state.aggregator.clone() else {
+        return not_found();
+    };
+    let listed = agg
+        .read(|c| db::list_hubs(c, None, 1000, 0, Timestamp::now().as_second()))
+        .await;
+    let (items, _) = match listed {
+        Ok(x) => x,
+        Err(e) => return internal(&e),
+    };
+    let hubs = items
+        .iter()
+        .filter(|h| h.state == "active")
+        .map(|h| HubRow {
+            name: h.name.clone(),
+            href: hub_href(&h.hub_id),
+            services: h.services,
+            health: health_words(h.staleness, &h.issued_at),
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &HubsPage {
+            title: format!("Hubs: {}", site(&agg)),
+            site: site(&agg),
+            v: asset_version(),
+            hubs,
+        },
+    )
+}
+
+/// A hub as its page shows it.
+pub struct HubView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub area: String,
+    pub address: String,
+    pub website: String,
+    pub email: String,
+    pub phone: String,
+    pub dimensions: Vec<(&'static str, String)>,
+    pub health: String,
+    pub issued: String,
+    pub expires: String,
+    pub accepted: String,
+    pub sources: Vec<String>,
+}
+
+/// `GET /hubs/{hub_id}`.
+#[derive(Template)]
+#[template(path = "hub.html")]
+pub struct HubPage {
+    pub title: String,
+    pub site: String,
+    pub v: &'static str,
+    pub hub: HubView,
+    pub services: Vec<ServiceView>,
+    pub total: u64,
+}
+
+fn not_found() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is nothing at this address. The hub or service may have left the directory.",
+        ("/", "Search the directory"),
+    )
+}
+
+fn rfc3339_words(text: &str) -> String {
+    text.parse::<Timestamp>()
+        .map(|t| when(t.as_second()))
+        .unwrap_or_else(|_| text.to_owned())
+}
+
+async fn hub(State(state): State<Arc<AppState>>, Path(hub_id): Path<String>) -> Response {
+    let Some(agg) = state.aggregator.clone() else {
+        return not_found();
+    };
+    if signpost_spec::KeyId::parse(&hub_id).is_err() {
+        return not_found();
+    }
+    let id = hub_id.clone();
+    let listed = agg
+        .read(move |c| db::list_hubs(c, Some(&id), 1, 0, Timestamp::now().as_second()))
+        .await;
+    let summary = match listed {
+        Ok((mut items, _)) => match items.pop() {
+            Some(h) if h.state == "active" => h,
+            _ => return not_found(),
+        },
+        Err(e) => return internal(&e),
+    };
+    let profile: Option<HubProfile> = serde_json::from_str(summary.profile.get()).ok();
+    let params = SearchParams {
+        q: None,
+        taxonomy: Vec::new(),
+        near: None,
+        open_at: None,
+        hub: Some(hub_id.clone()),
+        order: search::Order::Name,
+        page: 1,
+        per_page: HUB_SERVICES,
+    };
+    let found = agg
+        .read(move |c| search::search(c, &params, Timestamp::now()))
+        .await;
+    let page = match found {
+        Ok(p) => p,
+        Err(e) => return internal(&e),
+    };
+    let (mut services, ids) = hit_views(&page);
+    let fresh = match agg
+        .read({
+            let ids = ids.clone();
+            move |c| directory::freshness(c, &ids)
+        })
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => return internal(&e),
+    };
+    add_freshness(&mut services, &ids, &fresh);
+    let text = |v: Option<&String>| v.cloned().unwrap_or_default();
+    let p = profile.as_ref();
+    let hub = HubView {
+        id: summary.hub_id.clone(),
+        name: summary.name.clone(),
+        description: text(p.and_then(|p| p.description.as_ref())),
+        area: text(p.and_then(|p| p.area_served.as_ref())),
+        address: p
+            .and_then(|p| p.address.as_ref())
+            .map(db::address_text)
+            .unwrap_or_default(),
+        website: p
+            .and_then(|p| p.url.as_deref())
+            .and_then(safe_href)
+            .unwrap_or_default(),
+        email: text(p.and_then(|p| p.email.as_ref())),
+        phone: text(p.and_then(|p| p.phone.as_ref())),
+        dimensions: p
+            .map(|p| view::dimension_words(&p.dimensions))
+            .unwrap_or_default(),
+        health: health_words(summary.staleness, &summary.issued_at),
+        issued: rfc3339_words(&summary.issued_at),
+        expires: rfc3339_words(&summary.expires_at),
+        accepted: rfc3339_words(&summary.accepted_at),
+        sources: summary
+            .sources
+            .iter()
+            .map(|s| {
+                let mut line = s.url.clone();
+                if let Some(t) = s.last_success_at {
+                    line.push_str(&format!(": last fetched {}", when(t)));
+                }
+                if s.failures > 0 {
+                    line.push_str(&format!(
+                        "; {} failed tries since{}",
+                        s.failures,
+                        s.last_error
+                            .as_ref()
+                            .map(|e| format!(" ({e})"))
+                            .unwrap_or_default()
+                    ));
+                }
+                line
+            })
+            .collect(),
+    };
+    render(
+        StatusCode::OK,
+        &HubPage {
+            title: format!("{}: {}", summary.name, site(&agg)),
+            site: site(&agg),
+            v: asset_version(),
+            hub,
+            services,
+            total: page.total,
+        },
+    )
+}
+
+/// `GET /services/{hub_id}/{service_id}`.
+#[derive(Template)]
+#[template(path = "service.html")]
+pub struct ServicePage {
+    pub title: String,
+    pub site: String,
+    pub v: &'static str,
+    pub s: ServiceView,
+}
+
+async fn service(
+    State(state): State<Arc<AppState>>,
+    Path((hub_id, service_id)): Path<(String, String)>,
+) -> Response {
+    let Some(agg) = state.aggregator.clone() else {
+        return not_found();
+    };
+    if hub_id.len() > 256 || service_id.len() > 256 {
+        return not_found();
+    }
+    let (h, s) = (hub_id.clone(), service_id.clone());
+    let found = agg
+        .read(move |c| {
+            let service = db::get_service(c, &h, &s)?;
+            let fresh = directory::freshness(c, std::slice::from_ref(&h))?;
+            Ok((service, fresh))
+        })
+        .await;
+    let (hub_name, json, fresh) = match found {
+        Ok((Some((name, _, json)), fresh)) => (name, json, fresh),
+        Ok((None, _)) => return not_found(),
+        Err(e) => return internal(&e),
+    };
+    let Ok(service) = serde_json::from_str::<Service>(&json) else {
+        return not_found();
+    };
+    let mut views = vec![service_view(&hub_id, &hub_name, &service)];
+    add_freshness(&mut views, std::slice::from_ref(&hub_id), &fresh);
+    let Some(s) = views.pop() else {
+        return not_found();
+    };
+    render(
+        StatusCode::OK,
+        &ServicePage {
+            title: format!("{}: {}", s.name, site(&agg)),
+            site: site(&agg),
+            v: asset_version(),
+            s,
+        },
+    )
+}

@@ -1,0 +1,191 @@
+//! Finding the place a person typed (a postcode, a postcode district, a
+//! town, or `LAT,LON` from the browser's own location). First from what the
+//! aggregator already holds: an exact postcode of a known location, else
+//! the centre of the known locations in that postcode district or town.
+//! Then, only if the operator configured one, a postcodes.io-compatible
+//! geocoder. There are no built-in tables of places.
+
+use std::time::Duration;
+
+use rusqlite::Connection;
+use serde_json::Value;
+
+use crate::error::Result;
+use crate::search::parse_point;
+use crate::store::directory::{points, PlaceKey};
+
+/// Longest place text accepted.
+pub const MAX_PLACE_CHARS: usize = 100;
+/// Largest geocoder answer read.
+const MAX_GEOCODER_BYTES: usize = 64 * 1024;
+
+/// What a typed place looks like.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Typed {
+    /// Coordinates, `LAT,LON`.
+    Point(f64, f64),
+    /// A whole UK postcode, normalised (`FY37TN`).
+    Postcode(String),
+    /// A postcode district (`FY3`).
+    District(String),
+    /// Anything else: a town or city name.
+    Town(String),
+}
+
+/// Where a typed place was found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub lat: f64,
+    pub lon: f64,
+    /// How it was found, for the page ("the centre of FY3").
+    pub how: String,
+}
+
+/// Sorts what was typed into one of the [`Typed`] kinds.
+pub fn classify(text: &str) -> Typed {
+    let text = text.trim();
+    if let Ok((lat, lon)) = parse_point(text) {
+        return Typed::Point(lat, lon);
+    }
+    let norm: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if is_district(&norm) {
+        return Typed::District(norm);
+    }
+    if (5..=7).contains(&norm.len()) && norm.is_ascii() {
+        let (outward, inward) = norm.split_at(norm.len() - 3);
+        let b = inward.as_bytes();
+        if is_district(outward)
+            && b[0].is_ascii_digit()
+            && b[1].is_ascii_alphabetic()
+            && b[2].is_ascii_alphabetic()
+        {
+            return Typed::Postcode(norm);
+        }
+    }
+    Typed::Town(text.to_owned())
+}
+
+/// A postcode's outward part: 2 to 4 letters and digits, starting with a
+/// letter and holding a digit (`M1`, `FY3`, `SW1A`).
+fn is_district(s: &str) -> bool {
+    (2..=4).contains(&s.len())
+        && s.chars().all(|c| c.is_ascii_alphanumeric())
+        && s.starts_with(|c: char| c.is_ascii_alphabetic())
+        && s.chars().any(|c| c.is_ascii_digit())
+}
+
+fn centre(found: &[(f64, f64)]) -> Option<(f64, f64)> {
+    if found.is_empty() {
+        return None;
+    }
+    let n = found.len() as f64;
+    let lat = found.iter().map(|p| p.0).sum::<f64>() / n;
+    let lon = found.iter().map(|p| p.1).sum::<f64>() / n;
+    Some((lat, lon))
+}
+
+/// Looks the place up in what the aggregator holds.
+pub fn from_store(conn: &Connection, typed: &Typed) -> Result<Option<Found>> {
+    let found = |(lat, lon): (f64, f64), how: String| Some(Found { lat, lon, how });
+    Ok(match typed {
+        Typed::Point(lat, lon) => found((*lat, *lon), "the point you gave".into()),
+        Typed::Postcode(pc) => {
+            let pretty = format!("{} {}", &pc[..pc.len() - 3], &pc[pc.len() - 3..]);
+            if let Some(p) = centre(&points(conn, PlaceKey::Postcode, pc)?) {
+                found(p, format!("postcode {pretty}"))
+            } else {
+                let district = &pc[..pc.len() - 3];
+                centre(&points(conn, PlaceKey::District, district)?).and_then(|p| {
+                    found(
+                        p,
+                        format!("the middle of the {district} area (postcode {pretty} itself is not known here)"),
+                    )
+                })
+            }
+        }
+        Typed::District(d) => centre(&points(conn, PlaceKey::District, d)?)
+            .and_then(|p| found(p, format!("the middle of the {d} area"))),
+        Typed::Town(t) => centre(&points(conn, PlaceKey::Town, t)?)
+            .and_then(|p| found(p, format!("the middle of {t}"))),
+    })
+}
+
+/// Asks a postcodes.io-compatible service (`/postcodes/{pc}`,
+/// `/outcodes/{district}`, `/places?q=`); any failure is "not found".
+pub async fn from_geocoder(base: &str, typed: &Typed) -> Option<Found> {
+    let base = base.trim_end_matches('/');
+    let enc = |s: &str| super::view::path_part(s);
+    let (url, how) = match typed {
+        Typed::Point(..) => return None,
+        Typed::Postcode(pc) => (
+            format!("{base}/postcodes/{}", enc(pc)),
+            format!("postcode {pc}"),
+        ),
+        Typed::District(d) => (
+            format!("{base}/outcodes/{}", enc(d)),
+            format!("the {d} area"),
+        ),
+        Typed::Town(t) => (
+            format!(
+                "{base}/places?limit=1&q={}",
+                url::form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>()
+            ),
+            t.clone(),
+        ),
+    };
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!(
+            "signpost-node/",
+            env!("CARGO_PKG_VERSION"),
+            " (directory)"
+        ))
+        .build()
+        .ok()?;
+    let mut response = client.get(&url).send().await.ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.ok()? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_GEOCODER_BYTES {
+            return None;
+        }
+    }
+    let answer: Value = serde_json::from_slice(&body).ok()?;
+    let result = match &answer["result"] {
+        Value::Array(list) => list.first()?.clone(),
+        other => other.clone(),
+    };
+    let lat = result["latitude"].as_f64()?;
+    let lon = result["longitude"].as_f64()?;
+    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then(|| Found {
+        lat,
+        lon,
+        how: format!("{how} (from the geocoder)"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_places_are_told_apart() {
+        assert_eq!(classify(" fy3 7tn "), Typed::Postcode("FY37TN".into()));
+        assert_eq!(classify("SW1A 1AA"), Typed::Postcode("SW1A1AA".into()));
+        assert_eq!(classify("M1 1AE"), Typed::Postcode("M11AE".into()));
+        assert_eq!(classify("fy3"), Typed::District("FY3".into()));
+        assert_eq!(classify("53.8,-3.05"), Typed::Point(53.8, -3.05));
+        assert_eq!(classify("Blackpool"), Typed::Town("Blackpool".into()));
+        assert_eq!(classify("LS12"), Typed::District("LS12".into()));
+        assert_eq!(centre(&[(1.0, 2.0), (3.0, 4.0)]), Some((2.0, 3.0)));
+    }
+}

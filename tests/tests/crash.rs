@@ -1,0 +1,284 @@
+//! Crash safety: an aggregator killed (SIGKILL) in the middle of ingesting a
+//! large crawl, and a client killed in the middle of a sync, restart with
+//! consistent stores: every stored listing complete and verifying, the feed
+//! cursor valid, nothing lost or duplicated once they finish.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use signpost_node::config::{Config, CONFIG_FILE, DATABASE_FILE};
+use signpost_node::init::{init, InitOptions};
+use signpost_spec::{verify_listing, Limits, VerifyOptions};
+use signpost_tests::fake_hub::{FakeHub, Script};
+use signpost_tests::listings::{key, listing, service, signed};
+use signpost_tests::{client, community_hub};
+
+/// A child process that is killed when the test ends, however it ends.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The path of a workspace binary, building it if this test run did not.
+fn binary(name: &str, package: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .to_owned();
+    let path = dir.join(name);
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-p", package, "--bin", name])
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "building {name}");
+    }
+    path
+}
+
+/// Checks a store the way a restarted node relies on it being.
+fn check_store(db: &Path) -> usize {
+    let conn = rusqlite_open(db);
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    conn.execute(
+        "INSERT INTO agg_services_fts (agg_services_fts) VALUES ('integrity-check')",
+        [],
+    )
+    .expect("the text index matches the services");
+    let mut stmt = conn
+        .prepare("SELECT hub_id, envelope, (SELECT COUNT(*) FROM agg_services s WHERE s.hub_id = h.hub_id) FROM agg_hubs h WHERE state = 'active'")
+        .unwrap();
+    let rows: Vec<(String, Vec<u8>, i64)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let options = VerifyOptions {
+        now: jiff::Timestamp::now(),
+        limits: Limits::default(),
+    };
+    for (hub_id, envelope, services) in &rows {
+        let v = verify_listing(envelope, &options).expect("every stored listing verifies");
+        assert_eq!(v.hub_id.as_str(), hub_id);
+        assert_eq!(
+            *services as usize,
+            v.listing.services.len(),
+            "no partial listing"
+        );
+    }
+    let (distinct, total): (i64, i64) = conn
+        .query_row(
+            "SELECT COUNT(DISTINCT change_number), COUNT(*) FROM agg_hubs",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(distinct, total, "feed positions are unique");
+    let counter: i64 = conn
+        .query_row(
+            "SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'feed_change_number'), 0)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let max: i64 = conn
+        .query_row(
+            "SELECT COALESCE(MAX(change_number), 0) FROM agg_hubs",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(max <= counter, "the feed counter never falls behind");
+    rows.len()
+}
+
+fn rusqlite_open(db: &Path) -> rusqlite::Connection {
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.busy_timeout(Duration::from_secs(10)).unwrap();
+    c
+}
+
+fn count(db: &Path, sql: &str) -> i64 {
+    if !db.exists() {
+        return 0;
+    }
+    rusqlite_open(db)
+        .query_row(sql, [], |r| r.get(0))
+        .unwrap_or(0)
+}
+
+async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn killed_aggregator_and_client_restart_consistent_and_finish_exactly() {
+    signpost_tests::logs();
+    let node_bin = binary("signpost-node", "signpost-node");
+    let client_bin = binary("signpost", "signpost-client");
+    let mut fakes = Vec::new();
+    for i in 0..60u8 {
+        let k = key(i);
+        let services = (0..20u128)
+            .map(|s| {
+                service(
+                    i as u128 * 100 + s,
+                    &format!("Service {i} {s}"),
+                    54.0,
+                    -2.8,
+                    "MO",
+                    "Food",
+                )
+            })
+            .collect();
+        fakes.push(
+            FakeHub::start(Script::Json(signed(
+                &listing(&k, &format!("Hub {i}"), 1, services),
+                &k,
+            )))
+            .await,
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    init(&InitOptions {
+        dir: dir.path().to_owned(),
+        name: "Crash CVS".into(),
+        url: None,
+        listen: Some(([127, 0, 0, 1], 0).into()),
+        dimensions: community_hub(),
+        aggregator: true,
+    })
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut config = Config::load(dir.path()).unwrap();
+    config.node.listen = ([127, 0, 0, 1], port).into();
+    config.aggregator.allow_private_networks = true;
+    config.aggregator.max_concurrent_crawls = 4;
+    config.aggregator.hubs = fakes.iter().map(|f| f.url()).collect();
+    std::fs::write(dir.path().join(CONFIG_FILE), config.to_commented_toml()).unwrap();
+    let db = dir.path().join(DATABASE_FILE);
+    let serve = || {
+        Killed(
+            Command::new(&node_bin)
+                .args(["serve", "--dir"])
+                .arg(dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    };
+
+    // Kill the aggregator in the middle of its first crawl.
+    let mut node = serve();
+    wait_for("some listings", || {
+        count(&db, "SELECT COUNT(*) FROM agg_hubs") >= 15
+    })
+    .await;
+    node.0.kill().unwrap();
+    node.0.wait().unwrap();
+    let held = check_store(&db);
+    assert!(held < 60, "killed mid-crawl ({held} held)");
+
+    // Restarted, it finishes the crawl and the feed holds each hub once.
+    let _node = serve();
+    wait_for("the whole crawl", || {
+        count(&db, "SELECT COUNT(*) FROM agg_hubs") == 60
+    })
+    .await;
+    assert_eq!(check_store(&db), 60);
+    let url = format!("http://127.0.0.1:{port}");
+    let http = client();
+    wait_for("the node to answer", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    })
+    .await;
+    let mut ids = std::collections::BTreeSet::new();
+    let mut next = format!("{url}/v1/feed?limit=40");
+    loop {
+        let page: serde_json::Value = http.get(&next).send().await.unwrap().json().await.unwrap();
+        let items = page["items"].as_array().unwrap();
+        if items.is_empty() {
+            break;
+        }
+        for item in items {
+            assert!(
+                ids.insert(item["id"].as_str().unwrap().to_owned()),
+                "no duplicates"
+            );
+        }
+        next = page["next"].as_str().unwrap().to_owned();
+    }
+    assert_eq!(ids.len(), 60);
+
+    // Kill a client in the middle of its sync; run it again to the end.
+    let replica_dir = tempfile::tempdir().unwrap();
+    let replica = replica_dir.path().join("replica.db");
+    let sync = || {
+        Killed(
+            Command::new(&client_bin)
+                .args(["sync", "--from", &url, "--db"])
+                .arg(&replica)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let mut first = sync();
+    wait_for("the sync to start", || {
+        count(&replica, "SELECT COUNT(*) FROM agg_hubs") >= 5
+    })
+    .await;
+    first.0.kill().unwrap();
+    first.0.wait().unwrap();
+    let partial = check_store(&replica);
+    let cursor = count(&replica, "SELECT cursor FROM agg_upstreams");
+    let max_held = count(&replica, "SELECT COUNT(*) FROM agg_hubs");
+    assert!(cursor <= 60, "the cursor is a real position");
+    assert!(partial <= max_held as usize);
+    let mut second = sync();
+    let status = second.0.wait().unwrap();
+    assert!(status.success(), "the resumed sync finishes");
+    assert_eq!(check_store(&replica), 60);
+    let aggregator_rows = count(&db, "SELECT COUNT(*) FROM agg_services");
+    assert_eq!(
+        count(&replica, "SELECT COUNT(*) FROM agg_services"),
+        aggregator_rows
+    );
+    let same: i64 = {
+        let conn = rusqlite_open(&replica);
+        conn.execute("ATTACH DATABASE ?1 AS agg", [db.to_str().unwrap()])
+            .unwrap();
+        conn.query_row(
+            "SELECT COUNT(*) FROM agg_hubs r JOIN agg.agg_hubs a
+             ON a.hub_id = r.hub_id AND a.seq = r.seq AND a.envelope = r.envelope",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    assert_eq!(same, 60, "exactly the aggregator's listings, byte for byte");
+}

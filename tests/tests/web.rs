@@ -1,0 +1,879 @@
+//! The web pages end to end over real HTTP: the hub's admin page (sign-in,
+//! session cookie, CSRF, forms that publish, import with preview) and an
+//! aggregator's public directory (search filters, places, hub and service
+//! pages, the map's assets), and that hostile text is shown, never run.
+
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use signpost_tests::TestNode;
+
+const SCRIPT: &str = "<script>alert(1)</script>";
+const IMG: &str = "\"><img src=x onerror=alert(1)>";
+
+/// A client that does not follow redirects, so cookies and 303s are seen.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(20))
+        .build()
+        .expect("client")
+}
+
+struct Page {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Page {
+    fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    }
+}
+
+async fn page(req: reqwest::RequestBuilder) -> Page {
+    let resp = req.send().await.expect("request");
+    Page {
+        status: resp.status(),
+        headers: resp.headers().clone(),
+        body: resp.text().await.expect("body"),
+    }
+}
+
+async fn get(base: &str, path: &str) -> Page {
+    page(browser().get(format!("{base}{path}"))).await
+}
+
+/// The value of a hidden input named `name` in a page.
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in page"))
+        + marker.len();
+    body[start..].split('"').next().unwrap_or("").to_owned()
+}
+
+/// A signed-in admin page session.
+struct Admin {
+    base: String,
+    cookie: String,
+    csrf: String,
+}
+
+impl Admin {
+    async fn sign_in(node: &TestNode) -> Admin {
+        let base = node.node.url();
+        let reply = page(
+            browser()
+                .post(format!("{base}/admin/sign-in"))
+                .form(&[("token", node.token.as_str())]),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        let cookie = reply
+            .header("set-cookie")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .to_owned();
+        let mut admin = Admin {
+            base,
+            cookie,
+            csrf: String::new(),
+        };
+        let home = admin.get("/admin").await;
+        admin.csrf = hidden(&home.body, "csrf");
+        admin
+    }
+
+    async fn get(&self, path: &str) -> Page {
+        page(
+            browser()
+                .get(format!("{}{path}", self.base))
+                .header("cookie", &self.cookie),
+        )
+        .await
+    }
+
+    /// POSTs a form with this session's cookie and CSRF token.
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let mut all: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        page(
+            browser()
+                .post(format!("{}{path}", self.base))
+                .header("cookie", &self.cookie)
+                .form(fields),
+        )
+        .await
+    }
+
+    async fn upload(&self, csrf: &str, file_name: &str, file: &str, replace: bool) -> Page {
+        let boundary = "signpost-test-boundary-7d1f";
+        let mut body = String::new();
+        let mut part = |name: &str, extra: &str, value: &str| {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{extra}\r\n\r\n{value}\r\n"
+            ));
+        };
+        part("csrf", "", csrf);
+        if replace {
+            part("replace", "", "1");
+        }
+        part(
+            "file",
+            &format!("; filename=\"{file_name}\"\r\nContent-Type: text/csv"),
+            file,
+        );
+        body.push_str(&format!("--{boundary}--\r\n"));
+        page(
+            browser()
+                .post(format!("{}/admin/import", self.base))
+                .header("cookie", &self.cookie)
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body),
+        )
+        .await
+    }
+}
+
+async fn seq(node: &TestNode) -> u64 {
+    node.verified_listing().await.listing.seq
+}
+
+fn assert_security_headers(p: &Page) {
+    let csp = p.header("content-security-policy");
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(p.header("x-content-type-options"), "nosniff");
+    assert!(!p.header("referrer-policy").is_empty());
+}
+
+#[tokio::test]
+async fn sign_in_cookie_and_csrf_guard_the_admin_page() {
+    let hub = TestNode::start("At The Grange").await;
+    let base = hub.node.url();
+    let before = seq(&hub).await;
+
+    let sign_in = get(&base, "/admin").await;
+    assert_eq!(sign_in.status, StatusCode::OK);
+    assert!(sign_in.body.contains("id=\"sign-in-form\""));
+    assert!(sign_in.body.contains("<label for=\"token\">"));
+    assert_security_headers(&sign_in);
+    assert_eq!(sign_in.header("cache-control"), "no-store");
+
+    // A wrong token: refused, no cookie, nothing changes.
+    let wrong = page(
+        browser()
+            .post(format!("{base}/admin/sign-in"))
+            .form(&[("token", "spt_not-the-token")]),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.headers.get("set-cookie").is_none());
+    assert!(wrong.body.contains("id=\"token-error\""));
+    assert_eq!(seq(&hub).await, before);
+
+    // The right token: a session cookie with the right flags.
+    let ok = page(
+        browser()
+            .post(format!("{base}/admin/sign-in"))
+            .form(&[("token", hub.token.as_str())]),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(ok.header("location"), "/admin");
+    let cookie = ok.header("set-cookie");
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/admin"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "plain http: {cookie}");
+    let behind_https = page(
+        browser()
+            .post(format!("{base}/admin/sign-in"))
+            .header("x-forwarded-proto", "https")
+            .form(&[("token", hub.token.as_str())]),
+    )
+    .await;
+    assert!(behind_https.header("set-cookie").contains("; Secure"));
+
+    let admin = Admin::sign_in(&hub).await;
+    assert!(!admin.csrf.is_empty());
+    let home = admin.get("/admin").await;
+    assert!(home.body.contains("id=\"add-service\""));
+
+    // Forms without the session's CSRF token, or from another site, or
+    // without a session, are refused and change nothing.
+    let form = [("name", "Sneaky service")];
+    let missing = admin.post_raw("/admin/services", &form).await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    let wrong = admin
+        .post_raw("/admin/services", &[("csrf", "forged"), ("name", "Sneaky")])
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let other = Admin::sign_in(&hub).await;
+    let crossed = admin
+        .post_raw(
+            "/admin/services",
+            &[("csrf", other.csrf.as_str()), ("name", "Sneaky")],
+        )
+        .await;
+    assert_eq!(
+        crossed.status,
+        StatusCode::FORBIDDEN,
+        "tokens are per session"
+    );
+    let cross_site = page(
+        browser()
+            .post(format!("{base}/admin/services"))
+            .header("cookie", &admin.cookie)
+            .header("sec-fetch-site", "cross-site")
+            .form(&[("csrf", admin.csrf.as_str()), ("name", "Sneaky")]),
+    )
+    .await;
+    assert_eq!(cross_site.status, StatusCode::FORBIDDEN);
+    let no_session = page(
+        browser()
+            .post(format!("{base}/admin/services"))
+            .form(&[("csrf", admin.csrf.as_str()), ("name", "Sneaky")]),
+    )
+    .await;
+    assert_eq!(no_session.status, StatusCode::FORBIDDEN);
+    for path in ["/admin/profile", "/admin/import/confirm", "/admin/sign-out"] {
+        let r = admin.post_raw(path, &[("csrf", "forged")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(seq(&hub).await, before);
+    assert!(hub.verified_listing().await.listing.services.is_empty());
+
+    // The bearer-token JSON API is unchanged.
+    let api = hub.admin(Method::GET, "/services", None).await;
+    assert_eq!(api.status, StatusCode::OK);
+    assert_eq!(api.json()["services"], json!([]));
+
+    // Signing out ends the session.
+    let out = admin.post("/admin/sign-out", &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(out.header("set-cookie").contains("Max-Age=0"));
+    let after = admin.get("/admin").await;
+    assert!(after.body.contains("id=\"sign-in-form\""));
+    assert_eq!(
+        admin.get("/admin/services/new").await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn services_and_profile_edited_by_form_are_published() {
+    let hub = TestNode::start("At The Grange").await;
+    let admin = Admin::sign_in(&hub).await;
+    let new_form = admin.get("/admin/services/new").await;
+    assert_eq!(new_form.status, StatusCode::OK);
+    for id in ["name", "opening_hours", "loc0_postal_code", "contact0_name"] {
+        assert!(
+            new_form.body.contains(&format!("<label for=\"{id}\">")),
+            "{id} has a label"
+        );
+    }
+
+    // A mistake comes back next to its field, and nothing is published.
+    let before = seq(&hub).await;
+    let bad = admin
+        .post(
+            "/admin/services",
+            &[
+                ("name", "Food pantry"),
+                ("opening_hours", "Tuesdays 10-1"),
+                ("loc0_latitude", "north"),
+                ("email", "not-an-email"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("id=\"opening_hours-error\""),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("id=\"loc0_latitude-error\""));
+    assert!(
+        bad.body.contains("value=\"Food pantry\""),
+        "typed values are kept"
+    );
+    assert_eq!(seq(&hub).await, before);
+    let bad_email = admin
+        .post(
+            "/admin/services",
+            &[("name", "Food pantry"), ("email", "not-an-email")],
+        )
+        .await;
+    assert_eq!(bad_email.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad_email.body.contains("id=\"email-error\""));
+
+    // A good one is in the signed listing.
+    let added = admin
+        .post(
+            "/admin/services",
+            &[
+                ("name", "Food pantry"),
+                ("description", "Low-cost groceries"),
+                ("status", "active"),
+                ("access", "walk-in"),
+                ("access", "self-referral"),
+                ("opening_hours", "TU,TH 10:00-13:00; SA 10:00-12:00"),
+                ("phones", "01253 000000"),
+                ("taxonomy", "Food; Cost of living"),
+                ("loc0_name", "Main hall"),
+                ("loc0_address_1", "Dinmore Avenue"),
+                ("loc0_city", "Blackpool"),
+                ("loc0_postal_code", "FY3 7RW"),
+                ("loc0_latitude", "53.824"),
+                ("loc0_longitude", "-3.0146"),
+                ("contact0_name", "Sam"),
+                ("contact0_title", "Coordinator"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let listing = hub.verified_listing().await.listing;
+    assert!(listing.seq > before);
+    let s = &listing.services[0];
+    assert_eq!(s.name, "Food pantry");
+    assert_eq!(s.schedules.len(), 2);
+    assert_eq!(s.schedules[0].byday, "TU,TH");
+    assert_eq!(s.access.len(), 2);
+    assert_eq!(s.locations[0].latitude, Some(53.824));
+    assert_eq!(s.contacts[0].title.as_deref(), Some("Coordinator"));
+    let home = admin.get("/admin").await;
+    assert!(home.body.contains("id=\"flash\""));
+    assert!(home.body.contains("Tuesday, Thursday 10:00 to 13:00"));
+
+    // Editing keeps the id; the form shows the stored values.
+    let edit = admin.get(&format!("/admin/services/{}", s.id)).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    assert!(edit
+        .body
+        .contains("value=\"TU,TH 10:00-13:00; SA 10:00-12:00\""));
+    let loc_id = hidden(&edit.body, "loc0_id");
+    assert_eq!(loc_id, s.locations[0].id);
+    let saved = admin
+        .post(
+            &format!("/admin/services/{}", s.id),
+            &[
+                ("name", "Community pantry"),
+                ("opening_hours", "TU,TH 10:00-13:00; SA 10:00-12:00"),
+                ("loc0_id", loc_id.as_str()),
+                ("loc0_name", "Main hall"),
+                ("loc0_latitude", "53.824"),
+                ("loc0_longitude", "-3.0146"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let after = hub.verified_listing().await.listing;
+    assert_eq!(after.services[0].id, s.id);
+    assert_eq!(after.services[0].name, "Community pantry");
+    assert_eq!(after.services[0].locations[0].id, loc_id, "place kept");
+    assert_eq!(after.services[0].schedules, s.schedules);
+
+    // The profile.
+    let profile = admin.get("/admin/profile").await;
+    assert!(profile.body.contains("value=\"At The Grange\""));
+    let saved = admin
+        .post(
+            "/admin/profile",
+            &[
+                ("name", "The Grange"),
+                ("area_served", "Grange Park, Blackpool"),
+                ("postal_code", "FY3 7RW"),
+                ("timezone", "Europe/London"),
+                ("space", "dedicated"),
+                ("space", "pop-up"),
+                ("governance", "partnership"),
+                ("focus", "generic"),
+                ("coordination", "first-level"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let hub_profile = hub.verified_listing().await.listing.hub;
+    assert_eq!(hub_profile.name, "The Grange");
+    assert_eq!(hub_profile.dimensions.space.len(), 2);
+    let bad = admin
+        .post(
+            "/admin/profile",
+            &[
+                ("name", ""),
+                ("timezone", "Mars/Base"),
+                ("space", "dedicated"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("id=\"governance-error\""));
+
+    // Removing asks first, then removes.
+    let ask = admin.get(&format!("/admin/services/{}/delete", s.id)).await;
+    assert!(ask.body.contains("id=\"confirm-delete\""));
+    let gone = admin
+        .post(&format!("/admin/services/{}/delete", s.id), &[])
+        .await;
+    assert_eq!(gone.status, StatusCode::SEE_OTHER);
+    assert!(hub.verified_listing().await.listing.services.is_empty());
+    assert_eq!(
+        admin.get("/admin/services/not-a-service").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn an_import_is_previewed_and_applied_only_on_confirm() {
+    let hub = TestNode::start("Revoelution").await;
+    for name in ["Job Club", "Warm space"] {
+        let r = hub
+            .admin(Method::POST, "/services", Some(json!({"name": name})))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+    }
+    let admin = Admin::sign_in(&hub).await;
+    let before = hub.verified_listing().await.listing;
+    let csv = "name,description,opening_hours\n\
+               Job Club,Help with CVs,\"TU 10:00-12:00\"\n\
+               Food pantry,Low-cost groceries,\"TH 10:00-13:00\"\n";
+    let forged = admin.upload("forged", "services.csv", csv, true).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    let preview = admin.upload(&admin.csrf, "services.csv", csv, true).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    let body = &preview.body;
+    assert!(
+        body.contains("1 to add, 1 to change, 1 to remove, 0 unchanged"),
+        "{body}"
+    );
+    let section = |id: &str| {
+        let start = body.find(&format!("id=\"{id}\"")).expect(id);
+        body[start..].split("</ul>").next().unwrap_or("").to_owned()
+    };
+    assert!(section("import-added").contains("Food pantry"));
+    assert!(section("import-updated").contains("Job Club"));
+    assert!(section("import-removed").contains("Warm space"));
+    // Nothing is applied yet.
+    let unchanged = hub.verified_listing().await.listing;
+    assert_eq!(unchanged.seq, before.seq);
+    assert_eq!(unchanged.services, before.services);
+
+    let import_id = hidden(body, "import_id");
+    let wrong = admin
+        .post("/admin/import/confirm", &[("import_id", "made-up")])
+        .await;
+    assert_eq!(wrong.status, StatusCode::CONFLICT);
+    assert_eq!(hub.verified_listing().await.listing.seq, before.seq);
+    let applied = admin
+        .post(
+            "/admin/import/confirm",
+            &[("import_id", import_id.as_str())],
+        )
+        .await;
+    assert_eq!(applied.status, StatusCode::SEE_OTHER, "{}", applied.body);
+    let after = hub.verified_listing().await.listing;
+    let mut names: Vec<&str> = after.services.iter().map(|s| s.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["Food pantry", "Job Club"]);
+    let job = after
+        .services
+        .iter()
+        .find(|s| s.name == "Job Club")
+        .unwrap();
+    assert_eq!(job.description.as_deref(), Some("Help with CVs"));
+    let home = admin.get("/admin").await;
+    assert!(home.body.contains("1 added, 1 changed, 1 removed"));
+    // The same preview cannot be applied twice.
+    let again = admin
+        .post(
+            "/admin/import/confirm",
+            &[("import_id", import_id.as_str())],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+
+    // An Open Referral (HSDS) JSON file goes the same way.
+    let hsds = r#"[{"name": "Youth club", "description": "Fridays for 11 to 16s",
+                    "status": "active"}]"#;
+    let preview = admin
+        .upload(&admin.csrf, "services.json", hsds, false)
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert!(preview
+        .body
+        .contains("1 to add, 0 to change, 0 to remove, 0 unchanged"));
+    let import_id = hidden(&preview.body, "import_id");
+    let applied = admin
+        .post(
+            "/admin/import/confirm",
+            &[("import_id", import_id.as_str())],
+        )
+        .await;
+    assert_eq!(applied.status, StatusCode::SEE_OTHER);
+    let after = hub.verified_listing().await.listing;
+    assert_eq!(after.services.len(), 3);
+
+    // A bad file says where and changes nothing.
+    let bad = admin
+        .upload(&admin.csrf, "bad.csv", "name,colour\nCafe,red\n", false)
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("id=\"file-error\""));
+    assert!(bad.body.contains("colour"));
+    assert_eq!(hub.verified_listing().await.listing.seq, after.seq);
+}
+
+/// Adds a service through the JSON admin API.
+async fn add(hub: &TestNode, body: Value) {
+    let r = hub.admin(Method::POST, "/services", Some(body)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+}
+
+fn always_open() -> Value {
+    json!([
+        {"byday": "MO,TU,WE,TH,FR,SA,SU", "opens_at": "00:00", "closes_at": "23:59"},
+        {"byday": "MO,TU,WE,TH,FR,SA,SU", "opens_at": "23:59", "closes_at": "00:00"}
+    ])
+}
+
+/// The names of the results on a directory page, in order.
+fn result_names(body: &str) -> Vec<String> {
+    body.split("class=\"result\"")
+        .skip(1)
+        .filter_map(|item| {
+            let start = item.find("data-name=\"")? + "data-name=\"".len();
+            Some(item[start..].split('"').next()?.to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_directory_filters_by_words_category_place_and_open_now() {
+    let grange = TestNode::start("At The Grange").await;
+    let bay = TestNode::start("The Bay, Morecambe").await;
+    add(
+        &grange,
+        json!({"name": "Food pantry", "description": "Low-cost groceries",
+               "locations": [{"latitude": 53.8240, "longitude": -3.0146,
+                              "address": {"address_1": "Dinmore Avenue", "city": "Blackpool", "postal_code": "FY3 7RW"}}],
+               "schedules": always_open(), "access": ["walk-in"],
+               "taxonomy_terms": [{"name": "Food"}]}),
+    )
+    .await;
+    add(
+        &grange,
+        json!({"name": "Job Club", "description": "Help with CVs",
+               "locations": [{"latitude": 53.8250, "longitude": -3.0150,
+                              "address": {"city": "Blackpool", "postal_code": "FY3 7TN"}}],
+               "taxonomy_terms": [{"name": "Employment"}]}),
+    )
+    .await;
+    add(
+        &bay,
+        json!({"name": "Wellbeing walk", "description": "A gentle walk along the prom",
+               "locations": [{"latitude": 54.0697, "longitude": -2.8625,
+                              "address": {"city": "Morecambe", "postal_code": "LA4 4AA"}}],
+               "schedules": always_open(),
+               "taxonomy_terms": [{"name": "Wellbeing"}]}),
+    )
+    .await;
+    let agg = TestNode::start_aggregator("Lancashire CVS", |_| {}).await;
+    agg.add_source(&grange.node.url()).await;
+    agg.add_source(&bay.node.url()).await;
+    agg.crawl().await;
+    let base = agg.node.url();
+
+    let all = get(&base, "/").await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert_security_headers(&all);
+    assert_eq!(
+        result_names(&all.body),
+        ["Food pantry", "Job Club", "Wellbeing walk"]
+    );
+    for field in ["q", "category", "near", "within_km", "open_now"] {
+        assert!(
+            all.body.contains(&format!("<label for=\"{field}\">")),
+            "{field}"
+        );
+    }
+    assert!(all
+        .body
+        .contains("<option value=\"Food\">Food (1)</option>"));
+
+    let words = get(&base, "/?q=pantry").await;
+    assert_eq!(result_names(&words.body), ["Food pantry"]);
+    assert!(words.body.contains("Walk in during opening times"));
+    assert!(
+        words.body.contains("Updated by the hub"),
+        "freshness is shown"
+    );
+    assert!(
+        words.body.contains(">At The Grange</a>"),
+        "the publishing hub"
+    );
+
+    let category = get(&base, "/?category=wellbeing").await;
+    assert_eq!(result_names(&category.body), ["Wellbeing walk"]);
+
+    // An exact postcode known in the store.
+    let exact = get(&base, "/?near=fy3+7tn&within_km=5").await;
+    assert_eq!(exact.status, StatusCode::OK);
+    assert_eq!(result_names(&exact.body), ["Job Club", "Food pantry"]);
+    assert!(exact.body.contains("postcode FY3 7TN"), "{}", exact.body);
+    // An unknown postcode in a known district, a district, a town.
+    let district = get(&base, "/?near=FY3+9ZZ").await;
+    assert_eq!(result_names(&district.body).len(), 2);
+    assert!(district.body.contains("the middle of the FY3 area"));
+    let town = get(&base, "/?near=Morecambe&within_km=10").await;
+    assert_eq!(result_names(&town.body), ["Wellbeing walk"]);
+    let point = get(&base, "/?near=54.07,-2.86&within_km=2").await;
+    assert_eq!(result_names(&point.body), ["Wellbeing walk"]);
+    // A place nobody holds is said so, next to the field.
+    let unknown = get(&base, "/?near=ZZ99+9ZZ").await;
+    assert_eq!(unknown.status, StatusCode::OK);
+    assert!(unknown.body.contains("id=\"near-error\""));
+    assert!(result_names(&unknown.body).is_empty());
+    let bad = get(&base, "/?near=FY3&within_km=99999").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("id=\"within_km-error\""));
+
+    let open = get(&base, "/?open_now=1").await;
+    assert_eq!(result_names(&open.body), ["Food pantry", "Wellbeing walk"]);
+    let combined = get(&base, "/?open_now=1&near=FY3+7RW&category=Food").await;
+    assert_eq!(result_names(&combined.body), ["Food pantry"]);
+
+    // Hubs and services have pages of their own.
+    let hubs = get(&base, "/hubs").await;
+    assert!(hubs.body.contains("At The Grange") && hubs.body.contains("The Bay, Morecambe"));
+    let hub_page = get(&base, &format!("/hubs/{}", grange.hub_id)).await;
+    assert_eq!(hub_page.status, StatusCode::OK);
+    assert!(hub_page.body.contains("id=\"hub-health\""));
+    assert!(hub_page.body.contains("Up to date"));
+    assert!(hub_page.body.contains("the community (voluntary sector)"));
+    let service_href = words
+        .body
+        .split("data-href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a service link")
+        .to_owned();
+    let service = get(&base, &service_href).await;
+    assert_eq!(service.status, StatusCode::OK);
+    assert!(service
+        .body
+        .contains("id=\"service-name\">Food pantry</h1>"));
+    assert_eq!(
+        get(&base, "/hubs/nobody").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The hub's admin page knows the aggregator fetched its listing.
+    let admin = Admin::sign_in(&grange).await;
+    let home = admin.get("/admin").await;
+    let fetched = home.body.split("id=\"last-fetched\">").nth(1).unwrap_or("");
+    assert!(fetched.starts_with("Last "), "{fetched}");
+}
+
+#[tokio::test]
+async fn script_injection_is_shown_as_text_on_every_page() {
+    let evil = format!("Hub {SCRIPT} {IMG}");
+    let hub = TestNode::start("Grange").await;
+    let r = hub
+        .admin(
+            Method::PATCH,
+            "/hub",
+            Some(json!({"name": evil, "description": evil})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    add(
+        &hub,
+        json!({"name": format!("Pantry {SCRIPT}"), "description": format!("Food {IMG} {SCRIPT}"),
+               "application_process": IMG, "eligibility_description": SCRIPT,
+               "locations": [{"name": IMG, "latitude": 53.8, "longitude": -3.0,
+                              "address": {"city": SCRIPT, "postal_code": "FY3 7TN"}}],
+               "contacts": [{"name": SCRIPT, "title": IMG}],
+               "phones": [{"number": IMG}],
+               "schedules": [{"byday": "MO", "opens_at": "09:00", "closes_at": "10:00", "description": SCRIPT}],
+               "taxonomy_terms": [{"name": IMG}]}),
+    )
+    .await;
+    let agg = TestNode::start_aggregator("Directory", |_| {}).await;
+    agg.add_source(&hub.node.url()).await;
+    agg.crawl().await;
+    let base = agg.node.url();
+    let first = get(&base, "/?q=pantry").await;
+    let service_href = first
+        .body
+        .split("data-href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a service link")
+        .to_owned();
+    let query = format!(
+        "/?q={}&near={}&category={}",
+        urlencode(SCRIPT),
+        urlencode(IMG),
+        urlencode(IMG)
+    );
+    let mut pages = Vec::new();
+    for path in [
+        "/?q=pantry".to_owned(),
+        format!("/?category={}", urlencode(IMG)),
+        query,
+        "/hubs".to_owned(),
+        format!("/hubs/{}", hub.hub_id),
+        service_href,
+    ] {
+        pages.push((path.clone(), get(&base, &path).await));
+    }
+    let admin = Admin::sign_in(&hub).await;
+    let id = hub.verified_listing().await.listing.services[0].id.clone();
+    for path in [
+        "/admin".to_owned(),
+        "/admin/profile".to_owned(),
+        format!("/admin/services/{id}"),
+        format!("/admin/services/{id}/delete"),
+    ] {
+        pages.push((path.clone(), admin.get(&path).await));
+    }
+    // And a form sent back with a mistake shows the typed text escaped.
+    let bounced = admin
+        .post(
+            "/admin/services",
+            &[
+                ("name", SCRIPT),
+                ("opening_hours", IMG),
+                ("loc0_latitude", SCRIPT),
+            ],
+        )
+        .await;
+    assert_eq!(bounced.status, StatusCode::UNPROCESSABLE_ENTITY);
+    pages.push(("bounced form".to_owned(), bounced));
+    for (path, p) in &pages {
+        assert!(
+            p.status.is_success()
+                || p.status == StatusCode::UNPROCESSABLE_ENTITY
+                || p.status == StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            p.status
+        );
+        assert!(
+            !p.body.contains("<script>alert"),
+            "{path} runs a script:\n{}",
+            p.body
+        );
+        assert!(
+            !p.body.contains("<img src=x"),
+            "{path} injects an element:\n{}",
+            p.body
+        );
+        assert!(!p.body.contains(IMG), "{path} breaks out of an attribute");
+        assert!(
+            ["&lt;script&gt;", "&#60;script&#62;", "&lt;img", "&#60;img"]
+                .iter()
+                .any(|escaped| p.body.contains(escaped)),
+            "{path} shows the text escaped:\n{}",
+            p.body
+        );
+        // The only scripts are the node's own files.
+        for tag in p.body.split("<script").skip(1) {
+            assert!(
+                tag.trim_start().starts_with("src=\"/assets/"),
+                "{path}: {tag}"
+            );
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_page_works_when_map_tiles_cannot_load() {
+    let hub = TestNode::start("Grange").await;
+    add(
+        &hub,
+        json!({"name": "Food pantry", "locations": [{"latitude": 53.8, "longitude": -3.0}]}),
+    )
+    .await;
+    let agg = TestNode::start_aggregator("Directory", |c| {
+        c.web.tile_url = "http://127.0.0.1:9/{z}/{x}/{y}.png".into();
+    })
+    .await;
+    agg.add_source(&hub.node.url()).await;
+    agg.crawl().await;
+    let base = agg.node.url();
+    let p = get(&base, "/").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p
+        .body
+        .contains("data-tiles=\"http://127.0.0.1:9/{z}/{x}/{y}.png\""));
+    assert!(p
+        .header("content-security-policy")
+        .contains("img-src 'self' data: http://127.0.0.1:9"));
+    assert_eq!(
+        result_names(&p.body),
+        ["Food pantry"],
+        "the list needs no map"
+    );
+    assert!(p.body.contains("data-lat=\"53.8\""));
+    // The map's code is served by the node itself, cacheable.
+    for (path, kind) in [
+        ("/assets/leaflet/leaflet.js", "text/javascript"),
+        ("/assets/leaflet/leaflet.css", "text/css"),
+        ("/assets/leaflet/images/marker-icon.png", "image/png"),
+        ("/assets/directory.js", "text/javascript"),
+        ("/assets/site.css", "text/css"),
+        ("/assets/leaflet/LICENSE", "text/plain"),
+    ] {
+        let a = get(&base, path).await;
+        assert_eq!(a.status, StatusCode::OK, "{path}");
+        assert!(a.header("content-type").starts_with(kind), "{path}");
+        assert!(a.header("cache-control").contains("max-age=31536000"));
+    }
+    assert_eq!(
+        get(&base, "/assets/nothing.js").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // No map at all is fine too.
+    let plain = TestNode::start_aggregator("Plain", |c| c.web.tile_url = String::new()).await;
+    let p = get(&plain.node.url(), "/").await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(!p.body.contains("id=\"map\""));
+    assert!(!p.body.contains("leaflet.js"));
+}
