@@ -716,6 +716,19 @@ for path in files + ["docs/security.md", "deploy/compose.yaml", "deploy/.env.exa
             failed += 1
             print(f"  FAILED: {path}: {name} is read by nothing")
 
+# The hub guide's list of CSV columns must be the importer's.
+source = open("node/src/import/csv.rs").read()
+table = source[source.index("pub const COLUMNS"):]
+table = table[:table.index("];")]
+columns = re.findall(r'\(\s*"([a-z_0-9]+)"', table)
+guide = open("docs/guide-hub.md", encoding="utf-8").read()
+listed = guide[guide.index("The columns understood are"):]
+listed = re.findall(r"`([a-z_0-9]+)`", listed[:listed.index("For\nexample")])
+checked += 1
+if listed != columns:
+    failed += 1
+    print(f"  FAILED: docs/guide-hub.md lists the CSV columns {listed}, the importer reads {columns}")
+
 # Rust examples: each must be part of a program that cargo builds (an
 # example under client/examples, compiled by `cargo test`).
 examples = "".join(open(os.path.join("client/examples", n)).read()
