@@ -1,0 +1,655 @@
+//! The pages driven in a real browser: headless Chromium, through
+//! chromedriver and the WebDriver client fantoccini, against real nodes on
+//! loopback. Hub staff sign in and add a service with opening hours through
+//! the admin form; the service is in the hub's signed listing; after a
+//! crawl, the aggregator's directory finds it by a search typed into the
+//! page, lists it with its opening times and hub, and Leaflet puts it on the
+//! map (tiles point at a closed port on 127.0.0.1, so nothing leaves the
+//! machine and the page must work without them); the search works from the
+//! keyboard alone; and a hostile hub name stays text in the browser's DOM.
+//!
+//! Chromium and chromedriver are Debian's (`scripts/install-browser.sh`,
+//! which `.ci/run` calls). Without them the test says SKIPPED and passes,
+//! unless `SIGNPOST_REQUIRE_BROWSER=1` (set by `.ci/run`) makes it fail.
+//! `SIGNPOST_SCREENSHOTS=1` writes the screenshots the test takes to
+//! `docs/screenshots/`, where the README shows them.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::elements::Element;
+use fantoccini::key::Key;
+use fantoccini::wd::TimeoutConfiguration;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use signpost_spec::{verify_listing, VerifyOptions};
+use signpost_tests::TestNode;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// The longest any one step may wait for the browser.
+const WAIT: Duration = Duration::from_secs(10);
+/// Map tiles from a closed port on loopback: no traffic leaves the machine.
+const TILES: &str = "http://127.0.0.1:9/{z}/{x}/{y}.png";
+/// A hub name that would change the page's title if it ever became markup.
+const EVIL: &str = r#"<img src=x onerror="document.title='pwned'">"#;
+const DESKTOP: (u32, u32) = (1280, 900);
+const PHONE: (u32, u32) = (390, 844);
+/// The tallest whole-page screenshot.
+const MAX_SHOT: u32 = 2000;
+
+/// A chromedriver started for one test, in its own process group with the
+/// browsers it starts; the whole group is killed when this is dropped,
+/// also when the test panics.
+struct Driver {
+    child: Child,
+    url: String,
+    log: PathBuf,
+    profile: tempfile::TempDir,
+}
+
+impl Driver {
+    /// Starts chromedriver on a free loopback port and waits (bounded) until
+    /// it is ready. None when chromedriver is not installed.
+    async fn start() -> Option<Driver> {
+        if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
+            let required = std::env::var("SIGNPOST_REQUIRE_BROWSER").as_deref() == Ok("1");
+            assert!(
+                !required,
+                "SIGNPOST_REQUIRE_BROWSER=1 but {CHROMEDRIVER} or {CHROMIUM} is missing; \
+                 run scripts/install-browser.sh"
+            );
+            // Straight to stderr, not eprintln!, which the test harness
+            // captures and hides when the test passes.
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n==================================================================\n\
+                 SKIPPED: chromedriver not installed; run scripts/install-browser.sh\n\
+                 =================================================================="
+            );
+            return None;
+        }
+        let profile = tempfile::tempdir().expect("temp dir");
+        let log = profile.path().join("chromedriver.log");
+        let port = free_port();
+        let log_file = std::fs::File::create(&log).expect("log file");
+        let child = {
+            use std::os::unix::process::CommandExt;
+            Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                .arg("--allowed-ips=127.0.0.1")
+                .stdin(Stdio::null())
+                .stdout(log_file.try_clone().expect("log file"))
+                .stderr(log_file)
+                // Its own process group, so the browsers go with it.
+                .process_group(0)
+                .spawn()
+                .expect("start chromedriver")
+        };
+        let mut driver = Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            log,
+            profile,
+        };
+        let http = signpost_tests::client();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = driver.child.try_wait().expect("chromedriver status") {
+                panic!("chromedriver exited ({status}):\n{}", driver.log_text());
+            }
+            let ready = http
+                .get(format!("{}/status", driver.url))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+                .ok()
+                .filter(|r| r.status().is_success());
+            if let Some(r) = ready {
+                let status: Value = r.json().await.unwrap_or_default();
+                if status["value"]["ready"] == true {
+                    return Some(driver);
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver not ready after {WAIT:?}:\n{}",
+                driver.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// A new headless Chromium session with a fresh profile.
+    async fn session(&self) -> Client {
+        let user_data = self.profile.path().join("chromium");
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("chrome"));
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--disable-crash-reporter",
+                    "--hide-scrollbars",
+                    format!("--user-data-dir={}", user_data.display()),
+                    format!("--window-size={},{}", DESKTOP.0, DESKTOP.1),
+                ],
+            }),
+        );
+        let client = tokio::time::timeout(
+            Duration::from_secs(30),
+            ClientBuilder::new(HttpConnector::new())
+                .capabilities(caps)
+                .connect(&self.url),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("no browser session in 30 s:\n{}", self.log_text()))
+        .unwrap_or_else(|e| panic!("browser session: {e}\n{}", self.log_text()));
+        client
+            .update_timeouts(TimeoutConfiguration::new(
+                Some(Duration::from_secs(5)),
+                Some(Duration::from_secs(15)),
+                Some(Duration::ZERO),
+            ))
+            .await
+            .expect("timeouts");
+        client
+    }
+
+    fn log_text(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let start = text.len().saturating_sub(4000);
+        let start = (start..text.len())
+            .find(|i| text.is_char_boundary(*i))
+            .unwrap_or(0);
+        text[start..].to_owned()
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("chromedriver's log ends:\n{}", self.log_text());
+        }
+        // The negative id is the process group: chromedriver and every
+        // Chromium process it started.
+        let group = format!("-{}", self.child.id());
+        let killed = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !killed {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Waits (bounded) for an element.
+async fn wait_for(c: &Client, css: &str) -> Result<Element> {
+    c.wait()
+        .at_most(WAIT)
+        .every(Duration::from_millis(50))
+        .for_element(Locator::Css(css))
+        .await
+        .with_context(|| format!("waited {WAIT:?} for {css}"))
+}
+
+/// Waits (bounded) until the page's address has `key=value` in its query.
+async fn wait_for_query(c: &Client, key: &str, value: &str) -> Result<()> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let url = c.current_url().await?;
+        if url.query_pairs().any(|(k, v)| k == key && v == value) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("waited {WAIT:?} for {key}={value:?}; the page is {url}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn text(c: &Client, css: &str) -> Result<String> {
+    Ok(wait_for(c, css).await?.text().await?)
+}
+
+/// Sizes the window so that the page itself (the viewport, which is what
+/// screenshots show) is `width` x `height`.
+async fn viewport(c: &Client, (width, height): (u32, u32)) -> Result<()> {
+    c.set_window_size(width, height).await?;
+    let inner = c
+        .execute("return [window.innerWidth, window.innerHeight]", vec![])
+        .await?;
+    let grow = |want: u32, got: &Value| {
+        let got = got.as_i64().unwrap_or(i64::from(want));
+        u32::try_from(2 * i64::from(want) - got).unwrap_or(want)
+    };
+    c.set_window_size(grow(width, &inner[0]), grow(height, &inner[1]))
+        .await?;
+    Ok(())
+}
+
+/// Presses keys on the keyboard (not into an element): each character of
+/// `keys` down then up, in order.
+async fn press(c: &Client, keys: &str) -> Result<()> {
+    let mut actions = KeyActions::new("keyboard".into());
+    for k in keys.chars() {
+        actions = actions
+            .then(KeyAction::Down { value: k })
+            .then(KeyAction::Up { value: k });
+    }
+    c.perform_actions(actions).await?;
+    Ok(())
+}
+
+/// Takes a screenshot of what the window shows; with
+/// `SIGNPOST_SCREENSHOTS=1` it is saved as `docs/screenshots/{name}.png`.
+async fn screenshot(c: &Client, name: &str) -> Result<()> {
+    let png = c.screenshot().await?;
+    ensure!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
+    if std::env::var("SIGNPOST_SCREENSHOTS").as_deref() == Ok("1") {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, &png)?;
+        eprintln!("saved {}", path.display());
+    }
+    Ok(())
+}
+
+/// A screenshot of the whole page at desktop width (at most `MAX_SHOT`
+/// tall): the window is sized to the page, then put back.
+async fn screenshot_page(c: &Client, name: &str) -> Result<()> {
+    c.execute("window.scrollTo(0, 0)", vec![]).await?;
+    let height = c
+        .execute(
+            "return Math.ceil(document.body.getBoundingClientRect().bottom + window.scrollY) + 24",
+            vec![],
+        )
+        .await?
+        .as_u64()
+        .context("the page's height")?;
+    let height = u32::try_from(height)
+        .unwrap_or(MAX_SHOT)
+        .clamp(480, MAX_SHOT);
+    viewport(c, (DESKTOP.0, height)).await?;
+    let taken = screenshot(c, name).await;
+    viewport(c, DESKTOP).await?;
+    taken
+}
+
+/// Adds a service through the JSON admin API.
+async fn add(hub: &TestNode, body: Value) {
+    let r = hub.admin(Method::POST, "/services", Some(body)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+}
+
+fn place(lat: f64, lon: f64, street: &str, city: &str, postcode: &str) -> Value {
+    json!([{"latitude": lat, "longitude": lon,
+            "address": {"address_1": street, "city": city, "postal_code": postcode}}])
+}
+
+fn hours(byday: &str, opens: &str, closes: &str) -> Value {
+    json!([{"byday": byday, "opens_at": opens, "closes_at": closes}])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_work_in_a_real_browser() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let started = Instant::now();
+    let client = driver.session().await;
+    let outcome = tokio::time::timeout(Duration::from_secs(120), flows(&client)).await;
+    let _ = client.close().await;
+    match outcome {
+        Err(_) => panic!("the browser flows took over 120 s"),
+        Ok(Err(e)) => panic!("{e:#}"),
+        Ok(Ok(())) => {}
+    }
+    eprintln!("browser flows passed in {:.1?}", started.elapsed());
+}
+
+async fn flows(c: &Client) -> Result<()> {
+    viewport(c, DESKTOP).await?;
+    let grange = TestNode::start("At The Grange").await;
+    add(
+        &grange,
+        json!({"name": "Warm space", "description": "A warm room, hot drinks and company on winter afternoons.",
+               "locations": place(53.8236, -3.0160, "Dinmore Avenue", "Blackpool", "FY3 7RW"),
+               "schedules": hours("MO,WE,FR", "12:00", "16:00"), "access": ["walk-in"],
+               "taxonomy_terms": [{"name": "Warm space"}]}),
+    )
+    .await;
+    let revoe = TestNode::start("Revoelution").await;
+    add(
+        &revoe,
+        json!({"name": "Job Club", "description": "Help with CVs, applications and interviews.",
+               "locations": place(53.8069, -3.0466, "Revoe Community Centre", "Blackpool", "FY1 6BW"),
+               "schedules": hours("TU,TH", "10:00", "12:00"), "access": ["walk-in", "self-referral"],
+               "taxonomy_terms": [{"name": "Employment"}, {"name": "Benefits advice"}]}),
+    )
+    .await;
+    add(
+        &revoe,
+        json!({"name": "Digital drop-in", "description": "Bring a phone or laptop: help with email, forms and video calls.",
+               "locations": place(53.8075, -3.0440, "Revoe Library", "Blackpool", "FY1 6AY"),
+               "schedules": hours("WE", "13:00", "15:00"), "access": ["walk-in"],
+               "taxonomy_terms": [{"name": "Digital skills"}]}),
+    )
+    .await;
+
+    admin_adds_a_service(c, &grange)
+        .await
+        .context("(1) admin")?;
+    listing_has_the_service(&grange)
+        .await
+        .context("(2) listing")?;
+
+    let agg = TestNode::start_aggregator("Lancashire CVS", |cfg| {
+        cfg.web.tile_url = TILES.into();
+    })
+    .await;
+    for hub in [&grange, &revoe] {
+        agg.add_source(&hub.node.url()).await;
+    }
+    let reports = agg.crawl().await;
+    ensure!(
+        reports.len() == 2 && reports.iter().all(|r| r["outcome"] == "accepted"),
+        "crawl: {reports:?}"
+    );
+    directory_finds_it(c, &agg, &grange)
+        .await
+        .context("(3) directory")?;
+    keyboard_search(c, &agg).await.context("(4) keyboard")?;
+    hostile_hub_name(c).await.context("(5) injection")?;
+    Ok(())
+}
+
+/// (1) Sign in with the admin token and add a service through the form.
+async fn admin_adds_a_service(c: &Client, hub: &TestNode) -> Result<()> {
+    c.goto(&format!("{}/admin", hub.node.url())).await?;
+    wait_for(c, "#sign-in-form").await?;
+    screenshot_page(c, "admin-sign-in").await?;
+    c.find(Locator::Id("token"))
+        .await?
+        .send_keys(&hub.token)
+        .await?;
+    c.find(Locator::Id("sign-in")).await?.click().await?;
+    wait_for(c, "#add-service").await?.click().await?;
+    wait_for(c, "#service-form").await?;
+    ensure!(text(c, "h1").await? == "Add a service");
+    for (id, value) in [
+        ("name", "Food pantry"),
+        (
+            "description",
+            "Low-cost groceries for anyone who needs them; bring a bag.",
+        ),
+        ("opening_hours", "TU,TH 10:00-13:00"),
+        ("taxonomy", "Food; Cost of living"),
+        ("loc0_name", "Main hall"),
+        ("loc0_address_1", "Dinmore Avenue"),
+        ("loc0_city", "Blackpool"),
+        ("loc0_postal_code", "FY3 7RW"),
+        ("loc0_latitude", "53.8240"),
+        ("loc0_longitude", "-3.0146"),
+    ] {
+        let field = c.find(Locator::Id(id)).await?;
+        field.clear().await?;
+        field.send_keys(value).await?;
+    }
+    c.find(Locator::Css("input[name='access'][value='walk-in']"))
+        .await?
+        .click()
+        .await?;
+    screenshot_page(c, "admin-service-form").await?;
+    c.find(Locator::Id("save")).await?.click().await?;
+
+    let flash = text(c, "#flash").await?;
+    ensure!(
+        flash.contains("\u{201c}Food pantry\u{201d} is added"),
+        "confirmation: {flash}"
+    );
+    let row = c
+        .find(Locator::XPath(
+            "//table[@id='services']//tr[td/a[text()='Food pantry']]",
+        ))
+        .await
+        .context("the new service's row")?
+        .text()
+        .await?;
+    ensure!(
+        row.contains("Tuesday, Thursday 10:00 to 13:00"),
+        "row: {row}"
+    );
+    ensure!(
+        c.find_all(Locator::Css("#services tbody tr")).await?.len() == 2,
+        "the service beside the one already there"
+    );
+    screenshot_page(c, "admin-services").await?;
+    Ok(())
+}
+
+/// (2) The hub's signed listing holds the service, and it verifies.
+async fn listing_has_the_service(hub: &TestNode) -> Result<()> {
+    let reply = hub.get_listing(&[]).await;
+    ensure!(reply.status == StatusCode::OK, "listing: {}", reply.status);
+    let verified = verify_listing(&reply.body, &VerifyOptions::now())
+        .map_err(|e| anyhow::anyhow!("the listing does not verify: {e:?}"))?;
+    let s = verified
+        .listing
+        .services
+        .iter()
+        .find(|s| s.name == "Food pantry")
+        .context("the service is in the listing")?;
+    ensure!(s.schedules.len() == 1 && s.schedules[0].byday == "TU,TH");
+    ensure!(s.locations[0].latitude == Some(53.824));
+    ensure!(s.locations[0].longitude == Some(-3.0146));
+    ensure!(s.taxonomy_terms.len() == 2);
+    Ok(())
+}
+
+/// (3) The aggregator's directory: search typed into the page, the result
+/// with its opening times and hub, and the map's markers.
+async fn directory_finds_it(c: &Client, agg: &TestNode, hub: &TestNode) -> Result<()> {
+    let base = agg.node.url();
+    c.goto(&format!("{base}/")).await?;
+    wait_for(c, "#search-form").await?;
+    let all = c.find_all(Locator::Css("#results .result")).await?.len();
+    ensure!(all == 4, "every service is listed: {all}");
+    wait_for(c, "#map .leaflet-marker-icon").await?;
+    ensure!(
+        c.find_all(Locator::Css("#map .leaflet-marker-icon"))
+            .await?
+            .len()
+            == 4,
+        "a marker per service"
+    );
+    screenshot_page(c, "directory").await?;
+
+    // A phone: the results of a search, scrolled to the map and the list.
+    viewport(c, PHONE).await?;
+    c.goto(&format!("{base}/?q=help")).await?;
+    wait_for(c, "#map .leaflet-marker-icon").await?;
+    c.execute(
+        "document.getElementById('results-heading').scrollIntoView()",
+        vec![],
+    )
+    .await?;
+    screenshot(c, "directory-phone").await?;
+    viewport(c, DESKTOP).await?;
+
+    c.goto(&format!("{base}/")).await?;
+    let q = wait_for(c, "#q").await?;
+    q.send_keys("Food pantry").await?;
+    c.find(Locator::Id("search-button")).await?.click().await?;
+    wait_for_query(c, "q", "Food pantry").await?;
+    let result = wait_for(c, "#results .result[data-name='Food pantry']").await?;
+    let shown = result.text().await?;
+    for expected in [
+        "Food pantry",
+        "Tuesday, Thursday 10:00 to 13:00",
+        "Walk in during opening times",
+        "Main hall, Dinmore Avenue",
+        "From At The Grange.",
+    ] {
+        ensure!(shown.contains(expected), "{expected:?} not in {shown:?}");
+    }
+    let hub_link = result.find(Locator::Css(".meta a")).await?;
+    ensure!(hub_link.text().await? == "At The Grange");
+
+    // The map: shown, a marker for the result, tiles asked of the closed
+    // loopback port only.
+    let map = wait_for(c, "#map").await?;
+    ensure!(map.is_displayed().await?, "the map is shown");
+    let marker = wait_for(c, "#map .leaflet-marker-icon").await?;
+    ensure!(marker.attr("title").await?.as_deref() == Some("Food pantry"));
+    let tiles = c.find_all(Locator::Css("#map img.leaflet-tile")).await?;
+    ensure!(!tiles.is_empty(), "Leaflet asked for tiles");
+    for tile in tiles {
+        let src = tile.attr("src").await?.unwrap_or_default();
+        ensure!(src.starts_with("http://127.0.0.1:9/"), "tile {src}");
+    }
+    // A marker opens a popup linking to the service's page.
+    marker.click().await?;
+    // (textContent: the popup fades in, and text() reads only what shows)
+    let popup = wait_for(c, ".leaflet-popup-content a").await?;
+    ensure!(popup.prop("textContent").await?.as_deref() == Some("Food pantry"));
+    let href = popup.attr("href").await?.unwrap_or_default();
+    ensure!(
+        href.contains(&format!("/services/{}/", hub.hub_id)),
+        "{href}"
+    );
+
+    // The hub's own page in the directory.
+    hub_link.click().await?;
+    ensure!(text(c, "#hub-name").await? == "At The Grange");
+    ensure!(text(c, "#hub-health").await?.contains("Up to date"));
+    ensure!(text(c, "#results").await?.contains("Food pantry"));
+    screenshot_page(c, "hub").await?;
+    Ok(())
+}
+
+/// (4) From the keyboard alone: Tab to the search box, type, Enter.
+async fn keyboard_search(c: &Client, agg: &TestNode) -> Result<()> {
+    c.goto(&format!("{}/", agg.node.url())).await?;
+    wait_for(c, "#search-form").await?;
+    let mut path = Vec::new();
+    for _ in 0..10 {
+        press(c, &char::from(Key::Tab).to_string()).await?;
+        let focused = c.active_element().await?;
+        let id = focused.attr("id").await?.unwrap_or_default();
+        let label = if id.is_empty() {
+            focused.text().await?
+        } else {
+            format!("#{id}")
+        };
+        path.push(label);
+        if id == "q" {
+            break;
+        }
+    }
+    ensure!(
+        path.first().map(String::as_str) == Some("Skip to the main content"),
+        "the skip link comes first: {path:?}"
+    );
+    ensure!(
+        path.last().map(String::as_str) == Some("#q"),
+        "the search box is reached by Tab: {path:?}"
+    );
+    press(c, &format!("job{}", char::from(Key::Enter))).await?;
+    wait_for_query(c, "q", "job").await?;
+    wait_for(c, "#results .result[data-name='Job Club']").await?;
+    let names = c.find_all(Locator::Css("#results .result")).await?.len();
+    ensure!(names == 1, "only the Job Club: {names}");
+    Ok(())
+}
+
+/// (5) A hub named with markup: shown as text, never run, in the directory,
+/// on the hub's page, in the map's popup and on its own admin page.
+async fn hostile_hub_name(c: &Client) -> Result<()> {
+    let hub = TestNode::start("Evil").await;
+    let r = hub
+        .admin(Method::PATCH, "/hub", Some(json!({"name": EVIL})))
+        .await;
+    ensure!(r.status == StatusCode::OK, "rename: {}", r.status);
+    let service = format!("Pantry {EVIL}");
+    add(
+        &hub,
+        json!({"name": service, "locations": [{"latitude": 53.8, "longitude": -3.0}]}),
+    )
+    .await;
+    let agg = TestNode::start_aggregator("Directory", |cfg| cfg.web.tile_url = TILES.into()).await;
+    agg.add_source(&hub.node.url()).await;
+    agg.crawl().await;
+    let base = agg.node.url();
+
+    c.goto(&format!("{base}/?q=pantry")).await?;
+    let result = wait_for(c, "#results .result").await?;
+    ensure!(result.find(Locator::Css(".meta a")).await?.text().await? == EVIL);
+    ensure!(result.find(Locator::Css("h3")).await?.text().await? == service);
+    // The map's marker and popup are made by script from the page's data.
+    wait_for(c, "#map .leaflet-marker-icon")
+        .await?
+        .click()
+        .await?;
+    let popup = wait_for(c, ".leaflet-popup-content a").await?;
+    let popup = popup.prop("textContent").await?.unwrap_or_default();
+    ensure!(popup == service, "popup: {popup:?}");
+    no_injected_element(c, "the directory").await?;
+
+    c.goto(&format!("{base}/hubs/{}", hub.hub_id)).await?;
+    ensure!(text(c, "#hub-name").await? == EVIL);
+    no_injected_element(c, "the hub's page").await?;
+    let title = c.title().await?;
+    ensure!(title.starts_with(&format!("{EVIL}: ")), "title: {title:?}");
+
+    c.goto(&format!("{}/admin", hub.node.url())).await?;
+    wait_for(c, "#token").await?.send_keys(&hub.token).await?;
+    c.find(Locator::Id("sign-in")).await?.click().await?;
+    ensure!(text(c, "h1").await? == EVIL);
+    ensure!(text(c, "#services").await?.contains(&service));
+    no_injected_element(c, "the admin page").await?;
+    Ok(())
+}
+
+async fn no_injected_element(c: &Client, page: &str) -> Result<()> {
+    // Loaded and settled: an injected image would have failed by now.
+    let state = c.execute("return document.readyState", vec![]).await?;
+    ensure!(state == "complete", "{page}: {state}");
+    let injected = c.find_all(Locator::Css("img[src='x']")).await?;
+    ensure!(injected.is_empty(), "{page}: the name became an element");
+    let title = c.title().await?;
+    ensure!(title != "pwned", "{page}: the name ran as script");
+    Ok(())
+}
