@@ -31,6 +31,22 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/reports/not-duplicates", post(not_duplicate))
 }
 
+/// The `url` of a JSON body like `{"url": "https://hub.example.org"}`.
+fn url_in(body: &[u8]) -> Result<String, ApiError> {
+    let input: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_json",
+            format!("the body is not JSON: {e}"),
+        )
+    })?;
+    input
+        .get("url")
+        .and_then(|u| u.as_str())
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "invalid", "url: required"))
+}
+
 async fn crawl_now(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
     let reports = crawl::crawl_all_now(&agg).await?;
@@ -46,18 +62,8 @@ async fn list_sources(State(state): State<Arc<AppState>>) -> Result<Response, Ap
 
 async fn add_source(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
-    let input: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_json",
-            format!("the body is not JSON: {e}"),
-        )
-    })?;
-    let raw = input
-        .get("url")
-        .and_then(|u| u.as_str())
-        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "invalid", "url: required"))?;
-    let url = crawl::listing_url(raw)
+    let raw = url_in(&body)?;
+    let url = crawl::listing_url(&raw)
         .map_err(|m| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -137,18 +143,8 @@ async fn add_upstream(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
-    let input: serde_json::Value = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_json",
-            format!("the body is not JSON: {e}"),
-        )
-    })?;
-    let raw = input
-        .get("url")
-        .and_then(|u| u.as_str())
-        .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "invalid", "url: required"))?;
-    let url = crate::follow::feed_url(raw)
+    let raw = url_in(&body)?;
+    let url = crate::follow::feed_url(&raw)
         .map_err(|m| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

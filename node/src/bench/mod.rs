@@ -444,19 +444,12 @@ pub async fn preloaded_aggregator(
     services: usize,
 ) -> Result<(crate::server::RunningNode, tempfile::TempDir, usize)> {
     let dir = tempfile::tempdir().map_err(|e| NodeError::io("creating", "a temp dir", e))?;
-    crate::init::init(&crate::init::InitOptions {
-        dir: dir.path().to_owned(),
-        name: "Bench directory".into(),
-        url: None,
-        listen: Some(([127, 0, 0, 1], 0).into()),
-        dimensions: signpost_spec::Dimensions {
-            space: vec![signpost_spec::Space::Virtual],
-            governance: signpost_spec::Governance::Partnership,
-            focus: signpost_spec::Focus::Generic,
-            coordination: signpost_spec::Coordination::SecondLevel,
-        },
-        aggregator: true,
-    })?;
+    init_bench_node(
+        dir.path().to_owned(),
+        "Bench directory".into(),
+        Some(([127, 0, 0, 1], 0).into()),
+        true,
+    )?;
     let mut config = Config::load(dir.path())?;
     config.aggregator.recrawl_interval_secs = 86_400;
     let agg = Aggregator::open(dir.path(), &config)?;
@@ -528,19 +521,12 @@ pub async fn converge_bench(rounds: usize) -> Result<ConvergeReport> {
     let mut hubs = Vec::new();
     for i in 0..3 {
         let dir = tempfile::tempdir().map_err(|e| NodeError::io("creating", "a temp dir", e))?;
-        let outcome = crate::init::init(&crate::init::InitOptions {
-            dir: dir.path().to_owned(),
-            name: format!("Hub {i}"),
-            url: None,
-            listen: Some(([127, 0, 0, 1], 0).into()),
-            dimensions: signpost_spec::Dimensions {
-                space: vec![signpost_spec::Space::Dedicated],
-                governance: signpost_spec::Governance::CommunityLed,
-                focus: signpost_spec::Focus::Generic,
-                coordination: signpost_spec::Coordination::FirstLevel,
-            },
-            aggregator: false,
-        })?;
+        let outcome = init_bench_node(
+            dir.path().to_owned(),
+            format!("Hub {i}"),
+            Some(([127, 0, 0, 1], 0).into()),
+            false,
+        )?;
         let node = crate::server::start(dir.path(), Config::load(dir.path())?).await?;
         hubs.push((node, outcome.admin_token, outcome.hub_id));
         dirs.push(dir);
@@ -548,19 +534,12 @@ pub async fn converge_bench(rounds: usize) -> Result<ConvergeReport> {
     let mut aggs = Vec::new();
     for (i, (hub_node, _, _)) in hubs.iter().enumerate() {
         let dir = tempfile::tempdir().map_err(|e| NodeError::io("creating", "a temp dir", e))?;
-        crate::init::init(&crate::init::InitOptions {
-            dir: dir.path().to_owned(),
-            name: format!("Aggregator {i}"),
-            url: None,
-            listen: Some(([127, 0, 0, 1], 0).into()),
-            dimensions: signpost_spec::Dimensions {
-                space: vec![signpost_spec::Space::Virtual],
-                governance: signpost_spec::Governance::Partnership,
-                focus: signpost_spec::Focus::Generic,
-                coordination: signpost_spec::Coordination::SecondLevel,
-            },
-            aggregator: true,
-        })?;
+        init_bench_node(
+            dir.path().to_owned(),
+            format!("Aggregator {i}"),
+            Some(([127, 0, 0, 1], 0).into()),
+            true,
+        )?;
         let mut config = Config::load(dir.path())?;
         config.aggregator.allow_private_networks = true;
         config.aggregator.recrawl_interval_secs = interval;
@@ -702,19 +681,7 @@ impl ServeReport {
 /// Hub listing throughput against a static file server, and idle memory.
 pub async fn serve_bench(services: usize) -> Result<ServeReport> {
     let dir = tempfile::tempdir().map_err(|e| NodeError::io("creating", "a temp dir", e))?;
-    let outcome = crate::init::init(&crate::init::InitOptions {
-        dir: dir.path().to_owned(),
-        name: "Bench hub".into(),
-        url: None,
-        listen: None,
-        dimensions: signpost_spec::Dimensions {
-            space: vec![signpost_spec::Space::Dedicated],
-            governance: signpost_spec::Governance::CommunityLed,
-            focus: signpost_spec::Focus::Generic,
-            coordination: signpost_spec::Coordination::FirstLevel,
-        },
-        aggregator: false,
-    })?;
+    let outcome = init_bench_node(dir.path().to_owned(), "Bench hub".into(), None, false)?;
     let _ = outcome;
     {
         let config = Config::load(dir.path())?;
@@ -809,19 +776,7 @@ impl SearchReport {
 /// `signpost-node serve` process and measures search latency and memory.
 pub async fn search_bench(hubs: usize, services: usize) -> Result<SearchReport> {
     let dir = tempfile::tempdir().map_err(|e| NodeError::io("creating", "a temp dir", e))?;
-    crate::init::init(&crate::init::InitOptions {
-        dir: dir.path().to_owned(),
-        name: "Bench directory".into(),
-        url: None,
-        listen: None,
-        dimensions: signpost_spec::Dimensions {
-            space: vec![signpost_spec::Space::Virtual],
-            governance: signpost_spec::Governance::Partnership,
-            focus: signpost_spec::Focus::Generic,
-            coordination: signpost_spec::Coordination::SecondLevel,
-        },
-        aggregator: true,
-    })?;
+    init_bench_node(dir.path().to_owned(), "Bench directory".into(), None, true)?;
     let mut config = Config::load(dir.path())?;
     config.aggregator.scheduled = false;
     std::fs::write(
@@ -904,5 +859,39 @@ pub async fn search_bench(hubs: usize, services: usize) -> Result<SearchReport> 
         baseline,
         queries,
         rss,
+    })
+}
+
+/// Sets up a node folder for a benchmark: a first-level community hub, or
+/// (with `aggregator`) a second-level directory that is also a hub.
+fn init_bench_node(
+    dir: std::path::PathBuf,
+    name: String,
+    listen: Option<std::net::SocketAddr>,
+    aggregator: bool,
+) -> Result<crate::init::InitOutcome> {
+    use signpost_spec::{Coordination, Dimensions, Focus, Governance, Space};
+    let dimensions = if aggregator {
+        Dimensions {
+            space: vec![Space::Virtual],
+            governance: Governance::Partnership,
+            focus: Focus::Generic,
+            coordination: Coordination::SecondLevel,
+        }
+    } else {
+        Dimensions {
+            space: vec![Space::Dedicated],
+            governance: Governance::CommunityLed,
+            focus: Focus::Generic,
+            coordination: Coordination::FirstLevel,
+        }
+    };
+    crate::init::init(&crate::init::InitOptions {
+        dir,
+        name,
+        url: None,
+        listen,
+        dimensions,
+        aggregator,
     })
 }
