@@ -153,6 +153,28 @@ print(response.getcode(), *(response.headers.get(h, "-").split(";")[0] for h in
       ("ETag", "X-Content-Type-Options", "Location", "Content-Type")))
 EOF
 }
+# sign_in URL TOKEN: signs in to the admin page; prints the status and the
+# session cookie's attributes (TLS not verified).
+sign_in() {
+    python3 - "$@" <<'EOF'
+import ssl, sys, urllib.error, urllib.parse, urllib.request
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args):
+        return None
+opener = urllib.request.build_opener(
+    NoRedirect, urllib.request.HTTPSHandler(context=ssl._create_unverified_context()))
+body = urllib.parse.urlencode({"token": sys.argv[2]}).encode()
+request = urllib.request.Request(sys.argv[1], data=body, method="POST", headers={
+    "Content-Type": "application/x-www-form-urlencoded"})
+try:
+    response = opener.open(request, timeout=20)
+except urllib.error.HTTPError as e:
+    response = e
+cookie = response.headers.get("Set-Cookie", "")
+flags = sorted(p.strip().split("=")[0] for p in cookie.split(";")[1:] if p.strip())
+print(response.getcode(), " ".join(f for f in flags if f in ("HttpOnly", "Secure", "SameSite")))
+EOF
+}
 section "build: the Dockerfile's build step, in the context Docker would send"
 # COPY . . sends the repository less .dockerignore; the build must work from
 # that alone. The copy keeps file times, so a second run rebuilds nothing.
@@ -503,6 +525,12 @@ if command -v caddy >/dev/null 2>&1; then
     else
         fail "Caddy and a 4 MB import: $answer"
     fi
+    answer="$(sign_in "http://127.0.0.1:$cport/admin/sign-in" "$token")"
+    if [[ "$answer" == "303 HttpOnly SameSite" ]]; then
+        pass "admin page sign-in through Caddy (plain HTTP here, so no Secure flag)"
+    else
+        fail "admin page sign-in through Caddy: $answer"
+    fi
     answer="$(probe "$import" POST 6000000 "" "$token")"
     if [[ "$answer" == 502* || "$answer" == 413* || "$answer" == reset* ]]; then
         pass "a 6 MB request body through Caddy is refused ($answer)"
@@ -596,6 +624,14 @@ EOF
         pass "nginx rate-limits POST /v1/register per client: $statuses"
     else
         fail "nginx register limit: $statuses"
+    fi
+    # Behind TLS, nginx sends X-Forwarded-Proto: https, so the admin page's
+    # session cookie is marked Secure.
+    answer="$(sign_in "$base/admin/sign-in" "$token")"
+    if [[ "$answer" == "303 HttpOnly SameSite Secure" ]]; then
+        pass "admin page sign-in through nginx: cookie HttpOnly, SameSite, Secure"
+    else
+        fail "admin page sign-in through nginx: $answer"
     fi
     answer="$(probe "http://127.0.0.1:$hport/healthz")"
     if [[ "$answer" == "301 - - https://127.0.0.1/healthz text/html" ]]; then
