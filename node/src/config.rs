@@ -439,7 +439,9 @@ impl Config {
         in_range(
             "aggregator.tombstone_retention_days",
             a.tombstone_retention_days,
-            1,
+            // Shorter than the longest listing lifetime (90 days), a purged
+            // tombstone would let an old, still-valid listing back in.
+            90,
             3650,
         )?;
         in_range(
