@@ -146,6 +146,19 @@ fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Current, Detour> {
 
 /// Checks a form sent by POST: same site, a live session, and that
 /// session's CSRF token.
+/// The hub, the form's values and the checked session of a form POST, or
+/// the page to show instead (no hub role, signed out, or a bad CSRF token).
+fn form_post(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Arc<HubHandle>, Values, Current), Detour> {
+    let hub = hub_of(state)?;
+    let values = Values::parse(body);
+    let session = check_post(state, headers, values.get("csrf"))?;
+    Ok((hub, values, session))
+}
+
 fn check_post(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<Current, Detour> {
     let cross_site = headers
         .get("sec-fetch-site")
@@ -434,13 +447,8 @@ async fn save_profile(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let hub = match hub_of(&state) {
-        Ok(h) => h,
-        Err(r) => return r.into_response(),
-    };
-    let values = Values::parse(&body);
-    let session = match check_post(&state, &headers, values.get("csrf")) {
-        Ok(s) => s,
+    let (hub, values, session) = match form_post(&state, &headers, &body) {
+        Ok(t) => t,
         Err(r) => return r.into_response(),
     };
     let (current_profile, limits) = match hub
@@ -639,13 +647,8 @@ async fn create_service(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let hub = match hub_of(&state) {
-        Ok(h) => h,
-        Err(r) => return r.into_response(),
-    };
-    let values = Values::parse(&body);
-    let session = match check_post(&state, &headers, values.get("csrf")) {
-        Ok(s) => s,
+    let (hub, values, session) = match form_post(&state, &headers, &body) {
+        Ok(t) => t,
         Err(r) => return r.into_response(),
     };
     save_service(&state, &hub, &session, values, None).await
@@ -657,13 +660,8 @@ async fn update_service(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let hub = match hub_of(&state) {
-        Ok(h) => h,
-        Err(r) => return r.into_response(),
-    };
-    let values = Values::parse(&body);
-    let session = match check_post(&state, &headers, values.get("csrf")) {
-        Ok(s) => s,
+    let (hub, values, session) = match form_post(&state, &headers, &body) {
+        Ok(t) => t,
         Err(r) => return r.into_response(),
     };
     let existing = match find_service(&hub, &id).await {
@@ -718,13 +716,8 @@ async fn delete_service(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let hub = match hub_of(&state) {
-        Ok(h) => h,
-        Err(r) => return r.into_response(),
-    };
-    let values = Values::parse(&body);
-    let session = match check_post(&state, &headers, values.get("csrf")) {
-        Ok(s) => s,
+    let (hub, _values, session) = match form_post(&state, &headers, &body) {
+        Ok(t) => t,
         Err(r) => return r.into_response(),
     };
     let service = match find_service(&hub, &id).await {
@@ -1018,13 +1011,8 @@ async fn import_confirm(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let hub = match hub_of(&state) {
-        Ok(h) => h,
-        Err(r) => return r.into_response(),
-    };
-    let values = Values::parse(&body);
-    let session = match check_post(&state, &headers, values.get("csrf")) {
-        Ok(s) => s,
+    let (hub, values, session) = match form_post(&state, &headers, &body) {
+        Ok(t) => t,
         Err(r) => return r.into_response(),
     };
     let Some(pending) = state
