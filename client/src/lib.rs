@@ -243,10 +243,7 @@ impl Replica {
 
     /// Searches the replica (text, category, distance, open at), offline.
     pub async fn search(&self, params: SearchParams) -> Result<search::Page> {
-        Ok(self
-            .store
-            .read(move |c| search::search(c, &params, Timestamp::now()))
-            .await?)
+        Ok(self.store.search(params).await?)
     }
 
     /// Every hub held, with profile and freshness.

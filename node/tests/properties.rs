@@ -139,10 +139,13 @@ proptest! {
         let map: HashMap<String, String> = pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         let _ = SearchParams::from_query(&map);
         if let Some(q) = map.get("q") {
-            if let Some(expr) = signpost_node::search::fts_query(q) {
-                // Every word is quoted: no FTS operator can get through.
-                prop_assert!(expr.split(' ').all(|w| w.starts_with('"') && w.ends_with("\"*")));
-            }
+            // Query terms are whole words of letters and digits, capped in
+            // number and length, whatever was typed.
+            let terms = signpost_node::search::text::query_terms(q, 16);
+            prop_assert!(terms.len() <= 16);
+            prop_assert!(terms.iter().all(|t| !t.is_empty()
+                && t.len() <= signpost_node::search::text::MAX_TERM_BYTES
+                && t.chars().all(char::is_alphanumeric)));
         }
     }
 }

@@ -111,15 +111,7 @@ async fn delist(
     Path(hub_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
-    let id = hub_id.clone();
-    let done = agg
-        .write(move |c| {
-            let tx = c.transaction()?;
-            let done = db::delist(&tx, &id, Timestamp::now().as_millisecond())?;
-            tx.commit()?;
-            Ok(done)
-        })
-        .await?;
+    let done = agg.delist(&hub_id).await?;
     if done {
         tracing::warn!(hub_id = %hub_id, "hub delisted by the operator");
         Ok(Json(json!({"hub_id": hub_id, "state": "delisted"})).into_response())

@@ -19,9 +19,13 @@ use crate::config::{AggregatorSection, Config, DATABASE_FILE};
 use crate::crawl::fetch::{FetchSettings, Fetched, Fetcher};
 use crate::crawl::{self, Politeness};
 use crate::error::{NodeError, Result};
-use crate::store::aggregator::{self as db, AcceptedListing, CrawlRecord, Origin};
+use crate::search::index::{Entry, SearchIndex};
+use crate::search::{self, SearchParams};
+use crate::store::aggregator::{self as db, CrawlRecord, Origin};
 use crate::store::{self, ReadPool};
-use crate::verify::{judge, Judgement, TrustPolicy};
+use crate::verify::TrustPolicy;
+
+mod writer;
 
 /// The aggregator role inside a node.
 pub struct Aggregator {
@@ -36,8 +40,9 @@ pub struct Aggregator {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// True while the upstream feeds are being polled (one poll at a time).
     pub(crate) polling: std::sync::atomic::AtomicBool,
-    policy: TrustPolicy,
     limits: Limits,
+    writer_queue: writer::Writer,
+    index: Arc<SearchIndex>,
 }
 
 /// What became of one listing offered to the aggregator.
@@ -115,11 +120,41 @@ impl Aggregator {
             max_envelope_bytes: settings.max_listing_bytes,
             ..Limits::default()
         };
+        let policy = TrustPolicy::from_settings(&settings);
+        let index = Arc::new(build_index(&conn)?);
+        let writer = Arc::new(Mutex::new(conn));
+        let keep_in_step = index.clone();
+        let writer_queue = writer::Writer::start(
+            writer.clone(),
+            policy,
+            Arc::new(move |stored: &[writer::Stored<'_>]| {
+                for s in stored {
+                    let listing = &s.job.verified.listing;
+                    let entries: Vec<Entry<'_>> = listing
+                        .services
+                        .iter()
+                        .zip(s.service_rowids)
+                        .enumerate()
+                        .map(|(position, (service, &rowid))| Entry {
+                            rowid,
+                            position: position as u32,
+                            service,
+                        })
+                        .collect();
+                    keep_in_step.replace_hub(
+                        s.job.verified.hub_id.as_str(),
+                        &listing.hub.timezone,
+                        &entries,
+                    );
+                }
+            }),
+        )?;
         Ok(Aggregator {
-            policy: TrustPolicy::from_settings(&settings),
+            writer_queue,
+            index,
             politeness: Politeness::new(settings.max_concurrent_crawls),
             readers: Arc::new(ReadPool::new(&path, crate::search::register_functions)),
-            writer: Arc::new(Mutex::new(conn)),
+            writer,
             fetcher,
             feed_fetcher,
             polling: std::sync::atomic::AtomicBool::new(false),
@@ -156,89 +191,68 @@ impl Aggregator {
             .map_err(|e| NodeError::Setup(format!("background work failed: {e}")))?
     }
 
-    /// Verifies a listing and, if the rules allow, stores it in one
-    /// transaction. `source_url` is where it came from (for provenance and
-    /// the address-to-hub binding).
+    /// Verifies a listing and, if the rules allow, stores it (atomically,
+    /// by the group-commit writer). `source_url` is where it came from (for
+    /// provenance and the address-to-hub binding). Verification runs on the
+    /// blocking pool, so concurrent ingests verify on every core.
     pub async fn ingest(&self, bytes: Vec<u8>, source_url: Option<String>) -> Result<Ingested> {
         let limits = self.limits.clone();
-        let policy = self.policy.clone();
-        let writer = self.writer.clone();
-        let outcome = tokio::task::spawn_blocking(move || -> Result<Ingested> {
+        let verified = tokio::task::spawn_blocking(move || {
             let now = Timestamp::now();
-            let verified = match verify_listing(&bytes, &VerifyOptions { now, limits }) {
-                Ok(v) => v,
-                Err(e) => {
-                    return Ok(Ingested::Rejected {
-                        hub_id: None,
-                        code: e.code().to_owned(),
-                        message: e.to_string(),
-                    })
-                }
-            };
+            let checked = verify_listing(&bytes, &VerifyOptions { now, limits });
             let sha = hex(&Sha256::digest(&bytes));
-            let hub_id = verified.hub_id.to_string();
-            let mut conn = writer.lock().map_err(|_| {
-                NodeError::Setup("a database write crashed; restart the node".into())
-            })?;
-            let tx = conn.transaction()?;
-            let held = db::held_hub(&tx, &hub_id)?;
-            let source_hub = match &source_url {
-                Some(url) => db::get_source(&tx, url)?.and_then(|s| s.hub_id),
-                None => None,
-            };
-            let seq = verified.listing.seq;
-            let now_ms = now.as_millisecond();
-            match judge(
-                &verified,
-                &sha,
-                held.as_ref(),
-                source_hub.as_deref(),
-                &policy,
-            ) {
-                Judgement::Unchanged => {
-                    if let Some(source) = &source_url {
-                        db::record_provenance(&tx, &hub_id, source, seq, now_ms)?;
-                        tx.commit()?;
-                    }
-                    Ok(Ingested::Unchanged { hub_id, seq })
-                }
-                Judgement::Reject { code, message } => Ok(Ingested::Rejected {
-                    hub_id: Some(hub_id),
-                    code: code.to_owned(),
-                    message,
-                }),
-                Judgement::Accept => {
-                    let change_number = db::store_listing(
-                        &tx,
-                        &AcceptedListing {
-                            hub_id: &hub_id,
-                            signing_key: verified.signing_key().as_str(),
-                            envelope: &bytes,
-                            envelope_sha256: &sha,
-                            listing: &verified.listing,
-                            source_url: source_url.as_deref(),
-                            now_ms,
-                        },
-                    )?;
-                    if let Some(source) = &source_url {
-                        db::record_provenance(&tx, &hub_id, source, seq, now_ms)?;
-                    }
-                    tx.commit()?;
-                    Ok(Ingested::Accepted {
-                        hub_id,
-                        seq,
-                        change_number,
-                        withdrawn: verified.listing.withdrawn,
-                    })
-                }
-            }
+            (checked, bytes, sha, now)
         })
         .await
-        .map_err(|e| NodeError::Setup(format!("background work failed: {e}")))??;
+        .map_err(|e| NodeError::Setup(format!("background work failed: {e}")))?;
+        let outcome = match verified {
+            (Err(e), ..) => Ingested::Rejected {
+                hub_id: None,
+                code: e.code().to_owned(),
+                message: e.to_string(),
+            },
+            (Ok(verified), bytes, sha, now) => {
+                self.writer_queue
+                    .submit(verified, bytes, sha, source_url, now)
+                    .await?
+            }
+        };
         if let Ingested::Rejected { code, .. } = &outcome {
             self.metrics.refusal(code);
         }
         Ok(outcome)
+    }
+
+    /// Runs a search: the in-memory index finds the page, the store gives
+    /// the services on it.
+    pub async fn search(&self, params: SearchParams) -> Result<search::Page> {
+        let index = self.index.clone();
+        self.read(move |conn| {
+            let found = index.search(&params);
+            search::read_page(conn, &params, found, Timestamp::now())
+        })
+        .await
+    }
+
+    /// The rowids of services matching the words, best first, for lists
+    /// that filter by text in SQL (the Open Referral API).
+    pub fn text_rowids(&self, q: &str, limit: usize) -> Vec<i64> {
+        self.index.text_rowids(q, limit)
+    }
+
+    /// Delists a hub (its services go, a tombstone stays); false if the hub
+    /// is unknown.
+    pub async fn delist(&self, hub_id: &str) -> Result<bool> {
+        let id = hub_id.to_owned();
+        let index = self.index.clone();
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            let done = db::delist(&tx, &id, Timestamp::now().as_millisecond())?;
+            tx.commit()?;
+            index.replace_hub(&id, "", &[]);
+            Ok(done)
+        })
+        .await
     }
 
     /// Handles `POST /v1/register`: fetches the address, verifies and
@@ -305,6 +319,55 @@ impl Aggregator {
         self.write(move |conn| db::purge_tombstones(conn, cutoff))
             .await
     }
+}
+
+/// Builds the search index from the store, as a node starts.
+fn build_index(conn: &Connection) -> Result<SearchIndex> {
+    let started = std::time::Instant::now();
+    let index = SearchIndex::default();
+    let mut stmt = conn.prepare(
+        "SELECT s.hub_id, h.timezone, s.rowid, s.position, s.json FROM agg_services s
+         JOIN agg_hubs h ON h.hub_id = s.hub_id WHERE h.state = 'active'
+         ORDER BY s.hub_id, s.position",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut hub: Option<(String, String)> = None;
+    let mut services: Vec<(i64, u32, signpost_spec::Service)> = Vec::new();
+    let flush = |hub: &Option<(String, String)>,
+                 services: &mut Vec<(i64, u32, signpost_spec::Service)>| {
+        if let Some((hub_id, timezone)) = hub {
+            let entries: Vec<Entry<'_>> = services
+                .iter()
+                .map(|(rowid, position, service)| Entry {
+                    rowid: *rowid,
+                    position: *position,
+                    service,
+                })
+                .collect();
+            index.replace_hub(hub_id, timezone, &entries);
+        }
+        services.clear();
+    };
+    while let Some(row) = rows.next()? {
+        let hub_id: String = row.get(0)?;
+        if hub.as_ref().is_none_or(|(h, _)| *h != hub_id) {
+            flush(&hub, &mut services);
+            hub = Some((hub_id, row.get(1)?));
+        }
+        let json: String = row.get(4)?;
+        let service = serde_json::from_str(&json)
+            .map_err(|e| NodeError::Setup(format!("a stored service is unreadable: {e}")))?;
+        services.push((row.get(2)?, row.get::<_, i64>(3)? as u32, service));
+    }
+    flush(&hub, &mut services);
+    if !index.is_empty() {
+        tracing::info!(
+            services = index.len(),
+            secs = started.elapsed().as_secs_f64(),
+            "search index built from the store"
+        );
+    }
+    Ok(index)
 }
 
 /// The short name of an outcome, as health and logs show it.

@@ -18,6 +18,7 @@
 
 use std::collections::HashSet;
 
+use futures_util::StreamExt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -50,6 +51,10 @@ impl Default for PollLimits {
 
 /// Most refusals described one by one in a [`PollReport`].
 pub const MAX_REFUSALS_LISTED: usize = 100;
+
+/// Items of one feed page being verified at once: enough to keep every
+/// core and the group-committed writer busy, few enough to bound memory.
+const PAGE_CONCURRENCY: usize = 32;
 
 /// One refused item, for the operator or the app.
 #[derive(Debug, Clone, Serialize)]
@@ -243,10 +248,18 @@ pub async fn poll(
         }
         let mut counts = PageCounts::default();
         let mut cursor = report.cursor;
-        for item in page.items {
-            cursor = item.modified;
-            let id = item.id.clone();
-            match ingest_item(agg, &feed, item, deletions).await? {
+        // Items are verified concurrently (every core) and stored by the
+        // group-committed writer; results are read back in feed order.
+        let mut outcomes = futures_util::stream::iter(page.items)
+            .map(|item| {
+                let (id, modified) = (item.id.clone(), item.modified);
+                let feed = &feed;
+                async move { (id, modified, ingest_item(agg, feed, item, deletions).await) }
+            })
+            .buffered(PAGE_CONCURRENCY);
+        while let Some((id, modified, outcome)) = outcomes.next().await {
+            cursor = modified;
+            match outcome? {
                 Some(Ingested::Accepted { .. }) => counts.accepted += 1,
                 Some(Ingested::Unchanged { .. }) | None => counts.unchanged += 1,
                 Some(Ingested::Rejected { code, message, .. }) => {
@@ -360,14 +373,7 @@ async fn deleted_item(
             Ok(Some(outcome))
         }
         Err(e) if e.code == "not_found" && deletions == Deletions::Mirror => {
-            let id = hub_id.to_owned();
-            agg.write(move |c| {
-                let tx = c.transaction()?;
-                db::delist(&tx, &id, Timestamp::now().as_millisecond())?;
-                tx.commit()?;
-                Ok(())
-            })
-            .await?;
+            agg.delist(hub_id).await?;
             Ok(None)
         }
         Ok(Fetched::NotModified) | Err(_) => Ok(None),

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::search::{fts_query, MAX_QUERY_CHARS, MAX_WITHIN_KM};
+use crate::search::{MAX_QUERY_CHARS, MAX_QUERY_WORDS, MAX_WITHIN_KM};
 use crate::store::hsds::{parse_postcode, Filter};
 use crate::web::ApiError;
 
@@ -198,9 +198,10 @@ fn age(q: &HashMap<String, String>, name: &str) -> Result<Option<f64>, ApiError>
 pub fn filter(q: &HashMap<String, String>, locations: bool) -> Result<Filter, ApiError> {
     let mut f = Filter::default();
     if let Some(text) = search_text(q)? {
-        match fts_query(&text) {
-            Some(expr) => f.fts = Some(expr),
-            None => f.nothing = true,
+        if crate::search::text::query_terms(&text, MAX_QUERY_WORDS).is_empty() {
+            f.nothing = true;
+        } else {
+            f.text = Some(text);
         }
     }
     f.taxonomy_term_id = id(q, "taxonomy_term_id")?;

@@ -1,17 +1,19 @@
-//! Searching the services an aggregator holds: words (FTS5, ranked by
-//! BM25), categories, distance from a point (R*Tree prefilter, exact
-//! great-circle distance), and "open at" a moment in each hub's own time
-//! zone. Every parameter is checked and capped before any SQL runs, and all
-//! values reach SQLite as bound parameters.
+//! Searching the services an aggregator holds: words (ranked by BM25),
+//! categories, distance from a point (grid prefilter, exact great-circle
+//! distance), and "open at" a moment in each hub's own time zone. Every
+//! parameter is checked and capped here before anything runs; the search
+//! itself is answered by the in-memory [`index`], and only the page's
+//! services are read from SQLite.
 
 pub mod hours;
+pub mod index;
+pub mod text;
 
 use std::collections::HashMap;
 
 use jiff::Timestamp;
 use rusqlite::functions::FunctionFlags;
-use rusqlite::types::Value as SqlValue;
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
@@ -33,7 +35,7 @@ pub const MAX_WITHIN_KM: f64 = 1000.0;
 pub const DEFAULT_WITHIN_KM: f64 = 25.0;
 
 /// Mean Earth radius used for distances, in kilometres.
-const EARTH_RADIUS_KM: f64 = 6371.0088;
+pub(crate) const EARTH_RADIUS_KM: f64 = 6371.0088;
 
 /// The order of results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -255,31 +257,6 @@ pub fn register_functions(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// A bounding box (min_lat, max_lat, min_lon, max_lon) that holds every
-/// point within `km` of (`lat`, `lon`).
-fn bounding_box(lat: f64, lon: f64, km: f64) -> (f64, f64, f64, f64) {
-    let dlat = (km / EARTH_RADIUS_KM).to_degrees();
-    let cos = lat.to_radians().cos();
-    let dlon = if cos < 1e-6 || lat.abs() + dlat >= 89.0 {
-        180.0
-    } else {
-        (dlat / cos).min(180.0)
-    };
-    (lat - dlat, lat + dlat, lon - dlon, lon + dlon)
-}
-
-/// Turns people's words into a safe FTS5 query: each word quoted (so no
-/// FTS syntax gets through) and matched as a prefix; all words must match.
-pub fn fts_query(q: &str) -> Option<String> {
-    let words: Vec<String> = q
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(MAX_QUERY_WORDS)
-        .map(|w| format!("\"{}\"*", w.to_lowercase()))
-        .collect();
-    (!words.is_empty()).then(|| words.join(" "))
-}
-
 /// One result.
 #[derive(Debug, Serialize)]
 pub struct Hit {
@@ -312,137 +289,33 @@ pub struct Page {
     pub order: Order,
 }
 
-/// Runs a search.
-pub fn search(conn: &Connection, params: &SearchParams, now: Timestamp) -> Result<Page> {
-    let mut from = String::from("agg_services s JOIN agg_hubs h ON h.hub_id = s.hub_id");
-    let mut filters: Vec<String> = vec!["h.state = 'active'".into()];
-    let mut args: Vec<SqlValue> = Vec::new();
-    let mut rank = "0.0".to_owned();
-    if let Some(q) = &params.q {
-        let Some(expr) = fts_query(q) else {
-            return Ok(empty_page(params));
-        };
-        from = "agg_services_fts JOIN agg_services s ON s.rowid = agg_services_fts.rowid \
-                JOIN agg_hubs h ON h.hub_id = s.hub_id"
-            .to_owned();
-        filters.push("agg_services_fts MATCH ?".into());
-        args.push(SqlValue::Text(expr));
-        // Name matters most, then category, organisation, description, address.
-        rank = "bm25(agg_services_fts, 10.0, 2.0, 4.0, 6.0, 1.0)".into();
-    }
-    if !params.taxonomy.is_empty() {
-        let marks = vec!["?"; params.taxonomy.len()].join(", ");
-        filters.push(format!(
-            "s.rowid IN (SELECT service_rowid FROM agg_taxonomy WHERE term IN ({marks}))"
-        ));
-        args.extend(params.taxonomy.iter().cloned().map(SqlValue::Text));
-    }
-    if let Some(hub) = &params.hub {
-        filters.push("s.hub_id = ?".into());
-        args.push(SqlValue::Text(hub.clone()));
-    }
-    let mut distance = "NULL".to_owned();
-    if let Some((lat, lon, within)) = params.near {
-        let (min_lat, max_lat, min_lon, max_lon) = bounding_box(lat, lon, within);
-        filters.push(
-            "s.rowid IN (SELECT l.service_rowid FROM agg_locations_rtree r
-                 JOIN agg_locations l ON l.id = r.id
-                 WHERE r.min_lat >= ? AND r.max_lat <= ? AND r.min_lon >= ? AND r.max_lon <= ?
-                 AND distance_km(l.latitude, l.longitude, ?, ?) <= ?)"
-                .into(),
-        );
-        args.extend(
-            [min_lat, max_lat, min_lon, max_lon, lat, lon, within]
-                .into_iter()
-                .map(SqlValue::Real),
-        );
-        distance = format!(
-            "(SELECT MIN(distance_km(l.latitude, l.longitude, {lat:?}, {lon:?}))
-              FROM agg_locations l WHERE l.service_rowid = s.rowid)"
-        );
-    }
-    if let Some(at) = params.open_at {
-        let zones: Vec<String> = {
-            let mut stmt = conn
-                .prepare_cached("SELECT DISTINCT timezone FROM agg_hubs WHERE state = 'active'")?;
-            let rows = stmt.query_map([], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        if zones.is_empty() {
-            return Ok(empty_page(params));
-        }
-        let mut alternatives = Vec::new();
-        for zone in zones {
-            let m = hours::local_moment(at, &zone);
-            alternatives.push(
-                "(timezone = ? AND weekday = ? AND opens_min <= ? AND closes_min > ?
-                  AND (valid_from IS NULL OR valid_from <= ?) AND (valid_to IS NULL OR valid_to >= ?))",
-            );
-            args.extend([
-                SqlValue::Text(zone),
-                SqlValue::Integer(m.weekday.into()),
-                SqlValue::Integer(m.minute.into()),
-                SqlValue::Integer(m.minute.into()),
-                SqlValue::Text(m.date.clone()),
-                SqlValue::Text(m.date),
-            ]);
-        }
-        filters.push(format!(
-            "s.rowid IN (SELECT service_rowid FROM agg_schedules WHERE {})",
-            alternatives.join(" OR ")
-        ));
-    }
-    let where_clause = filters.join(" AND ");
-    // Counting stops past the deepest page served: an exact count of a
-    // million matches costs more than the page itself and helps nobody.
-    let total: i64 = conn.query_row(
-        &format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {where_clause} LIMIT {})",
-            MAX_OFFSET + 1
-        ),
-        rusqlite::params_from_iter(args.iter()),
-        |r| r.get(0),
+/// Reads the services of a page the index found, with their hubs' names
+/// and freshness. A service removed since the index answered is skipped.
+pub fn read_page(
+    conn: &Connection,
+    params: &SearchParams,
+    found: index::Found,
+    now: Timestamp,
+) -> Result<Page> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.hub_id, h.name, h.expires_at, s.json FROM agg_services s
+         JOIN agg_hubs h ON h.hub_id = s.hub_id WHERE s.rowid = ?1 AND h.state = 'active'",
     )?;
-    let order_by = match params.order {
-        Order::Relevance => "rank, s.name COLLATE NOCASE, s.hub_id, s.position",
-        Order::Distance => "distance, s.name COLLATE NOCASE, s.hub_id, s.position",
-        Order::Name => "s.name COLLATE NOCASE, s.hub_id, s.position",
-    };
-    // Order and cut on small columns first, then read the (large) stored
-    // service only for the rows on the page.
-    let sql = format!(
-        "SELECT page.hub_id, h.name, h.expires_at, sv.json, page.distance FROM (
-             SELECT s.rowid AS id, s.hub_id AS hub_id, {distance} AS distance, {rank} AS rank,
-                    s.name AS name, s.position AS position
-             FROM {from} WHERE {where_clause} ORDER BY {order_by} LIMIT ? OFFSET ?
-         ) AS page
-         JOIN agg_services sv ON sv.rowid = page.id
-         JOIN agg_hubs h ON h.hub_id = page.hub_id
-         ORDER BY {outer_order}",
-        outer_order = match params.order {
-            Order::Relevance => "page.rank, page.name COLLATE NOCASE, page.hub_id, page.position",
-            Order::Distance =>
-                "page.distance, page.name COLLATE NOCASE, page.hub_id, page.position",
-            Order::Name => "page.name COLLATE NOCASE, page.hub_id, page.position",
-        }
-    );
-    args.push(SqlValue::Integer(params.per_page.into()));
-    args.push(SqlValue::Integer(
-        (i64::from(params.page) - 1) * i64::from(params.per_page),
-    ));
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(args.iter()), |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, Option<f64>>(4)?,
-        ))
-    })?;
-    let mut items = Vec::new();
-    for row in rows {
-        let (hub_id, hub_name, expires_at, json, distance) = row?;
+    let mut items = Vec::with_capacity(found.page.len());
+    for (rowid, distance) in found.page {
+        let row = stmt
+            .query_row([rowid], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .optional()?;
+        let Some((hub_id, hub_name, expires_at, json)) = row else {
+            continue;
+        };
         let service = RawValue::from_string(json)
             .map_err(|e| NodeError::Setup(format!("a stored service is unreadable: {e}")))?;
         items.push(Hit {
@@ -455,21 +328,11 @@ pub fn search(conn: &Connection, params: &SearchParams, now: Timestamp) -> Resul
     }
     Ok(Page {
         items,
-        total: total as u64,
+        total: found.total,
         page: params.page,
         per_page: params.per_page,
         order: params.order,
     })
-}
-
-fn empty_page(params: &SearchParams) -> Page {
-    Page {
-        items: Vec::new(),
-        total: 0,
-        page: params.page,
-        per_page: params.per_page,
-        order: params.order,
-    }
 }
 
 #[cfg(test)]
@@ -485,21 +348,10 @@ mod tests {
     }
 
     #[test]
-    fn words_are_quoted_so_fts_syntax_cannot_get_through() {
-        assert_eq!(
-            fts_query("food AND \"bank\" NEAR(x) *").as_deref(),
-            Some("\"food\"* \"and\"* \"bank\"* \"near\"* \"x\"*")
-        );
-        assert_eq!(fts_query("  -- ; ' "), None);
-    }
-
-    #[test]
     fn distances_are_right() {
         // Blackpool Tower to Lancaster Castle is about 31.6 km.
         let d = distance_km(53.8159, -3.0553, 54.0499, -2.8055);
         assert!((d - 31.0).abs() < 1.5, "{d}");
-        let (a, b, c, e) = bounding_box(54.0, -2.8, 10.0);
-        assert!(a < 54.0 && b > 54.0 && c < -2.8 && e > -2.8);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! Every accepted listing is written in one transaction by
 //! [`store_listing`], so a reader never sees half a hub.
 
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use signpost_spec::{HubProfile, Listing, Service};
@@ -129,6 +129,18 @@ CREATE TABLE agg_provenance (
     received_at INTEGER NOT NULL,
     PRIMARY KEY (hub_id, source)
 );
+";
+
+/// Migration 6: text and place search moved to the in-memory index
+/// ([`crate::search::index`]), so the store no longer keeps FTS5 and R*Tree
+/// copies of every service (a third of each write's cost).
+pub const MIGRATION_INDEX_IN_MEMORY: &str = "
+DROP TRIGGER agg_services_fts_insert;
+DROP TRIGGER agg_services_fts_delete;
+DROP TABLE agg_services_fts;
+DROP TRIGGER agg_locations_rtree_delete;
+DROP TABLE agg_locations_rtree;
+DROP TABLE agg_locations;
 ";
 
 /// Where a source came from (kept so an operator can tell).
@@ -376,7 +388,7 @@ pub fn held_hub(conn: &Connection, hub_id: &str) -> Result<Option<HeldHub>> {
 
 /// Takes the next feed position (a counter that never goes back, even when
 /// old tombstones are purged).
-fn next_change_number(tx: &Transaction<'_>) -> Result<i64> {
+fn next_change_number(tx: &Connection) -> Result<i64> {
     let current: i64 = tx
         .query_row(
             "SELECT value FROM meta WHERE key = 'feed_change_number'",
@@ -409,10 +421,20 @@ pub struct AcceptedListing<'a> {
     pub now_ms: i64,
 }
 
+/// What [`store_listing`] wrote.
+#[derive(Debug, Clone)]
+pub struct StoredListing {
+    /// The hub's new feed position.
+    pub change_number: i64,
+    /// The rowid of each stored service, in listing order (none for a
+    /// withdrawal), for the search index.
+    pub service_rowids: Vec<i64>,
+}
+
 /// Replaces everything held for the hub with this listing, and gives it a
 /// new feed position. A withdrawn listing leaves a tombstone with no
-/// services. Must run inside the caller's transaction.
-pub fn store_listing(tx: &Transaction<'_>, accepted: &AcceptedListing<'_>) -> Result<i64> {
+/// services. Must run inside the caller's transaction (or savepoint).
+pub fn store_listing(tx: &Connection, accepted: &AcceptedListing<'_>) -> Result<StoredListing> {
     let listing = accepted.listing;
     let change = next_change_number(tx)?;
     let profile_json = serde_json::to_string(&listing.hub)
@@ -452,37 +474,35 @@ pub fn store_listing(tx: &Transaction<'_>, accepted: &AcceptedListing<'_>) -> Re
             change,
         ],
     )?;
-    if !listing.withdrawn {
-        insert_services(tx, accepted.hub_id, &listing.hub, &listing.services)?;
-    }
-    Ok(change)
+    let service_rowids = if listing.withdrawn {
+        Vec::new()
+    } else {
+        insert_services(tx, accepted.hub_id, &listing.hub, &listing.services)?
+    };
+    Ok(StoredListing {
+        change_number: change,
+        service_rowids,
+    })
 }
 
-fn delete_services(tx: &Transaction<'_>, hub_id: &str) -> Result<()> {
-    // Cascades reach locations (and their R*Tree rows), taxonomy and
-    // schedules; the FTS trigger removes the text index rows.
+fn delete_services(tx: &Connection, hub_id: &str) -> Result<()> {
+    // Cascades reach the Open Referral rows, taxonomy and schedules.
     tx.execute("DELETE FROM agg_services WHERE hub_id = ?1", [hub_id])?;
     Ok(())
 }
 
 fn insert_services(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     hub_id: &str,
     hub: &HubProfile,
     services: &[Service],
-) -> Result<()> {
+) -> Result<Vec<i64>> {
     let timezone = hub.timezone.as_str();
+    let mut rowids = Vec::with_capacity(services.len());
     let mut service_stmt = tx.prepare_cached(
         "INSERT INTO agg_services (hub_id, service_id, position, name, description,
              organization, taxonomy, address, json)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
-    let mut location_stmt = tx.prepare_cached(
-        "INSERT INTO agg_locations (service_rowid, latitude, longitude) VALUES (?1, ?2, ?3)",
-    )?;
-    let mut rtree_stmt = tx.prepare_cached(
-        "INSERT INTO agg_locations_rtree (id, min_lat, max_lat, min_lon, max_lon)
-         VALUES (?1, ?2, ?2, ?3, ?3)",
     )?;
     let mut taxonomy_stmt =
         tx.prepare_cached("INSERT INTO agg_taxonomy (service_rowid, term) VALUES (?1, ?2)")?;
@@ -524,13 +544,8 @@ fn insert_services(
             json,
         ])?;
         let rowid = tx.last_insert_rowid();
+        rowids.push(rowid);
         super::hsds::insert(tx, rowid, hub_id, hub, service)?;
-        for location in &service.locations {
-            if let (Some(lat), Some(lon)) = (location.latitude, location.longitude) {
-                location_stmt.execute(params![rowid, lat, lon])?;
-                rtree_stmt.execute(params![tx.last_insert_rowid(), lat, lon])?;
-            }
-        }
         for term in &service.taxonomy_terms {
             taxonomy_stmt.execute(params![rowid, term.name])?;
         }
@@ -546,7 +561,7 @@ fn insert_services(
             ])?;
         }
     }
-    Ok(())
+    Ok(rowids)
 }
 
 /// An address as one line of text, for the text index.
@@ -567,7 +582,7 @@ pub fn address_text(a: &signpost_spec::Address) -> String {
 
 /// Marks a hub delisted by the operator: its services go, a tombstone stays
 /// in the feed, and its listings are refused until it is relisted.
-pub fn delist(tx: &Transaction<'_>, hub_id: &str, now_ms: i64) -> Result<bool> {
+pub fn delist(tx: &Connection, hub_id: &str, now_ms: i64) -> Result<bool> {
     if held_hub(tx, hub_id)?.is_none() {
         return Ok(false);
     }

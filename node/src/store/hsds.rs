@@ -10,7 +10,7 @@
 //! same transaction as the service and vanish with it (`ON DELETE CASCADE`).
 
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 use signpost_spec::{HubProfile, Service};
 
 use crate::error::{NodeError, Result};
@@ -79,7 +79,7 @@ fn full_postcode(text: Option<&str>) -> Option<String> {
 /// transaction that stores the service.
 /// `hub_id` is the id the service is stored under (it scopes the ids).
 pub fn insert(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     service_rowid: i64,
     hub_id: &str,
     hub: &HubProfile,
@@ -213,8 +213,11 @@ pub fn ensure_index(conn: &mut Connection) -> Result<()> {
 /// reaches SQLite as a bound parameter.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
-    /// A safe FTS5 expression (see [`crate::search::fts_query`]).
-    pub fts: Option<String>,
+    /// The words to look for, as typed.
+    pub text: Option<String>,
+    /// The services matching `text`, best first, found by the search index
+    /// before the query runs (see [`crate::aggregator::Aggregator::text_rowids`]).
+    pub text_rowids: Option<Vec<i64>>,
     /// Services with this taxonomy term.
     pub taxonomy_term_id: Option<String>,
     /// Services with any term of this taxonomy.
@@ -266,13 +269,16 @@ fn service_filters(f: &Filter, args: &mut Vec<SqlValue>) -> (String, Vec<String>
     let mut from = String::from("agg_services s JOIN agg_hubs h ON h.hub_id = s.hub_id");
     let mut filters = vec!["h.state = 'active'".to_owned()];
     let mut rank = String::from("0.0");
-    if let Some(expr) = &f.fts {
-        from = "agg_services_fts JOIN agg_services s ON s.rowid = agg_services_fts.rowid \
+    if let Some(rowids) = &f.text_rowids {
+        // The index's matches, best first, as a JSON array: its keys give
+        // the order.
+        from = "json_each(?) AS m JOIN agg_services s ON s.rowid = m.value \
                 JOIN agg_hubs h ON h.hub_id = s.hub_id"
             .into();
-        filters.push("agg_services_fts MATCH ?".into());
-        args.push(SqlValue::Text(expr.clone()));
-        rank = "bm25(agg_services_fts, 10.0, 2.0, 4.0, 6.0, 1.0)".into();
+        args.push(SqlValue::Text(
+            serde_json::to_string(rowids).unwrap_or_else(|_| "[]".into()),
+        ));
+        rank = "m.key".into();
     }
     for (kind, id) in [
         ("taxonomy_term", &f.taxonomy_term_id),
@@ -548,7 +554,7 @@ mod tests {
         }))
         .unwrap();
         let tx = conn.transaction().unwrap();
-        store_listing(
+        let _ = store_listing(
             &tx,
             &AcceptedListing {
                 hub_id: "ed25519:hub",

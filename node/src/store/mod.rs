@@ -40,6 +40,8 @@ const MIGRATIONS: &[&str] = &[
     hsds::MIGRATION,
     // 5: coverage and duplicate reports.
     crate::reports::MIGRATION,
+    // 6: text and place search held in memory instead.
+    aggregator::MIGRATION_INDEX_IN_MEMORY,
 ];
 
 /// The schema version this build writes (the number of migrations).

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::aggregator::{Aggregator, Ingested};
 use crate::feed::{self, FeedQuery};
-use crate::search::{self, SearchParams};
+use crate::search::SearchParams;
 use crate::server::AppState;
 use crate::store::aggregator as db;
 use crate::web::ApiError;
@@ -105,9 +105,7 @@ async fn services(
 ) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
     let params = SearchParams::from_query(&query_map(raw)?).map_err(bad_request)?;
-    let page = agg
-        .read(move |c| search::search(c, &params, Timestamp::now()))
-        .await?;
+    let page = agg.search(params).await?;
     Ok(Json(page).into_response())
 }
 

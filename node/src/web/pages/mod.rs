@@ -288,9 +288,7 @@ async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) 
         (Vec::new(), String::new(), String::new(), String::new());
     if let Some(params) = params {
         let page_no = params.page;
-        let found = agg
-            .read(move |c| search::search(c, &params, Timestamp::now()))
-            .await;
+        let found = agg.search(params).await;
         let page = match found {
             Ok(p) => p,
             Err(e) => return internal(&e),
@@ -519,9 +517,7 @@ async fn hub(State(state): State<Arc<AppState>>, Path(hub_id): Path<String>) -> 
         page: 1,
         per_page: HUB_SERVICES,
     };
-    let found = agg
-        .read(move |c| search::search(c, &params, Timestamp::now()))
-        .await;
+    let found = agg.search(params).await;
     let page = match found {
         Ok(p) => p,
         Err(e) => return internal(&e),
