@@ -19,7 +19,7 @@ use crate::config::{AggregatorSection, Config, DATABASE_FILE};
 use crate::crawl::fetch::{FetchSettings, Fetched, Fetcher};
 use crate::crawl::{self, Politeness};
 use crate::error::{NodeError, Result};
-use crate::search::index::{Entry, SearchIndex};
+use crate::search::index::{prepare, Entry, Prepared, SearchIndex};
 use crate::search::{self, SearchParams};
 use crate::store::aggregator::{self as db, CrawlRecord, Origin};
 use crate::store::{self, ReadPool};
@@ -130,15 +130,16 @@ impl Aggregator {
             Arc::new(move |stored: &[writer::Stored<'_>]| {
                 for s in stored {
                     let listing = &s.job.verified.listing;
-                    let entries: Vec<Entry<'_>> = listing
-                        .services
+                    let entries: Vec<Entry<'_>> = s
+                        .job
+                        .prepared
                         .iter()
                         .zip(s.service_rowids)
                         .enumerate()
-                        .map(|(position, (service, &rowid))| Entry {
+                        .map(|(position, (prepared, &rowid))| Entry {
                             rowid,
                             position: position as u32,
-                            service,
+                            prepared,
                         })
                         .collect();
                     keep_in_step.replace_hub(
@@ -199,7 +200,12 @@ impl Aggregator {
         let limits = self.limits.clone();
         let verified = tokio::task::spawn_blocking(move || {
             let now = Timestamp::now();
-            let checked = verify_listing(&bytes, &VerifyOptions { now, limits });
+            let checked = verify_listing(&bytes, &VerifyOptions { now, limits }).map(|v| {
+                // Read for the search index here, on every core, not in
+                // the single store writer.
+                let prepared = v.listing.services.iter().map(prepare).collect();
+                (v, prepared)
+            });
             let sha = hex(&Sha256::digest(&bytes));
             (checked, bytes, sha, now)
         })
@@ -211,9 +217,16 @@ impl Aggregator {
                 code: e.code().to_owned(),
                 message: e.to_string(),
             },
-            (Ok(verified), bytes, sha, now) => {
+            (Ok((verified, prepared)), bytes, sha, now) => {
                 self.writer_queue
-                    .submit(verified, bytes, sha, source_url, now)
+                    .submit(writer::Verified {
+                        verified,
+                        prepared,
+                        bytes,
+                        sha,
+                        source_url,
+                        now,
+                    })
                     .await?
             }
         };
@@ -238,6 +251,11 @@ impl Aggregator {
     /// that filter by text in SQL (the Open Referral API).
     pub fn text_rowids(&self, q: &str, limit: usize) -> Vec<i64> {
         self.index.text_rowids(q, limit)
+    }
+
+    /// Categories with their number of services, the commonest first.
+    pub fn categories(&self, limit: usize) -> Vec<(String, u64)> {
+        self.index.categories(limit)
     }
 
     /// Delists a hub (its services go, a tombstone stays); false if the hub
@@ -332,16 +350,15 @@ fn build_index(conn: &Connection) -> Result<SearchIndex> {
     )?;
     let mut rows = stmt.query([])?;
     let mut hub: Option<(String, String)> = None;
-    let mut services: Vec<(i64, u32, signpost_spec::Service)> = Vec::new();
-    let flush = |hub: &Option<(String, String)>,
-                 services: &mut Vec<(i64, u32, signpost_spec::Service)>| {
+    let mut services: Vec<(i64, u32, Prepared)> = Vec::new();
+    let flush = |hub: &Option<(String, String)>, services: &mut Vec<(i64, u32, Prepared)>| {
         if let Some((hub_id, timezone)) = hub {
             let entries: Vec<Entry<'_>> = services
                 .iter()
-                .map(|(rowid, position, service)| Entry {
+                .map(|(rowid, position, prepared)| Entry {
                     rowid: *rowid,
                     position: *position,
-                    service,
+                    prepared,
                 })
                 .collect();
             index.replace_hub(hub_id, timezone, &entries);
@@ -355,9 +372,9 @@ fn build_index(conn: &Connection) -> Result<SearchIndex> {
             hub = Some((hub_id, row.get(1)?));
         }
         let json: String = row.get(4)?;
-        let service = serde_json::from_str(&json)
+        let service: signpost_spec::Service = serde_json::from_str(&json)
             .map_err(|e| NodeError::Setup(format!("a stored service is unreadable: {e}")))?;
-        services.push((row.get(2)?, row.get::<_, i64>(3)? as u32, service));
+        services.push((row.get(2)?, row.get::<_, i64>(3)? as u32, prepare(&service)));
     }
     flush(&hub, &mut services);
     if !index.is_empty() {

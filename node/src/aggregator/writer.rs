@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::Ingested;
 use crate::error::{NodeError, Result};
+use crate::search::index::Prepared;
 use crate::store::aggregator::{self as db, AcceptedListing};
 use crate::verify::{judge, Judgement, TrustPolicy};
 
@@ -31,9 +32,11 @@ pub const MAX_BATCH: usize = 256;
 const QUEUE_DEPTH: usize = 512;
 
 /// A verified listing on its way to the store.
-pub(crate) struct Job {
+pub(crate) struct Verified {
     /// What the spec crate's verification gave.
     pub verified: VerifiedListing,
+    /// Its services read for the search index, in listing order.
+    pub prepared: Vec<Prepared>,
     /// The exact envelope bytes.
     pub bytes: Vec<u8>,
     /// SHA-256 (hex) of `bytes`.
@@ -42,7 +45,19 @@ pub(crate) struct Job {
     pub source_url: Option<String>,
     /// When it was verified.
     pub now: Timestamp,
+}
+
+/// A listing waiting in the queue, with whom to answer.
+pub(crate) struct Job {
+    listing: Verified,
     reply: Option<oneshot::Sender<Result<Ingested>>>,
+}
+
+impl std::ops::Deref for Job {
+    type Target = Verified;
+    fn deref(&self) -> &Verified {
+        &self.listing
+    }
 }
 
 /// Called with what each committed batch stored, before anyone is told:
@@ -81,21 +96,10 @@ impl Writer {
 
     /// Stores one verified listing (if the acceptance rules allow) and
     /// says what became of it, once it is committed.
-    pub async fn submit(
-        &self,
-        verified: VerifiedListing,
-        bytes: Vec<u8>,
-        sha: String,
-        source_url: Option<String>,
-        now: Timestamp,
-    ) -> Result<Ingested> {
+    pub async fn submit(&self, listing: Verified) -> Result<Ingested> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
-            verified,
-            bytes,
-            sha,
-            source_url,
-            now,
+            listing,
             reply: Some(reply),
         };
         self.queue.send(job).await.map_err(|_| {

@@ -79,23 +79,107 @@ pub struct Entry<'a> {
     pub rowid: i64,
     /// Its position in the hub's listing.
     pub position: u32,
-    /// The service as published.
-    pub service: &'a Service,
+    /// What [`prepare`] made of it.
+    pub prepared: &'a Prepared,
+}
+
+/// A service read into what the index keeps (terms, categories, places,
+/// hours). Made by [`prepare`] where the listing is verified, on every
+/// core, so the store writer only has to file it.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    terms: Vec<(Box<str>, f32)>,
+    length: u32,
+    /// (lower-cased, as published)
+    categories: Vec<(Box<str>, Box<str>)>,
+    places: Box<[(f64, f64)]>,
+    spans: Box<[Span]>,
+    name: Box<str>,
+}
+
+/// Reads a service for the index.
+pub fn prepare(service: &Service) -> Prepared {
+    let mut weights: HashMap<String, f32> = HashMap::new();
+    let mut length = 0u32;
+    let mut field = |value: &str, weight: f32| {
+        text::terms(value, |t| {
+            length += 1;
+            match weights.get_mut(t) {
+                Some(w) => *w += weight,
+                None => {
+                    weights.insert(t.to_owned(), weight);
+                }
+            }
+        })
+    };
+    field(&service.name, WEIGHT_NAME);
+    for term in &service.taxonomy_terms {
+        field(&term.name, WEIGHT_TAXONOMY);
+    }
+    if let Some(org) = &service.organization {
+        field(&org.name, WEIGHT_ORGANIZATION);
+    }
+    field(
+        service.description.as_deref().unwrap_or(""),
+        WEIGHT_DESCRIPTION,
+    );
+    for location in &service.locations {
+        if let Some(address) = &location.address {
+            field(&address_text(address), WEIGHT_ADDRESS);
+        }
+    }
+    Prepared {
+        terms: weights
+            .into_iter()
+            .map(|(t, w)| (t.into_boxed_str(), w))
+            .collect(),
+        length,
+        categories: service
+            .taxonomy_terms
+            .iter()
+            .map(|t| (t.name.to_lowercase().into(), t.name.as_str().into()))
+            .collect(),
+        places: service
+            .locations
+            .iter()
+            .filter_map(|l| Some((l.latitude?, l.longitude?)))
+            .collect(),
+        spans: hours::weekly_spans(&service.schedules)
+            .into_iter()
+            .map(|s| Span {
+                weekday: s.weekday,
+                opens: s.opens_min,
+                closes: s.closes_min,
+                from: date_number(s.valid_from.as_deref()),
+                to: date_number(s.valid_to.as_deref()),
+            })
+            .collect(),
+        name: service.name.to_lowercase().into_boxed_str(),
+    }
 }
 
 #[derive(Default)]
 struct Inner {
     docs: Vec<Option<Box<Doc>>>,
+    /// Per slot, beside `docs` so the hot loops read packed numbers: the
+    /// document length plus one (0 once removed) ...
+    lengths: Vec<u32>,
+    /// ... and the name's ordering key.
+    name_keys: Vec<u64>,
     live: usize,
     total_length: u64,
     terms: BTreeMap<Box<str>, Vec<Posting>>,
     categories: HashMap<Box<str>, u32>,
     category_docs: Vec<Vec<u32>>,
+    /// Per category: the name as first seen, and live services in it.
+    category_names: Vec<(Box<str>, u64)>,
     cells: HashMap<(i32, i32), Vec<u32>>,
     hubs: HashMap<Box<str>, u32>,
     hub_names: Vec<Box<str>>,
     hub_docs: Vec<Vec<u32>>,
     zones: Vec<Box<str>>,
+    /// Slots open at some time on each weekday (0 = Monday), in any zone.
+    weekdays: [Vec<u32>; 7],
 }
 
 /// The search index (see the module's text). Cheap to share: searches take
@@ -119,6 +203,14 @@ fn cell(lat: f64, lon: f64) -> (i32, i32) {
         (lat / CELL_DEGREES).floor() as i32,
         (lon / CELL_DEGREES).floor() as i32,
     )
+}
+
+fn name_key(name: &str) -> u64 {
+    let mut key = [0u8; 8];
+    for (k, b) in key.iter_mut().zip(name.bytes()) {
+        *k = b;
+    }
+    u64::from_be_bytes(key)
 }
 
 fn date_number(date: Option<&str>) -> Option<u32> {
@@ -152,6 +244,10 @@ impl Inner {
         };
         for slot in std::mem::take(&mut self.hub_docs[hub as usize]) {
             if let Some(doc) = self.docs[slot as usize].take() {
+                for &c in &doc.categories {
+                    self.category_names[c as usize].1 -= 1;
+                }
+                self.lengths[slot as usize] = 0;
                 self.live -= 1;
                 self.total_length -= u64::from(doc.length);
             }
@@ -162,55 +258,44 @@ impl Inner {
         let hub = self.intern_hub(hub_id);
         let zone = self.intern_zone(timezone);
         let slot = self.docs.len() as u32;
-        let service = entry.service;
-        let mut weights: HashMap<String, f32> = HashMap::new();
-        let mut length = 0u32;
-        let mut field = |value: &str, weight: f32| {
-            text::terms(value, |t| {
-                length += 1;
-                *weights.entry(t.to_owned()).or_default() += weight;
-            })
-        };
-        field(&service.name, WEIGHT_NAME);
-        for term in &service.taxonomy_terms {
-            field(&term.name, WEIGHT_TAXONOMY);
-        }
-        if let Some(org) = &service.organization {
-            field(&org.name, WEIGHT_ORGANIZATION);
-        }
-        field(
-            service.description.as_deref().unwrap_or(""),
-            WEIGHT_DESCRIPTION,
-        );
-        for location in &service.locations {
-            if let Some(address) = &location.address {
-                field(&address_text(address), WEIGHT_ADDRESS);
+        let prepared = entry.prepared;
+        let length = prepared.length;
+        for (term, weight) in &prepared.terms {
+            match self.terms.get_mut(&**term) {
+                Some(postings) => postings.push(Posting {
+                    slot,
+                    weight: *weight,
+                }),
+                None => {
+                    self.terms.insert(
+                        term.clone(),
+                        vec![Posting {
+                            slot,
+                            weight: *weight,
+                        }],
+                    );
+                }
             }
-        }
-        for (term, weight) in weights {
-            self.terms
-                .entry(term.into_boxed_str())
-                .or_default()
-                .push(Posting { slot, weight });
         }
         let mut categories = Vec::new();
-        for term in &service.taxonomy_terms {
-            let key = term.name.to_lowercase();
+        for (key, shown) in &prepared.categories {
             let next = self.category_docs.len() as u32;
-            let id = *self.categories.entry(key.into_boxed_str()).or_insert(next);
-            if id == next {
-                self.category_docs.push(Vec::new());
-            }
+            let id = match self.categories.get(&**key) {
+                Some(&id) => id,
+                None => {
+                    self.categories.insert(key.clone(), next);
+                    self.category_docs.push(Vec::new());
+                    self.category_names.push((shown.clone(), 0));
+                    next
+                }
+            };
             if !categories.contains(&id) {
                 categories.push(id);
                 self.category_docs[id as usize].push(slot);
+                self.category_names[id as usize].1 += 1;
             }
         }
-        let places: Vec<(f64, f64)> = service
-            .locations
-            .iter()
-            .filter_map(|l| Some((l.latitude?, l.longitude?)))
-            .collect();
+        let places = prepared.places.clone();
         let mut seen_cells = Vec::new();
         for &(lat, lon) in &places {
             let c = cell(lat, lon);
@@ -219,29 +304,32 @@ impl Inner {
                 self.cells.entry(c).or_default().push(slot);
             }
         }
-        let spans = hours::weekly_spans(&service.schedules)
-            .into_iter()
-            .map(|s| Span {
-                weekday: s.weekday,
-                opens: s.opens_min,
-                closes: s.closes_min,
-                from: date_number(s.valid_from.as_deref()),
-                to: date_number(s.valid_to.as_deref()),
-            })
-            .collect::<Vec<_>>();
+        let spans = prepared.spans.clone();
+        let mut days = [false; 7];
+        for span in &spans {
+            days[usize::from(span.weekday % 7)] = true;
+        }
+        for (day, open) in days.iter().enumerate() {
+            if *open {
+                self.weekdays[day].push(slot);
+            }
+        }
         self.hub_docs[hub as usize].push(slot);
         self.total_length += u64::from(length);
         self.live += 1;
+        let name = prepared.name.clone();
+        self.lengths.push(length + 1);
+        self.name_keys.push(name_key(&name));
         self.docs.push(Some(Box::new(Doc {
             rowid: entry.rowid,
             hub,
             zone,
             position: entry.position,
-            name: service.name.to_lowercase().into_boxed_str(),
+            name,
             length,
             categories: categories.into_boxed_slice(),
-            places: places.into_boxed_slice(),
-            spans: spans.into_boxed_slice(),
+            places,
+            spans,
         })));
     }
 
@@ -266,6 +354,12 @@ impl Inner {
             new != u32::MAX
         };
         self.docs.retain(Option::is_some);
+        let mut old = 0;
+        self.name_keys.retain(|_| {
+            old += 1;
+            renumber[old - 1] != u32::MAX
+        });
+        self.lengths.retain(|&l| l != 0);
         self.terms.retain(|_, postings| {
             postings.retain_mut(|p| keep(&mut p.slot));
             !postings.is_empty()
@@ -274,6 +368,7 @@ impl Inner {
             .category_docs
             .iter_mut()
             .chain(self.hub_docs.iter_mut())
+            .chain(self.weekdays.iter_mut())
         {
             list.retain_mut(|slot| keep(slot));
         }
@@ -301,13 +396,13 @@ impl Inner {
                 ((n - df + 0.5) / (df + 0.5)).ln().max(1e-6)
             };
             let score = |p: &Posting| {
-                let length = self.doc(p.slot).map_or(1, |d| d.length) as f32;
+                let length = self.lengths[p.slot as usize].saturating_sub(1) as f32;
                 idf * (p.weight * (K1 + 1.0)) / (p.weight + K1 * (1.0 - B + B * length / average))
             };
             scored = Some(match scored {
                 None => postings
                     .iter()
-                    .filter(|p| self.doc(p.slot).is_some())
+                    .filter(|p| self.lengths[p.slot as usize] != 0)
                     .map(|p| (p.slot, score(p)))
                     .collect(),
                 Some(so_far) => {
@@ -484,6 +579,24 @@ impl Inner {
                     slots.sort_unstable();
                     slots.dedup();
                     candidates = slots.into_iter().map(|s| (s, 0.0, f64::NAN)).collect();
+                } else if let Some(at) = params.open_at {
+                    // Only services open on the local weekday of some zone.
+                    let mut days: Vec<usize> = self
+                        .zones
+                        .iter()
+                        .map(|z| usize::from(hours::local_moment(at, z).weekday % 7))
+                        .collect();
+                    days.sort_unstable();
+                    days.dedup();
+                    let mut slots: Vec<u32> = days
+                        .iter()
+                        .flat_map(|&d| self.weekdays[d].iter().copied())
+                        .collect();
+                    if days.len() > 1 {
+                        slots.sort_unstable();
+                        slots.dedup();
+                    }
+                    candidates = slots.into_iter().map(|s| (s, 0.0, f64::NAN)).collect();
                 } else {
                     candidates = (0..self.docs.len() as u32)
                         .map(|s| (s, 0.0, f64::NAN))
@@ -530,6 +643,10 @@ impl Inner {
             };
         }
         let by_name = |a: &(u32, f32, f64), b: &(u32, f32, f64)| -> Ordering {
+            let quick = self.name_keys[a.0 as usize].cmp(&self.name_keys[b.0 as usize]);
+            if quick != Ordering::Equal {
+                return quick;
+            }
             match (self.doc(a.0), self.doc(b.0)) {
                 (Some(x), Some(y)) => x
                     .name
@@ -614,6 +731,27 @@ impl SearchIndex {
             .collect()
     }
 
+    /// Categories with how many services each has, the commonest first
+    /// (at most `limit`), for the directory's category filter.
+    pub fn categories(&self, limit: usize) -> Vec<(String, u64)> {
+        let inner = match self.inner.read() {
+            Ok(i) => i,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let mut all: Vec<(String, u64)> = inner
+            .category_names
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(name, n)| (name.to_string(), *n))
+            .collect();
+        all.sort_by(|a, b| {
+            b.1.cmp(&a.1)
+                .then_with(|| a.0.to_lowercase().cmp(&b.0.to_lowercase()))
+        });
+        all.truncate(limit);
+        all
+    }
+
     /// Services indexed now.
     pub fn len(&self) -> usize {
         self.inner.read().map(|i| i.live).unwrap_or(0)
@@ -660,13 +798,15 @@ mod tests {
     }
 
     fn add(index: &SearchIndex, hub: &str, services: &[(i64, Service)]) {
+        let prepared: Vec<Prepared> = services.iter().map(|(_, s)| prepare(s)).collect();
         let entries: Vec<Entry<'_>> = services
             .iter()
+            .zip(&prepared)
             .enumerate()
-            .map(|(i, (rowid, service))| Entry {
+            .map(|(i, ((rowid, _), prepared))| Entry {
                 rowid: *rowid,
                 position: i as u32,
-                service,
+                prepared,
             })
             .collect();
         index.replace_hub(hub, "Europe/London", &entries);

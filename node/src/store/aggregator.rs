@@ -131,9 +131,10 @@ CREATE TABLE agg_provenance (
 );
 ";
 
-/// Migration 6: text and place search moved to the in-memory index
-/// ([`crate::search::index`]), so the store no longer keeps FTS5 and R*Tree
-/// copies of every service (a third of each write's cost).
+/// Migration 6: text, place and category search moved to the in-memory
+/// index ([`crate::search::index`]), so the store no longer keeps FTS5,
+/// R*Tree, category and text-column copies of every service (more than a
+/// third of each write's cost).
 pub const MIGRATION_INDEX_IN_MEMORY: &str = "
 DROP TRIGGER agg_services_fts_insert;
 DROP TRIGGER agg_services_fts_delete;
@@ -141,6 +142,11 @@ DROP TABLE agg_services_fts;
 DROP TRIGGER agg_locations_rtree_delete;
 DROP TABLE agg_locations_rtree;
 DROP TABLE agg_locations;
+DROP TABLE agg_taxonomy;
+ALTER TABLE agg_services DROP COLUMN description;
+ALTER TABLE agg_services DROP COLUMN organization;
+ALTER TABLE agg_services DROP COLUMN taxonomy;
+ALTER TABLE agg_services DROP COLUMN address;
 ";
 
 /// Where a source came from (kept so an operator can tell).
@@ -486,7 +492,7 @@ pub fn store_listing(tx: &Connection, accepted: &AcceptedListing<'_>) -> Result<
 }
 
 fn delete_services(tx: &Connection, hub_id: &str) -> Result<()> {
-    // Cascades reach the Open Referral rows, taxonomy and schedules.
+    // Cascades reach the Open Referral rows and schedules.
     tx.execute("DELETE FROM agg_services WHERE hub_id = ?1", [hub_id])?;
     Ok(())
 }
@@ -500,12 +506,9 @@ fn insert_services(
     let timezone = hub.timezone.as_str();
     let mut rowids = Vec::with_capacity(services.len());
     let mut service_stmt = tx.prepare_cached(
-        "INSERT INTO agg_services (hub_id, service_id, position, name, description,
-             organization, taxonomy, address, json)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO agg_services (hub_id, service_id, position, name, json)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    let mut taxonomy_stmt =
-        tx.prepare_cached("INSERT INTO agg_taxonomy (service_rowid, term) VALUES (?1, ?2)")?;
     let mut schedule_stmt = tx.prepare_cached(
         "INSERT INTO agg_schedules (service_rowid, timezone, weekday, opens_min, closes_min,
              valid_from, valid_to)
@@ -514,41 +517,16 @@ fn insert_services(
     for (position, service) in services.iter().enumerate() {
         let json = serde_json::to_string(service)
             .map_err(|e| NodeError::Setup(format!("service could not be stored: {e}")))?;
-        let organization = service
-            .organization
-            .as_ref()
-            .map(|o| o.name.as_str())
-            .unwrap_or("");
-        let taxonomy = service
-            .taxonomy_terms
-            .iter()
-            .map(|t| t.name.as_str())
-            .collect::<Vec<_>>()
-            .join("; ");
-        let address = service
-            .locations
-            .iter()
-            .filter_map(|l| l.address.as_ref())
-            .map(address_text)
-            .collect::<Vec<_>>()
-            .join("; ");
         service_stmt.execute(params![
             hub_id,
             service.id,
             position as i64,
             service.name,
-            service.description.as_deref().unwrap_or(""),
-            organization,
-            taxonomy,
-            address,
-            json,
+            json
         ])?;
         let rowid = tx.last_insert_rowid();
         rowids.push(rowid);
         super::hsds::insert(tx, rowid, hub_id, hub, service)?;
-        for term in &service.taxonomy_terms {
-            taxonomy_stmt.execute(params![rowid, term.name])?;
-        }
         for span in crate::search::hours::weekly_spans(&service.schedules) {
             schedule_stmt.execute(params![
                 rowid,

@@ -1,6 +1,7 @@
 //! Read-only questions the directory's web pages ask of the aggregator's
-//! tables: which categories there are, where a typed place is (from the
-//! locations already held), and how fresh each hub's listing is.
+//! tables: where a typed place is (from the locations already held), and
+//! how fresh each hub's listing is. (Which categories there are, the
+//! search index knows: [`crate::search::index::SearchIndex::categories`].)
 
 use std::collections::HashMap;
 
@@ -12,24 +13,6 @@ use crate::error::Result;
 pub const MAX_CATEGORIES: u32 = 200;
 /// Most points read to place one typed place.
 const MAX_POINTS: u32 = 10_000;
-
-/// The categories of active hubs' services with how many services each
-/// has, the commonest first.
-pub fn categories(conn: &Connection) -> Result<Vec<(String, u64)>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT MIN(t.term), COUNT(DISTINCT t.service_rowid) AS n FROM agg_taxonomy t
-         JOIN agg_services s ON s.rowid = t.service_rowid
-         JOIN agg_hubs h ON h.hub_id = s.hub_id AND h.state = 'active'
-         GROUP BY t.term COLLATE NOCASE ORDER BY n DESC, MIN(t.term) COLLATE NOCASE LIMIT ?1",
-    )?;
-    let rows = stmt.query_map([MAX_CATEGORIES], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
-        ))
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
 
 /// How a typed place is matched against the addresses held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

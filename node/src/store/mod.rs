@@ -56,6 +56,10 @@ pub fn open(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Up to 64 MiB of page cache (allocated only as used): a batch of
+    // listings touches many index pages, and the default 2 MiB made the
+    // writer spill them to the WAL mid-transaction (seen in the profile).
+    conn.pragma_update(None, "cache_size", -65_536)?;
     migrate(&mut conn)?;
     Ok(conn)
 }

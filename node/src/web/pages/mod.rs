@@ -280,10 +280,7 @@ async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) 
             status = StatusCode::BAD_REQUEST;
         }
     }
-    let categories = match agg.read(directory::categories).await {
-        Ok(c) => c,
-        Err(e) => return internal(&e),
-    };
+    let categories = agg.categories(directory::MAX_CATEGORIES as usize);
     let (mut results, mut heading, mut prev, mut next) =
         (Vec::new(), String::new(), String::new(), String::new());
     if let Some(params) = params {
