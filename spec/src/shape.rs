@@ -6,6 +6,7 @@
 //! disagree. This pass refuses arrays where the protocol has objects and
 //! duplicate keys anywhere, without building a tree.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -69,6 +70,38 @@ pub(crate) fn check(bytes: &[u8], shape: &'static Shape) -> Result<Found, String
     .map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
     Ok(found)
+}
+
+/// Most keys compared one by one before a hash set takes over: objects in
+/// listings have a dozen members, so the common case allocates nothing
+/// (keys without escapes are borrowed), while a hostile object with
+/// thousands of members still costs linear time.
+const FEW_KEYS: usize = 16;
+
+/// The member names seen so far in one object.
+#[derive(Default)]
+struct SeenKeys<'de> {
+    few: Vec<Cow<'de, str>>,
+    many: HashSet<Cow<'de, str>>,
+}
+
+impl<'de> SeenKeys<'de> {
+    /// False when `key` was seen before.
+    fn insert(&mut self, key: Cow<'de, str>) -> bool {
+        if !self.many.is_empty() {
+            return self.many.insert(key);
+        }
+        if self.few.contains(&key) {
+            return false;
+        }
+        if self.few.len() < FEW_KEYS {
+            self.few.push(key);
+        } else {
+            self.many.extend(self.few.drain(..));
+            self.many.insert(key);
+        }
+        true
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -159,9 +192,9 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
             Shape::Object(m) => m,
             _ => &[],
         };
-        let mut seen: HashSet<String> = HashSet::new();
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if !seen.insert(key.to_string()) {
+        let mut seen = SeenKeys::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if !seen.insert(key.clone()) {
                 return Err(serde::de::Error::custom(format!(
                     "{} has the member {key:?} twice",
                     self.path
@@ -215,6 +248,18 @@ mod tests {
         assert!(e.contains("twice"), "{e}");
         let e = check(br#"{"signpost":"1","signpost":"2"}"#, &LISTING).unwrap_err();
         assert!(e.contains("twice"), "{e}");
+    }
+
+    #[test]
+    fn duplicates_are_found_past_the_few_keys_compared_one_by_one() {
+        let members: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
+        let fine = format!("{{{}}}", members.join(","));
+        assert!(check(fine.as_bytes(), &LISTING).is_ok());
+        for repeat in ["k3", "k30"] {
+            let twice = format!("{{{},\"{repeat}\":0}}", members.join(","));
+            let e = check(twice.as_bytes(), &LISTING).unwrap_err();
+            assert!(e.contains("twice"), "{e}");
+        }
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! The aggregator role's tables: the sources it crawls with their health,
 //! the hubs it holds (raw signed envelopes, pinned keys, feed positions),
-//! and the services of each hub, indexed for text (FTS5), place (R*Tree),
-//! category and opening time.
+//! and the services of each hub as published, with their Open Referral ids
+//! and opening times. Text, place and category search is answered by the
+//! in-memory index ([`crate::search::index`]), rebuilt from these rows.
 //!
-//! Every accepted listing is written in one transaction by
-//! [`store_listing`], so a reader never sees half a hub.
+//! Every accepted listing is written atomically by [`store_listing`]
+//! (inside the writer's batch transaction, in its own savepoint), so a
+//! reader never sees half a hub.
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
@@ -266,11 +268,10 @@ pub fn list_sources(conn: &Connection) -> Result<Vec<Source>> {
 /// One source by URL.
 pub fn get_source(conn: &Connection, url: &str) -> Result<Option<Source>> {
     Ok(conn
-        .query_row(
-            &format!("SELECT {SOURCE_COLUMNS} FROM agg_sources WHERE url = ?1"),
-            [url],
-            source_from_row,
-        )
+        .prepare_cached(&format!(
+            "SELECT {SOURCE_COLUMNS} FROM agg_sources WHERE url = ?1"
+        ))?
+        .query_row([url], source_from_row)
         .optional()?)
 }
 
@@ -377,18 +378,17 @@ pub struct HeldHub {
 /// The held state of one hub, if any.
 pub fn held_hub(conn: &Connection, hub_id: &str) -> Result<Option<HeldHub>> {
     Ok(conn
-        .query_row(
+        .prepare_cached(
             "SELECT state, seq, pinned_key, envelope_sha256 FROM agg_hubs WHERE hub_id = ?1",
-            [hub_id],
-            |r| {
-                Ok(HeldHub {
-                    state: r.get(0)?,
-                    seq: r.get::<_, i64>(1)? as u64,
-                    pinned_key: r.get(2)?,
-                    envelope_sha256: r.get(3)?,
-                })
-            },
-        )
+        )?
+        .query_row([hub_id], |r| {
+            Ok(HeldHub {
+                state: r.get(0)?,
+                seq: r.get::<_, i64>(1)? as u64,
+                pinned_key: r.get(2)?,
+                envelope_sha256: r.get(3)?,
+            })
+        })
         .optional()?)
 }
 
@@ -396,11 +396,8 @@ pub fn held_hub(conn: &Connection, hub_id: &str) -> Result<Option<HeldHub>> {
 /// old tombstones are purged).
 fn next_change_number(tx: &Connection) -> Result<i64> {
     let current: i64 = tx
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'feed_change_number'",
-            [],
-            |r| r.get::<_, String>(0),
-        )
+        .prepare_cached("SELECT value FROM meta WHERE key = 'feed_change_number'")?
+        .query_row([], |r| r.get::<_, String>(0))
         .optional()?
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
@@ -451,7 +448,7 @@ pub fn store_listing(tx: &Connection, accepted: &AcceptedListing<'_>) -> Result<
         "active"
     };
     delete_services(tx, accepted.hub_id)?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO agg_hubs (hub_id, state, seq, pinned_key, envelope, envelope_sha256, name,
              timezone, profile_json, issued_at, expires_at, accepted_at, source_url,
              change_number, changed_at)
@@ -463,23 +460,23 @@ pub fn store_listing(tx: &Connection, accepted: &AcceptedListing<'_>) -> Result<
              issued_at = excluded.issued_at, expires_at = excluded.expires_at,
              accepted_at = excluded.accepted_at, source_url = excluded.source_url,
              change_number = excluded.change_number, changed_at = excluded.changed_at",
-        params![
-            accepted.hub_id,
-            state,
-            listing.seq as i64,
-            accepted.signing_key,
-            accepted.envelope,
-            accepted.envelope_sha256,
-            listing.hub.name,
-            listing.hub.timezone,
-            profile_json,
-            listing.issued_at.as_second(),
-            listing.expires_at.as_second(),
-            accepted.now_ms,
-            accepted.source_url,
-            change,
-        ],
-    )?;
+    )?
+    .execute(params![
+        accepted.hub_id,
+        state,
+        listing.seq as i64,
+        accepted.signing_key,
+        accepted.envelope,
+        accepted.envelope_sha256,
+        listing.hub.name,
+        listing.hub.timezone,
+        profile_json,
+        listing.issued_at.as_second(),
+        listing.expires_at.as_second(),
+        accepted.now_ms,
+        accepted.source_url,
+        change,
+    ])?;
     let service_rowids = if listing.withdrawn {
         Vec::new()
     } else {
@@ -493,7 +490,8 @@ pub fn store_listing(tx: &Connection, accepted: &AcceptedListing<'_>) -> Result<
 
 fn delete_services(tx: &Connection, hub_id: &str) -> Result<()> {
     // Cascades reach the Open Referral rows and schedules.
-    tx.execute("DELETE FROM agg_services WHERE hub_id = ?1", [hub_id])?;
+    tx.prepare_cached("DELETE FROM agg_services WHERE hub_id = ?1")?
+        .execute([hub_id])?;
     Ok(())
 }
 
@@ -743,13 +741,13 @@ pub fn record_provenance(
     seq: u64,
     now_ms: i64,
 ) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO agg_provenance (hub_id, source, seq, received_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (hub_id, source) DO UPDATE SET seq = excluded.seq,
              received_at = CASE WHEN agg_provenance.seq = excluded.seq
                                 THEN agg_provenance.received_at ELSE excluded.received_at END",
-        params![hub_id, source, seq as i64, now_ms],
-    )?;
+    )?
+    .execute(params![hub_id, source, seq as i64, now_ms])?;
     Ok(())
 }
 

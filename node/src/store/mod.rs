@@ -86,11 +86,11 @@ pub fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
 
 /// Writes a value to the `meta` table.
 pub fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        [key, value],
-    )?;
+    )?
+    .execute([key, value])?;
     Ok(())
 }
 
