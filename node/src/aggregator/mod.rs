@@ -19,7 +19,7 @@ use crate::config::{AggregatorSection, Config, DATABASE_FILE};
 use crate::crawl::fetch::{FetchSettings, Fetched, Fetcher};
 use crate::crawl::{self, Politeness};
 use crate::error::{NodeError, Result};
-use crate::search::index::{prepare, Entry, Prepared, SearchIndex};
+use crate::search::index::{prepare, Entry, SearchIndex};
 use crate::search::{self, SearchParams};
 use crate::store::aggregator::{self as db, CrawlRecord, Origin};
 use crate::store::{self, ReadPool};
@@ -339,44 +339,115 @@ impl Aggregator {
     }
 }
 
-/// Builds the search index from the store, as a node starts.
+/// Services read from the store per unit of work when the index is built.
+const BUILD_BATCH: usize = 2_000;
+
+/// One hub's stored services, as read for the index build.
+struct StoredHub {
+    hub_id: String,
+    timezone: String,
+    /// (rowid, position, JSON as published)
+    services: Vec<(i64, u32, String)>,
+}
+
+/// Parses and files a batch of stored hubs.
+fn index_hubs(index: &SearchIndex, batch: Vec<StoredHub>) -> Result<()> {
+    for hub in batch {
+        let mut prepared = Vec::with_capacity(hub.services.len());
+        for (_, _, json) in &hub.services {
+            let service: signpost_spec::Service = serde_json::from_str(json)
+                .map_err(|e| NodeError::Setup(format!("a stored service is unreadable: {e}")))?;
+            prepared.push(prepare(&service));
+        }
+        let entries: Vec<Entry<'_>> = hub
+            .services
+            .iter()
+            .zip(&prepared)
+            .map(|((rowid, position, _), prepared)| Entry {
+                rowid: *rowid,
+                position: *position,
+                prepared,
+            })
+            .collect();
+        index.replace_hub(&hub.hub_id, &hub.timezone, &entries);
+    }
+    Ok(())
+}
+
+/// Builds the search index from the store, as a node starts: one thread
+/// reads the rows, every core parses and reads the services (most of the
+/// cost), each hub filed as a whole.
 fn build_index(conn: &Connection) -> Result<SearchIndex> {
     let started = std::time::Instant::now();
     let index = SearchIndex::default();
-    let mut stmt = conn.prepare(
-        "SELECT s.hub_id, h.timezone, s.rowid, s.position, s.json FROM agg_services s
-         JOIN agg_hubs h ON h.hub_id = s.hub_id WHERE h.state = 'active'
-         ORDER BY s.hub_id, s.position",
-    )?;
-    let mut rows = stmt.query([])?;
-    let mut hub: Option<(String, String)> = None;
-    let mut services: Vec<(i64, u32, Prepared)> = Vec::new();
-    let flush = |hub: &Option<(String, String)>, services: &mut Vec<(i64, u32, Prepared)>| {
-        if let Some((hub_id, timezone)) = hub {
-            let entries: Vec<Entry<'_>> = services
-                .iter()
-                .map(|(rowid, position, prepared)| Entry {
-                    rowid: *rowid,
-                    position: *position,
-                    prepared,
-                })
-                .collect();
-            index.replace_hub(hub_id, timezone, &entries);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (batches, work) = std::sync::mpsc::sync_channel::<Vec<StoredHub>>(workers * 2);
+    let work = Mutex::new(work);
+    std::thread::scope(|scope| -> Result<()> {
+        let mut handles = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            handles.push(scope.spawn(|| -> Result<()> {
+                // After a failure, keep taking batches (so the reader never
+                // waits on a full queue) but do nothing with them.
+                let mut failed = None;
+                loop {
+                    let batch = match work.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok(batch) = batch else {
+                        break;
+                    };
+                    if failed.is_none() {
+                        failed = index_hubs(&index, batch).err();
+                    }
+                }
+                failed.map_or(Ok(()), Err)
+            }));
         }
-        services.clear();
-    };
-    while let Some(row) = rows.next()? {
-        let hub_id: String = row.get(0)?;
-        if hub.as_ref().is_none_or(|(h, _)| *h != hub_id) {
-            flush(&hub, &mut services);
-            hub = Some((hub_id, row.get(1)?));
+        let read = (|| -> Result<()> {
+            let mut stmt = conn.prepare(
+                "SELECT s.hub_id, h.timezone, s.rowid, s.position, s.json FROM agg_services s
+                 JOIN agg_hubs h ON h.hub_id = s.hub_id WHERE h.state = 'active'
+                 ORDER BY s.hub_id, s.position",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut batch: Vec<StoredHub> = Vec::new();
+            let mut in_batch = 0usize;
+            while let Some(row) = rows.next()? {
+                let hub_id: String = row.get(0)?;
+                if batch.last().is_none_or(|h| h.hub_id != hub_id) {
+                    if in_batch >= BUILD_BATCH {
+                        if batches.send(std::mem::take(&mut batch)).is_err() {
+                            break;
+                        }
+                        in_batch = 0;
+                    }
+                    batch.push(StoredHub {
+                        hub_id,
+                        timezone: row.get(1)?,
+                        services: Vec::new(),
+                    });
+                }
+                if let Some(hub) = batch.last_mut() {
+                    hub.services
+                        .push((row.get(2)?, row.get::<_, i64>(3)? as u32, row.get(4)?));
+                }
+                in_batch += 1;
+            }
+            if !batch.is_empty() {
+                let _ = batches.send(batch);
+            }
+            Ok(())
+        })();
+        drop(batches);
+        for handle in handles {
+            handle
+                .join()
+                .map_err(|_| NodeError::Setup("building the search index crashed".into()))??;
         }
-        let json: String = row.get(4)?;
-        let service: signpost_spec::Service = serde_json::from_str(&json)
-            .map_err(|e| NodeError::Setup(format!("a stored service is unreadable: {e}")))?;
-        services.push((row.get(2)?, row.get::<_, i64>(3)? as u32, prepare(&service)));
-    }
-    flush(&hub, &mut services);
+        read
+    })?;
     if !index.is_empty() {
         tracing::info!(
             services = index.len(),

@@ -136,9 +136,10 @@ impl ServeProcess {
         };
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if started.elapsed() > Duration::from_secs(30) {
+            // A large directory builds its search index before listening.
+            if started.elapsed() > Duration::from_secs(600) {
                 return Err(NodeError::Setup(
-                    "the node did not start within 30 s".into(),
+                    "the node did not start within 600 s".into(),
                 ));
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
