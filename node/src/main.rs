@@ -255,6 +255,10 @@ enum BenchWhat {
         hubs: usize,
         #[arg(long, default_value_t = 20)]
         services: usize,
+        /// Keep the loaded directory in this folder, and reuse it when it is
+        /// already there (loading a million services takes minutes).
+        #[arg(long)]
+        keep: Option<std::path::PathBuf>,
     },
     /// Time an edit's trip around three aggregators that follow each other.
     Converge {
@@ -758,9 +762,16 @@ fn run(cli: Cli) -> Result<()> {
                 BenchWhat::StaticFile { file, listen } => {
                     runtime.block_on(signpost_node::bench::serve::static_file(&file, listen))?;
                 }
-                BenchWhat::Search { hubs, services } => {
-                    let report =
-                        runtime.block_on(signpost_node::bench::search_bench(hubs, services))?;
+                BenchWhat::Search {
+                    hubs,
+                    services,
+                    keep,
+                } => {
+                    let report = runtime.block_on(signpost_node::bench::search_bench(
+                        hubs,
+                        services,
+                        keep.as_deref(),
+                    ))?;
                     let command = format!(
                         "cargo run --release -p signpost-node -- bench search --hubs {hubs} --services {services}"
                     );

@@ -812,21 +812,34 @@ impl SearchReport {
 
 /// Loads `hubs` × `services` into a fresh aggregator, serves it from a
 /// `signpost-node serve` process and measures search latency and memory.
-pub async fn search_bench(hubs: usize, services: usize) -> Result<SearchReport> {
-    let dir = tempfile::tempdir().map_err(|e| NodeError::io("creating", "a temp dir", e))?;
-    init_bench_node(dir.path().to_owned(), "Bench directory".into(), None, true)?;
-    let mut config = Config::load(dir.path())?;
+pub async fn search_bench(
+    hubs: usize,
+    services: usize,
+    keep: Option<&std::path::Path>,
+) -> Result<SearchReport> {
+    let temp = tempfile::tempdir().map_err(|e| NodeError::io("creating", "a temp dir", e))?;
+    let dir = keep.unwrap_or(temp.path()).to_owned();
+    let loaded = dir.join(crate::config::DATABASE_FILE).exists();
+    if !loaded {
+        std::fs::create_dir_all(&dir).map_err(|e| NodeError::io("creating", &dir, e))?;
+        init_bench_node(dir.clone(), "Bench directory".into(), None, true)?;
+    }
+    let mut config = Config::load(&dir)?;
     config.aggregator.scheduled = false;
     std::fs::write(
-        dir.path().join(crate::config::CONFIG_FILE),
+        dir.join(crate::config::CONFIG_FILE),
         config.to_commented_toml(),
     )
-    .map_err(|e| NodeError::io("writing", dir.path(), e))?;
+    .map_err(|e| NodeError::io("writing", &dir, e))?;
     let started = Instant::now();
-    let first_id;
-    {
-        let agg = Arc::new(Aggregator::open(dir.path(), &config)?);
-        first_id = bench_key(0)?.key_id().to_string();
+    let first_id = bench_key(0)?.key_id().to_string();
+    if loaded {
+        eprintln!(
+            "  reusing the directory already loaded in {}",
+            dir.display()
+        );
+    } else {
+        let agg = Arc::new(Aggregator::open(&dir, &config)?);
         // Sign on one core while the other stores.
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
         let signer = tokio::task::spawn_blocking(move || -> Result<()> {
@@ -859,7 +872,7 @@ pub async fn search_bench(hubs: usize, services: usize) -> Result<SearchReport> 
     let load_secs = started.elapsed().as_secs_f64();
     eprintln!("  starting the node (it builds its search index from the store)...");
     let starting = Instant::now();
-    let node = serve::ServeProcess::start(dir.path()).await?;
+    let node = serve::ServeProcess::start(&dir).await?;
     let startup_secs = starting.elapsed().as_secs_f64();
     let base = node.url.clone();
     let run = Duration::from_secs(5);
@@ -890,7 +903,7 @@ pub async fn search_bench(hubs: usize, services: usize) -> Result<SearchReport> 
     }
     let rss = node.rss_bytes();
     let total = {
-        let conn = crate::store::open(&dir.path().join(crate::config::DATABASE_FILE))?;
+        let conn = crate::store::open(&&dir.join(crate::config::DATABASE_FILE))?;
         conn.query_row("SELECT COUNT(*) FROM agg_services", [], |r| {
             r.get::<_, i64>(0)
         })? as u64

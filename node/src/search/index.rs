@@ -165,7 +165,7 @@ struct Inner {
     /// document length plus one (0 once removed) ...
     lengths: Vec<u32>,
     /// ... and the name's ordering key.
-    name_keys: Vec<u64>,
+    name_keys: Vec<u128>,
     live: usize,
     total_length: u64,
     terms: BTreeMap<Box<str>, Vec<Posting>>,
@@ -205,12 +205,14 @@ fn cell(lat: f64, lon: f64) -> (i32, i32) {
     )
 }
 
-fn name_key(name: &str) -> u64 {
-    let mut key = [0u8; 8];
+/// A name's first sixteen bytes as a number, compared before the names
+/// themselves: most comparisons end there, without reading the service.
+fn name_key(name: &str) -> u128 {
+    let mut key = [0u8; 16];
     for (k, b) in key.iter_mut().zip(name.bytes()) {
         *k = b;
     }
-    u64::from_be_bytes(key)
+    u128::from_be_bytes(key)
 }
 
 fn date_number(date: Option<&str>) -> Option<u32> {

@@ -651,18 +651,29 @@ pub fn list_hubs(
     offset: u32,
     now_secs: i64,
 ) -> Result<(Vec<HubSummary>, u64)> {
-    let total: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM agg_hubs WHERE (?1 IS NULL OR hub_id = ?1)",
-        [hub_id],
-        |r| r.get(0),
-    )?;
-    let mut stmt = conn.prepare_cached(
+    // Two statements rather than `?1 IS NULL OR hub_id = ?1`, which SQLite
+    // cannot answer from the primary key (it scanned every hub).
+    let total: i64 = match hub_id {
+        Some(id) => conn
+            .prepare_cached("SELECT COUNT(*) FROM agg_hubs WHERE hub_id = ?1")?
+            .query_row([id], |r| r.get(0))?,
+        None => conn
+            .prepare_cached("SELECT COUNT(*) FROM agg_hubs")?
+            .query_row([], |r| r.get(0))?,
+    };
+    // One hub by its primary key, or all of them.
+    let which = if hub_id.is_some() {
+        "h.hub_id = ?1"
+    } else {
+        "?1 IS NULL"
+    };
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT h.hub_id, h.name, h.state, h.seq, h.issued_at, h.expires_at, h.accepted_at,
                 h.source_url, h.profile_json,
                 (SELECT COUNT(*) FROM agg_services s WHERE s.hub_id = h.hub_id)
-         FROM agg_hubs h WHERE (?1 IS NULL OR h.hub_id = ?1)
-         ORDER BY h.name COLLATE NOCASE, h.hub_id LIMIT ?2 OFFSET ?3",
-    )?;
+         FROM agg_hubs h WHERE {which}
+         ORDER BY h.name COLLATE NOCASE, h.hub_id LIMIT ?2 OFFSET ?3"
+    ))?;
     let rows = stmt.query_map(params![hub_id, limit, offset], |r| {
         Ok((
             r.get::<_, String>(0)?,
