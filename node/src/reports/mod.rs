@@ -64,6 +64,29 @@ fn load(conn: &Connection) -> Result<Vec<Row>> {
     Ok(out)
 }
 
+/// Every active hub's services, read and parsed once, so a page showing
+/// all three reports scans the store once.
+pub struct Snapshot {
+    rows: Vec<Row>,
+}
+
+impl Snapshot {
+    /// Reads every service of every active hub.
+    pub fn load(conn: &Connection) -> Result<Snapshot> {
+        Ok(Snapshot { rows: load(conn)? })
+    }
+
+    /// How many services it holds.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when no active hub has any service.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+}
+
 /// Lower-case words of a name, without filler words.
 fn words(name: &str) -> HashSet<String> {
     const FILLER: &[&str] = &["the", "and", "of", "for", "a", "at", "in", "on", "with"];
@@ -206,7 +229,33 @@ fn score(a: &Service, b: &Service) -> (f64, Vec<String>) {
 /// Probable duplicates across hubs, best first, without pairs a
 /// coordinator marked "not a duplicate".
 pub fn duplicates(conn: &Connection) -> Result<Vec<DuplicatePair>> {
-    let rows = load(conn)?;
+    Snapshot::load(conn)?.duplicates(conn)
+}
+
+impl Snapshot {
+    /// The duplicates report over this snapshot; `conn` gives the
+    /// coordinators' decisions.
+    pub fn duplicates(&self, conn: &Connection) -> Result<Vec<DuplicatePair>> {
+        duplicates_of(&self.rows, conn)
+    }
+
+    /// The coverage report over this snapshot.
+    pub fn coverage(&self, within_km: f64, division: Division) -> CoverageReport {
+        coverage_of(&self.rows, within_km, division)
+    }
+
+    /// The freshness report over this snapshot.
+    pub fn freshness(
+        &self,
+        conn: &Connection,
+        now_secs: i64,
+        review_days: i64,
+    ) -> Result<Vec<Freshness>> {
+        freshness_of(&self.rows, conn, now_secs, review_days)
+    }
+}
+
+fn duplicates_of(rows: &[Row], conn: &Connection) -> Result<Vec<DuplicatePair>> {
     let dismissed: HashSet<(String, String, String, String)> = {
         let mut stmt =
             conn.prepare("SELECT a_hub, a_service, b_hub, b_service FROM agg_not_duplicates")?;
@@ -442,8 +491,7 @@ pub fn coverage_report(
     within_km: f64,
     division: Division,
 ) -> Result<CoverageReport> {
-    let rows = load(conn)?;
-    Ok(coverage_of(&rows, within_km, division))
+    Ok(Snapshot::load(conn)?.coverage(within_km, division))
 }
 
 fn coverage_of(rows: &[Row], within_km: f64, division: Division) -> CoverageReport {
@@ -600,27 +648,40 @@ pub struct Freshness {
 
 /// Freshness of every active hub, stalest first.
 pub fn freshness(conn: &Connection, now_secs: i64, review_days: i64) -> Result<Vec<Freshness>> {
+    Snapshot::load(conn)?.freshness(conn, now_secs, review_days)
+}
+
+fn freshness_of(
+    rows: &[Row],
+    conn: &Connection,
+    now_secs: i64,
+    review_days: i64,
+) -> Result<Vec<Freshness>> {
     let (hubs, _) = crate::store::aggregator::list_hubs(conn, None, u32::MAX, 0, now_secs)?;
-    let rows = load(conn)?;
     let cutoff = jiff::Timestamp::from_second(now_secs - review_days * 86_400)
         .map(|t| t.strftime("%Y-%m-%d").to_string())
         .unwrap_or_default();
+    // (services, unreviewed) per hub, in one pass.
+    let mut counts: HashMap<&str, (usize, usize)> = HashMap::new();
+    for r in rows {
+        let c = counts.entry(r.hub_id.as_str()).or_default();
+        c.0 += 1;
+        if r.service
+            .assured_date
+            .as_deref()
+            .is_none_or(|d| d < cutoff.as_str())
+        {
+            c.1 += 1;
+        }
+    }
     let mut out: Vec<Freshness> = hubs
         .into_iter()
         .filter(|h| h.state == "active")
         .map(|h| {
-            let mine: Vec<&Row> = rows.iter().filter(|r| r.hub_id == h.hub_id).collect();
+            let (services, unreviewed) = counts.get(h.hub_id.as_str()).copied().unwrap_or_default();
             Freshness {
-                unreviewed_services: mine
-                    .iter()
-                    .filter(|r| {
-                        r.service
-                            .assured_date
-                            .as_deref()
-                            .is_none_or(|d| d < cutoff.as_str())
-                    })
-                    .count(),
-                services: mine.len(),
+                unreviewed_services: unreviewed,
+                services,
                 hub_id: h.hub_id,
                 name: h.name,
                 staleness: h.staleness.to_owned(),
