@@ -159,7 +159,8 @@ fn side(r: &Row) -> PairSide {
 }
 
 /// Scores a pair: name similarity is the base, and shared contact details,
-/// organisation or place add evidence. Returns the score and reasons.
+/// organisation or place add evidence; both are needed. Returns the score
+/// and reasons.
 fn score(a: &Service, b: &Service) -> (f64, Vec<String>) {
     let mut reasons = Vec::new();
     let name = jaccard(&trigrams(&a.name), &trigrams(&b.name))
@@ -217,8 +218,10 @@ fn score(a: &Service, b: &Service) -> (f64, Vec<String>) {
     if name >= 0.5 {
         reasons.insert(0, format!("similar names ({:.0}% alike)", name * 100.0));
     }
-    // A name that shares little cannot be made a duplicate by evidence alone.
-    let score = if name < 0.3 {
+    // A name that shares little cannot be made a duplicate by evidence
+    // alone; nor can a name alone, with nothing else shared: two "Warm
+    // space"s in two towns are two warm spaces.
+    let score = if name < 0.3 || evidence == 0.0 {
         0.0
     } else {
         (name * 0.6 + evidence).min(1.0)
@@ -771,5 +774,9 @@ mod tests {
             53.55,
         );
         assert!(score(&a, &c).0 < DUPLICATE_THRESHOLD);
+        // The same name in two towns, nothing else shared: not a duplicate.
+        let d = service("Warm space", None, None, 53.82);
+        let e = service("Warm space", None, None, 54.05);
+        assert_eq!(score(&d, &e).0, 0.0);
     }
 }
