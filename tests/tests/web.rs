@@ -937,7 +937,7 @@ async fn the_coordinator_page_shows_the_reports_and_only_a_signed_in_coordinator
     assert!(body.contains("id=\"coordinator-sign-in\""));
     // Coverage: Monday's 2.5 hours twice is 5 h; the youth club's square
     // is a gap in advice.
-    assert!(body.contains("<td>5 h</td>"), "{body}");
+    assert!(body.contains("<td class=\"hours\">5 h</td>"), "{body}");
     assert!(body.contains("Around 53.5"), "{body}");
     assert!(body.contains("/v1/reports/freshness?format=csv"));
     assert!(body.contains("data-source=\"/v1/reports/coverage/map?term=Advice"));

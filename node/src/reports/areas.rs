@@ -437,13 +437,53 @@ impl Area {
     }
 }
 
+/// Square cells of about `cell_km` over a region, in a plane where
+/// distances are never longer than on the globe (degrees of longitude are
+/// measured a degree poleward of the region's most poleward point), so two
+/// points within d km on the globe are never more than one cell apart per
+/// d km of cell.
+#[derive(Debug, Clone, Copy)]
+pub struct Grid {
+    cell_km: f64,
+    /// km per degree of longitude used by the plane.
+    km_per_lon: f64,
+}
+
+/// A little under a degree of latitude on the sphere `distance_km` uses.
+const KM_PER_LAT: f64 = 111.19;
+
+impl Grid {
+    /// A grid for (latitude, longitude) points like `points`.
+    pub fn new(points: &[(f64, f64)], cell_km: f64) -> Grid {
+        let poleward = points.iter().map(|p| p.0.abs()).fold(0.0, f64::max) + 1.0;
+        Grid {
+            cell_km: cell_km.max(0.05),
+            km_per_lon: KM_PER_LAT * poleward.min(89.0).to_radians().cos(),
+        }
+    }
+
+    /// The cell of a point.
+    pub fn key(&self, lat: f64, lon: f64) -> (i64, i64) {
+        (
+            (lat * KM_PER_LAT / self.cell_km).floor() as i64,
+            (lon * self.km_per_lon / self.cell_km).floor() as i64,
+        )
+    }
+
+    /// True when the points may be within `km` of each other: their
+    /// distance in the plane (never longer than on the globe) is.
+    pub fn within(&self, p: (f64, f64), q: (f64, f64), km: f64) -> bool {
+        let dy = (p.0 - q.0) * KM_PER_LAT;
+        let dx = (p.1 - q.1) * self.km_per_lon;
+        dx * dx + dy * dy <= km * km
+    }
+}
+
 /// Points of one kind (the services of a category) bucketed into a grid
 /// of square cells, so "is any within d km" and "how far is the nearest"
 /// look at a few cells instead of every point.
 pub struct PointIndex {
-    cell_km: f64,
-    /// km per degree of longitude at the region's middle latitude.
-    km_per_lon: f64,
+    grid: Grid,
     cells: std::collections::HashMap<(i64, i64), Vec<(f64, f64)>>,
     /// Cell coordinates' extent, to stop searching past the last point.
     extent: (i64, i64, i64, i64),
@@ -451,24 +491,17 @@ pub struct PointIndex {
     all: Vec<(f64, f64)>,
 }
 
-const KM_PER_LAT: f64 = 111.2;
-
 impl PointIndex {
     /// Indexes (latitude, longitude) points with cells of about `cell_km`.
     pub fn new(points: &[(f64, f64)], cell_km: f64) -> PointIndex {
-        // Degrees of longitude are shortest nearest the pole: measuring
-        // them there (a degree further on) keeps projected distances below
-        // true ones, which the ring search's stopping rule relies on.
-        let poleward = points.iter().map(|p| p.0.abs()).fold(0.0, f64::max) + 1.0;
         let mut index = PointIndex {
-            cell_km: cell_km.max(0.05),
-            km_per_lon: KM_PER_LAT * poleward.min(89.0).to_radians().cos(),
+            grid: Grid::new(points, cell_km),
             cells: Default::default(),
             extent: (i64::MAX, i64::MAX, i64::MIN, i64::MIN),
             all: points.to_vec(),
         };
         for &(lat, lon) in points {
-            let key = index.key(lat, lon);
+            let key = index.grid.key(lat, lon);
             index.extent = (
                 index.extent.0.min(key.0),
                 index.extent.1.min(key.1),
@@ -480,13 +513,6 @@ impl PointIndex {
         index
     }
 
-    fn key(&self, lat: f64, lon: f64) -> (i64, i64) {
-        (
-            (lat * KM_PER_LAT / self.cell_km).floor() as i64,
-            (lon * self.km_per_lon / self.cell_km).floor() as i64,
-        )
-    }
-
     /// The great-circle distance to the nearest point, if it is at most
     /// `limit` km (pass `f64::INFINITY` for no limit); None past it or
     /// when there are no points.
@@ -494,7 +520,7 @@ impl PointIndex {
         if self.cells.is_empty() {
             return None;
         }
-        let (r, c) = self.key(lat, lon);
+        let (r, c) = self.grid.key(lat, lon);
         // Rings of cells around the query's cell: everything outside ring
         // k is at least k cells away in the projection; the 0.9 allows for
         // the projection's error over a region.
@@ -509,7 +535,7 @@ impl PointIndex {
         .unwrap_or(0);
         let mut best = f64::INFINITY;
         for k in 0..=reach {
-            let floor = (k as f64 - 1.0).max(0.0) * self.cell_km * 0.9;
+            let floor = (k as f64 - 1.0).max(0.0) * self.grid.cell_km * 0.9;
             if best <= floor || floor > limit {
                 break;
             }
@@ -543,6 +569,54 @@ impl PointIndex {
             }
         }
         (best <= limit).then_some(best)
+    }
+
+    /// Every point within `radius` km of (lat, lon), or more: whatever lies
+    /// in the cells the circle touches (all points, when that is cheaper).
+    pub fn around(&self, lat: f64, lon: f64, radius: f64) -> Vec<(f64, f64)> {
+        let (r0, c0) = self.grid.key(lat, lon);
+        let reach = (radius / self.grid.cell_km).ceil() as i64 + 1;
+        if (2 * reach + 1) * (2 * reach + 1) > self.all.len() as i64 + 9 {
+            return self.all.clone();
+        }
+        let mut out = Vec::new();
+        for r in (r0 - reach)..=(r0 + reach) {
+            for c in (c0 - reach)..=(c0 + reach) {
+                if let Some(points) = self.cells.get(&(r, c)) {
+                    out.extend_from_slice(points);
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Area {
+    /// The shortest distance from the area (by its representative points)
+    /// to any point of `index`: the point nearest the area's inside point
+    /// bounds it, and only points that could beat that bound, those within
+    /// it plus the area's reach of the inside point, are compared.
+    pub fn nearest(&self, index: &PointIndex) -> Option<f64> {
+        let (lat, lon) = self.inside;
+        let first = index.nearest(lat, lon, f64::INFINITY)?;
+        let reach = self
+            .reps
+            .iter()
+            .map(|p| distance_km(lat, lon, p.0, p.1))
+            .fold(0.0, f64::max);
+        let to_area = |q: (f64, f64)| {
+            self.reps
+                .iter()
+                .map(|p| distance_km(p.0, p.1, q.0, q.1))
+                .fold(f64::INFINITY, f64::min)
+        };
+        Some(
+            index
+                .around(lat, lon, first + reach)
+                .into_iter()
+                .map(to_area)
+                .fold(first, f64::min),
+        )
     }
 }
 
@@ -675,5 +749,25 @@ mod tests {
             }
         }
         assert_eq!(PointIndex::new(&[], 1.0).nearest(0.0, 0.0, 10.0), None);
+        // An area's nearest point, against a scan of every pair.
+        let text = collection(
+            serde_json::json!([{"type": "Feature", "properties": {"name": "Box"},
+            "geometry": {"type": "Polygon", "coordinates": [square(-2.0, 54.5, -1.8, 54.6)]}}]),
+        );
+        let areas = Areas::parse(&text, "t", "name").unwrap();
+        let area = &areas.areas[0];
+        for cell in [0.5, 2.0, 10.0] {
+            let index = PointIndex::new(&points, cell);
+            let scan = points
+                .iter()
+                .flat_map(|q| {
+                    area.representative_points()
+                        .iter()
+                        .map(move |p| distance_km(p.0, p.1, q.0, q.1))
+                })
+                .fold(f64::INFINITY, f64::min);
+            let found = area.nearest(&index).unwrap();
+            assert!((found - scan).abs() < 1e-9, "{cell}: {found} vs {scan}");
+        }
     }
 }

@@ -28,6 +28,9 @@ CREATE TABLE agg_not_duplicates (
 );
 ";
 
+/// A pair of services as (hub, service, hub, service), the lesser first.
+pub type PairKey = (String, String, String, String);
+
 /// Score at or above which a pair is reported.
 pub const DUPLICATE_THRESHOLD: f64 = 0.6;
 
@@ -88,27 +91,101 @@ impl Snapshot {
 }
 
 /// Lower-case words of a name, without filler words.
-fn words(name: &str) -> HashSet<String> {
+fn words(name: &str) -> impl Iterator<Item = String> + '_ {
     const FILLER: &[&str] = &["the", "and", "of", "for", "a", "at", "in", "on", "with"];
     name.split(|c: char| !c.is_alphanumeric())
         .map(str::to_lowercase)
         .filter(|w| !w.is_empty() && !FILLER.contains(&w.as_str()))
-        .collect()
 }
 
 /// Character trigrams of a name, for fuzzy comparison.
-fn trigrams(name: &str) -> HashSet<String> {
+fn trigrams(name: &str) -> impl Iterator<Item = [char; 3]> {
     let text: Vec<char> = format!("  {}  ", name.to_lowercase()).chars().collect();
-    text.windows(3).map(|w| w.iter().collect()).collect()
+    (0..text.len().saturating_sub(2)).map(move |i| [text[i], text[i + 1], text[i + 2]])
 }
 
-fn jaccard(a: &HashSet<String>, b: &HashSet<String>) -> f64 {
-    let inter = a.intersection(b).count() as f64;
-    let union = a.union(b).count() as f64;
-    if union == 0.0 {
+/// Jaccard similarity of two sorted sets without repeats.
+fn jaccard(a: &[u32], b: &[u32]) -> f64 {
+    let (mut i, mut j, mut inter) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                inter += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let union = a.len() + b.len() - inter;
+    if union == 0 {
         0.0
     } else {
-        inter / union
+        inter as f64 / union as f64
+    }
+}
+
+/// Numbers for words and trigrams, so each name becomes two small sorted
+/// sets that compare by merging, not by hashing strings per pair.
+#[derive(Default)]
+struct Interner {
+    words: HashMap<String, u32>,
+    trigrams: HashMap<[char; 3], u32>,
+}
+
+impl Interner {
+    fn set<T: std::hash::Hash + Eq>(
+        map: &mut HashMap<T, u32>,
+        items: impl Iterator<Item = T>,
+    ) -> Vec<u32> {
+        let mut out: Vec<u32> = items
+            .map(|t| {
+                let next = map.len() as u32;
+                *map.entry(t).or_insert(next)
+            })
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+/// What the duplicate score compares, worked out once per service.
+struct Features {
+    trigrams: Vec<u32>,
+    words: Vec<u32>,
+    /// Phone numbers' digits, those of six digits or more.
+    phones: Vec<String>,
+    email: Option<String>,
+    site: Option<String>,
+    /// The organisation's name as given, and lower-cased for comparing.
+    organization: Option<(String, String)>,
+    points: Vec<(f64, f64)>,
+}
+
+impl Features {
+    fn of(s: &Service, names: &mut Interner) -> Features {
+        let mut phones: Vec<String> = s
+            .phones
+            .iter()
+            .map(|p| digits(&p.number))
+            .filter(|d| d.len() >= 6)
+            .collect();
+        phones.sort_unstable();
+        phones.dedup();
+        Features {
+            trigrams: Interner::set(&mut names.trigrams, trigrams(&s.name)),
+            words: Interner::set(&mut names.words, words(&s.name)),
+            phones,
+            email: s.email.as_ref().map(|e| e.to_ascii_lowercase()),
+            site: s.url.as_deref().map(site),
+            organization: s
+                .organization
+                .as_ref()
+                .map(|o| (o.name.clone(), o.name.to_ascii_lowercase())),
+            points: points_of(s).collect(),
+        }
     }
 }
 
@@ -158,75 +235,85 @@ fn side(r: &Row) -> PairSide {
     }
 }
 
+/// Evidence weights: what each shared detail adds to the name's share.
+const PHONE_WEIGHT: f64 = 0.35;
+const EMAIL_WEIGHT: f64 = 0.35;
+const SITE_WEIGHT: f64 = 0.25;
+const ORGANIZATION_WEIGHT: f64 = 0.2;
+const SAME_PLACE_WEIGHT: f64 = 0.2;
+const NEAR_WEIGHT: f64 = 0.1;
+/// Within this distance two services are "near each other", km.
+const NEAR_KM: f64 = 1.0;
+/// Within this, "the same place", km.
+const SAME_PLACE_KM: f64 = 0.2;
+/// Below this name similarity, no evidence makes a duplicate.
+const MIN_NAME: f64 = 0.3;
+
 /// Scores a pair: name similarity is the base, and shared contact details,
 /// organisation or place add evidence; both are needed. Returns the score
 /// and reasons.
+#[cfg(test)]
 fn score(a: &Service, b: &Service) -> (f64, Vec<String>) {
+    let mut names = Interner::default();
+    let (fa, fb) = (Features::of(a, &mut names), Features::of(b, &mut names));
+    score_features(&fa, &fb).unwrap_or((0.0, Vec::new()))
+}
+
+/// [`score`] over prepared features; None when the names are too far apart
+/// for anything to matter (the common case, checked first and cheaply).
+fn score_features(a: &Features, b: &Features) -> Option<(f64, Vec<String>)> {
+    let name = jaccard(&a.trigrams, &b.trigrams).max(jaccard(&a.words, &b.words));
+    if name < MIN_NAME {
+        return None;
+    }
     let mut reasons = Vec::new();
-    let name = jaccard(&trigrams(&a.name), &trigrams(&b.name))
-        .max(jaccard(&words(&a.name), &words(&b.name)));
     let mut evidence = 0.0;
-    let phones_a: HashSet<String> = a
-        .phones
-        .iter()
-        .map(|p| digits(&p.number))
-        .filter(|d| d.len() >= 6)
-        .collect();
-    if b.phones
-        .iter()
-        .any(|p| phones_a.contains(&digits(&p.number)))
-    {
-        evidence += 0.35;
+    if a.phones.iter().any(|p| b.phones.binary_search(p).is_ok()) {
+        evidence += PHONE_WEIGHT;
         reasons.push("same phone number".to_owned());
     }
-    if let (Some(x), Some(y)) = (&a.email, &b.email) {
-        if x.eq_ignore_ascii_case(y) {
-            evidence += 0.35;
-            reasons.push("same email".to_owned());
-        }
+    if a.email.is_some() && a.email == b.email {
+        evidence += EMAIL_WEIGHT;
+        reasons.push("same email".to_owned());
     }
-    if let (Some(x), Some(y)) = (&a.url, &b.url) {
-        if site(x) == site(y) {
-            evidence += 0.25;
-            reasons.push("same web address".to_owned());
-        }
+    if a.site.is_some() && a.site == b.site {
+        evidence += SITE_WEIGHT;
+        reasons.push("same web address".to_owned());
     }
-    if let (Some(x), Some(y)) = (&a.organization, &b.organization) {
-        if x.name.eq_ignore_ascii_case(&y.name) {
-            evidence += 0.2;
-            reasons.push(format!("same organisation ({})", x.name));
+    if let (Some((shown, x)), Some((_, y))) = (&a.organization, &b.organization) {
+        if x == y {
+            evidence += ORGANIZATION_WEIGHT;
+            reasons.push(format!("same organisation ({shown})"));
         }
     }
     let nearest = a
-        .locations
+        .points
         .iter()
-        .filter_map(|l| l.latitude.zip(l.longitude))
         .flat_map(|(la, lo)| {
-            b.locations
+            b.points
                 .iter()
-                .filter_map(|l| l.latitude.zip(l.longitude))
-                .map(move |(lb, ob)| distance_km(la, lo, lb, ob))
+                .map(move |(lb, ob)| distance_km(*la, *lo, *lb, *ob))
         })
         .fold(f64::INFINITY, f64::min);
-    if nearest <= 0.2 {
-        evidence += 0.2;
+    if nearest <= SAME_PLACE_KM {
+        evidence += SAME_PLACE_WEIGHT;
         reasons.push(format!("same place ({:.0} m apart)", nearest * 1000.0));
-    } else if nearest <= 1.0 {
-        evidence += 0.1;
+    } else if nearest <= NEAR_KM {
+        evidence += NEAR_WEIGHT;
         reasons.push(format!("near each other ({:.1} km)", nearest));
     }
     if name >= 0.5 {
         reasons.insert(0, format!("similar names ({:.0}% alike)", name * 100.0));
     }
     // A name that shares little cannot be made a duplicate by evidence
-    // alone; nor can a name alone, with nothing else shared: two "Warm
-    // space"s in two towns are two warm spaces.
-    let score = if name < 0.3 || evidence == 0.0 {
-        0.0
-    } else {
-        (name * 0.6 + evidence).min(1.0)
-    };
-    (score, reasons)
+    // alone (above); nor can a name alone, with nothing else shared: two
+    // "Warm space"s in two towns are two warm spaces. So only pairs that
+    // share a phone, email, site, organisation or place need comparing,
+    // which is how [`duplicates`] finds candidates.
+    if evidence == 0.0 {
+        return None;
+    }
+    Some(((name * 0.6 + evidence).min(1.0), reasons))
 }
 
 /// Probable duplicates across hubs, best first, without pairs a
@@ -258,65 +345,130 @@ impl Snapshot {
     }
 }
 
+/// Candidate partners of each service: the services that share a piece
+/// of evidence with it (phone, email, site, organisation: by exact key;
+/// place: within [`NEAR_KM`], through a grid of cells that size). Every pair
+/// the score can report shares one, so nothing is missed, and a region of
+/// 100,000 services is never compared pair by pair.
+fn candidates(rows: &[Row], features: &[Features]) -> Vec<Vec<usize>> {
+    let mut blocks: HashMap<(u8, &str), Vec<usize>> = HashMap::new();
+    for (i, f) in features.iter().enumerate() {
+        for p in &f.phones {
+            blocks.entry((0, p.as_str())).or_default().push(i);
+        }
+        if let Some(e) = &f.email {
+            blocks.entry((1, e.as_str())).or_default().push(i);
+        }
+        if let Some(s) = &f.site {
+            blocks.entry((2, s.as_str())).or_default().push(i);
+        }
+        if let Some((_, o)) = &f.organization {
+            blocks.entry((3, o.as_str())).or_default().push(i);
+        }
+    }
+    let mut partners: Vec<Vec<usize>> = vec![Vec::new(); rows.len()];
+    for members in blocks.values() {
+        for (x, &i) in members.iter().enumerate() {
+            for &j in &members[x + 1..] {
+                if rows[i].hub_id != rows[j].hub_id {
+                    partners[i].push(j);
+                }
+            }
+        }
+    }
+    let all: Vec<(f64, f64)> = features
+        .iter()
+        .flat_map(|f| f.points.iter().copied())
+        .collect();
+    let grid = areas::Grid::new(&all, NEAR_KM);
+    // Each cell's points, with the service they belong to.
+    type Cells = HashMap<(i64, i64), Vec<(usize, (f64, f64))>>;
+    let mut cells: Cells = HashMap::new();
+    for (i, f) in features.iter().enumerate() {
+        for &p in &f.points {
+            cells.entry(grid.key(p.0, p.1)).or_default().push((i, p));
+        }
+    }
+    for (i, f) in features.iter().enumerate() {
+        for &p in &f.points {
+            let (r, c) = grid.key(p.0, p.1);
+            for key in [
+                (r - 1, c - 1),
+                (r - 1, c),
+                (r - 1, c + 1),
+                (r, c - 1),
+                (r, c),
+                (r, c + 1),
+                (r + 1, c - 1),
+                (r + 1, c),
+                (r + 1, c + 1),
+            ] {
+                for &(j, q) in cells.get(&key).into_iter().flatten() {
+                    if j > i && grid.within(p, q, NEAR_KM) && rows[i].hub_id != rows[j].hub_id {
+                        partners[i].push(j);
+                    }
+                }
+            }
+        }
+    }
+    for list in &mut partners {
+        list.sort_unstable();
+        list.dedup();
+    }
+    partners
+}
+
 fn duplicates_of(rows: &[Row], conn: &Connection) -> Result<Vec<DuplicatePair>> {
-    let dismissed: HashSet<(String, String, String, String)> = {
+    let dismissed: HashSet<PairKey> = {
         let mut stmt =
             conn.prepare("SELECT a_hub, a_service, b_hub, b_service FROM agg_not_duplicates")?;
         let r = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         r.collect::<rusqlite::Result<_>>()?
     };
-    // Block on shared name words, so a region of 100,000 services is not
-    // compared pair by pair.
-    let mut by_word: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, r) in rows.iter().enumerate() {
-        for w in words(&r.service.name) {
-            by_word.entry(w).or_default().push(i);
-        }
-    }
-    let mut seen = HashSet::new();
+    let mut names = Interner::default();
+    let features: Vec<Features> = rows
+        .iter()
+        .map(|r| Features::of(&r.service, &mut names))
+        .collect();
     let mut pairs = Vec::new();
-    for members in by_word.values() {
-        if members.len() > 2000 {
-            continue; // a word nearly everything shares says nothing
-        }
-        for (x, &i) in members.iter().enumerate() {
-            for &j in &members[x + 1..] {
-                let (a, b) = (&rows[i], &rows[j]);
-                if a.hub_id == b.hub_id || !seen.insert((i.min(j), i.max(j))) {
-                    continue;
-                }
-                let key = ordered(a, b);
-                if dismissed.contains(&key) {
-                    continue;
-                }
-                let (s, reasons) = score(&a.service, &b.service);
-                if s >= DUPLICATE_THRESHOLD {
-                    let (first, second) = if (a.hub_id.as_str(), a.service.id.as_str())
-                        <= (b.hub_id.as_str(), b.service.id.as_str())
-                    {
-                        (a, b)
-                    } else {
-                        (b, a)
-                    };
-                    pairs.push(DuplicatePair {
-                        score: (s * 100.0).round() / 100.0,
-                        reasons,
-                        a: side(first),
-                        b: side(second),
-                    });
-                }
+    for (i, partners) in candidates(rows, &features).into_iter().enumerate() {
+        for j in partners {
+            let Some((s, reasons)) = score_features(&features[i], &features[j]) else {
+                continue;
+            };
+            if s < DUPLICATE_THRESHOLD {
+                continue;
             }
+            let (a, b) = (&rows[i], &rows[j]);
+            if dismissed.contains(&ordered(a, b)) {
+                continue;
+            }
+            let (first, second) = if (a.hub_id.as_str(), a.service.id.as_str())
+                <= (b.hub_id.as_str(), b.service.id.as_str())
+            {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            pairs.push(DuplicatePair {
+                score: (s * 100.0).round() / 100.0,
+                reasons,
+                a: side(first),
+                b: side(second),
+            });
         }
     }
     pairs.sort_by(|p, q| {
         q.score
             .total_cmp(&p.score)
             .then_with(|| p.a.name.cmp(&q.a.name))
+            .then_with(|| (&p.a.hub_id, &p.a.service_id).cmp(&(&q.a.hub_id, &q.a.service_id)))
+            .then_with(|| (&p.b.hub_id, &p.b.service_id).cmp(&(&q.b.hub_id, &q.b.service_id)))
     });
     Ok(pairs)
 }
 
-fn ordered(a: &Row, b: &Row) -> (String, String, String, String) {
+fn ordered(a: &Row, b: &Row) -> PairKey {
     let x = (a.hub_id.clone(), a.service.id.clone());
     let y = (b.hub_id.clone(), b.service.id.clone());
     let (p, q) = if x <= y { (x, y) } else { (y, x) };
@@ -535,16 +687,15 @@ fn coverage_of(rows: &[Row], within_km: f64, division: Division) -> CoverageRepo
                     if has_one_inside {
                         0.0
                     } else {
-                        let reps = areas.areas[n].representative_points();
-                        let covered = reps
+                        let area = &areas.areas[n];
+                        let covered = area
+                            .representative_points()
                             .iter()
                             .any(|p| index.nearest(p.0, p.1, within_km).is_some());
                         if covered {
                             0.0
                         } else {
-                            reps.iter().fold(f64::INFINITY, |best, p| {
-                                index.nearest(p.0, p.1, best).unwrap_or(best)
-                            })
+                            area.nearest(&index).unwrap_or(f64::INFINITY)
                         }
                     }
                 }
@@ -778,5 +929,112 @@ mod tests {
         let d = service("Warm space", None, None, 53.82);
         let e = service("Warm space", None, None, 54.05);
         assert_eq!(score(&d, &e).0, 0.0);
+    }
+
+    /// Services from a small vocabulary, so that many share words, phones,
+    /// organisations, emails, sites and places, at random.
+    fn crowd(n: usize) -> Vec<Row> {
+        const WORDS: &[&str] = &[
+            "food", "bank", "warm", "space", "youth", "club", "debt", "advice", "the", "café",
+        ];
+        let mut seed = 7u64;
+        let mut next = move |m: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) as usize) % m
+        };
+        (0..n)
+            .map(|i| {
+                let name: Vec<&str> = (0..1 + next(3)).map(|_| WORDS[next(WORDS.len())]).collect();
+                let mut v = serde_json::json!({"id": format!("s{i}"), "name": name.join(" "),
+                    "locations": [{"id": format!("l{i}"), "latitude": 53.8 + next(40) as f64 * 0.002, "longitude": -3.0 + next(40) as f64 * 0.003}]});
+                if next(2) == 0 {
+                    v["phones"] = serde_json::json!([{"number": format!("01632 96{:04}", next(40))}]);
+                }
+                if next(3) == 0 {
+                    let org = ["Citizens Advice", "citizens advice", "Age UK"][next(3)];
+                    v["organization"] = serde_json::json!({ "name": org });
+                }
+                if next(4) == 0 {
+                    v["email"] = serde_json::json!(format!("Team{}@example.org", next(10)));
+                }
+                if next(4) == 0 {
+                    v["url"] = serde_json::json!(format!("https://example.org/{}/", next(10)));
+                }
+                if next(5) == 0 {
+                    v["locations"] = serde_json::json!([]);
+                }
+                Row {
+                    hub_id: format!("hub{}", next(12)),
+                    hub_name: "Hub".into(),
+                    service: serde_json::from_value(v).unwrap(),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn candidates_miss_no_pair_that_comparing_every_pair_finds() {
+        let rows = crowd(600);
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(MIGRATION).unwrap();
+        let fast = duplicates_of(&rows, &conn).unwrap();
+        let mut names = Interner::default();
+        let features: Vec<Features> = rows
+            .iter()
+            .map(|r| Features::of(&r.service, &mut names))
+            .collect();
+        let mut slow = Vec::new();
+        for i in 0..rows.len() {
+            for j in i + 1..rows.len() {
+                if rows[i].hub_id == rows[j].hub_id {
+                    continue;
+                }
+                if let Some((s, reasons)) = score_features(&features[i], &features[j]) {
+                    if s >= DUPLICATE_THRESHOLD {
+                        let key = ordered(&rows[i], &rows[j]);
+                        slow.push((key.1, key.3, (s * 100.0).round() / 100.0, reasons));
+                    }
+                }
+            }
+        }
+        let mut fast: Vec<_> = fast
+            .into_iter()
+            .map(|p| (p.a.service_id, p.b.service_id, p.score, p.reasons))
+            .collect();
+        fast.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+        slow.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
+        assert!(slow.len() > 50, "the crowd has duplicates: {}", slow.len());
+        let by_place_only = slow
+            .iter()
+            .filter(|p| {
+                p.3.iter().all(|r| {
+                    r.starts_with("similar") || r.starts_with("near") || r.starts_with("same place")
+                })
+            })
+            .count();
+        assert!(
+            by_place_only > 5,
+            "some found by place alone: {by_place_only}"
+        );
+        assert_eq!(fast, slow);
+        // And a dismissed pair stays out.
+        let first = &fast[0];
+        let hub = |id: &str| {
+            rows.iter()
+                .find(|r| r.service.id == id)
+                .unwrap()
+                .hub_id
+                .clone()
+        };
+        dismiss(
+            &conn,
+            (&hub(&first.0), &first.0),
+            (&hub(&first.1), &first.1),
+            0,
+        )
+        .unwrap();
+        assert_eq!(duplicates_of(&rows, &conn).unwrap().len(), fast.len() - 1);
     }
 }
