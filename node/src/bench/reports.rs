@@ -184,6 +184,8 @@ pub struct ReportsBenchReport {
     pub reports: Vec<Timed>,
     /// Deliberate duplicates planted, and how many were found.
     pub planted: (usize, usize),
+    /// A few of the other pairs found, in words, to see what they are.
+    pub others: Vec<String>,
 }
 
 impl ReportsBenchReport {
@@ -225,6 +227,12 @@ impl ReportsBenchReport {
             "\nDeliberate duplicates planted: {}; found: {}.\n",
             self.planted.0, self.planted.1
         ));
+        if !self.others.is_empty() {
+            out.push_str("\nOther pairs found, for example:\n\n");
+            for o in &self.others {
+                out.push_str(&format!("- {o}\n"));
+            }
+        }
         out
     }
 }
@@ -342,19 +350,33 @@ pub async fn reports_bench(hubs: usize, services: usize) -> Result<ReportsBenchR
     )
     .await?;
     timings.push(t);
-    let found = pairs
+    let is_planted = |p: &reports::DuplicatePair| {
+        let key = (
+            p.a.hub_id.clone(),
+            p.a.service_id.clone(),
+            p.b.hub_id.clone(),
+            p.b.service_id.clone(),
+        );
+        let flipped = (key.2.clone(), key.3.clone(), key.0.clone(), key.1.clone());
+        planted.contains(&key) || planted.contains(&flipped)
+    };
+    let found = pairs.iter().filter(|p| is_planted(p)).count();
+    let others = pairs
         .iter()
-        .filter(|p| {
-            let key = (
-                p.a.hub_id.clone(),
-                p.a.service_id.clone(),
-                p.b.hub_id.clone(),
-                p.b.service_id.clone(),
-            );
-            let flipped = (key.2.clone(), key.3.clone(), key.0.clone(), key.1.clone());
-            planted.contains(&key) || planted.contains(&flipped)
+        .filter(|p| !is_planted(p))
+        .take(3)
+        .map(|p| {
+            format!(
+                "\"{}\" ({}) and \"{}\" ({}): {:.2}, {}",
+                p.a.name,
+                p.a.hub_name,
+                p.b.name,
+                p.b.hub_name,
+                p.score,
+                p.reasons.join("; ")
+            )
         })
-        .count();
+        .collect();
     let gaps = |c: &Vec<reports::Coverage>| {
         format!(
             "{} categories, {} gaps",
@@ -417,5 +439,6 @@ pub async fn reports_bench(hubs: usize, services: usize) -> Result<ReportsBenchR
         baseline,
         reports: timings,
         planted: (planted.len(), found),
+        others,
     })
 }

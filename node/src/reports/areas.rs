@@ -604,19 +604,18 @@ impl Area {
             .iter()
             .map(|p| distance_km(lat, lon, p.0, p.1))
             .fold(0.0, f64::max);
-        let to_area = |q: (f64, f64)| {
-            self.reps
-                .iter()
-                .map(|p| distance_km(p.0, p.1, q.0, q.1))
-                .fold(f64::INFINITY, f64::min)
-        };
-        Some(
-            index
-                .around(lat, lon, first + reach)
-                .into_iter()
-                .map(to_area)
-                .fold(first, f64::min),
-        )
+        let mut best = first;
+        for q in index.around(lat, lon, first + reach) {
+            // No representative point is nearer q than this (triangle
+            // inequality through the inside point): most are skipped.
+            if distance_km(lat, lon, q.0, q.1) - reach >= best {
+                continue;
+            }
+            for p in &self.reps {
+                best = best.min(distance_km(p.0, p.1, q.0, q.1));
+            }
+        }
+        Some(best)
     }
 }
 

@@ -687,16 +687,7 @@ fn coverage_of(rows: &[Row], within_km: f64, division: Division) -> CoverageRepo
                     if has_one_inside {
                         0.0
                     } else {
-                        let area = &areas.areas[n];
-                        let covered = area
-                            .representative_points()
-                            .iter()
-                            .any(|p| index.nearest(p.0, p.1, within_km).is_some());
-                        if covered {
-                            0.0
-                        } else {
-                            area.nearest(&index).unwrap_or(f64::INFINITY)
-                        }
+                        areas.areas[n].nearest(&index).unwrap_or(f64::INFINITY)
                     }
                 }
             };
