@@ -6,7 +6,7 @@
   "use strict";
 
   var box = document.getElementById("coverage-map");
-  if (!box || typeof L === "undefined" || !window.fetch) { return; }
+  if (!box || typeof L === "undefined" || !window.signpostMap || !window.fetch) { return; }
   var source = box.getAttribute("data-source");
   if (!source) { return; }
 
@@ -29,17 +29,9 @@
     })
     .then(function (data) {
       var features = (data && data.features) || [];
-      box.hidden = false;
       var key = document.getElementById("map-key");
       if (key) { key.hidden = false; }
-      var map = L.map(box, { scrollWheelZoom: false });
-      map.attributionControl.setPrefix(false);
-      var credit = document.createElement("span");
-      credit.textContent = box.getAttribute("data-attribution") || "";
-      L.tileLayer(box.getAttribute("data-tiles"), {
-        maxZoom: 19,
-        attribution: credit.innerHTML
-      }).addTo(map);
+      var map = window.signpostMap(box);
       var layer = L.geoJSON(features, {
         style: function (f) {
           return f.properties.layer === "gap"

@@ -423,7 +423,7 @@ pub async fn reports_bench(hubs: usize, services: usize) -> Result<ReportsBenchR
             let snapshot = reports::Snapshot::load(c)?;
             let pairs = snapshot.duplicates(c)?;
             let coverage = snapshot.coverage(5.0, Division::Grid { cell_km: 5.0 });
-            let fresh = snapshot.freshness(c, jiff::Timestamp::now().as_second(), 365)?;
+            let fresh = reports::freshness(c, jiff::Timestamp::now().as_second(), 365)?;
             Ok((pairs.len(), coverage.items.len(), fresh.len()))
         },
         |(p, c, f)| format!("{p} pairs, {c} categories, {f} hubs"),

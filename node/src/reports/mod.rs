@@ -44,7 +44,7 @@ struct Row {
 fn load(conn: &Connection) -> Result<Vec<Row>> {
     let mut stmt = conn.prepare(
         "SELECT s.hub_id, h.name, s.json FROM agg_services s JOIN agg_hubs h ON h.hub_id = s.hub_id
-         WHERE h.state = 'active' ORDER BY s.hub_id, s.position",
+         WHERE h.state = 'active' ORDER BY s.rowid",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok((
@@ -67,8 +67,9 @@ fn load(conn: &Connection) -> Result<Vec<Row>> {
     Ok(out)
 }
 
-/// Every active hub's services, read and parsed once, so a page showing
-/// all three reports scans the store once.
+/// Every active hub's services, read and parsed once, so the coordinator
+/// page's duplicates and coverage share one scan of the store (freshness
+/// needs only a column of it and reads that alone).
 pub struct Snapshot {
     rows: Vec<Row>,
 }
@@ -77,16 +78,6 @@ impl Snapshot {
     /// Reads every service of every active hub.
     pub fn load(conn: &Connection) -> Result<Snapshot> {
         Ok(Snapshot { rows: load(conn)? })
-    }
-
-    /// How many services it holds.
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    /// True when no active hub has any service.
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
     }
 }
 
@@ -248,6 +239,12 @@ const NEAR_KM: f64 = 1.0;
 const SAME_PLACE_KM: f64 = 0.2;
 /// Below this name similarity, no evidence makes a duplicate.
 const MIN_NAME: f64 = 0.3;
+/// The name's share of the score.
+const NAME_WEIGHT: f64 = 0.6;
+/// The least name similarity a pair needs when all it shares is a place:
+/// candidates found only by place are filtered on it at once (a hair
+/// lower, so rounding never drops a pair exactly at the threshold).
+const MIN_NAME_BY_PLACE: f64 = (DUPLICATE_THRESHOLD - SAME_PLACE_WEIGHT) / NAME_WEIGHT - 1e-9;
 
 /// Scores a pair: name similarity is the base, and shared contact details,
 /// organisation or place add evidence; both are needed. Returns the score
@@ -259,61 +256,112 @@ fn score(a: &Service, b: &Service) -> (f64, Vec<String>) {
     score_features(&fa, &fb).unwrap_or((0.0, Vec::new()))
 }
 
-/// [`score`] over prepared features; None when the names are too far apart
-/// for anything to matter (the common case, checked first and cheaply).
+/// How alike two names are: the better of trigram and word Jaccard.
+fn name_similarity(a: &Features, b: &Features) -> f64 {
+    jaccard(&a.trigrams, &b.trigrams).max(jaccard(&a.words, &b.words))
+}
+
+/// What two services share, besides their names.
+struct Shared {
+    phone: bool,
+    email: bool,
+    site: bool,
+    organization: bool,
+    /// Distance between their nearest locations, km (infinite: none).
+    nearest_km: f64,
+}
+
+impl Shared {
+    fn of(a: &Features, b: &Features) -> Shared {
+        Shared {
+            phone: a.phones.iter().any(|p| b.phones.binary_search(p).is_ok()),
+            email: a.email.is_some() && a.email == b.email,
+            site: a.site.is_some() && a.site == b.site,
+            organization: matches!((&a.organization, &b.organization),
+                (Some((_, x)), Some((_, y))) if x == y),
+            nearest_km: a
+                .points
+                .iter()
+                .flat_map(|(la, lo)| {
+                    b.points
+                        .iter()
+                        .map(move |(lb, ob)| distance_km(*la, *lo, *lb, *ob))
+                })
+                .fold(f64::INFINITY, f64::min),
+        }
+    }
+
+    fn evidence(&self) -> f64 {
+        let place = if self.nearest_km <= SAME_PLACE_KM {
+            SAME_PLACE_WEIGHT
+        } else if self.nearest_km <= NEAR_KM {
+            NEAR_WEIGHT
+        } else {
+            0.0
+        };
+        [
+            (self.phone, PHONE_WEIGHT),
+            (self.email, EMAIL_WEIGHT),
+            (self.site, SITE_WEIGHT),
+            (self.organization, ORGANIZATION_WEIGHT),
+        ]
+        .iter()
+        .filter(|(shared, _)| *shared)
+        .map(|(_, w)| w)
+        .sum::<f64>()
+            + place
+    }
+
+    /// Why, in words, strongest first.
+    fn reasons(&self, name: f64, a: &Features) -> Vec<String> {
+        let mut reasons = Vec::new();
+        if name >= 0.5 {
+            reasons.push(format!("similar names ({:.0}% alike)", name * 100.0));
+        }
+        if self.phone {
+            reasons.push("same phone number".to_owned());
+        }
+        if self.email {
+            reasons.push("same email".to_owned());
+        }
+        if self.site {
+            reasons.push("same web address".to_owned());
+        }
+        if let (true, Some((shown, _))) = (self.organization, &a.organization) {
+            reasons.push(format!("same organisation ({shown})"));
+        }
+        if self.nearest_km <= SAME_PLACE_KM {
+            reasons.push(format!(
+                "same place ({:.0} m apart)",
+                self.nearest_km * 1000.0
+            ));
+        } else if self.nearest_km <= NEAR_KM {
+            reasons.push(format!("near each other ({:.1} km)", self.nearest_km));
+        }
+        reasons
+    }
+}
+
+/// [`score`] over prepared features, with the reasons only for a pair that
+/// reaches [`DUPLICATE_THRESHOLD`]; None below it (the common case, found
+/// without making any text).
 fn score_features(a: &Features, b: &Features) -> Option<(f64, Vec<String>)> {
-    let name = jaccard(&a.trigrams, &b.trigrams).max(jaccard(&a.words, &b.words));
+    let name = name_similarity(a, b);
+    // A name that shares little cannot be made a duplicate by evidence
+    // alone; nor can a name alone, with nothing else shared: two "Warm
+    // space"s in two towns are two warm spaces. So only pairs that share a
+    // phone, email, site, organisation or place need comparing, which is
+    // how [`duplicates`] finds candidates.
     if name < MIN_NAME {
         return None;
     }
-    let mut reasons = Vec::new();
-    let mut evidence = 0.0;
-    if a.phones.iter().any(|p| b.phones.binary_search(p).is_ok()) {
-        evidence += PHONE_WEIGHT;
-        reasons.push("same phone number".to_owned());
-    }
-    if a.email.is_some() && a.email == b.email {
-        evidence += EMAIL_WEIGHT;
-        reasons.push("same email".to_owned());
-    }
-    if a.site.is_some() && a.site == b.site {
-        evidence += SITE_WEIGHT;
-        reasons.push("same web address".to_owned());
-    }
-    if let (Some((shown, x)), Some((_, y))) = (&a.organization, &b.organization) {
-        if x == y {
-            evidence += ORGANIZATION_WEIGHT;
-            reasons.push(format!("same organisation ({shown})"));
-        }
-    }
-    let nearest = a
-        .points
-        .iter()
-        .flat_map(|(la, lo)| {
-            b.points
-                .iter()
-                .map(move |(lb, ob)| distance_km(*la, *lo, *lb, *ob))
-        })
-        .fold(f64::INFINITY, f64::min);
-    if nearest <= SAME_PLACE_KM {
-        evidence += SAME_PLACE_WEIGHT;
-        reasons.push(format!("same place ({:.0} m apart)", nearest * 1000.0));
-    } else if nearest <= NEAR_KM {
-        evidence += NEAR_WEIGHT;
-        reasons.push(format!("near each other ({:.1} km)", nearest));
-    }
-    if name >= 0.5 {
-        reasons.insert(0, format!("similar names ({:.0}% alike)", name * 100.0));
-    }
-    // A name that shares little cannot be made a duplicate by evidence
-    // alone (above); nor can a name alone, with nothing else shared: two
-    // "Warm space"s in two towns are two warm spaces. So only pairs that
-    // share a phone, email, site, organisation or place need comparing,
-    // which is how [`duplicates`] finds candidates.
-    if evidence == 0.0 {
+    let shared = Shared::of(a, b);
+    let evidence = shared.evidence();
+    let score = (name * NAME_WEIGHT + evidence).min(1.0);
+    if evidence == 0.0 || score < DUPLICATE_THRESHOLD {
         return None;
     }
-    Some(((name * 0.6 + evidence).min(1.0), reasons))
+    Some((score, shared.reasons(name, a)))
 }
 
 /// Probable duplicates across hubs, best first, without pairs a
@@ -333,16 +381,6 @@ impl Snapshot {
     pub fn coverage(&self, within_km: f64, division: Division) -> CoverageReport {
         coverage_of(&self.rows, within_km, division)
     }
-
-    /// The freshness report over this snapshot.
-    pub fn freshness(
-        &self,
-        conn: &Connection,
-        now_secs: i64,
-        review_days: i64,
-    ) -> Result<Vec<Freshness>> {
-        freshness_of(&self.rows, conn, now_secs, review_days)
-    }
 }
 
 /// Candidate partners of each service: the services that share a piece
@@ -351,6 +389,15 @@ impl Snapshot {
 /// the score can report shares one, so nothing is missed, and a region of
 /// 100,000 services is never compared pair by pair.
 fn candidates(rows: &[Row], features: &[Features]) -> Vec<Vec<usize>> {
+    // Hubs by number, so "same hub?" is an integer comparison.
+    let mut hub_numbers: HashMap<&str, u32> = HashMap::new();
+    let hub: Vec<u32> = rows
+        .iter()
+        .map(|r| {
+            let next = hub_numbers.len() as u32;
+            *hub_numbers.entry(r.hub_id.as_str()).or_insert(next)
+        })
+        .collect();
     let mut blocks: HashMap<(u8, &str), Vec<usize>> = HashMap::new();
     for (i, f) in features.iter().enumerate() {
         for p in &f.phones {
@@ -370,12 +417,16 @@ fn candidates(rows: &[Row], features: &[Features]) -> Vec<Vec<usize>> {
     for members in blocks.values() {
         for (x, &i) in members.iter().enumerate() {
             for &j in &members[x + 1..] {
-                if rows[i].hub_id != rows[j].hub_id {
+                if hub[i] != hub[j] {
                     partners[i].push(j);
                 }
             }
         }
     }
+    // Places: pairs within NEAR_KM, found through cells of that size. A
+    // pair that shares only a place needs a name close enough to reach the
+    // threshold with the most a place adds; one that shares more is in a
+    // block above already.
     let all: Vec<(f64, f64)> = features
         .iter()
         .flat_map(|f| f.points.iter().copied())
@@ -392,20 +443,16 @@ fn candidates(rows: &[Row], features: &[Features]) -> Vec<Vec<usize>> {
     for (i, f) in features.iter().enumerate() {
         for &p in &f.points {
             let (r, c) = grid.key(p.0, p.1);
-            for key in [
-                (r - 1, c - 1),
-                (r - 1, c),
-                (r - 1, c + 1),
-                (r, c - 1),
-                (r, c),
-                (r, c + 1),
-                (r + 1, c - 1),
-                (r + 1, c),
-                (r + 1, c + 1),
-            ] {
-                for &(j, q) in cells.get(&key).into_iter().flatten() {
-                    if j > i && grid.within(p, q, NEAR_KM) && rows[i].hub_id != rows[j].hub_id {
-                        partners[i].push(j);
+            for dr in -1..=1 {
+                for dc in -1..=1 {
+                    for &(j, q) in cells.get(&(r + dr, c + dc)).into_iter().flatten() {
+                        if j > i
+                            && hub[i] != hub[j]
+                            && grid.within(p, q, NEAR_KM)
+                            && name_similarity(f, &features[j]) >= MIN_NAME_BY_PLACE
+                        {
+                            partners[i].push(j);
+                        }
                     }
                 }
             }
@@ -578,15 +625,21 @@ pub fn coverage(conn: &Connection, within_km: f64, division: Division) -> Result
     Ok(coverage_report(conn, within_km, division)?.items)
 }
 
-/// Divides the region, once for every category.
+/// Divides the region (once, for every category): the parts, and for
+/// areas the services inside each (by index into `rows`, in order; empty
+/// lists for a grid, whose distances are from cell centres).
 fn regions(rows: &[Row], division: Division) -> (Vec<Region>, Vec<Vec<usize>>) {
     match division {
         Division::Grid { cell_km } => {
             let dlat = cell_km / 111.0;
             let mut cells: BTreeMap<(i64, i64), Region> = BTreeMap::new();
             for (lat, lon) in rows.iter().flat_map(|r| points_of(&r.service)) {
-                let dlon = cell_km / (111.0 * lat.to_radians().cos().max(0.1));
-                let key = ((lat / dlat).floor() as i64, (lon / dlon).floor() as i64);
+                // Cells are as wide as tall at their band's middle latitude,
+                // whichever point of the band comes first.
+                let band = (lat / dlat).floor() as i64;
+                let middle = (band as f64 + 0.5) * dlat;
+                let dlon = cell_km / (111.0 * middle.to_radians().cos().max(0.1));
+                let key = (band, (lon / dlon).floor() as i64);
                 let cell = cells.entry(key).or_insert_with(|| Region {
                     point: ((key.0 as f64 + 0.5) * dlat, (key.1 as f64 + 0.5) * dlon),
                     name: None,
@@ -793,37 +846,34 @@ pub struct Freshness {
 
 /// Freshness of every active hub, stalest first.
 pub fn freshness(conn: &Connection, now_secs: i64, review_days: i64) -> Result<Vec<Freshness>> {
-    Snapshot::load(conn)?.freshness(conn, now_secs, review_days)
+    freshness_of(conn, now_secs, review_days)
 }
 
-fn freshness_of(
-    rows: &[Row],
-    conn: &Connection,
-    now_secs: i64,
-    review_days: i64,
-) -> Result<Vec<Freshness>> {
+/// Reads only what freshness needs (each service's `assured_date`,
+/// counted per hub inside SQLite), not whole services.
+fn freshness_of(conn: &Connection, now_secs: i64, review_days: i64) -> Result<Vec<Freshness>> {
     let (hubs, _) = crate::store::aggregator::list_hubs(conn, None, u32::MAX, 0, now_secs)?;
     let cutoff = jiff::Timestamp::from_second(now_secs - review_days * 86_400)
         .map(|t| t.strftime("%Y-%m-%d").to_string())
         .unwrap_or_default();
-    // (services, unreviewed) per hub, in one pass.
-    let mut counts: HashMap<&str, (usize, usize)> = HashMap::new();
-    for r in rows {
-        let c = counts.entry(r.hub_id.as_str()).or_default();
-        c.0 += 1;
-        if r.service
-            .assured_date
-            .as_deref()
-            .is_none_or(|d| d < cutoff.as_str())
-        {
-            c.1 += 1;
-        }
-    }
+    let mut stmt = conn.prepare(
+        "SELECT hub_id, COUNT(*), SUM(d IS NULL OR d < ?1)
+         FROM (SELECT hub_id, json_extract(json, '$.assured_date') AS d FROM agg_services)
+         GROUP BY hub_id",
+    )?;
+    let counts: HashMap<String, (usize, usize)> = stmt
+        .query_map([&cutoff], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                (r.get::<_, i64>(1)? as usize, r.get::<_, i64>(2)? as usize),
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
     let mut out: Vec<Freshness> = hubs
         .into_iter()
         .filter(|h| h.state == "active")
         .map(|h| {
-            let (services, unreviewed) = counts.get(h.hub_id.as_str()).copied().unwrap_or_default();
+            let (services, unreviewed) = counts.get(&h.hub_id).copied().unwrap_or_default();
             Freshness {
                 unreviewed_services: unreviewed,
                 services,

@@ -197,7 +197,7 @@ pub async fn page(
             };
             let pairs = snapshot.duplicates(c)?;
             let coverage = snapshot.coverage(within, division);
-            let fresh = snapshot.freshness(c, Timestamp::now().as_second(), REVIEW_DAYS)?;
+            let fresh = reports::freshness(c, Timestamp::now().as_second(), REVIEW_DAYS)?;
             Ok((pairs, coverage, fresh))
         })
         .await;
