@@ -383,12 +383,12 @@ impl Snapshot {
     }
 }
 
-/// Candidate partners of each service: the services that share a piece
-/// of evidence with it (phone, email, site, organisation: by exact key;
-/// place: within [`NEAR_KM`], through a grid of cells that size). Every pair
-/// the score can report shares one, so nothing is missed, and a region of
-/// 100,000 services is never compared pair by pair.
-fn candidates(rows: &[Row], features: &[Features]) -> Vec<Vec<usize>> {
+/// Candidate partners of each service (later ones only): the services that
+/// share a piece of evidence with it (phone, email, site, organisation: by
+/// exact key; place: within [`NEAR_KM`], through `grid`'s cells of that
+/// size). Every pair the score can report is among them, so nothing is
+/// missed, and a region of 100,000 services is never compared pair by pair.
+fn candidates(rows: &[&Row], features: &[Features], grid: &areas::Grid) -> Vec<Vec<usize>> {
     // Hubs by number, so "same hub?" is an integer comparison.
     let mut hub_numbers: HashMap<&str, u32> = HashMap::new();
     let hub: Vec<u32> = rows
@@ -423,16 +423,11 @@ fn candidates(rows: &[Row], features: &[Features]) -> Vec<Vec<usize>> {
             }
         }
     }
-    // Places: pairs within NEAR_KM, found through cells of that size. A
-    // pair that shares only a place needs a name close enough to reach the
-    // threshold with the most a place adds; one that shares more is in a
-    // block above already.
-    let all: Vec<(f64, f64)> = features
-        .iter()
-        .flat_map(|f| f.points.iter().copied())
-        .collect();
-    let grid = areas::Grid::new(&all, NEAR_KM);
-    // Each cell's points, with the service they belong to.
+    // Places: pairs within NEAR_KM, through cells of that size. A pair
+    // that shares only a place needs names at least MIN_NAME_BY_PLACE
+    // alike, checked at once; one that shares more is in a block above.
+    // Services come in the order of their cells (see `duplicates_of`), so
+    // neighbours' features lie near each other in memory.
     type Cells = HashMap<(i64, i64), Vec<(usize, (f64, f64))>>;
     let mut cells: Cells = HashMap::new();
     for (i, f) in features.iter().enumerate() {
@@ -472,31 +467,51 @@ fn duplicates_of(rows: &[Row], conn: &Connection) -> Result<Vec<DuplicatePair>> 
         let r = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
         r.collect::<rusqlite::Result<_>>()?
     };
+    let started = std::time::Instant::now();
+    // In the order of their cells of NEAR_KM, so that services near each
+    // other on the map are near each other in memory too.
+    let points: Vec<(f64, f64)> = rows.iter().flat_map(|r| points_of(&r.service)).collect();
+    let grid = areas::Grid::new(&points, NEAR_KM);
+    let mut rows: Vec<&Row> = rows.iter().collect();
+    rows.sort_by_cached_key(|r| {
+        points_of(&r.service)
+            .next()
+            .map(|p| grid.key(p.0, p.1))
+            .unwrap_or((i64::MAX, i64::MAX))
+    });
     let mut names = Interner::default();
     let features: Vec<Features> = rows
         .iter()
         .map(|r| Features::of(&r.service, &mut names))
         .collect();
+    let featured = started.elapsed();
+    let candidates = candidates(&rows, &features, &grid);
+    tracing::debug!(
+        services = rows.len(),
+        candidates = candidates.iter().map(Vec::len).sum::<usize>(),
+        features_ms = featured.as_millis() as u64,
+        candidates_ms = (started.elapsed() - featured).as_millis() as u64,
+        "duplicates: candidates found"
+    );
     let mut pairs = Vec::new();
-    for (i, partners) in candidates(rows, &features).into_iter().enumerate() {
+    fn key(r: &Row) -> (&str, &str) {
+        (r.hub_id.as_str(), r.service.id.as_str())
+    }
+    for (i, partners) in candidates.into_iter().enumerate() {
         for j in partners {
-            let Some((s, reasons)) = score_features(&features[i], &features[j]) else {
-                continue;
-            };
-            if s < DUPLICATE_THRESHOLD {
-                continue;
-            }
-            let (a, b) = (&rows[i], &rows[j]);
-            if dismissed.contains(&ordered(a, b)) {
-                continue;
-            }
-            let (first, second) = if (a.hub_id.as_str(), a.service.id.as_str())
-                <= (b.hub_id.as_str(), b.service.id.as_str())
-            {
-                (a, b)
+            // The lesser (hub, service) first, in the pair and its reasons.
+            let (x, y) = if key(rows[i]) <= key(rows[j]) {
+                (i, j)
             } else {
-                (b, a)
+                (j, i)
             };
+            let Some((s, reasons)) = score_features(&features[x], &features[y]) else {
+                continue;
+            };
+            let (first, second) = (rows[x], rows[y]);
+            if dismissed.contains(&ordered(first, second)) {
+                continue;
+            }
             pairs.push(DuplicatePair {
                 score: (s * 100.0).round() / 100.0,
                 reasons,
@@ -505,6 +520,11 @@ fn duplicates_of(rows: &[Row], conn: &Connection) -> Result<Vec<DuplicatePair>> 
             });
         }
     }
+    tracing::debug!(
+        pairs = pairs.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "duplicates: scored"
+    );
     pairs.sort_by(|p, q| {
         q.score
             .total_cmp(&p.score)
@@ -1032,11 +1052,15 @@ mod tests {
                 if rows[i].hub_id == rows[j].hub_id {
                     continue;
                 }
-                if let Some((s, reasons)) = score_features(&features[i], &features[j]) {
-                    if s >= DUPLICATE_THRESHOLD {
-                        let key = ordered(&rows[i], &rows[j]);
-                        slow.push((key.1, key.3, (s * 100.0).round() / 100.0, reasons));
-                    }
+                let key = |r: &Row| (r.hub_id.clone(), r.service.id.clone());
+                let (x, y) = if key(&rows[i]) <= key(&rows[j]) {
+                    (i, j)
+                } else {
+                    (j, i)
+                };
+                if let Some((s, reasons)) = score_features(&features[x], &features[y]) {
+                    let key = ordered(&rows[x], &rows[y]);
+                    slow.push((key.1, key.3, (s * 100.0).round() / 100.0, reasons));
                 }
             }
         }
