@@ -25,7 +25,7 @@
   }
 
   var box = document.getElementById("map");
-  if (!box || typeof L === "undefined") { return; }
+  if (!box || typeof L === "undefined" || !window.signpostMap) { return; }
   var items = document.querySelectorAll(".result[data-lat][data-lon]");
   var points = [];
   var map = null;
@@ -34,17 +34,7 @@
     var lat = parseFloat(item.getAttribute("data-lat"));
     var lon = parseFloat(item.getAttribute("data-lon"));
     if (!isFinite(lat) || !isFinite(lon)) { continue; }
-    if (map === null) {
-      box.hidden = false;
-      map = L.map(box, { scrollWheelZoom: false });
-      map.attributionControl.setPrefix(false);
-      var credit = document.createElement("span");
-      credit.textContent = box.getAttribute("data-attribution") || "";
-      L.tileLayer(box.getAttribute("data-tiles"), {
-        maxZoom: 19,
-        attribution: credit.innerHTML
-      }).addTo(map);
-    }
+    if (map === null) { map = window.signpostMap(box); }
     var name = item.getAttribute("data-name") || "";
     var link = document.createElement("a");
     link.href = item.getAttribute("data-href");

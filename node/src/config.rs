@@ -181,6 +181,15 @@ pub struct AggregatorSection {
     pub upstream_poll_secs: u64,
     /// Largest feed page accepted from an upstream, in bytes (64 KiB to 256 MiB).
     pub max_feed_page_bytes: usize,
+    /// A GeoJSON file of the areas (wards, parishes) the coverage report
+    /// names as gaps: a FeatureCollection of Polygon or MultiPolygon
+    /// features, path relative to the data directory. Unset, the report
+    /// divides the region into a grid. Read and checked at start.
+    /// Env: `SIGNPOST_COVERAGE_AREAS` (empty for none).
+    pub coverage_areas: Option<PathBuf>,
+    /// The feature property that holds each area's name (`name` by
+    /// default; ONS ward boundaries use e.g. `WD23NM`).
+    pub coverage_area_name: String,
 }
 
 /// One upstream aggregator to follow.
@@ -214,6 +223,8 @@ impl Default for AggregatorSection {
             upstream: Vec::new(),
             upstream_poll_secs: 60,
             max_feed_page_bytes: 16 * 1024 * 1024,
+            coverage_areas: None,
+            coverage_area_name: "name".to_owned(),
         }
     }
 }
@@ -379,6 +390,9 @@ impl Config {
         if let Some(v) = get("SIGNPOST_TILE_ATTRIBUTION") {
             self.web.tile_attribution = v;
         }
+        if let Some(v) = get("SIGNPOST_COVERAGE_AREAS") {
+            self.aggregator.coverage_areas = (!v.is_empty()).then(|| PathBuf::from(v));
+        }
         if let Some(v) = get("SIGNPOST_GEOCODER_URL") {
             self.web.geocoder_url = (!v.is_empty()).then_some(v);
         }
@@ -465,6 +479,22 @@ impl Config {
             crate::crawl::listing_url(url)
                 .map_err(|e| NodeError::Config(format!("aggregator.hubs entry {url:?}: {e}")))?;
         }
+        if a.coverage_areas
+            .as_ref()
+            .is_some_and(|p| p.as_os_str().is_empty())
+        {
+            return Err(NodeError::Config(
+                "aggregator.coverage_areas is empty; give a GeoJSON file's path or remove the setting"
+                    .into(),
+            ));
+        }
+        let name = &a.coverage_area_name;
+        if name.is_empty() || name.len() > 100 || name.chars().any(char::is_control) {
+            return Err(NodeError::Config(format!(
+                "aggregator.coverage_area_name {name:?} must be a GeoJSON property name \
+                 of 1 to 100 characters, like \"name\""
+            )));
+        }
         if a.trust == Trust::Allowlist && a.allow.is_empty() {
             return Err(NodeError::Config(
                 "aggregator.trust is \"allowlist\" but aggregator.allow lists no hub ids".into(),
@@ -549,6 +579,10 @@ impl Config {
              recrawl_interval_secs = {interval}\n\
              # Only for local testing: lets the crawler reach 127.0.0.1 and private networks.\n\
              allow_private_networks = {private}\n\
+             # Areas (wards) for the coverage report's gaps: a GeoJSON file of Polygon features\n\
+             # with a name property; without it the report uses a grid.\n\
+             {areas}\n\
+             coverage_area_name = {area_name}\n\
              # Other aggregators to follow, one table each:\n\
              # [[aggregator.upstream]]\n\
              # url = \"https://directory.example.org\"\n{upstreams}",
@@ -561,6 +595,11 @@ impl Config {
             },
             interval = a.recrawl_interval_secs,
             private = a.allow_private_networks,
+            areas = match &a.coverage_areas {
+                Some(p) => format!("coverage_areas = {}", toml_string(&p.to_string_lossy())),
+                None => "# coverage_areas = \"wards.geojson\"".to_owned(),
+            },
+            area_name = toml_string(&a.coverage_area_name),
             upstreams = a
                 .upstream
                 .iter()
@@ -706,6 +745,37 @@ mod tests {
             env.web.geocoder_url.as_deref(),
             Some("https://api.postcodes.io")
         );
+    }
+
+    #[test]
+    fn coverage_areas_setting_round_trips_and_is_checked() {
+        let text =
+            "[aggregator]\ncoverage_areas = \"wards.geojson\"\ncoverage_area_name = \"WD23NM\"\n";
+        let c = Config::parse(text).unwrap();
+        c.validate().unwrap();
+        assert_eq!(
+            c.aggregator.coverage_areas.as_deref(),
+            Some(Path::new("wards.geojson"))
+        );
+        let back = Config::parse(&c.to_commented_toml()).unwrap();
+        assert_eq!(back.aggregator.coverage_areas, c.aggregator.coverage_areas);
+        assert_eq!(back.aggregator.coverage_area_name, "WD23NM");
+        let defaults = Config::parse(&Config::default().to_commented_toml()).unwrap();
+        assert_eq!(
+            defaults.aggregator.coverage_areas, None,
+            "a grid by default"
+        );
+        let mut bad = c.clone();
+        bad.aggregator.coverage_area_name = String::new();
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("coverage_area_name"));
+        let mut env = c;
+        env.apply_env(|k| (k == "SIGNPOST_COVERAGE_AREAS").then(String::new))
+            .unwrap();
+        assert_eq!(env.aggregator.coverage_areas, None, "empty turns it off");
     }
 
     #[test]

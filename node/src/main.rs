@@ -266,6 +266,16 @@ enum BenchWhat {
         #[arg(long, default_value_t = 5)]
         rounds: usize,
     },
+    /// Time the coordinator reports on demand over a region of N hubs,
+    /// beside a plain full scan of the same store.
+    Reports {
+        /// Hubs to store.
+        #[arg(long, default_value_t = 5000)]
+        hubs: usize,
+        /// Services per hub.
+        #[arg(long, default_value_t = 20)]
+        services: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -774,6 +784,14 @@ fn run(cli: Cli) -> Result<()> {
                     ))?;
                     let command = format!(
                         "cargo run --release -p signpost-node -- bench search --hubs {hubs} --services {services}"
+                    );
+                    println!("{}", report.markdown(&command));
+                }
+                BenchWhat::Reports { hubs, services } => {
+                    let report = runtime
+                        .block_on(signpost_node::bench::reports::reports_bench(hubs, services))?;
+                    let command = format!(
+                        "cargo run --release -p signpost-node -- bench reports --hubs {hubs} --services {services}"
                     );
                     println!("{}", report.markdown(&command));
                 }

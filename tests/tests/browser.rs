@@ -6,7 +6,10 @@
 //! page, lists it with its opening times and hub, and Leaflet puts it on the
 //! map (tiles point at a closed port on 127.0.0.1, so nothing leaves the
 //! machine and the page must work without them); the search works from the
-//! keyboard alone; and a hostile hub name stays text in the browser's DOM.
+//! keyboard alone; a hostile hub name stays text in the browser's DOM; and
+//! the coordinator page shows a deliberate duplicate and a deliberate gap
+//! (in its tables and on its map), and a signed-in coordinator marks the
+//! pair "not a duplicate".
 //!
 //! Chromium and chromedriver are Debian's (`scripts/install-browser.sh`,
 //! which `.ci/run` calls). Without them the test says SKIPPED and passes,
@@ -393,6 +396,9 @@ async fn flows(c: &Client) -> Result<()> {
         .context("(3) directory")?;
     keyboard_search(c, &agg).await.context("(4) keyboard")?;
     hostile_hub_name(c).await.context("(5) injection")?;
+    coordinator_reports(c, &agg, &revoe)
+        .await
+        .context("(6) coordinator reports")?;
     Ok(())
 }
 
@@ -640,6 +646,180 @@ async fn hostile_hub_name(c: &Client) -> Result<()> {
     ensure!(text(c, "h1").await? == EVIL);
     ensure!(text(c, "#services").await?.contains(&service));
     no_injected_element(c, "the admin page").await?;
+    Ok(())
+}
+
+/// (6) The coordinator page on the aggregator: a deliberate duplicate (a
+/// debt surgery listed by Revoelution and by a Lancaster hub, same phone
+/// and organisation) and a deliberate gap (employment support only in
+/// Blackpool, none near Lancaster) are in the tables, the map draws the
+/// gap and where employment is offered, and a signed-in coordinator marks
+/// the pair "not a duplicate": gone after a reload.
+async fn coordinator_reports(c: &Client, agg: &TestNode, revoe: &TestNode) -> Result<()> {
+    let surgery = |name: &str, lat: f64, lon: f64, street: &str, city: &str, postcode: &str| {
+        json!({"name": name, "description": "Free, confidential advice on debt, benefits and bills.",
+               "organization": {"name": "Citizens Advice Lancashire"},
+               "phones": [{"number": "01632 960400"}],
+               "locations": place(lat, lon, street, city, postcode),
+               "schedules": hours("WE", "10:00", "13:00"), "access": ["walk-in"],
+               "taxonomy_terms": [{"name": "Advice"}]})
+    };
+    add(
+        revoe,
+        surgery(
+            "Citizens Advice debt surgery",
+            53.8069,
+            -3.0466,
+            "Revoe Community Centre",
+            "Blackpool",
+            "FY1 6BW",
+        ),
+    )
+    .await;
+    let lancaster = TestNode::start("Lancaster Community Hub").await;
+    add(
+        &lancaster,
+        surgery(
+            "Citizens Advice debt surgery (Lancaster)",
+            54.0469,
+            -2.8008,
+            "Marketgate",
+            "Lancaster",
+            "LA1 1JF",
+        ),
+    )
+    .await;
+    add(
+        &lancaster,
+        json!({"name": "Warm space", "description": "Tea, toast and a warm room.",
+               "locations": place(54.0469, -2.8008, "Marketgate", "Lancaster", "LA1 1JF"),
+               "schedules": hours("MO,TH", "11:00", "15:00"), "access": ["walk-in"],
+               "taxonomy_terms": [{"name": "Warm space"}]}),
+    )
+    .await;
+    agg.add_source(&lancaster.node.url()).await;
+    let crawled = agg.crawl().await;
+    ensure!(
+        crawled
+            .iter()
+            .all(|r| r["outcome"] == "accepted" || r["outcome"] == "not_modified"),
+        "crawl: {crawled:?}"
+    );
+    let base = agg.node.url();
+
+    // From the directory's header to the reports.
+    c.goto(&format!("{base}/")).await?;
+    wait_for(c, "#reports-link").await?.click().await?;
+    wait_for(c, "#duplicates").await?;
+    ensure!(text(c, "h1").await? == "Coordinator reports");
+    let pairs = c.find_all(Locator::Css("#duplicates tbody tr")).await?;
+    ensure!(
+        pairs.len() == 1,
+        "exactly the deliberate duplicate: {}",
+        pairs.len()
+    );
+    let pair = pairs[0].text().await?;
+    for expected in [
+        "Citizens Advice debt surgery",
+        "Citizens Advice debt surgery (Lancaster)",
+        "Revoelution",
+        "Lancaster Community Hub",
+        "same phone number",
+        "same organisation",
+    ] {
+        ensure!(pair.contains(expected), "{expected:?} not in {pair:?}");
+    }
+    ensure!(
+        c.find_all(Locator::Css("form.not-duplicate"))
+            .await?
+            .is_empty(),
+        "no forms before signing in"
+    );
+
+    // The gap: choose 10 km and Employment, as a coordinator would.
+    c.find(Locator::Css("#within_km option[value='10']"))
+        .await?
+        .click()
+        .await?;
+    c.find(Locator::Css("#term option[value='Employment']"))
+        .await?
+        .click()
+        .await?;
+    c.find(Locator::Id("coverage-button"))
+        .await?
+        .click()
+        .await?;
+    wait_for_query(c, "term", "Employment").await?;
+    let row = wait_for(c, "#coverage tr[data-term='Employment']").await?;
+    let gaps = row.find_all(Locator::Css("td.gaps li")).await?;
+    ensure!(
+        gaps.len() == 1,
+        "one gap in employment: {}",
+        row.text().await?
+    );
+    let gap = gaps[0].text().await?;
+    ensure!(
+        gap.starts_with("Around 54.0"),
+        "the gap is at Lancaster: {gap}"
+    );
+    let advice = text(c, "#coverage tr[data-term='Advice'] td.gaps").await?;
+    ensure!(
+        advice == "None",
+        "advice is offered in both towns: {advice}"
+    );
+    let tuesday = text(c, "#coverage tr[data-term='Employment'] td:nth-of-type(4)").await?;
+    ensure!(tuesday == "2 h", "the Job Club's Tuesday: {tuesday}");
+
+    // The map layer: the gap's square and the Job Club's circle.
+    wait_for(c, "#coverage-map[data-drawn]").await?;
+    let gap_shapes = c.find_all(Locator::Css("#coverage-map path.gap")).await?;
+    let offered = c
+        .find_all(Locator::Css("#coverage-map path.offered"))
+        .await?;
+    ensure!(
+        gap_shapes.len() == 1 && offered.len() == 1,
+        "map: {} gap shapes, {} offered",
+        gap_shapes.len(),
+        offered.len()
+    );
+    ensure!(
+        c.find_all(Locator::Css("#coverage-map path.leaflet-interactive"))
+            .await?
+            .len()
+            == 2
+    );
+    let csv = c.find(Locator::Id("freshness-csv")).await?;
+    ensure!(
+        csv.attr("href").await?.as_deref() == Some("/v1/reports/freshness?format=csv"),
+        "the digest's CSV"
+    );
+    ensure!(
+        c.find_all(Locator::Css("#freshness tbody tr")).await?.len() == 3,
+        "a freshness row per hub"
+    );
+    screenshot_page(c, "reports").await?;
+
+    // Sign in from the page, mark the pair, reload: gone.
+    c.find(Locator::Id("coordinator-sign-in"))
+        .await?
+        .click()
+        .await?;
+    wait_for(c, "#token").await?.send_keys(&agg.token).await?;
+    c.find(Locator::Id("sign-in")).await?.click().await?;
+    let button = wait_for(c, "#pair-1 form.not-duplicate button").await?;
+    ensure!(c.current_url().await?.path() == "/admin/reports");
+    button.click().await?;
+    let flash = text(c, "#flash").await?;
+    ensure!(flash.contains("not a duplicate"), "confirmation: {flash}");
+    c.refresh().await?;
+    wait_for(c, "#no-duplicates").await?;
+    ensure!(c
+        .find_all(Locator::Css("#duplicates tr.pair"))
+        .await?
+        .is_empty());
+    ensure!(text(c, "#duplicates-heading").await? == "Probable duplicates (0)");
+    c.goto(&format!("{base}/reports")).await?;
+    wait_for(c, "#no-duplicates").await?;
     Ok(())
 }
 

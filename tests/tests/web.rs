@@ -877,3 +877,157 @@ async fn the_page_works_when_map_tiles_cannot_load() {
     assert!(!p.body.contains("id=\"map\""));
     assert!(!p.body.contains("leaflet.js"));
 }
+
+/// The value of the first hidden input named `name` after `marker`.
+fn hidden_after(body: &str, marker: &str, name: &str) -> String {
+    let from = body
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} in page"));
+    hidden(&body[from..], name)
+}
+
+#[tokio::test]
+async fn the_coordinator_page_shows_the_reports_and_only_a_signed_in_coordinator_dismisses() {
+    let evil_name = format!("Debt advice {SCRIPT}");
+    let north = TestNode::start("North hub").await;
+    let south = TestNode::start("South hub").await;
+    for (hub, lat) in [(&north, 54.05), (&south, 54.0501)] {
+        add(
+            hub,
+            json!({"name": evil_name, "phones": [{"number": "01632 960400"}],
+                   "locations": [{"latitude": lat, "longitude": -2.80}],
+                   "schedules": [{"byday": "MO", "opens_at": "10:00", "closes_at": "12:30"}],
+                   "taxonomy_terms": [{"name": "Advice"}]}),
+        )
+        .await;
+    }
+    // Youth work far away from the advice: a gap in the grid.
+    add(
+        &south,
+        json!({"name": "Youth club", "locations": [{"latitude": 53.55, "longitude": -2.80}],
+               "taxonomy_terms": [{"name": "Youth"}]}),
+    )
+    .await;
+    // A directory only (no hub role): the admin token signs in to reports.
+    let agg = TestNode::start_aggregator("Bay directory", |c| c.hub.enabled = false).await;
+    for hub in [&north, &south] {
+        agg.add_source(&hub.node.url()).await;
+    }
+    agg.crawl().await;
+    let base = agg.node.url();
+
+    let front = get(&base, "/").await;
+    assert!(
+        front.body.contains("href=\"/reports\""),
+        "linked from the header"
+    );
+    let public = get(&base, "/reports").await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert_security_headers(&public);
+    let body = &public.body;
+    assert!(body.contains("Probable duplicates (1)"), "{body}");
+    assert!(!body.contains(SCRIPT), "escaped");
+    assert!(
+        body.contains("Debt advice &lt;script&gt;")
+            || body.contains("Debt advice &#60;script&#62;"),
+        "shown as text"
+    );
+    assert!(body.contains("same phone number"));
+    assert!(!body.contains("not-duplicate"), "no forms for the public");
+    assert!(body.contains("id=\"coordinator-sign-in\""));
+    // Coverage: Monday's 2.5 hours twice is 5 h; the youth club's square
+    // is a gap in advice.
+    assert!(body.contains("<td class=\"hours\">5 h</td>"), "{body}");
+    assert!(body.contains("Around 53.5"), "{body}");
+    assert!(body.contains("/v1/reports/freshness?format=csv"));
+    assert!(body.contains("data-source=\"/v1/reports/coverage/map?term=Advice"));
+    let script = get(&base, "/assets/reports.js").await;
+    assert_eq!(script.status, StatusCode::OK);
+
+    // Signing in leads back to the reports.
+    let sign_in = get(&base, "/admin/reports").await;
+    assert!(sign_in.body.contains("id=\"sign-in-form\""));
+    assert_eq!(hidden(&sign_in.body, "next"), "/admin/reports");
+    let wrong = page(
+        browser()
+            .post(format!("{base}/admin/sign-in"))
+            .form(&[("token", "nope"), ("next", "/admin/reports")]),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        wrong.body.contains("directory&#39;s admin token"),
+        "{}",
+        wrong.body
+    );
+    let reply = page(browser().post(format!("{base}/admin/sign-in")).form(&[
+        ("token", agg.token.as_str()),
+        ("next", "https://elsewhere.example/"),
+    ]))
+    .await;
+    assert_eq!(reply.header("location"), "/admin", "no open redirect");
+    let cookie = reply
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    let admin = Admin {
+        base: base.clone(),
+        cookie,
+        csrf: String::new(),
+    };
+    assert_eq!(
+        admin.get("/admin").await.header("location"),
+        "/admin/reports"
+    );
+    let signed_in = admin.get("/admin/reports").await;
+    assert_eq!(signed_in.status, StatusCode::OK);
+    assert_eq!(signed_in.header("cache-control"), "no-store");
+    let csrf = hidden(&signed_in.body, "csrf");
+    let field = |name: &str| hidden_after(&signed_in.body, "class=\"not-duplicate\"", name);
+    let pair = [
+        ("a_hub", field("a_hub")),
+        ("a_service", field("a_service")),
+        ("b_hub", field("b_hub")),
+        ("b_service", field("b_service")),
+    ];
+    let fields: Vec<(&str, &str)> = pair.iter().map(|(k, v)| (*k, v.as_str())).collect();
+
+    // A forged token, or no session, changes nothing.
+    let mut forged = vec![("csrf", "forged")];
+    forged.extend_from_slice(&fields);
+    let refused = admin
+        .post_raw("/admin/reports/not-duplicate", &forged)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let mut with_csrf = vec![("csrf", csrf.as_str())];
+    with_csrf.extend_from_slice(&fields);
+    let anonymous = page(
+        browser()
+            .post(format!("{base}/admin/reports/not-duplicate"))
+            .form(&with_csrf),
+    )
+    .await;
+    assert_eq!(anonymous.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        agg.get_json("/v1/reports/duplicates").await["total"],
+        1,
+        "still reported"
+    );
+
+    let done = admin
+        .post_raw("/admin/reports/not-duplicate", &with_csrf)
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.header("location"), "/admin/reports");
+    let after = admin.get("/admin/reports").await;
+    assert!(after.body.contains("id=\"flash\""));
+    assert!(after.body.contains("Probable duplicates (0)"));
+    assert_eq!(agg.get_json("/v1/reports/duplicates").await["total"], 0);
+    agg.crawl().await;
+    assert!(get(&base, "/reports")
+        .await
+        .body
+        .contains("Probable duplicates (0)"));
+}

@@ -40,6 +40,9 @@ pub struct Aggregator {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// True while the upstream feeds are being polled (one poll at a time).
     pub(crate) polling: std::sync::atomic::AtomicBool,
+    /// The operator's areas for the coverage report
+    /// (`aggregator.coverage_areas`), read once at start; None: a grid.
+    pub areas: Option<Arc<crate::reports::Areas>>,
     limits: Limits,
     writer_queue: writer::Writer,
     index: Arc<SearchIndex>,
@@ -80,8 +83,27 @@ pub enum Ingested {
 
 impl Aggregator {
     /// Opens the role: database, sources from the config file, HTTP client.
+    /// A mistake in the areas file stops the start, naming the feature.
     pub fn open(dir: &Path, config: &Config) -> Result<Aggregator> {
-        Aggregator::open_db(&dir.join(DATABASE_FILE), &config.aggregator)
+        let areas = match &config.aggregator.coverage_areas {
+            Some(file) => {
+                let mut areas = crate::reports::Areas::load(
+                    &dir.join(file),
+                    &config.aggregator.coverage_area_name,
+                )?;
+                areas.source = file.display().to_string();
+                tracing::info!(
+                    file = %file.display(),
+                    areas = areas.areas.len(),
+                    "coverage report areas loaded"
+                );
+                Some(Arc::new(areas))
+            }
+            None => None,
+        };
+        let mut agg = Aggregator::open_db(&dir.join(DATABASE_FILE), &config.aggregator)?;
+        agg.areas = areas;
+        Ok(agg)
     }
 
     /// Opens the role on any database file (an app's replica is one).
@@ -159,6 +181,7 @@ impl Aggregator {
             fetcher,
             feed_fetcher,
             polling: std::sync::atomic::AtomicBool::new(false),
+            areas: None,
             metrics: Arc::default(),
             settings,
             limits,

@@ -194,6 +194,17 @@ pub fn bench_key(i: usize) -> Result<HubKey> {
 
 /// A realistic listing for bench hub `i` with `services` services, signed.
 pub fn bench_listing(i: usize, services: usize, key: &HubKey) -> Result<Vec<u8>> {
+    sign_bench_listing(&bench_listing_unsigned(i, services, key)?, key)
+}
+
+/// Signs a bench listing (after a benchmark has changed what it needs).
+pub fn sign_bench_listing(listing: &Listing, key: &HubKey) -> Result<Vec<u8>> {
+    Ok(sign_listing(listing, key, &Limits::default())?)
+}
+
+/// The listing [`bench_listing`] signs: hub `i`'s profile and `services`
+/// services, spread over Lancashire and South Cumbria.
+pub fn bench_listing_unsigned(i: usize, services: usize, key: &HubKey) -> Result<Listing> {
     let now = Timestamp::now();
     // Spread hubs over Lancashire and South Cumbria.
     let lat = 53.70 + (i % 97) as f64 * 0.006;
@@ -245,7 +256,7 @@ pub fn bench_listing(i: usize, services: usize, key: &HubKey) -> Result<Vec<u8>>
         rotations: vec![],
         services: list,
     };
-    Ok(sign_listing(&listing, key, &Limits::default())?)
+    Ok(listing)
 }
 
 /// One core's `verify_strict` rate over `message`, measured for about `for_`.
@@ -669,6 +680,7 @@ pub async fn converge_bench(rounds: usize) -> Result<ConvergeReport> {
     })
 }
 
+pub mod reports;
 pub mod serve;
 
 /// What the serving benchmark measured.

@@ -41,6 +41,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/v1/feed", get(feed_page))
         .route("/v1/reports/duplicates", get(report_duplicates))
         .route("/v1/reports/coverage", get(report_coverage))
+        .route("/v1/reports/coverage/map", get(report_coverage_map))
         .route("/v1/reports/freshness", get(report_freshness))
         .route(
             "/v1/register",
@@ -410,22 +411,128 @@ fn number_param(
     }
 }
 
+/// The coverage report's parameters: `within_km`, `cell_km` (grid only)
+/// and an optional `term`.
+struct CoverageQuery {
+    within_km: f64,
+    cell_km: f64,
+    term: Option<String>,
+}
+
+impl CoverageQuery {
+    fn read(query: &HashMap<String, String>) -> Result<CoverageQuery, ApiError> {
+        if let Some(k) = query
+            .keys()
+            .find(|k| !matches!(k.as_str(), "within_km" | "cell_km" | "term"))
+        {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                format!(
+                    "{k}: is not a parameter of the coverage report (within_km, cell_km, term)"
+                ),
+            ));
+        }
+        let term = query.get("term").cloned();
+        if term.as_ref().is_some_and(|t| t.chars().count() > 256) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                "term: at most 256 characters",
+            ));
+        }
+        Ok(CoverageQuery {
+            within_km: number_param(query, "within_km", 5.0, 100.0)?,
+            cell_km: number_param(query, "cell_km", 5.0, 100.0)?,
+            term,
+        })
+    }
+}
+
+/// Runs the coverage report over the operator's areas, or a grid of
+/// `cell_km` cells when there are none; keeps only `term` if given.
+pub async fn coverage_report(
+    agg: &Aggregator,
+    within_km: f64,
+    cell_km: f64,
+    term: Option<String>,
+) -> Result<crate::reports::CoverageReport, ApiError> {
+    let areas = agg.areas.clone();
+    let mut report = agg
+        .read(move |c| {
+            let division = match &areas {
+                Some(a) => crate::reports::Division::Areas(a),
+                None => crate::reports::Division::Grid { cell_km },
+            };
+            crate::reports::coverage_report(c, within_km, division)
+        })
+        .await?;
+    if let Some(t) = term {
+        let keep: Vec<bool> = report
+            .items
+            .iter()
+            .map(|c| c.term.eq_ignore_ascii_case(&t))
+            .collect();
+        let mut k = keep.iter();
+        report.items.retain(|_| k.next().copied().unwrap_or(false));
+        let mut k = keep.iter();
+        report
+            .offered
+            .retain(|_| k.next().copied().unwrap_or(false));
+    }
+    Ok(report)
+}
+
+/// How the region was divided, as the coverage report's JSON says it.
+fn division_json(agg: &Aggregator, cell_km: f64) -> serde_json::Value {
+    match &agg.areas {
+        Some(a) => json!({"kind": "areas", "source": a.source, "areas": a.areas.len()}),
+        None => json!({"kind": "grid", "cell_km": cell_km}),
+    }
+}
+
 async fn report_coverage(
     State(state): State<Arc<AppState>>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
-    let query = query_map(raw)?;
-    let within = number_param(&query, "within_km", 5.0, 100.0)?;
-    let cell = number_param(&query, "cell_km", 5.0, 100.0)?;
-    let term = query.get("term").cloned();
-    let mut report = agg
-        .read(move |c| crate::reports::coverage(c, within, cell))
-        .await?;
-    if let Some(t) = term {
-        report.retain(|c| c.term.eq_ignore_ascii_case(&t));
-    }
-    Ok(Json(json!({"within_km": within, "cell_km": cell, "items": report})).into_response())
+    let q = CoverageQuery::read(&query_map(raw)?)?;
+    let report = coverage_report(&agg, q.within_km, q.cell_km, q.term).await?;
+    Ok(Json(json!({
+        "within_km": q.within_km,
+        "cell_km": q.cell_km,
+        "division": division_json(&agg, q.cell_km),
+        "items": report.items,
+    }))
+    .into_response())
+}
+
+/// `GET /v1/reports/coverage/map?term=`: one category's gaps (cells or
+/// areas, as polygons) and where it is offered (points), as a GeoJSON
+/// FeatureCollection for the coordinator page's map.
+async fn report_coverage_map(
+    State(state): State<Arc<AppState>>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let q = CoverageQuery::read(&query_map(raw)?)?;
+    let Some(term) = q.term.clone() else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid",
+            "term: required, the category to map",
+        ));
+    };
+    let report = coverage_report(&agg, q.within_km, q.cell_km, Some(term)).await?;
+    let areas = agg.areas.clone();
+    let features = crate::reports::map_features(&report, areas.as_deref());
+    Ok(Json(json!({
+        "type": "FeatureCollection",
+        "within_km": q.within_km,
+        "division": division_json(&agg, q.cell_km),
+        "features": features,
+    }))
+    .into_response())
 }
 
 async fn report_freshness(
@@ -475,6 +582,10 @@ mod tests {
             "/v1/hubs/{hub_id}/listing",
             "/v1/feed",
             "/v1/register",
+            "/v1/reports/duplicates",
+            "/v1/reports/coverage",
+            "/v1/reports/coverage/map",
+            "/v1/reports/freshness",
             "/healthz",
             "/.well-known/signpost/listing",
         ] {

@@ -22,6 +22,16 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/directory.js"),
     ),
     (
+        "map.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/map.js"),
+    ),
+    (
+        "reports.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/reports.js"),
+    ),
+    (
         "leaflet/leaflet.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/leaflet/leaflet.js"),

@@ -11,6 +11,7 @@
 //! refused outright.
 
 pub mod form;
+pub mod reports;
 pub mod session;
 
 use std::sync::Arc;
@@ -64,6 +65,8 @@ pub fn router(_state: Arc<AppState>) -> Router<Arc<AppState>> {
             post(import_preview).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES + 64 * 1024)),
         )
         .route("/admin/import/confirm", post(import_confirm))
+        .route("/admin/reports", get(reports::page))
+        .route("/admin/reports/not-duplicate", post(reports::not_duplicate))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(axum::middleware::map_response(no_store))
 }
@@ -211,9 +214,15 @@ pub struct SignInPage {
     pub v: &'static str,
     pub csrf: String,
     pub errors: Errors,
+    /// Where signing in leads: one of [`AFTER_SIGN_IN`].
+    pub next: &'static str,
 }
 
-fn sign_in_page(site: String, status: StatusCode, errors: Errors) -> Response {
+/// The pages signing in may lead to (anything else leads to `/admin`, so
+/// the form cannot be made to redirect elsewhere).
+pub const AFTER_SIGN_IN: &[&str] = &["/admin", "/admin/reports"];
+
+fn sign_in_page(site: String, status: StatusCode, errors: Errors, next: &str) -> Response {
     render(
         status,
         &SignInPage {
@@ -222,8 +231,23 @@ fn sign_in_page(site: String, status: StatusCode, errors: Errors) -> Response {
             v: asset_version(),
             csrf: String::new(),
             errors,
+            next: AFTER_SIGN_IN
+                .iter()
+                .find(|p| **p == next)
+                .copied()
+                .unwrap_or(AFTER_SIGN_IN[0]),
         },
     )
+}
+
+/// The name the sign-in page shows: the hub's, or for a node that only
+/// runs a directory, the directory's.
+async fn site_name(state: &AppState) -> Result<String, Detour> {
+    if let (None, Some(agg)) = (&state.hub, &state.aggregator) {
+        return Ok(agg.settings.name.clone());
+    }
+    let hub = hub_of(state)?;
+    Ok(hub_name(&hub).await)
 }
 
 /// One service in the admin list.
@@ -247,16 +271,22 @@ pub struct HomePage {
     pub fetched: String,
     pub fetchers: Vec<String>,
     pub services: Vec<ServiceRow>,
+    /// This node also runs a directory: link its coordinator reports.
+    pub reports: bool,
 }
 
 async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    // A node that only runs a directory: its admin page is the reports.
+    if state.hub.is_none() && state.aggregator.is_some() {
+        return see_other("/admin/reports");
+    }
     let hub = match hub_of(&state) {
         Ok(h) => h,
         Err(r) => return r.into_response(),
     };
     let site = hub_name(&hub).await;
     let Some(session) = current(&state, &headers) else {
-        return sign_in_page(site, StatusCode::OK, Errors::default());
+        return sign_in_page(site, StatusCode::OK, Errors::default(), "/admin");
     };
     let services = match hub.run(|core| core.services()).await {
         Ok(s) => s,
@@ -293,6 +323,7 @@ async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respons
         listing,
         fetched,
         fetchers,
+        reports: state.aggregator.is_some(),
         services: services
             .iter()
             .map(|s| ServiceRow {
@@ -307,12 +338,17 @@ async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respons
 }
 
 async fn sign_in(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    let hub = match hub_of(&state) {
-        Ok(h) => h,
+    let site = match site_name(&state).await {
+        Ok(s) => s,
         Err(r) => return r.into_response(),
     };
     let values = Values::parse(&body);
     let token = values.get("token");
+    let next = AFTER_SIGN_IN
+        .iter()
+        .find(|p| **p == values.get("next"))
+        .copied()
+        .unwrap_or(AFTER_SIGN_IN[0]);
     let cross_site = headers
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
@@ -321,15 +357,19 @@ async fn sign_in(State(state): State<Arc<AppState>>, headers: HeaderMap, body: B
         let mut errors = Errors::default();
         errors.add(
             "token",
-            "That is not this hub's admin token. Copy it again, without spaces.",
+            if state.hub.is_some() {
+                "That is not this hub's admin token. Copy it again, without spaces."
+            } else {
+                "That is not this directory's admin token. Copy it again, without spaces."
+            },
         );
-        return sign_in_page(hub_name(&hub).await, StatusCode::UNAUTHORIZED, errors);
+        return sign_in_page(site, StatusCode::UNAUTHORIZED, errors, next);
     }
     let session = match state.admin_sessions.create() {
         Ok(s) => s,
         Err(e) => return internal(&e),
     };
-    let mut response = see_other("/admin");
+    let mut response = see_other(next);
     response.headers_mut().insert(
         header::SET_COOKIE,
         session_cookie(

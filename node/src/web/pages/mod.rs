@@ -5,6 +5,7 @@
 //! works without JavaScript; the map is an extra.
 
 pub mod place;
+pub mod reports;
 pub mod view;
 
 use std::collections::HashMap;
@@ -45,6 +46,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/hubs", get(hubs))
         .route("/hubs/{hub_id}", get(hub))
         .route("/services/{hub_id}/{service_id}", get(service))
+        .route("/reports", get(reports::public))
 }
 
 /// The front page of a node without the aggregator role.

@@ -1,0 +1,105 @@
+//! The coordinator page for a signed-in coordinator: `/reports` with a
+//! "Not a duplicate" form on every pair. Signing in, the session and the
+//! CSRF check are the admin page's own (same token, same cookie), so a
+//! coordinator of a CVS that is both hub and directory signs in once.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+
+use super::{check_post, current, see_other, sign_in_page, site_name};
+use crate::server::AppState;
+use crate::web::form::{Errors, Values};
+use crate::web::html::{internal, message};
+
+/// Longest hub or service id accepted from the form.
+const MAX_ID: usize = 256;
+
+fn no_directory() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "No directory here",
+        "This node does not run the aggregator role, so it has no coordinator reports.",
+        ("/admin", "Back to the admin page"),
+    )
+}
+
+/// `GET /admin/reports`: the reports with their forms, or the sign-in
+/// page (which leads back here).
+pub async fn page(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let Some(agg) = state.aggregator.clone() else {
+        return no_directory();
+    };
+    let Some(session) = current(&state, &headers) else {
+        let site = match site_name(&state).await {
+            Ok(s) => s,
+            Err(r) => return r.into_response(),
+        };
+        return sign_in_page(site, StatusCode::OK, Errors::default(), "/admin/reports");
+    };
+    let flash = state
+        .admin_sessions
+        .take_flash(&session.id)
+        .unwrap_or_default();
+    crate::web::pages::reports::page(&state, agg, raw, "/admin/reports", session.csrf, flash).await
+}
+
+/// `POST /admin/reports/not-duplicate`: a coordinator's decision that two
+/// services are not the same, remembered across recrawls.
+pub async fn not_duplicate(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(agg) = state.aggregator.clone() else {
+        return no_directory();
+    };
+    let values = Values::parse(&body);
+    let session = match check_post(&state, &headers, values.get("csrf")) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    let field = |name: &str| {
+        let v = values.get(name);
+        (!v.is_empty() && v.len() <= MAX_ID).then(|| v.to_owned())
+    };
+    let (Some(a_hub), Some(a_service), Some(b_hub), Some(b_service)) = (
+        field("a_hub"),
+        field("a_service"),
+        field("b_hub"),
+        field("b_service"),
+    ) else {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "This form was not accepted",
+            "It did not name the two services. Go back, reload the page and try again.",
+            ("/admin/reports", "Back to the reports"),
+        );
+    };
+    let (a, b) = ((a_hub, a_service), (b_hub, b_service));
+    let shown = format!("{} / {} and {} / {}", a.0, a.1, b.0, b.1);
+    let done = agg
+        .write(move |c| {
+            crate::reports::dismiss(c, (&a.0, &a.1), (&b.0, &b.1), Timestamp::now().as_second())
+        })
+        .await;
+    match done {
+        Ok(()) => {
+            tracing::info!(pair = %shown, "a coordinator marked a pair not a duplicate");
+            state.admin_sessions.set_flash(
+                &session.id,
+                "Marked as not a duplicate: the pair will not be reported again.".to_owned(),
+            );
+            see_other("/admin/reports")
+        }
+        Err(e) => internal(&e),
+    }
+}
