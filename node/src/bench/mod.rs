@@ -915,7 +915,7 @@ pub async fn search_bench(
     }
     let rss = node.rss_bytes();
     let total = {
-        let conn = crate::store::open(&&dir.join(crate::config::DATABASE_FILE))?;
+        let conn = crate::store::open(&dir.join(crate::config::DATABASE_FILE))?;
         conn.query_row("SELECT COUNT(*) FROM agg_services", [], |r| {
             r.get::<_, i64>(0)
         })? as u64
