@@ -779,6 +779,8 @@ pub struct SearchReport {
     pub services: u64,
     /// Seconds taken to load them (direct ingest, verify and store).
     pub load_secs: f64,
+    /// True when an earlier run's directory was reused (`--keep`).
+    pub reused: bool,
     /// Seconds from starting `signpost-node serve` on the loaded store to
     /// its first answer (the search index is built from the store first).
     pub startup_secs: f64,
@@ -795,13 +797,17 @@ impl SearchReport {
     pub fn markdown(&self, command: &str) -> String {
         let mut out = format!(
             "Command: `{command}`\n\n\
-             {} services loaded in {:.0} s (verified and stored through the ingest path, 32 at a time); \
+             {} services {} (verified and stored through the ingest path, 32 at a time); \
              the node then started on them in {:.1} s (search index built from the store).\n\n\
              | figure (4 clients, 5 s each, over HTTP) | p50 | p99 | ratio of p99 to baseline p99 | target |\n\
              | --- | --- | --- | --- | --- |\n\
              | baseline: one hub by id (`/v1/hubs/ID`) | {:?} | {:?} | 1 | |\n",
             self.services,
-            self.load_secs,
+            if self.reused {
+                "loaded by an earlier run (`--keep`)".to_owned()
+            } else {
+                format!("loaded in {:.0} s", self.load_secs)
+            },
             self.startup_secs,
             self.baseline.p50,
             self.baseline.p99
@@ -923,6 +929,7 @@ pub async fn search_bench(
     Ok(SearchReport {
         services: total,
         load_secs,
+        reused: loaded,
         startup_secs,
         baseline,
         queries,
