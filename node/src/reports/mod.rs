@@ -517,28 +517,35 @@ fn candidates(rows: &[&Row], features: &[Features], grid: &areas::Grid) -> Vec<V
             )
         })
         .collect();
-    type Cells = HashMap<(i64, i64), Vec<(usize, (f64, f64))>>;
+    type Cells = HashMap<(i64, i64), Vec<(usize, u32, (f64, f64))>>;
     let mut cells: Cells = HashMap::new();
     for (i, f) in features.iter().enumerate() {
         for &p in &f.points {
-            cells.entry(grid.key(p.0, p.1)).or_default().push((i, p));
+            cells
+                .entry(grid.key(p.0, p.1))
+                .or_default()
+                .push((i, hub[i], p));
         }
     }
+    // Each pair of neighbouring cells is looked at from one side only: a
+    // cell with itself, and with the four neighbours after it.
+    const AFTER: [(i64, i64); 4] = [(0, 1), (1, -1), (1, 0), (1, 1)];
+    let alike = |i: usize, j: usize| {
+        (prefixes[i].0.meets(&prefixes[j].0) || prefixes[i].1.meets(&prefixes[j].1))
+            && name_similarity(&features[i], &features[j]) >= MIN_NAME_BY_PLACE
+    };
     for (i, f) in features.iter().enumerate() {
         for &p in &f.points {
             let (r, c) = grid.key(p.0, p.1);
-            for dr in -1..=1 {
-                for dc in -1..=1 {
-                    for &(j, q) in cells.get(&(r + dr, c + dc)).into_iter().flatten() {
-                        if j > i
-                            && hub[i] != hub[j]
-                            && grid.within(p, q, NEAR_KM)
-                            && (prefixes[i].0.meets(&prefixes[j].0)
-                                || prefixes[i].1.meets(&prefixes[j].1))
-                            && name_similarity(f, &features[j]) >= MIN_NAME_BY_PLACE
-                        {
-                            partners[i].push(j);
-                        }
+            for &(j, h, q) in cells.get(&(r, c)).into_iter().flatten() {
+                if j > i && h != hub[i] && grid.within(p, q, NEAR_KM) && alike(i, j) {
+                    partners[i].push(j);
+                }
+            }
+            for (dr, dc) in AFTER {
+                for &(j, h, q) in cells.get(&(r + dr, c + dc)).into_iter().flatten() {
+                    if j != i && h != hub[i] && grid.within(p, q, NEAR_KM) && alike(i, j) {
+                        partners[i.min(j)].push(i.max(j));
                     }
                 }
             }
