@@ -622,15 +622,38 @@ async fn hostile_hub_name(c: &Client) -> Result<()> {
 
     c.goto(&format!("{base}/?q=pantry")).await?;
     let result = wait_for(c, "#results .result").await?;
-    ensure!(result.find(Locator::Css(".meta a")).await?.text().await? == EVIL);
-    ensure!(result.find(Locator::Css("h3")).await?.text().await? == service);
+    ensure!(
+        result
+            .find(Locator::Css(".meta a"))
+            .await
+            .context("hub link")?
+            .text()
+            .await
+            .context("hub link text")?
+            == EVIL
+    );
+    ensure!(
+        result
+            .find(Locator::Css("h3"))
+            .await
+            .context("h3")?
+            .text()
+            .await
+            .context("h3 text")?
+            == service
+    );
     // The map's marker and popup are made by script from the page's data.
     wait_for(c, "#map .leaflet-marker-icon")
         .await?
         .click()
-        .await?;
+        .await
+        .context("marker click")?;
     let popup = wait_for(c, ".leaflet-popup-content a").await?;
-    let popup = popup.prop("textContent").await?.unwrap_or_default();
+    let popup = popup
+        .prop("textContent")
+        .await
+        .context("popup text")?
+        .unwrap_or_default();
     ensure!(popup == service, "popup: {popup:?}");
     no_injected_element(c, "the directory").await?;
 
