@@ -46,6 +46,7 @@ pub struct Aggregator {
     limits: Limits,
     writer_queue: writer::Writer,
     index: Arc<SearchIndex>,
+    report_turn: tokio::sync::Semaphore,
 }
 
 /// What became of one listing offered to the aggregator.
@@ -175,6 +176,7 @@ impl Aggregator {
         Ok(Aggregator {
             writer_queue,
             index,
+            report_turn: tokio::sync::Semaphore::new(1),
             politeness: Politeness::new(settings.max_concurrent_crawls),
             readers: Arc::new(ReadPool::new(&path, crate::search::register_functions)),
             writer,
@@ -257,6 +259,22 @@ impl Aggregator {
             self.metrics.refusal(code);
         }
         Ok(outcome)
+    }
+
+    /// Runs a whole-region report with a pooled read-only connection, one
+    /// report at a time: each takes seconds over a large region, and the
+    /// report pages are public, so a burst of them must queue rather than
+    /// take every core from crawling and search.
+    pub async fn report<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let _turn = self
+            .report_turn
+            .acquire()
+            .await
+            .map_err(|_| NodeError::Setup("the report queue has closed".into()))?;
+        self.read(work).await
     }
 
     /// Runs a search: the in-memory index finds the page, the store gives

@@ -385,7 +385,7 @@ async fn register(
 
 async fn report_duplicates(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
-    let pairs = agg.read(crate::reports::duplicates).await?;
+    let pairs = agg.report(crate::reports::duplicates).await?;
     Ok(Json(json!({"items": pairs, "total": pairs.len()})).into_response())
 }
 
@@ -459,7 +459,7 @@ pub async fn coverage_report(
 ) -> Result<crate::reports::CoverageReport, ApiError> {
     let areas = agg.areas.clone();
     let mut report = agg
-        .read(move |c| {
+        .report(move |c| {
             let division = match &areas {
                 Some(a) => crate::reports::Division::Areas(a),
                 None => crate::reports::Division::Grid { cell_km },
@@ -543,7 +543,7 @@ async fn report_freshness(
     let query = query_map(raw)?;
     let days = number_param(&query, "review_days", 365.0, 3650.0)? as i64;
     let rows = agg
-        .read(move |c| crate::reports::freshness(c, Timestamp::now().as_second(), days))
+        .report(move |c| crate::reports::freshness(c, Timestamp::now().as_second(), days))
         .await?;
     if query.get("format").map(String::as_str) == Some("csv") {
         let bytes = crate::reports::freshness_csv(&rows)?;

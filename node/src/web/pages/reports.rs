@@ -189,7 +189,7 @@ pub async fn page(
     let cell_km: f64 = a.cell.parse().unwrap_or(5.0);
     let areas = agg.areas.clone();
     let computed = agg
-        .read(move |c| {
+        .report(move |c| {
             let snapshot = Snapshot::load(c)?;
             let division = match &areas {
                 Some(a) => Division::Areas(a),
