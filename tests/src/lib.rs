@@ -284,6 +284,19 @@ impl TestNode {
 }
 
 /// Sends the nodes' warnings to the test's output (shown when it fails).
+/// GETs an address and reads its body as JSON (any status), for nodes the
+/// test did not start as a [`TestNode`] (the demo network, a restored node).
+pub async fn fetch_json(url: &str) -> Value {
+    client()
+        .get(url)
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("a JSON body")
+}
+
 pub fn logs() {
     let _ = tracing_subscriber::fmt()
         .with_test_writer()

@@ -2,7 +2,7 @@
 //! a real node, both aggregators holding their region after the first crawl.
 
 use signpost_node::demo::{seed_hubs::SEED_HUBS, DemoNetwork, AGGREGATORS};
-use signpost_tests::{client, logs};
+use signpost_tests::logs;
 
 #[tokio::test]
 async fn the_demo_network_starts_and_each_directory_holds_its_region() {
@@ -13,16 +13,9 @@ async fn the_demo_network_starts_and_each_directory_holds_its_region() {
         .expect("demo starts");
     assert_eq!(network.hubs.len(), SEED_HUBS.len());
     assert_eq!(network.aggregators.len(), AGGREGATORS.len());
-    let http = client();
     for (name, region, node, _) in &network.aggregators {
-        let hubs: serde_json::Value = http
-            .get(format!("{}/v1/hubs?per_page=200", node.url()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let hubs: serde_json::Value =
+            signpost_tests::fetch_json(&format!("{}/v1/hubs?per_page=200", node.url())).await;
         assert!(hubs["total"].is_u64(), "{name}: {hubs}");
         let expected = SEED_HUBS.iter().filter(|s| s.region == *region).count();
         assert_eq!(hubs["total"], expected, "{name}");
@@ -39,14 +32,8 @@ async fn the_demo_network_starts_and_each_directory_holds_its_region() {
         "near=54.0697,-2.8625&within_km=5",
         "open_at=2026-11-24T11:00:00Z",
     ] {
-        let page: serde_json::Value = http
-            .get(format!("{lancashire}/v1/services?{query}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: serde_json::Value =
+            signpost_tests::fetch_json(&format!("{lancashire}/v1/services?{query}")).await;
         assert!(page["total"].as_u64().unwrap() > 0, "{query}: {page}");
     }
     network.stop().await.unwrap();

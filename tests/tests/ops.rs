@@ -86,14 +86,8 @@ async fn a_backup_taken_during_a_crawl_restores_to_a_complete_verifying_store() 
     ops::restore(restored.path(), &backup).unwrap();
     let node = start_node(restored.path()).await;
     let http = signpost_tests::client();
-    let hubs: serde_json::Value = http
-        .get(format!("{}/v1/hubs?per_page=200", node.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let hubs: serde_json::Value =
+        signpost_tests::fetch_json(&format!("{}/v1/hubs?per_page=200", node.url())).await;
     let count = hubs["total"].as_u64().unwrap();
     assert!(count >= held_at_backup.min(10) && count <= 120, "{count}");
     // Every stored listing is whole: its envelope verifies and every one of
@@ -111,14 +105,8 @@ async fn a_backup_taken_during_a_crawl_restores_to_a_complete_verifying_store() 
         let v = verify_listing(&bytes, &VerifyOptions::now()).expect("restored listing verifies");
         assert_eq!(hub["services"], v.listing.services.len());
     }
-    let total: serde_json::Value = http
-        .get(format!("{}/v1/services?per_page=1", node.url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let total: serde_json::Value =
+        signpost_tests::fetch_json(&format!("{}/v1/services?per_page=1", node.url())).await;
     assert_eq!(total["total"].as_u64().unwrap(), count * 20);
     node.stop().await.unwrap();
 }

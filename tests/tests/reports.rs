@@ -259,14 +259,8 @@ async fn coverage_names_the_operators_areas_that_are_gaps() {
 
     // The demo's own aggregator has no areas: a grid, as before.
     let grid = network.aggregators[0].2.url();
-    let cov: serde_json::Value = client()
-        .get(format!("{grid}/v1/reports/coverage?term=Employment"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let cov: serde_json::Value =
+        signpost_tests::fetch_json(&format!("{grid}/v1/reports/coverage?term=Employment")).await;
     assert_eq!(cov["division"], json!({"kind": "grid", "cell_km": 5.0}));
     assert!(cov["items"][0]["gaps"][0].get("area").is_none());
     network.stop().await.unwrap();
