@@ -66,8 +66,6 @@ struct Doc {
     position: u32,
     /// Lower-cased name, for ordering by name.
     name: Box<str>,
-    /// Terms in all fields (document length for BM25).
-    length: u32,
     categories: Box<[u32]>,
     places: Box<[(f64, f64)]>,
     spans: Box<[Span]>,
@@ -249,9 +247,9 @@ impl Inner {
                 for &c in &doc.categories {
                     self.category_names[c as usize].1 -= 1;
                 }
-                self.lengths[slot as usize] = 0;
+                let stored = std::mem::take(&mut self.lengths[slot as usize]);
                 self.live -= 1;
-                self.total_length -= u64::from(doc.length);
+                self.total_length -= u64::from(stored.saturating_sub(1));
             }
         }
     }
@@ -328,7 +326,6 @@ impl Inner {
             zone,
             position: entry.position,
             name,
-            length,
             categories: categories.into_boxed_slice(),
             places,
             spans,
