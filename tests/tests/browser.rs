@@ -16,6 +16,9 @@
 //! unless `SIGNPOST_REQUIRE_BROWSER=1` (set by `.ci/run`) makes it fail.
 //! `SIGNPOST_SCREENSHOTS=1` writes the screenshots the test takes to
 //! `docs/screenshots/`, where the README shows them.
+//! `SIGNPOST_BROWSER_REPEAT=N` runs the flows N times in a row, each in a
+//! new browser session with new nodes (`scripts/browser-repeat.sh`); CI
+//! runs them once.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -26,6 +29,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, ensure, Context, Result};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::elements::Element;
+use fantoccini::error::CmdError;
 use fantoccini::key::Key;
 use fantoccini::wd::TimeoutConfiguration;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -237,6 +241,49 @@ async fn wait_for_query(c: &Client, key: &str, value: &str) -> Result<()> {
     }
 }
 
+/// Does `act` (a click or a key press that leads to another page) and
+/// waits (bounded) until the browser has left the old document and the new
+/// one has loaded. Waiting for an element instead races: the old page may
+/// have one just like it (an `h1`, a result row) and answer before the
+/// browser navigates, or go stale while it is read.
+async fn navigating<F>(c: &Client, act: F) -> Result<()>
+where
+    F: std::future::Future<Output = Result<(), CmdError>>,
+{
+    let old = c.find(Locator::Css("html")).await?;
+    act.await?;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match old.tag_name().await {
+            Err(e) if e.is_stale_element_reference() => break,
+            Err(e) => return Err(e).context("waiting for the old page to go"),
+            Ok(_) => {}
+        }
+        if Instant::now() > deadline {
+            bail!("waited {WAIT:?} for the browser to leave {}", c.current_url().await?);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    loop {
+        let state = c.execute("return document.readyState", vec![]).await?;
+        if state == "complete" {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("waited {WAIT:?} for {} to load: {state}", c.current_url().await?);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Clicks what `css` finds (waiting for it) and waits for the page it leads to.
+async fn click_to_page(c: &Client, css: &str) -> Result<()> {
+    let target = wait_for(c, css).await?;
+    navigating(c, target.click())
+        .await
+        .with_context(|| format!("after clicking {css}"))
+}
+
 async fn text(c: &Client, css: &str) -> Result<String> {
     Ok(wait_for(c, css).await?.text().await?)
 }
@@ -259,7 +306,7 @@ async fn viewport(c: &Client, (width, height): (u32, u32)) -> Result<()> {
 
 /// Presses keys on the keyboard (not into an element): each character of
 /// `keys` down then up, in order.
-async fn press(c: &Client, keys: &str) -> Result<()> {
+async fn press(c: &Client, keys: &str) -> Result<(), CmdError> {
     let mut actions = KeyActions::new("keyboard".into());
     for k in keys.chars() {
         actions = actions
@@ -331,16 +378,36 @@ async fn the_pages_work_in_a_real_browser() {
     let Some(driver) = Driver::start().await else {
         return;
     };
-    let started = Instant::now();
-    let client = driver.session().await;
-    let outcome = tokio::time::timeout(Duration::from_secs(120), flows(&client)).await;
-    let _ = client.close().await;
-    match outcome {
-        Err(_) => panic!("the browser flows took over 120 s"),
-        Ok(Err(e)) => panic!("{e:#}"),
-        Ok(Ok(())) => {}
+    let runs = repeat();
+    for run in 1..=runs {
+        let started = Instant::now();
+        let client = driver.session().await;
+        let outcome = tokio::time::timeout(Duration::from_secs(120), flows(&client)).await;
+        let _ = client.close().await;
+        match outcome {
+            Err(_) => panic!("run {run} of {runs}: the browser flows took over 120 s"),
+            Ok(Err(e)) => panic!("run {run} of {runs}: {e:#}"),
+            Ok(Ok(())) => {}
+        }
+        // Straight to stderr, so a repeated run shows its progress.
+        let _ = writeln!(
+            std::io::stderr(),
+            "browser flows passed in {:.1?} (run {run} of {runs})",
+            started.elapsed()
+        );
     }
-    eprintln!("browser flows passed in {:.1?}", started.elapsed());
+}
+
+/// How many times to run the flows: `SIGNPOST_BROWSER_REPEAT=N` (for
+/// hunting races: `scripts/browser-repeat.sh`), once by default and in CI.
+fn repeat() -> u32 {
+    match std::env::var("SIGNPOST_BROWSER_REPEAT") {
+        Err(_) => 1,
+        Ok(n) => match n.trim().parse::<u32>() {
+            Ok(n) if n >= 1 => n,
+            _ => panic!("SIGNPOST_BROWSER_REPEAT must be a whole number of at least 1, not {n:?}"),
+        },
+    }
 }
 
 async fn flows(c: &Client) -> Result<()> {
@@ -411,8 +478,8 @@ async fn admin_adds_a_service(c: &Client, hub: &TestNode) -> Result<()> {
         .await?
         .send_keys(&hub.token)
         .await?;
-    c.find(Locator::Id("sign-in")).await?.click().await?;
-    wait_for(c, "#add-service").await?.click().await?;
+    click_to_page(c, "#sign-in").await?;
+    click_to_page(c, "#add-service").await?;
     wait_for(c, "#service-form").await?;
     ensure!(text(c, "h1").await? == "Add a service");
     for (id, value) in [
@@ -439,7 +506,7 @@ async fn admin_adds_a_service(c: &Client, hub: &TestNode) -> Result<()> {
         .click()
         .await?;
     screenshot_page(c, "admin-service-form").await?;
-    c.find(Locator::Id("save")).await?.click().await?;
+    click_to_page(c, "#save").await?;
 
     let flash = text(c, "#flash").await?;
     ensure!(
@@ -518,7 +585,7 @@ async fn directory_finds_it(c: &Client, agg: &TestNode, hub: &TestNode) -> Resul
     c.goto(&format!("{base}/")).await?;
     let q = wait_for(c, "#q").await?;
     q.send_keys("Food pantry").await?;
-    c.find(Locator::Id("search-button")).await?.click().await?;
+    click_to_page(c, "#search-button").await?;
     wait_for_query(c, "q", "Food pantry").await?;
     let result = wait_for(c, "#results .result[data-name='Food pantry']").await?;
     let shown = result.text().await?;
@@ -558,7 +625,7 @@ async fn directory_finds_it(c: &Client, agg: &TestNode, hub: &TestNode) -> Resul
     );
 
     // The hub's own page in the directory.
-    hub_link.click().await?;
+    navigating(c, hub_link.click()).await?;
     ensure!(text(c, "#hub-name").await? == "At The Grange");
     ensure!(text(c, "#hub-health").await?.contains("Up to date"));
     ensure!(text(c, "#results").await?.contains("Food pantry"));
@@ -593,7 +660,8 @@ async fn keyboard_search(c: &Client, agg: &TestNode) -> Result<()> {
         path.last().map(String::as_str) == Some("#q"),
         "the search box is reached by Tab: {path:?}"
     );
-    press(c, &format!("job{}", char::from(Key::Enter))).await?;
+    press(c, "job").await?;
+    navigating(c, press(c, &char::from(Key::Enter).to_string())).await?;
     wait_for_query(c, "q", "job").await?;
     wait_for(c, "#results .result[data-name='Job Club']").await?;
     let names = c.find_all(Locator::Css("#results .result")).await?.len();
@@ -665,7 +733,7 @@ async fn hostile_hub_name(c: &Client) -> Result<()> {
 
     c.goto(&format!("{}/admin", hub.node.url())).await?;
     wait_for(c, "#token").await?.send_keys(&hub.token).await?;
-    c.find(Locator::Id("sign-in")).await?.click().await?;
+    click_to_page(c, "#sign-in").await?;
     ensure!(text(c, "h1").await? == EVIL);
     ensure!(text(c, "#services").await?.contains(&service));
     no_injected_element(c, "the admin page").await?;
@@ -732,7 +800,7 @@ async fn coordinator_reports(c: &Client, agg: &TestNode, revoe: &TestNode) -> Re
 
     // From the directory's header to the reports.
     c.goto(&format!("{base}/")).await?;
-    wait_for(c, "#reports-link").await?.click().await?;
+    click_to_page(c, "#reports-link").await?;
     wait_for(c, "#duplicates").await?;
     ensure!(text(c, "h1").await? == "Coordinator reports");
     let pairs = c.find_all(Locator::Css("#duplicates tbody tr")).await?;
@@ -768,10 +836,7 @@ async fn coordinator_reports(c: &Client, agg: &TestNode, revoe: &TestNode) -> Re
         .await?
         .click()
         .await?;
-    c.find(Locator::Id("coverage-button"))
-        .await?
-        .click()
-        .await?;
+    click_to_page(c, "#coverage-button").await?;
     wait_for_query(c, "term", "Employment").await?;
     let row = wait_for(c, "#coverage tr[data-term='Employment']").await?;
     let gaps = row.find_all(Locator::Css("td.gaps li")).await?;
@@ -823,18 +888,15 @@ async fn coordinator_reports(c: &Client, agg: &TestNode, revoe: &TestNode) -> Re
     screenshot_page(c, "reports").await?;
 
     // Sign in from the page, mark the pair, reload: gone.
-    c.find(Locator::Id("coordinator-sign-in"))
-        .await?
-        .click()
-        .await?;
+    click_to_page(c, "#coordinator-sign-in").await?;
     wait_for(c, "#token").await?.send_keys(&agg.token).await?;
-    c.find(Locator::Id("sign-in")).await?.click().await?;
+    click_to_page(c, "#sign-in").await?;
     let button = wait_for(c, "#pair-1 form.not-duplicate button").await?;
     ensure!(c.current_url().await?.path() == "/admin/reports");
-    button.click().await?;
+    navigating(c, button.click()).await?;
     let flash = text(c, "#flash").await?;
     ensure!(flash.contains("not a duplicate"), "confirmation: {flash}");
-    c.refresh().await?;
+    navigating(c, c.refresh()).await?;
     wait_for(c, "#no-duplicates").await?;
     ensure!(c
         .find_all(Locator::Css("#duplicates tr.pair"))
