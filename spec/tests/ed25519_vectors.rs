@@ -126,8 +126,8 @@ fn rfc8032_vectors() {
     eprintln!("RFC 8032: {} vectors verified: {names:?}", names.len());
     assert_eq!(
         names,
-        ["TEST 1", "TEST 2", "TEST 3", "TEST SHA(abc)"],
-        "expected exactly the four RFC 8032 section 7.1 Ed25519 vectors"
+        ["TEST 1", "TEST 2", "TEST 3", "TEST 1024", "TEST SHA(abc)"],
+        "expected exactly the five RFC 8032 section 7.1 Ed25519 vectors"
     );
 }
 
