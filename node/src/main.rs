@@ -111,6 +111,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Build the directory's search index again from the database (stop the
+    /// node first). Not needed in normal use: a node rebuilds a missing,
+    /// damaged or outdated index by itself when it starts.
+    Reindex {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+    },
     /// Copy the database to a file while the node keeps running.
     Backup {
         #[arg(long, env = "SIGNPOST_DIR")]
@@ -622,6 +629,23 @@ fn run(cli: Cli) -> Result<()> {
                 "Wrote {} ({size} bytes). Keep it with a copy of {}.",
                 to.display(),
                 dir.join("hub.key").display()
+            );
+            Ok(())
+        }
+        Command::Reindex { dir } => {
+            let config = Config::load(&dir)?;
+            setup_logs(config.node.log_format, "info");
+            if !config.aggregator.enabled {
+                bail!(
+                    "this node is not an aggregator, so it has no search index: set enabled = true under [aggregator] in {}",
+                    dir.join(signpost_node::config::CONFIG_FILE).display()
+                );
+            }
+            let started = std::time::Instant::now();
+            let searchable = signpost_node::ops::reindex(&dir, &config)?;
+            println!(
+                "Search index rebuilt from the database: {searchable} services in {:.1} s.",
+                started.elapsed().as_secs_f64()
             );
             Ok(())
         }

@@ -19,7 +19,7 @@ use crate::config::{AggregatorSection, Config, DATABASE_FILE};
 use crate::crawl::fetch::{FetchSettings, Fetched, Fetcher};
 use crate::crawl::{self, Politeness};
 use crate::error::{NodeError, Result};
-use crate::search::index::{prepare, Entry, SearchIndex};
+use crate::search::index::{prepare, Entry, SearchIndex, COMMIT_EVERY};
 use crate::search::{self, SearchParams};
 use crate::store::aggregator::{self as db, CrawlRecord, Origin};
 use crate::store::{self, ReadPool};
@@ -144,14 +144,15 @@ impl Aggregator {
             ..Limits::default()
         };
         let policy = TrustPolicy::from_settings(&settings);
-        let index = Arc::new(build_index(&conn)?);
+        let index = Arc::new(SearchIndex::open(&index_dir(&path))?);
+        catch_up(&conn, &index)?;
         let writer = Arc::new(Mutex::new(conn));
         let keep_in_step = index.clone();
         let writer_queue = writer::Writer::start(
             writer.clone(),
             policy,
-            Arc::new(move |stored: &[writer::Stored<'_>]| {
-                for s in stored {
+            Arc::new(move |stored: &[writer::Stored<'_>], idle: bool| {
+                let applied = stored.iter().try_for_each(|s| {
                     let listing = &s.job.verified.listing;
                     let entries: Vec<Entry<'_>> = s
                         .job
@@ -169,10 +170,22 @@ impl Aggregator {
                         s.job.verified.hub_id.as_str(),
                         &listing.hub.timezone,
                         &entries,
-                    );
+                        s.change_number,
+                    )
+                });
+                let done = applied.and_then(|()| {
+                    if idle {
+                        keep_in_step.commit_if_dirty()
+                    } else {
+                        Ok(())
+                    }
+                });
+                if let Err(e) = done {
+                    keep_in_step.failed(&e);
                 }
             }),
         )?;
+        start_committer(&index, &writer);
         Ok(Aggregator {
             writer_queue,
             index,
@@ -277,12 +290,12 @@ impl Aggregator {
         self.read(work).await
     }
 
-    /// Runs a search: the in-memory index finds the page, the store gives
-    /// the services on it.
+    /// Runs a search: the index finds the page, the store gives the
+    /// services on it.
     pub async fn search(&self, params: SearchParams) -> Result<search::Page> {
         let index = self.index.clone();
         self.read(move |conn| {
-            let found = index.search(&params);
+            let found = index.search(&params)?;
             search::read_page(conn, &params, found, Timestamp::now())
         })
         .await
@@ -290,13 +303,28 @@ impl Aggregator {
 
     /// The rowids of services matching the words, best first, for lists
     /// that filter by text in SQL (the Open Referral API).
-    pub fn text_rowids(&self, q: &str, limit: usize) -> Vec<i64> {
+    pub fn text_rowids(&self, q: &str, limit: usize) -> Result<Vec<i64>> {
         self.index.text_rowids(q, limit)
     }
 
     /// Categories with their number of services, the commonest first.
-    pub fn categories(&self, limit: usize) -> Vec<(String, u64)> {
+    pub fn categories(&self, limit: usize) -> Result<Vec<(String, u64)>> {
         self.index.categories(limit)
+    }
+
+    /// Services searchable now.
+    pub fn searchable(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Makes everything stored so far searchable now (rather than within
+    /// [`COMMIT_EVERY`]): for "crawl now" and tools that read right after
+    /// writing.
+    pub async fn make_searchable(&self) -> Result<()> {
+        let index = self.index.clone();
+        tokio::task::spawn_blocking(move || index.commit_if_dirty())
+            .await
+            .map_err(|e| NodeError::Setup(format!("background work failed: {e}")))?
     }
 
     /// Delists a hub (its services go, a tombstone stays); false if the hub
@@ -306,10 +334,13 @@ impl Aggregator {
         let index = self.index.clone();
         self.write(move |c| {
             let tx = c.transaction()?;
-            let done = db::delist(&tx, &id, Timestamp::now().as_millisecond())?;
+            let change = db::delist(&tx, &id, Timestamp::now().as_millisecond())?;
             tx.commit()?;
-            index.replace_hub(&id, "", &[]);
-            Ok(done)
+            if let Some(change) = change {
+                index.replace_hub(&id, "", &[], change)?;
+                index.commit_if_dirty()?;
+            }
+            Ok(change.is_some())
         })
         .await
     }
@@ -380,13 +411,20 @@ impl Aggregator {
     }
 }
 
-/// Services read from the store per unit of work when the index is built.
+/// Services read from the store per unit of work when the index is filled.
 const BUILD_BATCH: usize = 2_000;
 
-/// One hub's stored services, as read for the index build.
+/// Where the search index of the database at `db` lives: beside it
+/// (`signpost.db` has `signpost.index/`).
+pub fn index_dir(db: &Path) -> std::path::PathBuf {
+    db.with_extension("index")
+}
+
+/// One hub's stored services, as read for the index.
 struct StoredHub {
     hub_id: String,
     timezone: String,
+    change: i64,
     /// (rowid, position, JSON as published)
     services: Vec<(i64, u32, String)>,
 }
@@ -410,20 +448,59 @@ fn index_hubs(index: &SearchIndex, batch: Vec<StoredHub>) -> Result<()> {
                 prepared,
             })
             .collect();
-        index.replace_hub(&hub.hub_id, &hub.timezone, &entries);
+        index.replace_hub(&hub.hub_id, &hub.timezone, &entries, hub.change)?;
     }
     Ok(())
 }
 
-/// Builds the search index from the store, as a node starts: one thread
-/// reads the rows, every core parses and reads the services (most of the
-/// cost), each hub filed as a whole.
-fn build_index(conn: &Connection) -> Result<SearchIndex> {
+/// Brings the index up to the store's last change: every hub changed since
+/// the change the index last committed is filed again (all of them when the
+/// index is new), hubs the store no longer holds as active are removed,
+/// and the result is committed. One thread reads the rows, every core
+/// parses the services (most of the cost). Runs at start, with the store's
+/// writing connection, before anything else writes.
+pub(crate) fn catch_up(conn: &Connection, index: &SearchIndex) -> Result<()> {
     let started = std::time::Instant::now();
-    let index = SearchIndex::default();
+    let mut since = index.committed_change();
+    let last = db::last_change_number(conn)?;
+    if last < since {
+        tracing::warn!(
+            index_change = since,
+            store_change = last,
+            "the search index is ahead of the store (was the store restored from a backup?): rebuilding it"
+        );
+        index.clear()?;
+        since = 0;
+    } else if last == since && since > 0 {
+        return Ok(());
+    }
+    // Hubs changed since, whatever their state now: each is replaced
+    // (by nothing when it is no longer active).
+    let mut changed: Vec<(String, String, i64, bool)> = Vec::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT hub_id, timezone, change_number, state = 'active' FROM agg_hubs
+             WHERE change_number > ?1 ORDER BY hub_id",
+        )?;
+        let mut rows = stmt.query([since])?;
+        while let Some(r) = rows.next()? {
+            changed.push((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?));
+        }
+    }
+    let active: std::collections::HashSet<String> = {
+        let mut stmt = conn.prepare("SELECT hub_id FROM agg_hubs WHERE state = 'active'")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.collect::<std::result::Result<_, _>>()?
+    };
+    for hub in index.hubs()? {
+        if !active.contains(&hub) {
+            index.replace_hub(&hub, "", &[], last)?;
+        }
+    }
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (batches, work) = std::sync::mpsc::sync_channel::<Vec<StoredHub>>(workers * 2);
     let work = Mutex::new(work);
+    let services = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|scope| -> Result<()> {
         let mut handles = Vec::with_capacity(workers);
         for _ in 0..workers {
@@ -440,41 +517,41 @@ fn build_index(conn: &Connection) -> Result<SearchIndex> {
                         break;
                     };
                     if failed.is_none() {
-                        failed = index_hubs(&index, batch).err();
+                        failed = index_hubs(index, batch).err();
                     }
                 }
                 failed.map_or(Ok(()), Err)
             }));
         }
         let read = (|| -> Result<()> {
-            let mut stmt = conn.prepare(
-                "SELECT s.hub_id, h.timezone, s.rowid, s.position, s.json FROM agg_services s
-                 JOIN agg_hubs h ON h.hub_id = s.hub_id WHERE h.state = 'active'
-                 ORDER BY s.hub_id, s.position",
+            let mut stmt = conn.prepare_cached(
+                "SELECT rowid, position, json FROM agg_services WHERE hub_id = ?1 ORDER BY position",
             )?;
-            let mut rows = stmt.query([])?;
             let mut batch: Vec<StoredHub> = Vec::new();
             let mut in_batch = 0usize;
-            while let Some(row) = rows.next()? {
-                let hub_id: String = row.get(0)?;
-                if batch.last().is_none_or(|h| h.hub_id != hub_id) {
-                    if in_batch >= BUILD_BATCH {
-                        if batches.send(std::mem::take(&mut batch)).is_err() {
-                            break;
-                        }
-                        in_batch = 0;
+            for (hub_id, timezone, change, is_active) in changed {
+                let mut hub = StoredHub {
+                    hub_id,
+                    timezone,
+                    change,
+                    services: Vec::new(),
+                };
+                if is_active {
+                    let mut rows = stmt.query([&hub.hub_id])?;
+                    while let Some(row) = rows.next()? {
+                        hub.services
+                            .push((row.get(0)?, row.get::<_, i64>(1)? as u32, row.get(2)?));
                     }
-                    batch.push(StoredHub {
-                        hub_id,
-                        timezone: row.get(1)?,
-                        services: Vec::new(),
-                    });
                 }
-                if let Some(hub) = batch.last_mut() {
-                    hub.services
-                        .push((row.get(2)?, row.get::<_, i64>(3)? as u32, row.get(4)?));
+                in_batch += hub.services.len() + 1;
+                services.fetch_add(hub.services.len(), std::sync::atomic::Ordering::Relaxed);
+                batch.push(hub);
+                if in_batch >= BUILD_BATCH {
+                    if batches.send(std::mem::take(&mut batch)).is_err() {
+                        break;
+                    }
+                    in_batch = 0;
                 }
-                in_batch += 1;
             }
             if !batch.is_empty() {
                 let _ = batches.send(batch);
@@ -485,18 +562,58 @@ fn build_index(conn: &Connection) -> Result<SearchIndex> {
         for handle in handles {
             handle
                 .join()
-                .map_err(|_| NodeError::Setup("building the search index crashed".into()))??;
+                .map_err(|_| NodeError::Setup("filling the search index crashed".into()))??;
         }
         read
     })?;
-    if !index.is_empty() {
-        tracing::info!(
-            services = index.len(),
-            secs = started.elapsed().as_secs_f64(),
-            "search index built from the store"
-        );
+    // The change reached, also when nothing was left to file.
+    index.reached(last);
+    index.commit_if_dirty()?;
+    tracing::info!(
+        from_change = since,
+        to_change = last,
+        services = services.into_inner(),
+        searchable = index.len(),
+        secs = started.elapsed().as_secs_f64(),
+        "search index brought up to date from the store"
+    );
+    Ok(())
+}
+
+/// Commits the index's pending changes at least every [`COMMIT_EVERY`]
+/// while the store is busy, and after a failed commit brings the index
+/// back in step from the store. Stops when the aggregator is dropped.
+fn start_committer(index: &Arc<SearchIndex>, writer: &Arc<Mutex<Connection>>) {
+    let index = Arc::downgrade(index);
+    let writer = Arc::downgrade(writer);
+    let spawned = std::thread::Builder::new()
+        .name("signpost-index-commit".into())
+        .spawn(move || loop {
+            std::thread::sleep(COMMIT_EVERY);
+            let Some(index) = index.upgrade() else {
+                return;
+            };
+            if index.take_failure() {
+                let Some(writer) = writer.upgrade() else {
+                    return;
+                };
+                let conn = writer.lock().unwrap_or_else(|p| p.into_inner());
+                match index.rollback().and_then(|()| catch_up(&conn, &index)) {
+                    Ok(()) => tracing::info!("the search index is back in step with the store"),
+                    Err(e) => {
+                        tracing::error!(error = %e, "the search index could not catch up; will try again");
+                        index.failed(&e);
+                    }
+                }
+                continue;
+            }
+            if let Err(e) = index.commit_if_dirty() {
+                index.failed(&e);
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "the search index's commit thread could not start");
     }
-    Ok(index)
 }
 
 /// The short name of an outcome, as health and logs show it.

@@ -60,9 +60,12 @@ impl std::ops::Deref for Job {
     }
 }
 
-/// Called with what each committed batch stored, before anyone is told:
-/// keeps derived state (the search index) in step with the store.
-pub(crate) type AfterCommit = dyn Fn(&[Stored]) + Send + Sync;
+/// Called with what each committed batch stored, before anyone is told
+/// and while the database is still held (so derived state sees changes in
+/// change-number order): keeps the search index in step with the store.
+/// The flag is true when no other listing is waiting (a moment to make the
+/// batch searchable at once).
+pub(crate) type AfterCommit = dyn Fn(&[Stored], bool) + Send + Sync;
 
 /// A listing of a committed batch that replaced what was held, for
 /// whoever keeps derived state (the search index) in step with the store.
@@ -71,6 +74,8 @@ pub(crate) struct Stored<'a> {
     pub job: &'a Job,
     /// The rowid of each stored service, in listing order.
     pub service_rowids: &'a [i64],
+    /// The feed's change number for it.
+    pub change_number: i64,
 }
 
 /// The sending side of the writer thread's queue.
@@ -126,26 +131,34 @@ fn run(
             }
         }
         let outcomes = match conn.lock() {
-            Ok(mut conn) => write_batch(&mut conn, policy, &batch),
+            Ok(mut conn) => {
+                let outcomes = write_batch(&mut conn, policy, &batch);
+                if let Ok(outcomes) = &outcomes {
+                    let stored: Vec<Stored<'_>> = batch
+                        .iter()
+                        .zip(outcomes)
+                        .filter_map(|(job, outcome)| match outcome {
+                            Ok((
+                                Ingested::Accepted { change_number, .. },
+                                Some(service_rowids),
+                            )) => Some(Stored {
+                                job,
+                                service_rowids,
+                                change_number: *change_number,
+                            }),
+                            _ => None,
+                        })
+                        .collect();
+                    after_commit(&stored, jobs.is_empty());
+                }
+                outcomes
+            }
             Err(_) => Err(NodeError::Setup(
                 "a database write crashed; restart the node".into(),
             )),
         };
         match outcomes {
             Ok(outcomes) => {
-                let stored: Vec<Stored<'_>> = batch
-                    .iter()
-                    .zip(&outcomes)
-                    .filter_map(|(job, outcome)| match outcome {
-                        Ok((_, Some(service_rowids))) => Some(Stored {
-                            job,
-                            service_rowids,
-                        }),
-                        _ => None,
-                    })
-                    .collect();
-                after_commit(&stored);
-                drop(stored);
                 for (job, outcome) in batch.iter_mut().zip(outcomes) {
                     if let Some(reply) = job.reply.take() {
                         let _ = reply.send(outcome.map(|(ingested, _)| ingested));

@@ -104,7 +104,7 @@ async fn services(
     let agg = aggregator(&state)?;
     let q = query_map(raw)?;
     let paging = Paging::from_query(&q)?;
-    let filter = with_text_matches(&agg, params::filter(&q, false)?);
+    let filter = with_text_matches(&agg, params::filter(&q, false)?)?;
     let (rows, total) = agg
         .read(move |c| db::services(c, &filter, paging.per_page, paging.offset()))
         .await?;
@@ -120,11 +120,14 @@ const MAX_TEXT_MATCHES: usize = 10_000;
 
 /// Looks the filter's words up in the search index, so the SQL list only
 /// has to keep the matches.
-fn with_text_matches(agg: &crate::aggregator::Aggregator, mut filter: db::Filter) -> db::Filter {
+fn with_text_matches(
+    agg: &crate::aggregator::Aggregator,
+    mut filter: db::Filter,
+) -> crate::error::Result<db::Filter> {
     if let Some(text) = &filter.text {
-        filter.text_rowids = Some(agg.text_rowids(text, MAX_TEXT_MATCHES));
+        filter.text_rowids = Some(agg.text_rowids(text, MAX_TEXT_MATCHES)?);
     }
-    filter
+    Ok(filter)
 }
 
 /// Finds the row of one id of `kind`.
@@ -155,7 +158,7 @@ async fn service_at_locations(
     let agg = aggregator(&state)?;
     let q = query_map(raw)?;
     let paging = Paging::from_query(&q)?;
-    let filter = with_text_matches(&agg, params::filter(&q, true)?);
+    let filter = with_text_matches(&agg, params::filter(&q, true)?)?;
     let (rows, total) = agg
         .read(move |c| db::service_at_locations(c, &filter, paging.per_page, paging.offset()))
         .await?;

@@ -125,5 +125,26 @@ pub fn restore(dir: &Path, from: &Path) -> Result<PathBuf> {
     std::fs::rename(&staged, &db).map_err(|e| NodeError::io("installing", &staged, e))?;
     // Bring an older backup's schema up to date now, not at first serve.
     crate::store::open(&db)?;
+    // The search index described the database that was replaced: the
+    // next start builds it again from the restored one.
+    remove_index(&db)?;
     Ok(kept)
+}
+
+fn remove_index(db: &Path) -> Result<()> {
+    let index = crate::aggregator::index_dir(db);
+    if index.exists() {
+        std::fs::remove_dir_all(&index).map_err(|e| NodeError::io("removing", &index, e))?;
+    }
+    Ok(())
+}
+
+/// Builds the aggregator's search index again from the database (the node
+/// must be stopped: the folder is locked meanwhile). Gives how many
+/// services are searchable.
+pub fn reindex(dir: &Path, config: &crate::config::Config) -> Result<usize> {
+    let _lock = FolderLock::take(dir)?;
+    remove_index(&dir.join(DATABASE_FILE))?;
+    let agg = crate::aggregator::Aggregator::open(dir, config)?;
+    Ok(agg.searchable())
 }

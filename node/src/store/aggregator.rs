@@ -394,14 +394,18 @@ pub fn held_hub(conn: &Connection, hub_id: &str) -> Result<Option<HeldHub>> {
 
 /// Takes the next feed position (a counter that never goes back, even when
 /// old tombstones are purged).
-fn next_change_number(tx: &Connection) -> Result<i64> {
-    let current: i64 = tx
+/// The feed's last change number (0 before the first).
+pub fn last_change_number(conn: &Connection) -> Result<i64> {
+    Ok(conn
         .prepare_cached("SELECT value FROM meta WHERE key = 'feed_change_number'")?
         .query_row([], |r| r.get::<_, String>(0))
         .optional()?
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let next = current + 1;
+        .unwrap_or(0))
+}
+
+fn next_change_number(tx: &Connection) -> Result<i64> {
+    let next = last_change_number(tx)? + 1;
     crate::store::set_meta(tx, "feed_change_number", &next.to_string())?;
     Ok(next)
 }
@@ -557,10 +561,11 @@ pub fn address_text(a: &signpost_spec::Address) -> String {
 }
 
 /// Marks a hub delisted by the operator: its services go, a tombstone stays
-/// in the feed, and its listings are refused until it is relisted.
-pub fn delist(tx: &Connection, hub_id: &str, now_ms: i64) -> Result<bool> {
+/// in the feed, and its listings are refused until it is relisted. Gives
+/// the tombstone's change number; None when the hub is unknown.
+pub fn delist(tx: &Connection, hub_id: &str, now_ms: i64) -> Result<Option<i64>> {
     if held_hub(tx, hub_id)?.is_none() {
-        return Ok(false);
+        return Ok(None);
     }
     let change = next_change_number(tx)?;
     delete_services(tx, hub_id)?;
@@ -569,7 +574,7 @@ pub fn delist(tx: &Connection, hub_id: &str, now_ms: i64) -> Result<bool> {
              change_number = ?2, changed_at = ?3 WHERE hub_id = ?1",
         params![hub_id, change, now_ms],
     )?;
-    Ok(true)
+    Ok(Some(change))
 }
 
 /// Forgets tombstones older than the retention, so the feed does not grow

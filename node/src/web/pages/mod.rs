@@ -282,7 +282,12 @@ async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) 
             status = StatusCode::BAD_REQUEST;
         }
     }
-    let categories = agg.categories(directory::MAX_CATEGORIES as usize);
+    let categories = agg
+        .categories(directory::MAX_CATEGORIES as usize)
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the category list could not be read");
+            Vec::new()
+        });
     let (mut results, mut heading, mut prev, mut next) =
         (Vec::new(), String::new(), String::new(), String::new());
     if let Some(params) = params {
