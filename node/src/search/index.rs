@@ -75,6 +75,8 @@ const WEIGHTS: [(TextField, f32); 5] = [
 const MAX_EXPANSIONS: usize = 64;
 /// Size of a grid cell for places, in degrees (about 5.5 km north-south).
 const CELL_DEGREES: f64 = 0.05;
+/// Times to try for the writer's lock, 0.1 s apart.
+const LOCK_TRIES: u32 = 50;
 /// Memory for the index writer's buffers (shared by its threads).
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 
@@ -455,9 +457,25 @@ impl SearchIndex {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, 2);
-        let writer = index
-            .writer_with_num_threads(threads, WRITER_MEMORY)
-            .map_err(tantivy_error("open the writer"))?;
+        // The writer's lock may still be held for a moment by an index
+        // just dropped in this process (its threads end asynchronously);
+        // another running node keeps it, and is named in the error.
+        let mut tries = 0;
+        let writer = loop {
+            match index.writer_with_num_threads(threads, WRITER_MEMORY) {
+                Err(tantivy::TantivyError::LockFailure(..)) if tries < LOCK_TRIES => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                other => {
+                    break other.map_err(|e| {
+                        NodeError::Setup(format!(
+                            "search index: open the writer (is another node running on this folder?): {e}"
+                        ))
+                    })?
+                }
+            }
+        };
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
