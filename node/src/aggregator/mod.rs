@@ -113,7 +113,6 @@ impl Aggregator {
         let path = path.to_owned();
         let mut conn = store::open(&path)?;
         crate::search::register_functions(&conn)?;
-        store::hsds::ensure_index(&mut conn)?;
         let urls = settings
             .hubs
             .iter()
@@ -241,7 +240,13 @@ impl Aggregator {
             let checked = verify_listing(&bytes, &VerifyOptions { now, limits }).map(|v| {
                 // Read for the search index here, on every core, not in
                 // the single store writer.
-                let prepared = v.listing.services.iter().map(prepare).collect();
+                let (hub_id, hub_name) = (v.hub_id.as_str(), v.listing.hub.name.as_str());
+                let prepared = v
+                    .listing
+                    .services
+                    .iter()
+                    .map(|s| prepare(s, hub_id, hub_name))
+                    .collect();
                 (v, prepared)
             });
             let sha = hex(&Sha256::digest(&bytes));
@@ -310,6 +315,12 @@ impl Aggregator {
     /// Categories with their number of services, the commonest first.
     pub fn categories(&self, limit: usize) -> Result<Vec<(String, u64)>> {
         self.index.categories(limit)
+    }
+
+    /// The search index (the node's one query engine), for readers that
+    /// pair it with the store's rows.
+    pub fn index(&self) -> Arc<SearchIndex> {
+        self.index.clone()
     }
 
     /// Services searchable now.
@@ -423,6 +434,7 @@ pub fn index_dir(db: &Path) -> std::path::PathBuf {
 /// One hub's stored services, as read for the index.
 struct StoredHub {
     hub_id: String,
+    hub_name: String,
     timezone: String,
     change: i64,
     /// (rowid, position, JSON as published)
@@ -436,7 +448,7 @@ fn index_hubs(index: &SearchIndex, batch: Vec<StoredHub>) -> Result<()> {
         for (_, _, json) in &hub.services {
             let service: signpost_spec::Service = serde_json::from_str(json)
                 .map_err(|e| NodeError::Setup(format!("a stored service is unreadable: {e}")))?;
-            prepared.push(prepare(&service));
+            prepared.push(prepare(&service, &hub.hub_id, &hub.hub_name));
         }
         let entries: Vec<Entry<'_>> = hub
             .services
@@ -476,15 +488,15 @@ pub(crate) fn catch_up(conn: &Connection, index: &SearchIndex) -> Result<()> {
     }
     // Hubs changed since, whatever their state now: each is replaced
     // (by nothing when it is no longer active).
-    let mut changed: Vec<(String, String, i64, bool)> = Vec::new();
+    let mut changed: Vec<(String, String, String, i64, bool)> = Vec::new();
     {
         let mut stmt = conn.prepare(
-            "SELECT hub_id, timezone, change_number, state = 'active' FROM agg_hubs
+            "SELECT hub_id, name, timezone, change_number, state = 'active' FROM agg_hubs
              WHERE change_number > ?1 ORDER BY hub_id",
         )?;
         let mut rows = stmt.query([since])?;
         while let Some(r) = rows.next()? {
-            changed.push((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?));
+            changed.push((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?));
         }
     }
     let active: std::collections::HashSet<String> = {
@@ -529,9 +541,10 @@ pub(crate) fn catch_up(conn: &Connection, index: &SearchIndex) -> Result<()> {
             )?;
             let mut batch: Vec<StoredHub> = Vec::new();
             let mut in_batch = 0usize;
-            for (hub_id, timezone, change, is_active) in changed {
+            for (hub_id, hub_name, timezone, change, is_active) in changed {
                 let mut hub = StoredHub {
                     hub_id,
+                    hub_name,
                     timezone,
                     change,
                     services: Vec::new(),

@@ -26,6 +26,7 @@ use serde_json::{json, Value};
 use signpost_spec::{HubProfile, Service};
 
 use crate::error::NodeError;
+use crate::search::oruk::Shared;
 use crate::server::AppState;
 use crate::store::hsds::{self as db, Row};
 use crate::web::api::{aggregator, query_map};
@@ -104,30 +105,16 @@ async fn services(
     let agg = aggregator(&state)?;
     let q = query_map(raw)?;
     let paging = Paging::from_query(&q)?;
-    let filter = with_text_matches(&agg, params::filter(&q, false)?)?;
+    let filter = params::filter(&q, false)?;
+    let index = agg.index();
     let (rows, total) = agg
-        .read(move |c| db::services(c, &filter, paging.per_page, paging.offset()))
+        .read(move |c| db::services(&index, c, &filter, paging.per_page, paging.offset()))
         .await?;
     let contents = rows
         .iter()
         .map(|r| decode(r).map(|(s, hub)| map::service_list_item(&s, &hub)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(page_response(paging, total, contents))
-}
-
-/// Most text matches a list filters on: as deep as the list pages go.
-const MAX_TEXT_MATCHES: usize = 10_000;
-
-/// Looks the filter's words up in the search index, so the SQL list only
-/// has to keep the matches.
-fn with_text_matches(
-    agg: &crate::aggregator::Aggregator,
-    mut filter: db::Filter,
-) -> crate::error::Result<db::Filter> {
-    if let Some(text) = &filter.text {
-        filter.text_rowids = Some(agg.text_rowids(text, MAX_TEXT_MATCHES)?);
-    }
-    Ok(filter)
 }
 
 /// Finds the row of one id of `kind`.
@@ -137,7 +124,8 @@ async fn lookup(state: &AppState, kind: &'static str, id: &str) -> Result<Option
     if id.len() > 100 {
         return Ok(None);
     }
-    Ok(agg.read(move |c| db::by_id(c, kind, &id)).await?)
+    let index = agg.index();
+    Ok(agg.read(move |c| db::by_id(&index, c, kind, &id)).await?)
 }
 
 async fn service(
@@ -158,9 +146,12 @@ async fn service_at_locations(
     let agg = aggregator(&state)?;
     let q = query_map(raw)?;
     let paging = Paging::from_query(&q)?;
-    let filter = with_text_matches(&agg, params::filter(&q, true)?)?;
+    let filter = params::filter(&q, true)?;
+    let index = agg.index();
     let (rows, total) = agg
-        .read(move |c| db::service_at_locations(c, &filter, paging.per_page, paging.offset()))
+        .read(move |c| {
+            db::service_at_locations(&index, c, &filter, paging.per_page, paging.offset())
+        })
         .await?;
     let mut contents = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -192,11 +183,13 @@ async fn taxonomies(
     params::format_json(&q)?;
     let paging = Paging::from_query(&q)?;
     let search = params::search_text(&q)?;
+    let index = agg.index();
     let (items, total) = agg
         .read(move |c| {
             db::distinct(
+                &index,
                 c,
-                "taxonomy",
+                Shared::Taxonomy,
                 None,
                 search.as_deref(),
                 paging.per_page,
@@ -241,8 +234,19 @@ async fn taxonomy(
         .ok_or_else(|| not_found("taxonomy", &id))?;
     let agg = aggregator(&state)?;
     let parent = id.clone();
+    let index = agg.index();
     let (terms, _) = agg
-        .read(move |c| db::distinct(c, "taxonomy_term", Some(&parent), None, MAX_NESTED_TERMS, 0))
+        .read(move |c| {
+            db::distinct(
+                &index,
+                c,
+                Shared::TaxonomyTerm,
+                Some(&parent),
+                None,
+                MAX_NESTED_TERMS,
+                0,
+            )
+        })
         .await?;
     let mut value = map::taxonomy(name.trim());
     value["taxonomy_terms"] = Value::Array(terms_of(&terms)?);
@@ -259,11 +263,13 @@ async fn taxonomy_terms(
     let paging = Paging::from_query(&q)?;
     let search = params::search_text(&q)?;
     let taxonomy = params::id(&q, "taxonomy_id")?;
+    let index = agg.index();
     let (items, total) = agg
         .read(move |c| {
             db::distinct(
+                &index,
                 c,
-                "taxonomy_term",
+                Shared::TaxonomyTerm,
                 taxonomy.as_deref(),
                 search.as_deref(),
                 paging.per_page,
@@ -298,8 +304,9 @@ async fn organization_with_services(
     let agg = aggregator(state)?;
     let (s, hub) = decode(row)?;
     let org_id = id.to_owned();
+    let index = agg.index();
     let rows = agg
-        .read(move |c| db::organization_services(c, &org_id, MAX_NESTED_SERVICES))
+        .read(move |c| db::organization_services(&index, c, &org_id, MAX_NESTED_SERVICES))
         .await?;
     let mut services = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -324,11 +331,13 @@ async fn organizations(
     let search = params::search_text(&q)?;
     let full_service = params::flag(&q, "full_service")?;
     let full = params::flag(&q, "full")? || full_service;
+    let index = agg.index();
     let (items, total) = agg
         .read(move |c| {
             db::distinct(
+                &index,
                 c,
-                "organization",
+                Shared::Organization,
                 None,
                 search.as_deref(),
                 paging.per_page,

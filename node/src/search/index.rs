@@ -40,7 +40,7 @@ use signpost_spec::Service;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STRING,
 };
@@ -57,7 +57,7 @@ use crate::store::aggregator::address_text;
 
 /// The index's layout. Raised whenever the fields or what goes into them
 /// change: an index of another version is rebuilt from the store at start.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 /// Longest a stored listing waits to become searchable while the store is
 /// busy (when it is idle, each batch is committed at once).
 pub const COMMIT_EVERY: Duration = Duration::from_millis(500);
@@ -74,7 +74,7 @@ const WEIGHTS: [(TextField, f32); 5] = [
 /// query of every word in the region.
 const MAX_EXPANSIONS: usize = 64;
 /// Size of a grid cell for places, in degrees (about 5.5 km north-south).
-const CELL_DEGREES: f64 = 0.05;
+pub(super) const CELL_DEGREES: f64 = 0.05;
 /// Times to try for the writer's lock, 0.1 s apart.
 const LOCK_TRIES: u32 = 50;
 /// Memory for the index writer's buffers (shared by its threads).
@@ -91,8 +91,19 @@ enum TextField {
 
 /// The fields of the schema, looked up once.
 #[derive(Debug, Clone, Copy)]
-struct Fields {
-    rowid: Field,
+pub(super) struct Fields {
+    /// [`KIND_SERVICE`] or [`KIND_LOCATION`].
+    pub(super) kind: Field,
+    /// The service's Open Referral id, or the `service_at_location`'s.
+    pub(super) hsds_id: Field,
+    pub(super) org_id: Field,
+    pub(super) term_id: Field,
+    pub(super) taxonomy_id: Field,
+    /// Full postcodes (`FY1 6JH`) and districts (`district:FY1`).
+    pub(super) postcode: Field,
+    pub(super) open_day: Field,
+    pub(super) loc_position: Field,
+    pub(super) rowid: Field,
     hub: Field,
     position: Field,
     name_order: Field,
@@ -100,12 +111,25 @@ struct Fields {
     text: [Field; 5],
     category: Field,
     category_shown: Field,
-    lat_cell: Field,
-    lon_cell: Field,
+    pub(super) lat_cell: Field,
+    pub(super) lon_cell: Field,
     places: Field,
     open_hour: Field,
     spans: Field,
+    /// Per organisation, term and taxonomy of a service:
+    /// `id \u{1f} label \u{1f} parent id` (for the distinct lists).
+    pub(super) org_entry: Field,
+    pub(super) term_entry: Field,
+    pub(super) taxonomy_entry: Field,
 }
+
+/// The `kind` of a service's document.
+pub(super) const KIND_SERVICE: &str = "s";
+/// The `kind` of the document of one of a service's locations (a
+/// `service_at_location`).
+pub(super) const KIND_LOCATION: &str = "l";
+/// Separates the parts of a distinct-list entry.
+pub(super) const ENTRY_SEPARATOR: char = '\u{1f}';
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
@@ -115,7 +139,18 @@ fn schema() -> (Schema, Fields) {
             .set_fieldnorms(true),
     );
     let fields = Fields {
-        rowid: b.add_u64_field("rowid", FAST),
+        kind: b.add_text_field("kind", STRING),
+        hsds_id: b.add_text_field("hsds_id", STRING),
+        org_id: b.add_text_field("org_id", STRING),
+        term_id: b.add_text_field("term_id", STRING),
+        taxonomy_id: b.add_text_field("taxonomy_id", STRING),
+        postcode: b.add_text_field("postcode", STRING),
+        open_day: b.add_text_field("open_day", STRING),
+        loc_position: b.add_u64_field("loc_position", FAST),
+        org_entry: b.add_text_field("org_entry", FAST),
+        term_entry: b.add_text_field("term_entry", FAST),
+        taxonomy_entry: b.add_text_field("taxonomy_entry", FAST),
+        rowid: b.add_u64_field("rowid", INDEXED | FAST),
         hub: b.add_text_field("hub", STRING | FAST),
         position: b.add_u64_field("position", FAST),
         name_order: b.add_text_field("name_order", FAST),
@@ -154,6 +189,81 @@ pub struct Prepared {
     /// (weekday, hour) in which the service is open at some minute.
     open_hours: Vec<(u8, u8)>,
     name: String,
+    oruk: Oruk,
+}
+
+/// What the Open Referral API asks of a service, derived as
+/// [`crate::hsds::map`] derives its ids (hub-scoped).
+#[derive(Debug, Clone)]
+struct Oruk {
+    service_id: String,
+    /// (id, name)
+    organization: (String, String),
+    /// (id, name, taxonomy id)
+    terms: Vec<(String, String, Option<String>)>,
+    /// (id, name)
+    taxonomies: Vec<(String, String)>,
+    locations: Vec<OrukLocation>,
+}
+
+#[derive(Debug, Clone)]
+struct OrukLocation {
+    /// The `service_at_location` id.
+    id: String,
+    postcode: Option<String>,
+    place: Option<(f64, f64)>,
+}
+
+fn oruk(service: &Service, hub_id: &str, hub_name: &str) -> Oruk {
+    use crate::hsds::map;
+    let s = map::scoped(service, hub_id);
+    let org = map::organization_ref(&s, hub_id, hub_name);
+    let mut terms = Vec::new();
+    let mut taxonomies: Vec<(String, String)> = Vec::new();
+    for t in map::all_terms(&s) {
+        let taxonomy = t
+            .taxonomy
+            .as_deref()
+            .map(str::trim)
+            .filter(|x| !x.is_empty());
+        let taxonomy_id = taxonomy.map(map::taxonomy_id);
+        if let (Some(name), Some(id)) = (taxonomy, &taxonomy_id) {
+            if !taxonomies.iter().any(|(i, _)| i == id) {
+                taxonomies.push((id.clone(), name.to_owned()));
+            }
+        }
+        terms.push((map::term_id(&t), t.name.clone(), taxonomy_id));
+    }
+    let locations = s
+        .locations
+        .iter()
+        .map(|l| OrukLocation {
+            id: map::service_at_location_id(&s.id, &l.id),
+            postcode: l
+                .address
+                .as_ref()
+                .and_then(|a| a.postal_code.as_deref())
+                .and_then(crate::store::hsds::parse_postcode)
+                .and_then(|p| match p {
+                    crate::store::hsds::Postcode::Full(p) => Some(p),
+                    crate::store::hsds::Postcode::District(_) => None,
+                }),
+            place: l.latitude.zip(l.longitude),
+        })
+        .collect();
+    Oruk {
+        service_id: s.id,
+        organization: (org.id, org.name),
+        terms,
+        taxonomies,
+        locations,
+    }
+}
+
+/// The terms a postcode is found by: itself and its district.
+pub(super) fn postcode_terms(postcode: &str) -> [String; 2] {
+    let district = postcode.split(' ').next().unwrap_or(postcode);
+    [postcode.to_owned(), format!("district:{district}")]
 }
 
 /// A service to add, as the store holds it.
@@ -166,8 +276,9 @@ pub struct Entry<'a> {
     pub prepared: &'a Prepared,
 }
 
-/// Reads a service for the index.
-pub fn prepare(service: &Service) -> Prepared {
+/// Reads a service for the index; `hub_id` and `hub_name` are those of
+/// the hub that published it (its Open Referral ids are scoped by them).
+pub fn prepare(service: &Service, hub_id: &str, hub_name: &str) -> Prepared {
     let terms = |value: &str, into: &mut Vec<String>| text::terms(value, |t| into.push(t.into()));
     let mut text: [Vec<String>; 5] = Default::default();
     for (field, _) in WEIGHTS {
@@ -241,6 +352,7 @@ pub fn prepare(service: &Service) -> Prepared {
             .collect(),
         open_hours,
         name: service.name.to_lowercase(),
+        oruk: oruk(service, hub_id, hub_name),
     }
 }
 
@@ -259,7 +371,7 @@ fn pack_place(lat: f64, lon: f64) -> u64 {
     (lat << 32) | lon
 }
 
-fn unpack_place(packed: u64) -> (f64, f64) {
+pub(super) fn unpack_place(packed: u64) -> (f64, f64) {
     let lat = (packed >> 32) as f64 / 1e6 - 90.0;
     let lon = (packed & 0xFFFF_FFFF) as f64 / 1e6 - 180.0;
     (lat, lon)
@@ -339,10 +451,10 @@ type CategoryCounts = (u64, Vec<(String, u64)>);
 /// The search index (see the module's text). Cheap to share: searches use
 /// the reader, the store writer adds through the writer.
 pub struct SearchIndex {
-    fields: Fields,
+    pub(super) fields: Fields,
     dir: Option<PathBuf>,
     index: Index,
-    reader: IndexReader,
+    pub(super) reader: IndexReader,
     writer: RwLock<IndexWriter>,
     progress: Mutex<Progress>,
     /// The categories list, per searcher generation.
@@ -367,7 +479,15 @@ impl Found {
     }
 }
 
-fn tantivy_error(what: &str) -> impl Fn(tantivy::TantivyError) -> NodeError + '_ {
+/// Indexing threads: two where there are two cores or more (more would
+/// only add segments to merge at a directory's scale).
+fn writer_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 2)
+}
+
+pub(super) fn tantivy_error(what: &str) -> impl Fn(tantivy::TantivyError) -> NodeError + '_ {
     move |e| NodeError::Setup(format!("search index: {what}: {e}"))
 }
 
@@ -399,13 +519,14 @@ impl SearchIndex {
         })?;
         let (schema, _) = schema();
         let index = Index::create_in_dir(dir, schema).map_err(tantivy_error("create"))?;
-        Self::from_index(index, Some(dir.to_owned()), 0)
+        Self::from_index(index, Some(dir.to_owned()), 0, writer_threads())
     }
 
-    /// An index in memory only (for tests and tools that keep nothing).
+    /// An index in memory only, written by one thread (for tests and
+    /// measurements that keep nothing).
     pub fn in_memory() -> Result<SearchIndex> {
         let (schema, _) = schema();
-        Self::from_index(Index::create_in_ram(schema), None, 0)
+        Self::from_index(Index::create_in_ram(schema), None, 0, 1)
     }
 
     /// Ok(None) when there is no index in `dir`; Err(why) when there is
@@ -447,16 +568,18 @@ impl SearchIndex {
                 .u64("rowid")
                 .map_err(|e| format!("a segment is unreadable: {e}"))?;
         }
-        Self::from_index(index, Some(dir.to_owned()), change)
+        Self::from_index(index, Some(dir.to_owned()), change, writer_threads())
             .map(Some)
             .map_err(|e| e.to_string())
     }
 
-    fn from_index(index: Index, dir: Option<PathBuf>, change: i64) -> Result<SearchIndex> {
+    fn from_index(
+        index: Index,
+        dir: Option<PathBuf>,
+        change: i64,
+        threads: usize,
+    ) -> Result<SearchIndex> {
         let (_, fields) = schema();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .clamp(1, 2);
         // The writer's lock may still be held for a moment by an index
         // just dropped in this process (its threads end asynchronously);
         // another running node keeps it, and is named in the error.
@@ -523,12 +646,36 @@ impl SearchIndex {
         writer.delete_term(Term::from_field_text(f.hub, hub_id));
         for entry in entries {
             let p = entry.prepared;
+            let o = &p.oruk;
+            // What a service's document and its locations' share: where it
+            // is in the store and the listing, its order, and what the
+            // Open Referral filters ask of the service.
+            let shared = |doc: &mut TantivyDocument| {
+                doc.add_u64(f.rowid, entry.rowid as u64);
+                doc.add_text(f.hub, hub_id);
+                doc.add_u64(f.position, u64::from(entry.position));
+                doc.add_text(f.name_order, &p.name);
+                doc.add_text(f.zone, timezone);
+                doc.add_text(f.org_id, &o.organization.0);
+                for (id, _, _) in &o.terms {
+                    doc.add_text(f.term_id, id);
+                }
+                for (id, _) in &o.taxonomies {
+                    doc.add_text(f.taxonomy_id, id);
+                }
+                let mut days: Vec<u8> = p.open_hours.iter().map(|(d, _)| *d).collect();
+                days.dedup();
+                for day in days {
+                    doc.add_text(f.open_day, day.to_string());
+                }
+                for &span in &p.spans {
+                    doc.add_u64(f.spans, span);
+                }
+            };
             let mut doc = TantivyDocument::new();
-            doc.add_u64(f.rowid, entry.rowid as u64);
-            doc.add_text(f.hub, hub_id);
-            doc.add_u64(f.position, u64::from(entry.position));
-            doc.add_text(f.name_order, &p.name);
-            doc.add_text(f.zone, timezone);
+            shared(&mut doc);
+            doc.add_text(f.kind, KIND_SERVICE);
+            doc.add_text(f.hsds_id, &o.service_id);
             for (field, _) in WEIGHTS {
                 let terms = &p.text[field as usize];
                 if terms.is_empty() {
@@ -567,12 +714,44 @@ impl SearchIndex {
             for &(day, hour) in &p.open_hours {
                 doc.add_text(f.open_hour, open_hour_term(timezone, day, hour));
             }
-            for &span in &p.spans {
-                doc.add_u64(f.spans, span);
+            let sep = ENTRY_SEPARATOR;
+            doc.add_text(
+                f.org_entry,
+                format!("{}{sep}{}{sep}", o.organization.0, o.organization.1),
+            );
+            for (id, name, parent) in &o.terms {
+                doc.add_text(
+                    f.term_entry,
+                    format!("{id}{sep}{name}{sep}{}", parent.as_deref().unwrap_or("")),
+                );
+            }
+            for (id, name) in &o.taxonomies {
+                doc.add_text(f.taxonomy_entry, format!("{id}{sep}{name}{sep}"));
             }
             writer
                 .add_document(doc)
                 .map_err(tantivy_error("add a service"))?;
+            for (i, l) in o.locations.iter().enumerate() {
+                let mut loc = TantivyDocument::new();
+                shared(&mut loc);
+                loc.add_text(f.kind, KIND_LOCATION);
+                loc.add_text(f.hsds_id, &l.id);
+                loc.add_u64(f.loc_position, i as u64);
+                if let Some(postcode) = &l.postcode {
+                    for term in postcode_terms(postcode) {
+                        loc.add_text(f.postcode, term);
+                    }
+                }
+                if let Some((a, o)) = l.place {
+                    let (lat_cell, lon_cell) = cell(a, o);
+                    loc.add_i64(f.lat_cell, lat_cell);
+                    loc.add_i64(f.lon_cell, lon_cell);
+                    loc.add_u64(f.places, pack_place(a, o));
+                }
+                writer
+                    .add_document(loc)
+                    .map_err(tantivy_error("add a location"))?;
+            }
         }
         let mut progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
         progress.applied = progress.applied.max(change);
@@ -750,22 +929,18 @@ impl SearchIndex {
             }
             must.push(Box::new(BooleanQuery::new(any)));
         }
-        let query: Box<dyn Query> = if must.is_empty() {
-            Box::new(AllQuery)
-        } else {
-            Box::new(BooleanQuery::new(
-                must.into_iter().map(|q| (Occur::Must, q)).collect(),
-            ))
-        };
+        must.push(self.kind_query(KIND_SERVICE));
+        let query = BooleanQuery::new(must.into_iter().map(|q| (Occur::Must, q)).collect());
         let offset = (params.page.saturating_sub(1) as usize) * params.per_page as usize;
         let collector = PageCollector {
             order: params.order,
             keep: offset + params.per_page as usize,
             near: params.near,
             moments: params.open_at.is_some().then_some(moments),
+            ..PageCollector::default()
         };
         let (total, ranked) = searcher
-            .search(&*query, &collector)
+            .search(&query, &collector)
             .map_err(tantivy_error("search"))?;
         let want_distance = params.near.is_some();
         Ok(Found {
@@ -776,6 +951,19 @@ impl SearchIndex {
                 .collect(),
             total: total.min(u64::from(MAX_OFFSET) + 1),
         })
+    }
+
+    /// Documents of one kind.
+    pub(super) fn kind_query(&self, kind: &str) -> Box<dyn Query> {
+        self.term_query(self.fields.kind, kind)
+    }
+
+    /// Documents with `value` in `field` (an untokenized field).
+    pub(super) fn term_query(&self, field: Field, value: &str) -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, value),
+            IndexRecordOption::Basic,
+        ))
     }
 
     /// Every zone the index holds services in.
@@ -800,7 +988,11 @@ impl SearchIndex {
 
     /// Each word must match (as a prefix) in some field; a word's terms
     /// are weighted by field. None when a word matches nothing.
-    fn words_query(&self, searcher: &Searcher, words: &[String]) -> Result<Option<Box<dyn Query>>> {
+    pub(super) fn words_query(
+        &self,
+        searcher: &Searcher,
+        words: &[String],
+    ) -> Result<Option<Box<dyn Query>>> {
         let mut all: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in words {
             let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -836,14 +1028,17 @@ impl SearchIndex {
         let Some(query) = self.words_query(&searcher, &words)? else {
             return Ok(Vec::new());
         };
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, query),
+            (Occur::Must, self.kind_query(KIND_SERVICE)),
+        ]);
         let collector = PageCollector {
             order: Order::Relevance,
             keep: limit,
-            near: None,
-            moments: None,
+            ..PageCollector::default()
         };
         let (_, ranked) = searcher
-            .search(&*query, &collector)
+            .search(&query, &collector)
             .map_err(tantivy_error("search"))?;
         Ok(ranked.into_iter().map(|c| c.rowid).collect())
     }
@@ -915,7 +1110,10 @@ impl SearchIndex {
 
     /// Services searchable now.
     pub fn len(&self) -> usize {
-        self.reader.searcher().num_docs() as usize
+        self.reader
+            .searcher()
+            .search(&*self.kind_query(KIND_SERVICE), &tantivy::collector::Count)
+            .unwrap_or(0)
     }
 
     /// True when nothing is searchable.
@@ -968,7 +1166,7 @@ fn expand(searcher: &Searcher, field: Field, prefix: &str) -> Result<Vec<String>
 
 /// The range of grid cells around a point that holds every place within
 /// `km` of it.
-fn cell_box(lat: f64, lon: f64, km: f64) -> ((i64, i64), (i64, i64)) {
+pub(super) fn cell_box(lat: f64, lon: f64, km: f64) -> ((i64, i64), (i64, i64)) {
     let dlat = (km / EARTH_RADIUS_KM).to_degrees();
     let cos = lat.to_radians().cos();
     let dlon = if cos < 1e-6 || lat.abs() + dlat >= 89.0 {
@@ -984,12 +1182,19 @@ fn cell_box(lat: f64, lon: f64, km: f64) -> ((i64, i64), (i64, i64)) {
 
 /// Filters exactly (distance, "open at"), counts, and keeps the best
 /// `keep` matches in the asked order.
-struct PageCollector {
-    order: Order,
-    keep: usize,
-    near: Option<(f64, f64, f64)>,
+#[derive(Default)]
+pub(super) struct PageCollector {
+    pub(super) order: Order,
+    pub(super) keep: usize,
+    pub(super) near: Option<(f64, f64, f64)>,
     /// Per zone, the moment asked about as the zone sees it.
-    moments: Option<HashMap<String, LocalMoment>>,
+    pub(super) moments: Option<HashMap<String, LocalMoment>>,
+    /// Opening times asked of a list: (weekday, opens at or after, closes
+    /// at or before), all of one span.
+    pub(super) schedule: Option<(Option<u8>, Option<u16>, Option<u16>)>,
+    /// Instead of the score: each rowid's rank (best first), for lists
+    /// whose words were matched first.
+    pub(super) rank: Option<std::sync::Arc<HashMap<u64, f64>>>,
 }
 
 /// A match as one segment ranks it: names and hubs by their ordinals,
@@ -1033,13 +1238,22 @@ impl Ord for Local {
 
 /// A match ready to be merged across segments.
 #[derive(Debug, Clone)]
-struct Ranked {
+pub(super) struct Ranked {
     primary: f64,
     name: String,
     hub: String,
+    /// The service's position in its listing, then (for a location) the
+    /// location's in the service: 16 bits each.
     position: u64,
-    rowid: i64,
-    distance: f64,
+    pub(super) rowid: i64,
+    pub(super) distance: f64,
+}
+
+impl Ranked {
+    /// The location's position in its service (0 for a service).
+    pub(super) fn location(&self) -> usize {
+        (self.position & 0xFFFF) as usize
+    }
 }
 
 fn by_rank(a: &Ranked, b: &Ranked) -> Ordering {
@@ -1077,11 +1291,15 @@ impl OpenTest {
     }
 }
 
-struct PageSegment {
+pub(super) struct PageSegment {
     order: Order,
     keep: usize,
     near: Option<(f64, f64, f64)>,
     open: Option<OpenTest>,
+    schedule: Option<(Option<u8>, Option<u16>, Option<u16>)>,
+    spans: Column<u64>,
+    rank: Option<std::sync::Arc<HashMap<u64, f64>>>,
+    loc_position: Column<u64>,
     rowid: Column<u64>,
     places: Column<u64>,
     name: StrColumn,
@@ -1131,6 +1349,10 @@ impl Collector for PageCollector {
             keep: self.keep,
             near: self.near,
             open,
+            schedule: self.schedule,
+            spans: fast.u64("spans")?,
+            rank: self.rank.clone(),
+            loc_position: fast.u64("loc_position")?,
             rowid: fast.u64("rowid")?,
             places: fast.u64("places")?,
             name: fast
@@ -1144,7 +1366,7 @@ impl Collector for PageCollector {
     }
 
     fn requires_scoring(&self) -> bool {
-        self.order == Order::Relevance
+        self.order == Order::Relevance && self.rank.is_none()
     }
 
     fn merge_fruits(&self, fruits: Vec<(u64, Vec<Ranked>)>) -> tantivy::Result<(u64, Vec<Ranked>)> {
@@ -1179,20 +1401,37 @@ impl SegmentCollector for PageSegment {
                 return;
             }
         }
+        if let Some((weekday, from, by)) = self.schedule {
+            let fits = self.spans.values_for_doc(doc).map(unpack_span).any(|s| {
+                weekday.is_none_or(|d| s.weekday == d)
+                    && from.is_none_or(|m| s.opens >= m)
+                    && by.is_none_or(|m| s.closes <= m)
+            });
+            if !fits {
+                return;
+            }
+        }
         self.count += 1;
         if self.keep == 0 {
             return;
         }
-        let primary = match self.order {
-            Order::Relevance => -f64::from(score),
-            Order::Distance => distance,
-            Order::Name => 0.0,
+        let primary = match (&self.rank, self.order) {
+            (Some(rank), _) => {
+                let rowid = self.rowid.first(doc).unwrap_or(0);
+                rank.get(&rowid).copied().unwrap_or(f64::MAX)
+            }
+            (None, Order::Relevance) => -f64::from(score),
+            (None, Order::Distance) => distance,
+            (None, Order::Name) => 0.0,
         };
+        // A location's place in its service's list breaks the last ties.
+        let position = (self.position.first(doc).unwrap_or(0) << 16)
+            | self.loc_position.first(doc).unwrap_or(0).min(0xFFFF);
         let candidate = Local {
             primary,
             name: self.name.term_ords(doc).next().unwrap_or(0),
             hub: self.hub.term_ords(doc).next().unwrap_or(0),
-            position: self.position.first(doc).unwrap_or(0),
+            position,
             doc,
             distance,
         };
@@ -1265,7 +1504,10 @@ mod tests {
     }
 
     fn add(index: &SearchIndex, hub: &str, services: &[(i64, Service)], change: i64) {
-        let prepared: Vec<Prepared> = services.iter().map(|(_, s)| prepare(s)).collect();
+        let prepared: Vec<Prepared> = services
+            .iter()
+            .map(|(_, s)| prepare(s, hub, "Hub"))
+            .collect();
         let entries: Vec<Entry<'_>> = services
             .iter()
             .zip(&prepared)

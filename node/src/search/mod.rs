@@ -7,6 +7,7 @@
 
 pub mod hours;
 pub mod index;
+pub mod oruk;
 pub mod text;
 
 use std::collections::HashMap;
@@ -38,7 +39,7 @@ pub const DEFAULT_WITHIN_KM: f64 = 25.0;
 pub(crate) const EARTH_RADIUS_KM: f64 = 6371.0088;
 
 /// The order of results.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Order {
     /// Best text match first (needs `q`).
@@ -46,6 +47,7 @@ pub enum Order {
     /// Nearest first (needs `near`).
     Distance,
     /// By service name.
+    #[default]
     Name,
 }
 

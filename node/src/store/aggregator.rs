@@ -11,7 +11,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::value::RawValue;
-use signpost_spec::{HubProfile, Listing, Service};
+use signpost_spec::{Listing, Service};
 
 use crate::error::{NodeError, Result};
 
@@ -484,7 +484,7 @@ pub fn store_listing(tx: &Connection, accepted: &AcceptedListing<'_>) -> Result<
     let service_rowids = if listing.withdrawn {
         Vec::new()
     } else {
-        insert_services(tx, accepted.hub_id, &listing.hub, &listing.services)?
+        insert_services(tx, accepted.hub_id, &listing.services)?
     };
     Ok(StoredListing {
         change_number: change,
@@ -493,28 +493,16 @@ pub fn store_listing(tx: &Connection, accepted: &AcceptedListing<'_>) -> Result<
 }
 
 fn delete_services(tx: &Connection, hub_id: &str) -> Result<()> {
-    // Cascades reach the Open Referral rows and schedules.
     tx.prepare_cached("DELETE FROM agg_services WHERE hub_id = ?1")?
         .execute([hub_id])?;
     Ok(())
 }
 
-fn insert_services(
-    tx: &Connection,
-    hub_id: &str,
-    hub: &HubProfile,
-    services: &[Service],
-) -> Result<Vec<i64>> {
-    let timezone = hub.timezone.as_str();
+fn insert_services(tx: &Connection, hub_id: &str, services: &[Service]) -> Result<Vec<i64>> {
     let mut rowids = Vec::with_capacity(services.len());
     let mut service_stmt = tx.prepare_cached(
         "INSERT INTO agg_services (hub_id, service_id, position, name, json)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    let mut schedule_stmt = tx.prepare_cached(
-        "INSERT INTO agg_schedules (service_rowid, timezone, weekday, opens_min, closes_min,
-             valid_from, valid_to)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for (position, service) in services.iter().enumerate() {
         let json = serde_json::to_string(service)
@@ -526,20 +514,7 @@ fn insert_services(
             service.name,
             json
         ])?;
-        let rowid = tx.last_insert_rowid();
-        rowids.push(rowid);
-        super::hsds::insert(tx, rowid, hub_id, hub, service)?;
-        for span in crate::search::hours::weekly_spans(&service.schedules) {
-            schedule_stmt.execute(params![
-                rowid,
-                timezone,
-                span.weekday,
-                span.opens_min,
-                span.closes_min,
-                span.valid_from,
-                span.valid_to
-            ])?;
-        }
+        rowids.push(tx.last_insert_rowid());
     }
     Ok(rowids)
 }

@@ -42,6 +42,8 @@ const MIGRATIONS: &[&str] = &[
     crate::reports::MIGRATION,
     // 6: text and place search held in memory instead.
     aggregator::MIGRATION_INDEX_IN_MEMORY,
+    // 7: the Open Referral ids and opening times in the search index.
+    hsds::MIGRATION_DERIVED_TO_INDEX,
 ];
 
 /// The schema version this build writes (the number of migrations).
