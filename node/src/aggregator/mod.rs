@@ -661,3 +661,99 @@ impl RegisterError {
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::aggregator::{store_listing, AcceptedListing};
+    use signpost_spec::Listing;
+
+    #[test]
+    fn a_store_of_the_previous_schema_migrates_and_is_indexed_on_first_start() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("signpost.db");
+        {
+            // A store as the previous release left it: schema 6, with its
+            // Open Referral and opening-time tables, and no search index.
+            let mut conn = rusqlite::Connection::open(&path).expect("open");
+            crate::store::migrate_to(&mut conn, 6).expect("schema 6");
+            let listing: Listing = serde_json::from_value(serde_json::json!({
+                "signpost": "1", "seq": 1,
+                "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2026-01-08T00:00:00Z",
+                "hub": {"id": "ed25519:hub", "name": "Revoelution", "timezone": "Europe/London",
+                        "dimensions": {"space": ["dedicated"], "governance": "community-led",
+                                       "focus": "generic", "coordination": "first-level"}},
+                "services": [{"id": "ac148810-d857-441c-9679-408f346de14b", "name": "Job Club",
+                    "access": ["walk-in"],
+                    "locations": [{"id": "3a19ff88-4620-4d17-9830-ac1d859eb5d5", "latitude": 53.8,
+                                   "longitude": -3.0, "address": {"postal_code": "fy16jh"}}],
+                    "schedules": [{"byday": "TU", "opens_at": "10:00", "closes_at": "12:00"}],
+                    "taxonomy_terms": [{"name": "Employment", "taxonomy": "signpost"}]}]
+            }))
+            .expect("listing");
+            let tx = conn.transaction().expect("tx");
+            store_listing(
+                &tx,
+                &AcceptedListing {
+                    hub_id: "ed25519:hub",
+                    signing_key: "ed25519:hub",
+                    envelope: b"{}",
+                    envelope_sha256: "",
+                    listing: &listing,
+                    source_url: None,
+                    now_ms: 0,
+                },
+            )
+            .expect("store");
+            tx.commit().expect("commit");
+            let tables: i64 = conn
+                .query_row(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('agg_hsds', 'agg_schedules')",
+                    [],
+                    |r| r.get(0),
+                )
+                .expect("tables");
+            assert_eq!(tables, 2);
+        }
+        assert!(!index_dir(&path).exists());
+        let agg = Aggregator::open_db(
+            &path,
+            &AggregatorSection {
+                enabled: true,
+                ..AggregatorSection::default()
+            },
+        )
+        .expect("first start");
+        assert_eq!(agg.searchable(), 1, "indexed from the store on first start");
+        let conn = crate::store::open(&path).expect("reopen");
+        let version: usize = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, crate::store::schema_version());
+        let tables: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('agg_hsds', 'agg_schedules')",
+                [],
+                |r| r.get(0),
+            )
+            .expect("tables");
+        assert_eq!(tables, 0, "the derived tables are gone");
+        let index = agg.index();
+        let filter = crate::store::hsds::Filter {
+            postcode: crate::store::hsds::parse_postcode("FY1 6JH"),
+            weekday: Some(1),
+            ..Default::default()
+        };
+        let (rows, total) =
+            crate::store::hsds::service_at_locations(&index, &conn, &filter, 10, 0).expect("list");
+        assert_eq!((rows.len(), total), (1, 1));
+        let near = SearchParams::from_query(
+            &[("q", "job"), ("near", "53.8,-3.0")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        )
+        .expect("params");
+        assert_eq!(index.search(&near).expect("search").total, 1);
+    }
+}
