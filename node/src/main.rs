@@ -888,9 +888,9 @@ fn check_url(config: &Config, url: &str) -> Result<()> {
     for (ip, verdict) in &check.addresses {
         match verdict {
             Verdict::Global => println!("  {ip}  allowed: a global unicast address"),
-            Verdict::AllowedBy(setting, refusal) => println!(
-                "  {ip}  allowed by {setting} (otherwise refused: {refusal})"
-            ),
+            Verdict::AllowedBy(setting, refusal) => {
+                println!("  {ip}  allowed by {setting} (otherwise refused: {refusal})")
+            }
             Verdict::Refused(refusal) => println!("  {ip}  refused: {refusal}"),
         }
     }

@@ -193,16 +193,15 @@ fn check_url_says_why_the_crawler_would_refuse_an_address() {
             "64:ff9b::a00:1",
             "NAT64 64:ff9b::/96 carrying 10.0.0.1, which is Private-Use (10.0.0.0/8)",
         ),
-        (
-            "http://127.0.0.1:9/",
-            "127.0.0.1",
-            "Loopback (127.0.0.0/8)",
-        ),
+        ("http://127.0.0.1:9/", "127.0.0.1", "Loopback (127.0.0.0/8)"),
     ] {
         let (code, out, err) = check_url(d, url, &[]);
         assert_eq!(code, 1, "{url} must be refused:\n{out}{err}");
         let line = format!("  {address}  refused: {reason}");
-        assert!(out.lines().any(|l| l == line), "{url}: want {line:?} in\n{out}");
+        assert!(
+            out.lines().any(|l| l == line),
+            "{url}: want {line:?} in\n{out}"
+        );
         assert!(err.contains("would not fetch"), "{url}: {err}");
     }
 
@@ -252,11 +251,18 @@ fn check_url_says_why_the_crawler_would_refuse_an_address() {
     );
 
     // Addresses the crawler would not take at all.
-    for url in ["ftp://192.0.2.1/", "https://user:pw@81.2.69.160/", "not a url"] {
+    for url in [
+        "ftp://192.0.2.1/",
+        "https://user:pw@81.2.69.160/",
+        "not a url",
+    ] {
         let (code, _, err) = check_url(d, url, &[]);
         assert_eq!(code, 1, "{url}");
         assert!(err.contains("would not fetch"), "{url}: {err}");
     }
     let help = ok(&["check-url", "--help"]);
-    assert!(help.contains("Nothing is fetched or connected to"), "{help}");
+    assert!(
+        help.contains("Nothing is fetched or connected to"),
+        "{help}"
+    );
 }

@@ -49,9 +49,12 @@ impl Range {
     /// Whether `ip` lies in this prefix (never across families).
     pub fn contains(&self, ip: IpAddr) -> bool {
         match (self.net, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                prefix_match(u128::from(net.to_bits()), u128::from(ip.to_bits()), 32, self.len)
-            }
+            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_match(
+                u128::from(net.to_bits()),
+                u128::from(ip.to_bits()),
+                32,
+                self.len,
+            ),
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
                 prefix_match(net.to_bits(), ip.to_bits(), 128, self.len)
             }
@@ -80,6 +83,8 @@ impl fmt::Display for Range {
 /// order, every entry whose Globally Reachable is False or N/A. The entries
 /// it marks True are allowed and listed in comments. Where an entry sits
 /// inside another, the longer prefix names the refusal.
+// One row per registry entry, to compare with IANA's page line by line.
+#[rustfmt::skip]
 pub static V4_REFUSED: &[Range] = &[
     Range::v4(0, 0, 0, 0, 8, "\"This network\""),
     Range::v4(0, 0, 0, 0, 32, "\"This host on this network\""),
@@ -120,16 +125,13 @@ pub static V4_REFUSED: &[Range] = &[
 /// [`carried_v4`]): IPv4-mapped ::ffff:0:0/96 and NAT64 64:ff9b::/96 pass
 /// when the IPv4 address does; 6to4 2002::/16 likewise; Teredo 2001::/32
 /// is refused even when both of its IPv4 addresses are public.
+#[rustfmt::skip]
 pub static V6_REFUSED: &[Range] = &[
     Range::v6([0, 0, 0, 0, 0, 0, 0, 1], 128, "Loopback Address"),
     Range::v6([0; 8], 128, "Unspecified Address"),
     // ::ffff:0:0/96 IPv4-mapped Address: judged by the IPv4 address.
     // 64:ff9b::/96 IPv4-IPv6 Translat.: judged by the IPv4 address.
-    Range::v6(
-        [0x64, 0xff9b, 1, 0, 0, 0, 0, 0],
-        48,
-        "IPv4-IPv6 Translat. (local-use NAT64)",
-    ),
+    Range::v6([0x64, 0xff9b, 1, 0, 0, 0, 0, 0], 48, "IPv4-IPv6 Translat. (local-use NAT64)"),
     Range::v6([0x100, 0, 0, 0, 0, 0, 0, 0], 64, "Discard-Only Address Block"),
     Range::v6([0x100, 0, 0, 1, 0, 0, 0, 0], 64, "Dummy IPv6 Prefix"),
     // The whole /23 is refused, including its globally reachable
@@ -540,7 +542,10 @@ mod tests {
             ("::1", "Loopback Address"),
             ("::127.0.0.1", "IPv4-Compatible (deprecated)"),
             ("64:ff9b:1::1", "IPv4-IPv6 Translat. (local-use NAT64)"),
-            ("64:ff9b:1:ffff::808:808", "IPv4-IPv6 Translat. (local-use NAT64)"),
+            (
+                "64:ff9b:1:ffff::808:808",
+                "IPv4-IPv6 Translat. (local-use NAT64)",
+            ),
             ("100::1", "Discard-Only Address Block"),
             ("100:0:0:1::1", "Dummy IPv6 Prefix"),
             ("2001:1::1", "IETF Protocol Assignments"),
