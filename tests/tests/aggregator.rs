@@ -498,6 +498,64 @@ async fn registration_errors_name_the_code_but_not_the_network() {
     );
 }
 
+/// A hub's name comes from a stranger's listing: in the freshness CSV a
+/// coordinator opens in a spreadsheet, it must not become a formula.
+#[tokio::test]
+async fn a_hub_name_cannot_become_a_formula_in_the_freshness_csv() {
+    let name = "=HYPERLINK(\"http://x\",\"y\")";
+    let hub = TestNode::start(name).await;
+    let agg = TestNode::start_aggregator("Test CVS", |_| {}).await;
+    agg.add_source(&hub.node.url()).await;
+    assert_eq!(agg.crawl().await[0]["outcome"], "accepted");
+    let reply = agg.get("/v1/reports/freshness?format=csv").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let text = String::from_utf8_lossy(&reply.body).into_owned();
+    let mut rows = csv_rows(&text);
+    assert_eq!(rows.len(), 2, "{text}");
+    let row = rows.remove(1);
+    assert_eq!(row[0], hub.hub_id, "{text}");
+    assert_eq!(row[1], format!("'{name}"), "{text}");
+    for cell in &row {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{cell:?} would be a formula: {text}"
+        );
+    }
+}
+
+/// Cells of a CSV text (quoted cells with doubled quotes, no new lines
+/// inside): enough to read the freshness report back.
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .map(|line| {
+            let mut cells = vec![String::new()];
+            let mut quoted = false;
+            let mut chars = line.chars().peekable();
+            while let Some(c) = chars.next() {
+                let keep = match c {
+                    '"' if quoted && chars.peek() == Some(&'"') => {
+                        chars.next();
+                        '"'
+                    }
+                    '"' => {
+                        quoted = !quoted;
+                        continue;
+                    }
+                    ',' if !quoted => {
+                        cells.push(String::new());
+                        continue;
+                    }
+                    c => c,
+                };
+                if let Some(cell) = cells.last_mut() {
+                    cell.push(keep);
+                }
+            }
+            cells
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn registration_verifies_before_accepting_and_is_rate_limited() {
     let hub = TestNode::start("Greenhill Community Hub").await;
