@@ -260,7 +260,10 @@ where
             Ok(_) => {}
         }
         if Instant::now() > deadline {
-            bail!("waited {WAIT:?} for the browser to leave {}", c.current_url().await?);
+            bail!(
+                "waited {WAIT:?} for the browser to leave {}",
+                c.current_url().await?
+            );
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -270,7 +273,10 @@ where
             return Ok(());
         }
         if Instant::now() > deadline {
-            bail!("waited {WAIT:?} for {} to load: {state}", c.current_url().await?);
+            bail!(
+                "waited {WAIT:?} for {} to load: {state}",
+                c.current_url().await?
+            );
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

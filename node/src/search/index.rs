@@ -341,8 +341,12 @@ pub struct SearchIndex {
     writer: RwLock<IndexWriter>,
     progress: Mutex<Progress>,
     /// The categories list, per searcher generation.
-    categories: Mutex<Option<(u64, Vec<(String, u64)>)>>,
+    categories: Mutex<Option<CachedCategories>>,
 }
+
+/// The searcher generation a categories list was counted at, and the list
+/// (category, services), so it is counted once per generation.
+type CachedCategories = (u64, Vec<(String, u64)>);
 
 /// The rowids of one page of results, with the total.
 #[derive(Debug, Clone, PartialEq)]
@@ -373,7 +377,9 @@ impl SearchIndex {
     pub fn open(dir: &Path) -> Result<SearchIndex> {
         match Self::open_existing(dir) {
             Ok(Some(index)) => return Ok(index),
-            Ok(None) => tracing::info!(dir = %dir.display(), "no search index yet: building it from the store"),
+            Ok(None) => {
+                tracing::info!(dir = %dir.display(), "no search index yet: building it from the store")
+            }
             Err(why) => {
                 tracing::warn!(dir = %dir.display(), reason = %why, "the search index cannot be used: rebuilding it from the store");
                 std::fs::remove_dir_all(dir).map_err(|e| {
@@ -954,10 +960,7 @@ fn cell_box(lat: f64, lon: f64, km: f64) -> ((i64, i64), (i64, i64)) {
         (dlat / cos).min(180.0)
     };
     if dlon >= 180.0 {
-        return (
-            cell(lat - dlat, -180.0),
-            cell(lat + dlat, 180.0),
-        );
+        return (cell(lat - dlat, -180.0), cell(lat + dlat, 180.0));
     }
     (cell(lat - dlat, lon - dlon), cell(lat + dlat, lon + dlon))
 }
@@ -1092,9 +1095,9 @@ impl Collector for PageCollector {
                 for ord in 0..zone.num_terms() as u64 {
                     let known = zone.ord_to_str(ord, &mut text)?;
                     by_ord.push(if known {
-                        moments.get(&text).map(|m| {
-                            (m.weekday % 7, m.minute, day_number(Some(&m.date)))
-                        })
+                        moments
+                            .get(&text)
+                            .map(|m| (m.weekday % 7, m.minute, day_number(Some(&m.date))))
                     } else {
                         None
                     });
@@ -1113,7 +1116,9 @@ impl Collector for PageCollector {
             open,
             rowid: fast.u64("rowid")?,
             places: fast.u64("places")?,
-            name: fast.str("name_order")?.ok_or_else(|| missing("name_order"))?,
+            name: fast
+                .str("name_order")?
+                .ok_or_else(|| missing("name_order"))?,
             hub: fast.str("hub")?.ok_or_else(|| missing("hub"))?,
             position: fast.u64("position")?,
             heap: BinaryHeap::new(),
@@ -1332,7 +1337,10 @@ mod tests {
         let evening = [("open_at", "2026-11-30T18:00:00Z")];
         assert!(rowids(&index, &evening).is_empty());
         // 16:59 is open, 17:00 is not (the hour's term matches both).
-        assert_eq!(rowids(&index, &[("open_at", "2026-11-30T16:59:00Z")]).len(), 2);
+        assert_eq!(
+            rowids(&index, &[("open_at", "2026-11-30T16:59:00Z")]).len(),
+            2
+        );
         assert!(rowids(&index, &[("open_at", "2026-11-30T17:00:00Z")]).is_empty());
         assert_eq!(
             index.categories(10).expect("categories"),
