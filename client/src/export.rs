@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use signpost_node::hsds::map;
 use signpost_node::import::csv::{service_row, COLUMNS};
+use signpost_node::spreadsheet::write_row;
 use signpost_spec::{Envelope, HubProfile, Limits, Listing, Service, LISTING_PAYLOAD_TYPE};
 
 use crate::{ClientError, Result};
@@ -54,7 +55,9 @@ pub fn hsds_json(listings: &[(String, u64, Vec<u8>)]) -> Result<Vec<u8>> {
     serde_json::to_vec_pretty(&list).map_err(|e| ClientError::Export(e.to_string()))
 }
 
-/// CSV: the hub import columns, then `hub_id` and `hub_name`.
+/// CSV: the hub import columns, then `hub_id` and `hub_name`. Cells that a
+/// spreadsheet would take for formulas get a leading `'` (the hub importer
+/// takes it off again).
 pub fn csv(listings: &[(String, u64, Vec<u8>)]) -> Result<Vec<u8>> {
     let mut out = ::csv::Writer::from_writer(Vec::new());
     let header: Vec<&str> = COLUMNS
@@ -63,12 +66,12 @@ pub fn csv(listings: &[(String, u64, Vec<u8>)]) -> Result<Vec<u8>> {
         .chain(["hub_id", "hub_name"])
         .collect();
     let fail = |e: ::csv::Error| ClientError::Export(e.to_string());
-    out.write_record(&header).map_err(fail)?;
+    write_row(&mut out, &header).map_err(fail)?;
     for (hub_id, hub, s) in services(listings)? {
         let mut row = service_row(&s);
         row.push(hub_id);
         row.push(hub.name);
-        out.write_record(&row).map_err(fail)?;
+        write_row(&mut out, &row).map_err(fail)?;
     }
     out.into_inner()
         .map_err(|e| ClientError::Export(e.to_string()))

@@ -31,6 +31,7 @@ pub mod ops;
 pub mod reports;
 pub mod search;
 pub mod server;
+pub mod spreadsheet;
 pub mod store;
 pub mod verify;
 pub mod web;

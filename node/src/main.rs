@@ -152,6 +152,31 @@ enum Command {
         #[arg(long, env = "SIGNPOST_DIR")]
         dir: PathBuf,
     },
+    /// Say whether this aggregator's crawler would fetch a web address, and
+    /// if not, why not. Nothing is fetched or connected to.
+    ///
+    /// The address is read as the crawler reads it (http or https, a host,
+    /// no user name or password; a bare address like https://hub.example.org
+    /// gets /.well-known/signpost/listing added). A host name is looked up
+    /// with this computer's resolver; every address found is shown as
+    /// allowed or refused, with the entry of the IANA special-purpose
+    /// address registries that refuses it (private, loopback, documentation
+    /// ranges and the like). The node's settings count:
+    /// aggregator.allow_private_networks and aggregator.allow_addresses in
+    /// the settings file, and SIGNPOST_ALLOW_PRIVATE_NETWORKS.
+    ///
+    /// Exits 0 when the crawler would fetch the address, 1 when it would
+    /// refuse it. Redirects are checked the same way when they happen, so a
+    /// hub that redirects to a refused address still fails at crawl time.
+    ///
+    /// Example: signpost-node check-url --dir ./cvs https://hub.example.org
+    CheckUrl {
+        /// The aggregator's folder, as given to init (its settings count).
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        /// The hub's address, or the full address of its listing.
+        url: String,
+    },
     /// Leave the network: publish a signed final listing with no services,
     /// which aggregators turn into a tombstone. `--undo` comes back.
     Withdraw {
@@ -747,6 +772,11 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        Command::CheckUrl { dir, url } => {
+            let config = Config::load(&dir)?;
+            setup_logs(config.node.log_format, "warn");
+            check_url(&config, &url)
+        }
         Command::Withdraw { dir, yes, undo } => {
             setup_logs(LogFormat::Text, "warn");
             let mut hub = open_hub(&dir)?;
@@ -837,6 +867,41 @@ fn run(cli: Cli) -> Result<()> {
                 .map_err(anyhow::Error::from)
         }
     }
+}
+
+/// `check-url`: prints the verdict on each address of `url`, and fails
+/// (exit 1) when the crawler would refuse it.
+fn check_url(config: &Config, url: &str) -> Result<()> {
+    use crawl::ssrf::{self, Verdict};
+    let policy = ssrf::AddressPolicy {
+        allow_private: config.aggregator.allow_private_networks,
+        allowed: config.aggregator.allow_addresses.clone(),
+    };
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let check = runtime
+        .block_on(ssrf::check_addresses(url, &policy))
+        .with_context(|| format!("the crawler would not fetch {url}"))?;
+    println!("{}", check.url);
+    if check.addresses.is_empty() {
+        println!("  (the name has no addresses)");
+    }
+    for (ip, verdict) in &check.addresses {
+        match verdict {
+            Verdict::Global => println!("  {ip}  allowed: a global unicast address"),
+            Verdict::AllowedBy(setting, refusal) => {
+                println!("  {ip}  allowed by {setting} (otherwise refused: {refusal})")
+            }
+            Verdict::Refused(refusal) => println!("  {ip}  refused: {refusal}"),
+        }
+    }
+    if !check.would_fetch() {
+        bail!(
+            "the crawler would not fetch {}: no allowed address (set aggregator.allow_addresses to let a named intranet hub through)",
+            check.url
+        );
+    }
+    println!("The crawler would fetch this address (checked without connecting).");
+    Ok(())
 }
 
 fn open_sources(dir: &Path) -> Result<rusqlite::Connection> {

@@ -129,3 +129,140 @@ fn help_speaks_plainly_and_mistakes_are_explained() {
     let err = fails(&["init", "--dir", d, "--name", "X", "--governance", "council"]);
     assert!(err.contains("community-led"), "{err}");
 }
+
+/// `check-url` with the caller's `SIGNPOST_*` settings removed and `env`
+/// added: (exit code, standard output, standard error).
+fn check_url(dir: &str, url: &str, env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_signpost-node"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("SIGNPOST_") {
+            cmd.env_remove(name);
+        }
+    }
+    let out = cmd
+        .args(["check-url", "--dir", dir, url])
+        .envs(env.iter().copied())
+        .output()
+        .expect("run signpost-node check-url");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `check-url` judges what the crawler would fetch. Only IP literals are
+/// used here: nothing is looked up in DNS and nothing is connected to
+/// (the command never connects; refused addresses would not be reached
+/// even by the crawler).
+#[test]
+fn check_url_says_why_the_crawler_would_refuse_an_address() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cvs");
+    let d = dir.to_str().unwrap();
+    ok(&["init", "--dir", d, "--name", "Careful CVS", "--aggregator"]);
+
+    for (url, address, reason) in [
+        (
+            "http://192.0.0.8/",
+            "192.0.0.8",
+            "IPv4 dummy address (192.0.0.8/32)",
+        ),
+        (
+            "http://198.18.0.1/",
+            "198.18.0.1",
+            "Benchmarking (198.18.0.0/15)",
+        ),
+        (
+            "http://[2002:c0a8:0101::1]/",
+            "2002:c0a8:101::1",
+            "6to4 2002::/16 carrying 192.168.1.1, which is Private-Use (192.168.0.0/16)",
+        ),
+        (
+            "http://[2001:0:4136:e378:8000:63bf:3f57:fefe]/",
+            "2001:0:4136:e378:8000:63bf:3f57:fefe",
+            "Teredo 2001::/32 carrying 192.168.1.1, which is Private-Use (192.168.0.0/16)",
+        ),
+        (
+            "http://[64:ff9b:1::1]/",
+            "64:ff9b:1::1",
+            "IPv4-IPv6 Translat. (local-use NAT64) (64:ff9b:1::/48)",
+        ),
+        (
+            "http://[64:ff9b::a00:1]/",
+            "64:ff9b::a00:1",
+            "NAT64 64:ff9b::/96 carrying 10.0.0.1, which is Private-Use (10.0.0.0/8)",
+        ),
+        ("http://127.0.0.1:9/", "127.0.0.1", "Loopback (127.0.0.0/8)"),
+    ] {
+        let (code, out, err) = check_url(d, url, &[]);
+        assert_eq!(code, 1, "{url} must be refused:\n{out}{err}");
+        let line = format!("  {address}  refused: {reason}");
+        assert!(
+            out.lines().any(|l| l == line),
+            "{url}: want {line:?} in\n{out}"
+        );
+        assert!(err.contains("would not fetch"), "{url}: {err}");
+    }
+
+    // A bare address gets the listing path, as the crawler completes it.
+    let (code, out, _) = check_url(d, "http://127.0.0.1:9/", &[]);
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with("http://127.0.0.1:9/.well-known/signpost/listing\n"),
+        "{out}"
+    );
+
+    // The operator's escape hatches are honoured and named.
+    let (code, out, err) = check_url(
+        d,
+        "http://127.0.0.1:9/",
+        &[("SIGNPOST_ALLOW_PRIVATE_NETWORKS", "true")],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("127.0.0.1  allowed by aggregator.allow_private_networks (otherwise refused: Loopback (127.0.0.0/8))"),
+        "{out}"
+    );
+    assert!(out.contains("would fetch"), "{out}");
+    let settings = dir.join("signpost.toml");
+    let text = std::fs::read_to_string(&settings).unwrap();
+    let text = text.replacen(
+        "allow_private_networks = false",
+        "allow_private_networks = false\nallow_addresses = [\"10.1.2.3\"]",
+        1,
+    );
+    std::fs::write(&settings, text).unwrap();
+    let (code, out, err) = check_url(d, "http://10.1.2.3:8080/", &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("10.1.2.3  allowed by aggregator.allow_addresses"),
+        "{out}"
+    );
+    let (code, _, _) = check_url(d, "http://10.1.2.4:8080/", &[]);
+    assert_eq!(code, 1, "only the named address is let through");
+
+    // Global addresses pass (judged only: nothing is connected to).
+    let (code, out, err) = check_url(d, "https://81.2.69.160/", &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("81.2.69.160  allowed: a global unicast address"),
+        "{out}"
+    );
+
+    // Addresses the crawler would not take at all.
+    for url in [
+        "ftp://192.0.2.1/",
+        "https://user:pw@81.2.69.160/",
+        "not a url",
+    ] {
+        let (code, _, err) = check_url(d, url, &[]);
+        assert_eq!(code, 1, "{url}");
+        assert!(err.contains("would not fetch"), "{url}: {err}");
+    }
+    let help = ok(&["check-url", "--help"]);
+    assert!(
+        help.contains("Nothing is fetched or connected to"),
+        "{help}"
+    );
+}

@@ -408,6 +408,154 @@ async fn the_ssrf_guard_refuses_internal_addresses_unless_allowed() {
     );
 }
 
+/// `POST /v1/register` tells a stranger the error code and a fixed hint,
+/// never the fetch error's text (addresses, resolver answers, port states):
+/// otherwise it is a scanner of the aggregator's network.
+#[tokio::test]
+async fn registration_errors_name_the_code_but_not_the_network() {
+    let hub = TestNode::start("Loopback hub").await;
+    let port = hub.node.addr.port();
+    // A loopback port nothing listens on: bound, then let go.
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port();
+    let careful = TestNode::start_aggregator("Careful CVS", |c| {
+        c.aggregator.allow_private_networks = false;
+    })
+    .await;
+    let open = TestNode::start_aggregator("Local CVS", |c| {
+        c.aggregator.register_per_hour = 100;
+    })
+    .await;
+    for (agg, url, code) in [
+        (
+            &careful,
+            format!("http://127.0.0.1:{port}/"),
+            "refused_address",
+        ),
+        (
+            &careful,
+            format!("http://localhost:{port}/"),
+            "refused_address",
+        ),
+        (
+            &careful,
+            "http://[2002:c0a8:0101::1]/".to_owned(),
+            "refused_address",
+        ),
+        (
+            &open,
+            format!("http://127.0.0.1:{closed_port}/"),
+            "connect_failed",
+        ),
+        (
+            &open,
+            format!("http://127.0.0.1:{port}/no/listing/here"),
+            "not_found",
+        ),
+    ] {
+        let reply = agg.post_json("/v1/register", json!({ "url": url })).await;
+        let body = reply.json();
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{url}: {body}"
+        );
+        assert_eq!(body["error"]["code"], code, "{url}: {body}");
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(!message.is_empty(), "{url}: {body}");
+        for secret in [
+            "127.0.0.1",
+            "localhost",
+            "192.168",
+            "Loopback",
+            "Private-Use",
+            &port.to_string(),
+            &closed_port.to_string(),
+            "refused address",
+            "404",
+            "onnection refused",
+        ] {
+            assert!(
+                !message.contains(secret),
+                "{url}: the message discloses {secret:?}: {message}"
+            );
+        }
+    }
+    // The operator still sees the detail where it belongs: a source added
+    // by hand and crawled reports the full reason.
+    careful
+        .add_source(&format!("http://127.0.0.1:{port}"))
+        .await;
+    let report = &careful.crawl().await[0];
+    assert_eq!(report["error_code"], "refused_address");
+    assert!(
+        report["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("Loopback (127.0.0.0/8)")),
+        "{report}"
+    );
+}
+
+/// A hub's name comes from a stranger's listing: in the freshness CSV a
+/// coordinator opens in a spreadsheet, it must not become a formula.
+#[tokio::test]
+async fn a_hub_name_cannot_become_a_formula_in_the_freshness_csv() {
+    let name = "=HYPERLINK(\"http://x\",\"y\")";
+    let hub = TestNode::start(name).await;
+    let agg = TestNode::start_aggregator("Test CVS", |_| {}).await;
+    agg.add_source(&hub.node.url()).await;
+    assert_eq!(agg.crawl().await[0]["outcome"], "accepted");
+    let reply = agg.get("/v1/reports/freshness?format=csv").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let text = String::from_utf8_lossy(&reply.body).into_owned();
+    let mut rows = csv_rows(&text);
+    assert_eq!(rows.len(), 2, "{text}");
+    let row = rows.remove(1);
+    assert_eq!(row[0], hub.hub_id, "{text}");
+    assert_eq!(row[1], format!("'{name}"), "{text}");
+    for cell in &row {
+        assert!(
+            !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+            "{cell:?} would be a formula: {text}"
+        );
+    }
+}
+
+/// Cells of a CSV text (quoted cells with doubled quotes, no new lines
+/// inside): enough to read the freshness report back.
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .map(|line| {
+            let mut cells = vec![String::new()];
+            let mut quoted = false;
+            let mut chars = line.chars().peekable();
+            while let Some(c) = chars.next() {
+                let keep = match c {
+                    '"' if quoted && chars.peek() == Some(&'"') => {
+                        chars.next();
+                        '"'
+                    }
+                    '"' => {
+                        quoted = !quoted;
+                        continue;
+                    }
+                    ',' if !quoted => {
+                        cells.push(String::new());
+                        continue;
+                    }
+                    c => c,
+                };
+                if let Some(cell) = cells.last_mut() {
+                    cell.push(keep);
+                }
+            }
+            cells
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn registration_verifies_before_accepting_and_is_rate_limited() {
     let hub = TestNode::start("Greenhill Community Hub").await;

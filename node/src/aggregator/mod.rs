@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use signpost_spec::{verify_listing, Limits, VerifyOptions};
 
 use crate::config::{AggregatorSection, Config, DATABASE_FILE};
-use crate::crawl::fetch::{FetchSettings, Fetched, Fetcher};
+use crate::crawl::fetch::{self, FetchSettings, Fetched, Fetcher};
 use crate::crawl::{self, Politeness};
 use crate::error::{NodeError, Result};
 use crate::search::index::{prepare, Entry, SearchIndex, COMMIT_EVERY};
@@ -358,6 +358,19 @@ impl Aggregator {
 
     /// Handles `POST /v1/register`: fetches the address, verifies and
     /// stores the listing, and only then remembers the address as a source.
+    ///
+    /// The caller is anonymous, so what it is told is chosen with care:
+    /// - a fetch failure gives the stable code and a fixed hint
+    ///   ([`fetch::public_message`]), never the fetch error's text, which
+    ///   would say whether a name resolves, to what kind of address, and
+    ///   how a port answered (a free network scanner); the detail is
+    ///   logged at info;
+    /// - a `bad_url` message only repeats the caller's own text;
+    /// - a rejection of the listing (bad signature, replay, hub mismatch…)
+    ///   keeps its message: it describes the listing served at the address
+    ///   the caller gave, which the guard let us fetch (a public address or
+    ///   one the operator allowed), and a hub needs it to fix its listing;
+    /// - an internal error says only that, and is logged at warn.
     pub async fn register(&self, raw_url: &str) -> std::result::Result<Ingested, RegisterError> {
         let url = crawl::listing_url(raw_url).map_err(|m| RegisterError::new("bad_url", m))?;
         let started = Timestamp::now().as_second();
@@ -366,7 +379,10 @@ impl Aggregator {
             self.fetcher
                 .fetch(&url, &Default::default())
                 .await
-                .map_err(|e| RegisterError::new(e.code, e.message))?
+                .map_err(|e| {
+                    tracing::info!(url = %url, code = e.code, error = %e.message, "registration fetch failed");
+                    RegisterError::new(e.code, fetch::public_message(e.code))
+                })?
         };
         let Fetched::Body { bytes, validators } = fetched else {
             return Err(RegisterError::new(
@@ -377,7 +393,7 @@ impl Aggregator {
         let outcome = self
             .ingest(bytes, Some(url.to_string()))
             .await
-            .map_err(|e| RegisterError::new("internal", e.to_string()))?;
+            .map_err(|e| RegisterError::internal(&url, &e))?;
         let hub_id = match &outcome {
             Ingested::Accepted { hub_id, .. } | Ingested::Unchanged { hub_id, .. } => {
                 hub_id.clone()
@@ -408,7 +424,7 @@ impl Aggregator {
             )
         })
         .await
-        .map_err(|e| RegisterError::new("internal", e.to_string()))?;
+        .map_err(|e| RegisterError::internal(&url, &e))?;
         tracing::info!(url = %url, outcome = outcome_name, "hub registered");
         Ok(outcome)
     }
@@ -654,6 +670,15 @@ impl RegisterError {
             code: code.into(),
             message: message.into(),
         }
+    }
+
+    /// A failure of our own: logged in full, told only as "internal".
+    fn internal(url: &url::Url, error: &NodeError) -> Self {
+        tracing::warn!(url = %url, error = %error, "registration failed inside the node");
+        RegisterError::new(
+            "internal",
+            "the directory could not store the listing; its operator can see why in the log",
+        )
     }
 }
 

@@ -80,6 +80,27 @@ impl std::fmt::Display for FetchError {
     }
 }
 
+/// What a stranger who asked for a fetch (`POST /v1/register`) is told
+/// for each [`FetchError::code`]: a fixed hint, with nothing learnt from
+/// the network (no address, resolver answer, port state or status line).
+pub fn public_message(code: &str) -> &'static str {
+    match code {
+        "refused_address" => {
+            "this directory only fetches listings from public internet addresses"
+        }
+        "bad_url" => "the address cannot be fetched: use http:// or https:// and a host name",
+        "too_many_redirects" => "the address redirected too many times or to an address this directory does not fetch",
+        "connect_failed" | "timeout" | "read_failed" => {
+            "the hub could not be reached or did not finish answering; check the address and that the hub is online"
+        }
+        "not_found" | "http_status" | "not_json" => {
+            "the address did not answer with a listing; give the hub's base address or its listing's full address"
+        }
+        "too_large" => "the listing is larger than this directory accepts",
+        _ => "the listing could not be fetched",
+    }
+}
+
 /// A reusable HTTP client that applies every crawl rule.
 #[derive(Clone)]
 pub struct Fetcher {
@@ -304,6 +325,26 @@ fn from_reqwest(url: &Url, error: &reqwest::Error) -> FetchError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn public_messages_carry_nothing_from_the_network() {
+        for code in [
+            "refused_address",
+            "too_many_redirects",
+            "connect_failed",
+            "timeout",
+            "http_status",
+            "not_found",
+            "too_large",
+            "not_json",
+            "read_failed",
+            "bad_url",
+            "anything else",
+        ] {
+            let message = public_message(code);
+            assert!(!message.is_empty() && !message.contains('{'), "{code}");
+        }
+    }
 
     #[test]
     fn json_media_types() {

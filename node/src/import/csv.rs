@@ -81,7 +81,8 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Service>> {
             index
                 .get(col)
                 .and_then(|&i| record.get(i))
-                .map(str::trim)
+                // Exports quote cells that look like formulas; unquote.
+                .map(|v| crate::spreadsheet::restore(v.trim()))
                 .filter(|v| !v.is_empty())
                 .map(str::to_owned)
         };
@@ -367,6 +368,7 @@ pub fn service_row(s: &Service) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spreadsheet::write_row;
 
     #[test]
     fn reads_a_spreadsheet_row() {
@@ -376,8 +378,8 @@ mod tests {
         assert_eq!(services.len(), 1);
         // Written back as a row of COLUMNS, it reads the same.
         let mut out = ::csv::Writer::from_writer(Vec::new());
-        out.write_record(COLUMNS.iter().map(|(c, _)| *c)).unwrap();
-        out.write_record(service_row(&services[0])).unwrap();
+        write_row(&mut out, COLUMNS.iter().map(|(c, _)| *c)).unwrap();
+        write_row(&mut out, service_row(&services[0])).unwrap();
         let again = parse(&out.into_inner().unwrap()).unwrap();
         assert_eq!(again, services);
         let s = &services[0];

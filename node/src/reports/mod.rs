@@ -12,6 +12,7 @@ use signpost_spec::Service;
 
 use crate::error::{NodeError, Result};
 use crate::search::distance_km;
+use crate::spreadsheet::write_row;
 
 pub mod areas;
 
@@ -1015,28 +1016,35 @@ fn freshness_of(conn: &Connection, now_secs: i64, review_days: i64) -> Result<Ve
     Ok(out)
 }
 
-/// The freshness report as CSV, for a weekly digest.
+/// The freshness report as CSV, for a weekly digest. Hub names come from
+/// strangers' listings, so cells go through [`crate::spreadsheet`].
 pub fn freshness_csv(rows: &[Freshness]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| NodeError::Setup(format!("writing CSV: {e}"));
-    w.write_record([
-        "hub_id",
-        "name",
-        "staleness",
-        "last_changed",
-        "services",
-        "unreviewed_services",
-    ])
+    write_row(
+        &mut w,
+        [
+            "hub_id",
+            "name",
+            "staleness",
+            "last_changed",
+            "services",
+            "unreviewed_services",
+        ],
+    )
     .map_err(fail)?;
     for r in rows {
-        w.write_record([
-            r.hub_id.as_str(),
-            r.name.as_str(),
-            r.staleness.as_str(),
-            r.last_changed.as_str(),
-            &r.services.to_string(),
-            &r.unreviewed_services.to_string(),
-        ])
+        write_row(
+            &mut w,
+            [
+                r.hub_id.as_str(),
+                r.name.as_str(),
+                r.staleness.as_str(),
+                r.last_changed.as_str(),
+                &r.services.to_string(),
+                &r.unreviewed_services.to_string(),
+            ],
+        )
         .map_err(fail)?;
     }
     w.into_inner()
@@ -1046,6 +1054,23 @@ pub fn freshness_csv(rows: &[Freshness]) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_freshness_csv_neutralises_formulas() {
+        let row = Freshness {
+            hub_id: "h1".into(),
+            name: "=HYPERLINK(\"http://x\",\"y\")".into(),
+            staleness: "fresh".into(),
+            last_changed: "2025-01-01T00:00:00Z".into(),
+            unreviewed_services: 0,
+            services: 1,
+        };
+        let text = String::from_utf8(freshness_csv(&[row]).unwrap()).unwrap();
+        assert!(
+            text.contains("\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""),
+            "{text}"
+        );
+    }
 
     fn service(name: &str, phone: Option<&str>, org: Option<&str>, lat: f64) -> Service {
         let mut v = serde_json::json!({"id": "00000000-0000-4000-8000-000000000001", "name": name,
