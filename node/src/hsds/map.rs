@@ -338,11 +338,17 @@ pub fn service_full(s: &Service, hub: &HubProfile) -> Value {
 /// The service's categories followed by its access routes as terms of
 /// [`ACCESS_TAXONOMY`], each term once.
 pub fn all_terms(s: &Service) -> Vec<TaxonomyTerm> {
-    let mut out: Vec<TaxonomyTerm> = Vec::new();
+    all_terms_with_ids(s).into_iter().map(|(_, t)| t).collect()
+}
+
+/// [`all_terms`] with each term's id (each id made once: they are hashes).
+pub fn all_terms_with_ids(s: &Service) -> Vec<(String, TaxonomyTerm)> {
+    let mut out: Vec<(String, TaxonomyTerm)> = Vec::new();
     let access = s.access.iter().map(|a| access_term(*a));
     for t in s.taxonomy_terms.iter().cloned().chain(access) {
-        if !out.iter().any(|o| term_id(o) == term_id(&t)) {
-            out.push(t);
+        let id = term_id(&t);
+        if !out.iter().any(|(o, _)| *o == id) {
+            out.push((id, t));
         }
     }
     out

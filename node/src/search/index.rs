@@ -220,7 +220,7 @@ fn oruk(service: &Service, hub_id: &str, hub_name: &str) -> Oruk {
     let org = map::organization_ref(&s, hub_id, hub_name);
     let mut terms = Vec::new();
     let mut taxonomies: Vec<(String, String)> = Vec::new();
-    for t in map::all_terms(&s) {
+    for (id, t) in map::all_terms_with_ids(&s) {
         let taxonomy = t
             .taxonomy
             .as_deref()
@@ -232,7 +232,7 @@ fn oruk(service: &Service, hub_id: &str, hub_name: &str) -> Oruk {
                 taxonomies.push((id.clone(), name.to_owned()));
             }
         }
-        terms.push((map::term_id(&t), t.name.clone(), taxonomy_id));
+        terms.push((id, t.name, taxonomy_id));
     }
     let locations = s
         .locations

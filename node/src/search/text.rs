@@ -38,12 +38,39 @@ fn fold(c: char) -> char {
     }
 }
 
+/// Most words whose stems each thread remembers: a region's services use
+/// a small vocabulary, and stemming was the largest part of reading a
+/// service for the index (docs/benchmarks.md).
+const STEM_CACHE_WORDS: usize = 20_000;
+
+thread_local! {
+    static STEMS: std::cell::RefCell<std::collections::HashMap<Box<str>, Box<str>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The stem of a lower-cased, folded word, remembered per thread.
+fn stem(word: &str, each: &mut impl FnMut(&str)) {
+    STEMS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(stem) = cache.get(word) {
+            each(stem);
+            return;
+        }
+        let stem: Box<str> = stemmer().stem(word).into();
+        each(&stem);
+        if cache.len() >= STEM_CACHE_WORDS {
+            cache.clear();
+        }
+        cache.insert(word.into(), stem);
+    });
+}
+
 /// Calls `each` with every term of `text`, in order.
 pub fn terms(text: &str, mut each: impl FnMut(&str)) {
     let mut word = String::new();
     let mut flush = |word: &mut String| {
         if !word.is_empty() && word.len() <= MAX_TERM_BYTES {
-            each(&stemmer().stem(word));
+            stem(word, &mut each);
         }
         word.clear();
     };
