@@ -77,8 +77,12 @@ impl Envelope {
             });
         }
         check_depth(bytes, limits.max_depth, "envelope")?;
-        crate::shape::check(bytes, &crate::shape::ENVELOPE).map_err(SpecError::BadEnvelope)?;
-        serde_json::from_slice(bytes).map_err(|e| SpecError::BadEnvelope(e.to_string()))
+        // One pass accepts exactly what the two below accept; when it
+        // refuses, they run to say why, in the words they always used.
+        crate::once::parse(bytes).or_else(|_| {
+            crate::shape::check(bytes, &crate::shape::ENVELOPE).map_err(SpecError::BadEnvelope)?;
+            serde_json::from_slice(bytes).map_err(|e| SpecError::BadEnvelope(e.to_string()))
+        })
     }
 
     /// Serialises the envelope; these bytes are what a hub serves.
@@ -136,20 +140,113 @@ impl Envelope {
     /// Signatures by other keys are ignored; the first one whose `keyid`
     /// equals `expected` decides.
     pub fn check_signature(&self, payload: &[u8], expected: &KeyId) -> Result<(), SpecError> {
-        let entry = self
-            .signatures
+        let message = pae(&self.payload_type, payload);
+        let index = self.deciding_signature(expected)?;
+        self.verify_at(index, &message, expected)
+    }
+
+    /// The index of the signature that decides for `expected`: the first
+    /// whose `keyid` is its id, byte for byte (`SPEC.md` 4.3).
+    pub(crate) fn deciding_signature(&self, expected: &KeyId) -> Result<usize, SpecError> {
+        self.signatures
             .iter()
-            .find(|s| s.keyid == expected.as_str())
+            .position(|s| s.keyid == expected.as_str())
             .ok_or_else(|| SpecError::UnknownKey {
                 expected: expected.to_string(),
-            })?;
+            })
+    }
+
+    /// Checks signature `index` by `key` over `message` (a PAE built once
+    /// by the caller, so several checks do not copy the payload again).
+    pub(crate) fn verify_at(
+        &self,
+        index: usize,
+        message: &[u8],
+        key: &KeyId,
+    ) -> Result<(), SpecError> {
+        let Some(entry) = self.signatures.get(index) else {
+            return Err(SpecError::UnknownKey {
+                expected: key.to_string(),
+            });
+        };
         let raw = STANDARD
             .decode(&entry.sig)
             .map_err(|_| SpecError::BadBase64 {
                 field: "signatures[].sig",
                 alphabet: "standard padded base64",
             })?;
-        expected.verify(&pae(&self.payload_type, payload), &raw)
+        key.verify(message, &raw)
+    }
+
+    /// The first signature that verifies over `message` by the key its own
+    /// `keyid` names (`SPEC.md` 8.2, step 9).
+    ///
+    /// This runs before the payload is parsed, so forged or junk payloads
+    /// are refused for the price of a signature check. It tries, in order,
+    /// each signature whose `keyid` is a valid key id not named by an
+    /// earlier signature (the one that would decide for that key), and
+    /// stops at the first that verifies: whichever key must sign, its
+    /// deciding signature is among those tried, so nothing acceptable is
+    /// refused here. When none verifies, the error is the first one tried
+    /// (`bad_base64` or `bad_signature`), or `unknown_key` if no `keyid` is
+    /// a valid key id.
+    pub(crate) fn first_verified_signature(
+        &self,
+        message: &[u8],
+    ) -> Result<VerifiedSignature, SpecError> {
+        let mut failed: Vec<(usize, SpecError)> = Vec::new();
+        for (index, entry) in self.signatures.iter().enumerate() {
+            let named_before = self.signatures[..index]
+                .iter()
+                .any(|earlier| earlier.keyid == entry.keyid);
+            if named_before {
+                continue;
+            }
+            let Ok(key) = KeyId::parse(&entry.keyid) else {
+                continue;
+            };
+            match self.verify_at(index, message, &key) {
+                Ok(()) => return Ok(VerifiedSignature { index, key, failed }),
+                Err(e) => failed.push((index, e)),
+            }
+        }
+        Err(match failed.into_iter().next() {
+            Some((_, e)) => e,
+            None => SpecError::UnknownKey {
+                expected: "(no signature's keyid is a valid key id)".to_owned(),
+            },
+        })
+    }
+}
+
+/// What [`Envelope::first_verified_signature`] found.
+pub(crate) struct VerifiedSignature {
+    /// The index of the signature that verified.
+    pub index: usize,
+    /// The key its `keyid` names.
+    pub key: KeyId,
+    /// The signatures tried before it, with why each failed, so that none
+    /// is checked twice.
+    pub failed: Vec<(usize, SpecError)>,
+}
+
+impl VerifiedSignature {
+    /// Whether signature `index` by the key of its `keyid` verifies over
+    /// `message`, checking it only if step 9 did not already.
+    pub(crate) fn confirm(
+        &self,
+        envelope: &Envelope,
+        index: usize,
+        message: &[u8],
+        key: &KeyId,
+    ) -> Result<(), SpecError> {
+        if index == self.index {
+            return Ok(());
+        }
+        match self.failed.iter().find(|(i, _)| *i == index) {
+            Some((_, e)) => Err(e.clone()),
+            None => envelope.verify_at(index, message, key),
+        }
     }
 }
 

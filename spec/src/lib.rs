@@ -45,6 +45,7 @@ mod error;
 mod keys;
 mod limits;
 mod listing;
+mod once;
 mod rotation;
 mod shape;
 mod validate;

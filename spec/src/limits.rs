@@ -51,24 +51,28 @@ impl Default for Limits {
 /// Refuses JSON nested deeper than `max` without parsing it.
 ///
 /// This runs before any parser so that a hostile document of a million `[`
-/// costs one linear scan, not a deep recursion.
+/// costs one linear scan, not a deep recursion. Inside a string only `"`
+/// and `\` matter, so the scan jumps between them (most of an envelope is
+/// the payload's base64, one long string).
 pub fn check_depth(bytes: &[u8], max: usize, what: &'static str) -> Result<(), SpecError> {
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in bytes {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                // Find the closing quote; a backslash skips the byte after it.
+                i += 1;
+                loop {
+                    match memchr::memchr2(b'"', b'\\', &bytes[i.min(bytes.len())..]) {
+                        None => return Ok(()),
+                        Some(at) if bytes[i + at] == b'\\' => i += at + 2,
+                        Some(at) => {
+                            i += at;
+                            break;
+                        }
+                    }
+                }
             }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
                 if depth > max {
@@ -78,6 +82,7 @@ pub fn check_depth(bytes: &[u8], max: usize, what: &'static str) -> Result<(), S
             b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        i += 1;
     }
     Ok(())
 }
@@ -91,6 +96,76 @@ mod tests {
         assert!(check_depth(br#"{"a":[[1]]}"#, 3, "t").is_ok());
         assert!(check_depth(br#"{"a":[[[1]]]}"#, 3, "t").is_err());
         assert!(check_depth(br#"{"a":"[[[[[[\"[[["}"#, 1, "t").is_ok());
+        // A backslash skips the next byte, even a quote; an unclosed string
+        // or a trailing backslash ends the scan.
+        assert!(check_depth(br#"["a\"[[[[", [1]]"#, 2, "t").is_ok());
+        assert!(check_depth(br#"["a\\"[[[[", [1]]"#, 2, "t").is_err());
+        assert!(check_depth(br#"["abc\"#, 1, "t").is_ok());
+        assert!(check_depth(br#"[["abc"#, 1, "t").is_err());
+        let deep = "[".repeat(100_000);
+        assert_eq!(
+            check_depth(deep.as_bytes(), 32, "payload")
+                .unwrap_err()
+                .code(),
+            "too_deep"
+        );
+    }
+
+    /// The byte-at-a-time scan of `SPEC.md` section 7, as written there.
+    fn reference(bytes: &[u8], max: usize) -> bool {
+        let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+        for &b in bytes {
+            if in_string {
+                if escaped {
+                    escaped = false;
+                } else if b == b'\\' {
+                    escaped = true;
+                } else if b == b'"' {
+                    in_string = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > max {
+                        return false;
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        true
+    }
+
+    #[test]
+    fn the_jumping_scan_agrees_with_the_byte_scan() {
+        let alphabet = b"\"\\[]{}a";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..2000 {
+            let bytes: Vec<u8> = (0..len % 64)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    alphabet[(state % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            for max in [0, 1, 3] {
+                assert_eq!(
+                    check_depth(&bytes, max, "t").is_ok(),
+                    reference(&bytes, max),
+                    "{:?} at {max}",
+                    String::from_utf8_lossy(&bytes)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn deep_input_is_refused() {
         let deep = "[".repeat(100_000);
         assert_eq!(
             check_depth(deep.as_bytes(), 32, "payload")

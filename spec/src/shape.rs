@@ -72,6 +72,18 @@ pub(crate) fn check(bytes: &[u8], shape: &'static Shape) -> Result<Found, String
     Ok(found)
 }
 
+/// Walks one value of any shape (an unknown member) for what the walk
+/// refuses anywhere: repeated member names and malformed JSON, such as a
+/// number out of range, that skipping the value would not notice.
+pub(crate) fn walk_any<'de, D: Deserializer<'de>>(d: D) -> Result<(), D::Error> {
+    Walk {
+        shape: &Shape::Any,
+        path: Path::Key(&Path::Root, "(unknown member)"),
+        found: &mut Found::default(),
+    }
+    .deserialize(d)
+}
+
 /// Most keys compared one by one before a hash set takes over: objects in
 /// listings have a dozen members, so the common case allocates nothing
 /// (keys without escapes are borrowed), while a hostile object with
@@ -80,14 +92,14 @@ const FEW_KEYS: usize = 16;
 
 /// The member names seen so far in one object.
 #[derive(Default)]
-struct SeenKeys<'de> {
+pub(crate) struct SeenKeys<'de> {
     few: Vec<Cow<'de, str>>,
     many: HashSet<Cow<'de, str>>,
 }
 
 impl<'de> SeenKeys<'de> {
     /// False when `key` was seen before.
-    fn insert(&mut self, key: Cow<'de, str>) -> bool {
+    pub(crate) fn insert(&mut self, key: Cow<'de, str>) -> bool {
         if !self.many.is_empty() {
             return self.many.insert(key);
         }

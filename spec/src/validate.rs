@@ -4,6 +4,7 @@
 //! everything JSON types cannot say. Each failure names the field's path.
 
 use std::collections::HashSet;
+use std::fmt;
 
 use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
@@ -22,6 +23,16 @@ pub const DAY_CODES: [&str; 7] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
 
 /// Checks every rule of `SPEC.md` "Payload" that typing alone does not.
 pub fn validate_listing(listing: &Listing, limits: &Limits) -> Result<(), SpecError> {
+    check_listing(listing, limits, false)
+}
+
+/// [`validate_listing`], skipping the parse of `hub.id` when the caller
+/// has just parsed it (verification does, to build the key chain).
+pub(crate) fn check_listing(
+    listing: &Listing,
+    limits: &Limits,
+    hub_id_checked: bool,
+) -> Result<(), SpecError> {
     if listing.signpost != PROTOCOL_VERSION {
         return Err(SpecError::UnsupportedVersion {
             found: crate::keys::truncate_for_message(&listing.signpost),
@@ -29,7 +40,7 @@ pub fn validate_listing(listing: &Listing, limits: &Limits) -> Result<(), SpecEr
         });
     }
     let c = Checker { limits };
-    c.hub(&listing.hub)?;
+    c.hub(&listing.hub, hub_id_checked)?;
     if listing.seq == 0 || listing.seq > MAX_SEQ {
         return Err(SpecError::schema(
             "seq",
@@ -68,13 +79,14 @@ pub fn validate_listing(listing: &Listing, limits: &Limits) -> Result<(), SpecEr
             ),
         ));
     }
-    let mut ids = HashSet::new();
+    let services = Path::Name("services");
+    let mut ids = HashSet::with_capacity(listing.services.len());
     for (i, service) in listing.services.iter().enumerate() {
-        let path = format!("services[{i}]");
-        c.service(&path, service)?;
+        let path = services.index(i);
+        c.service(path, service)?;
         if !ids.insert(service.id.as_str()) {
-            return Err(SpecError::schema(
-                format!("{path}.id"),
+            return Err(refuse(
+                path.field("id"),
                 format!("duplicate service id {}", service.id),
             ));
         }
@@ -84,7 +96,57 @@ pub fn validate_listing(listing: &Listing, limits: &Limits) -> Result<(), SpecEr
 
 /// Validates one service on its own, for editors that check before saving.
 pub fn validate_service(service: &Service, limits: &Limits) -> Result<(), SpecError> {
-    Checker { limits }.service("service", service)
+    Checker { limits }.service(Path::Name("service"), service)
+}
+
+/// Where a field is: written out only when the field is refused, so a good
+/// listing costs no path strings.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    /// A top-level name (`hub`, `services`, `service`).
+    Name(&'static str),
+    /// `parent.name`.
+    Field(&'a Path<'a>, &'static str),
+    /// `parent[index]`.
+    Index(&'a Path<'a>, usize),
+}
+
+impl<'a> Path<'a> {
+    fn field(&'a self, name: &'static str) -> Path<'a> {
+        Path::Field(self, name)
+    }
+
+    fn index(&'a self, index: usize) -> Path<'a> {
+        Path::Index(self, index)
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Name(name) => f.write_str(name),
+            Path::Field(parent, name) => write!(f, "{parent}.{name}"),
+            Path::Index(parent, index) => write!(f, "{parent}[{index}]"),
+        }
+    }
+}
+
+fn refuse(path: Path<'_>, reason: impl Into<String>) -> SpecError {
+    SpecError::schema(path.to_string(), reason)
+}
+
+/// True when no value occurs twice; `bit` maps each of a small enum's
+/// values to its own bit, so this needs no allocation.
+fn distinct<T: Copy>(values: &[T], bit: impl Fn(T) -> u32) -> bool {
+    let mut seen = 0u32;
+    for &v in values {
+        let b = bit(v);
+        if seen & b != 0 {
+            return false;
+        }
+        seen |= b;
+    }
+    true
 }
 
 struct Checker<'a> {
@@ -92,22 +154,28 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn text(&self, path: &str, value: &str, max: usize, required: bool) -> Result<(), SpecError> {
+    fn text(
+        &self,
+        path: Path<'_>,
+        value: &str,
+        max: usize,
+        required: bool,
+    ) -> Result<(), SpecError> {
         if required && value.trim().is_empty() {
-            return Err(SpecError::schema(path, "must not be empty"));
+            return Err(refuse(path, "must not be empty"));
         }
         let mut count = 0usize;
         for ch in value.chars() {
             count += 1;
             if ch.is_control() && ch != '\n' && ch != '\t' && ch != '\r' {
-                return Err(SpecError::schema(
+                return Err(refuse(
                     path,
                     format!("contains the control character U+{:04X}", ch as u32),
                 ));
             }
         }
         if count > max {
-            return Err(SpecError::schema(
+            return Err(refuse(
                 path,
                 format!("is {count} characters long, more than the limit of {max}"),
             ));
@@ -115,36 +183,35 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn short(&self, path: &str, value: &str) -> Result<(), SpecError> {
+    fn short(&self, path: Path<'_>, value: &str) -> Result<(), SpecError> {
         self.text(path, value, self.limits.max_short_text, true)
     }
 
-    fn opt_short(&self, path: &str, value: &Option<String>) -> Result<(), SpecError> {
+    fn opt_short(&self, path: Path<'_>, value: &Option<String>) -> Result<(), SpecError> {
         match value {
             Some(v) => self.short(path, v),
             None => Ok(()),
         }
     }
 
-    fn opt_long(&self, path: &str, value: &Option<String>) -> Result<(), SpecError> {
+    fn opt_long(&self, path: Path<'_>, value: &Option<String>) -> Result<(), SpecError> {
         match value {
             Some(v) => self.text(path, v, self.limits.max_long_text, true),
             None => Ok(()),
         }
     }
 
-    fn opt_url(&self, path: &str, value: &Option<String>) -> Result<(), SpecError> {
+    fn opt_url(&self, path: Path<'_>, value: &Option<String>) -> Result<(), SpecError> {
         let Some(v) = value else { return Ok(()) };
         self.text(path, v, self.limits.max_url, true)?;
-        let parsed = url::Url::parse(v)
-            .map_err(|e| SpecError::schema(path, format!("is not a URL: {e}")))?;
+        let parsed = url::Url::parse(v).map_err(|e| refuse(path, format!("is not a URL: {e}")))?;
         if parsed.scheme() != "https" && parsed.scheme() != "http" {
-            return Err(SpecError::schema(path, "must be an http or https URL"));
+            return Err(refuse(path, "must be an http or https URL"));
         }
         Ok(())
     }
 
-    fn opt_email(&self, path: &str, value: &Option<String>) -> Result<(), SpecError> {
+    fn opt_email(&self, path: Path<'_>, value: &Option<String>) -> Result<(), SpecError> {
         let Some(v) = value else { return Ok(()) };
         self.short(path, v)?;
         let ok = match v.split_once('@') {
@@ -161,28 +228,24 @@ impl Checker<'_> {
         if ok {
             Ok(())
         } else {
-            Err(SpecError::schema(path, "is not an email address"))
+            Err(refuse(path, "is not an email address"))
         }
     }
 
-    fn uuid(&self, path: &str, value: &str) -> Result<(), SpecError> {
-        let canonical = value.len() == 36
-            && uuid::Uuid::try_parse(value)
-                .map(|u| u.hyphenated().to_string() == value)
-                .unwrap_or(false);
-        if canonical {
+    fn uuid(&self, path: Path<'_>, value: &str) -> Result<(), SpecError> {
+        if is_lowercase_hyphenated_uuid(value) {
             Ok(())
         } else {
-            Err(SpecError::schema(
+            Err(refuse(
                 path,
                 "must be a lowercase hyphenated UUID like 8f3a1c2e-0b4d-4e6f-9a1b-2c3d4e5f6a7b",
             ))
         }
     }
 
-    fn list_len(&self, path: &str, len: usize) -> Result<(), SpecError> {
+    fn list_len(&self, path: Path<'_>, len: usize) -> Result<(), SpecError> {
         if len > self.limits.max_list_items {
-            return Err(SpecError::schema(
+            return Err(refuse(
                 path,
                 format!(
                     "has {len} items, more than the limit of {}",
@@ -193,42 +256,48 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn coordinates(&self, path: &str, lat: Option<f64>, lon: Option<f64>) -> Result<(), SpecError> {
+    /// `parent.latitude` and `parent.longitude`.
+    fn coordinates(
+        &self,
+        parent: Path<'_>,
+        lat: Option<f64>,
+        lon: Option<f64>,
+    ) -> Result<(), SpecError> {
         match (lat, lon) {
             (None, None) => Ok(()),
             (Some(lat), Some(lon)) => {
                 if !(-90.0..=90.0).contains(&lat) {
-                    return Err(SpecError::schema(
-                        format!("{path}latitude"),
+                    return Err(refuse(
+                        parent.field("latitude"),
                         "must be between -90 and 90",
                     ));
                 }
                 if !(-180.0..=180.0).contains(&lon) {
-                    return Err(SpecError::schema(
-                        format!("{path}longitude"),
+                    return Err(refuse(
+                        parent.field("longitude"),
                         "must be between -180 and 180",
                     ));
                 }
                 Ok(())
             }
-            _ => Err(SpecError::schema(
-                format!("{path}latitude"),
+            _ => Err(refuse(
+                parent.field("latitude"),
                 "latitude and longitude must be given together",
             )),
         }
     }
 
-    fn address(&self, path: &str, a: &Address) -> Result<(), SpecError> {
-        self.opt_short(&format!("{path}.address_1"), &a.address_1)?;
-        self.opt_short(&format!("{path}.address_2"), &a.address_2)?;
-        self.opt_short(&format!("{path}.city"), &a.city)?;
-        self.opt_short(&format!("{path}.region"), &a.region)?;
-        self.opt_short(&format!("{path}.state_province"), &a.state_province)?;
-        self.opt_short(&format!("{path}.postal_code"), &a.postal_code)?;
+    fn address(&self, path: Path<'_>, a: &Address) -> Result<(), SpecError> {
+        self.opt_short(path.field("address_1"), &a.address_1)?;
+        self.opt_short(path.field("address_2"), &a.address_2)?;
+        self.opt_short(path.field("city"), &a.city)?;
+        self.opt_short(path.field("region"), &a.region)?;
+        self.opt_short(path.field("state_province"), &a.state_province)?;
+        self.opt_short(path.field("postal_code"), &a.postal_code)?;
         if let Some(country) = &a.country {
             if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
-                return Err(SpecError::schema(
-                    format!("{path}.country"),
+                return Err(refuse(
+                    path.field("country"),
                     "must be a two-letter ISO 3166-1 code in capitals, like GB",
                 ));
             }
@@ -236,19 +305,22 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn hub(&self, hub: &HubProfile) -> Result<(), SpecError> {
-        KeyId::parse(&hub.id).map_err(|e| SpecError::schema("hub.id", e.to_string()))?;
-        self.short("hub.name", &hub.name)?;
-        self.opt_long("hub.description", &hub.description)?;
-        self.opt_url("hub.url", &hub.url)?;
-        self.opt_email("hub.email", &hub.email)?;
-        self.opt_short("hub.phone", &hub.phone)?;
-        self.opt_short("hub.area_served", &hub.area_served)?;
-        if let Some(a) = &hub.address {
-            self.address("hub.address", a)?;
+    fn hub(&self, hub: &HubProfile, id_checked: bool) -> Result<(), SpecError> {
+        if !id_checked {
+            KeyId::parse(&hub.id).map_err(|e| SpecError::schema("hub.id", e.to_string()))?;
         }
-        self.coordinates("hub.", hub.latitude, hub.longitude)?;
-        self.short("hub.timezone", &hub.timezone)?;
+        let path = Path::Name("hub");
+        self.short(path.field("name"), &hub.name)?;
+        self.opt_long(path.field("description"), &hub.description)?;
+        self.opt_url(path.field("url"), &hub.url)?;
+        self.opt_email(path.field("email"), &hub.email)?;
+        self.opt_short(path.field("phone"), &hub.phone)?;
+        self.opt_short(path.field("area_served"), &hub.area_served)?;
+        if let Some(a) = &hub.address {
+            self.address(path.field("address"), a)?;
+        }
+        self.coordinates(path, hub.latitude, hub.longitude)?;
+        self.short(path.field("timezone"), &hub.timezone)?;
         if TimeZone::get(&hub.timezone).is_err() {
             return Err(SpecError::schema(
                 "hub.timezone",
@@ -262,8 +334,7 @@ impl Checker<'_> {
                 "must name at least one kind of space",
             ));
         }
-        let unique: HashSet<_> = space.iter().collect();
-        if unique.len() != space.len() {
+        if !distinct(space, |s| 1 << s as u32) {
             return Err(SpecError::schema(
                 "hub.dimensions.space",
                 "must not repeat a kind of space",
@@ -272,153 +343,152 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn service(&self, path: &str, s: &Service) -> Result<(), SpecError> {
-        self.uuid(&format!("{path}.id"), &s.id)?;
-        self.short(&format!("{path}.name"), &s.name)?;
-        self.opt_long(&format!("{path}.description"), &s.description)?;
+    fn service(&self, path: Path<'_>, s: &Service) -> Result<(), SpecError> {
+        self.uuid(path.field("id"), &s.id)?;
+        self.short(path.field("name"), &s.name)?;
+        self.opt_long(path.field("description"), &s.description)?;
         if let Some(org) = &s.organization {
+            let op = path.field("organization");
             if let Some(id) = &org.id {
-                self.uuid(&format!("{path}.organization.id"), id)?;
+                self.uuid(op.field("id"), id)?;
             }
-            self.short(&format!("{path}.organization.name"), &org.name)?;
-            self.opt_long(
-                &format!("{path}.organization.description"),
-                &org.description,
-            )?;
-            self.opt_url(&format!("{path}.organization.website"), &org.website)?;
-            self.opt_email(&format!("{path}.organization.email"), &org.email)?;
+            self.short(op.field("name"), &org.name)?;
+            self.opt_long(op.field("description"), &org.description)?;
+            self.opt_url(op.field("website"), &org.website)?;
+            self.opt_email(op.field("email"), &org.email)?;
         }
-        self.opt_url(&format!("{path}.url"), &s.url)?;
-        self.opt_email(&format!("{path}.email"), &s.email)?;
+        self.opt_url(path.field("url"), &s.url)?;
+        self.opt_email(path.field("email"), &s.email)?;
         self.opt_long(
-            &format!("{path}.eligibility_description"),
+            path.field("eligibility_description"),
             &s.eligibility_description,
         )?;
-        self.opt_long(&format!("{path}.fees_description"), &s.fees_description)?;
-        self.opt_long(
-            &format!("{path}.application_process"),
-            &s.application_process,
-        )?;
-        let unique: HashSet<_> = s.access.iter().collect();
-        if unique.len() != s.access.len() {
-            return Err(SpecError::schema(
-                format!("{path}.access"),
-                "must not repeat a route",
-            ));
+        self.opt_long(path.field("fees_description"), &s.fees_description)?;
+        self.opt_long(path.field("application_process"), &s.application_process)?;
+        if !distinct(&s.access, |r| 1 << r as u32) {
+            return Err(refuse(path.field("access"), "must not repeat a route"));
         }
         if let Some(d) = &s.assured_date {
-            date(&format!("{path}.assured_date"), d)?;
+            date(path.field("assured_date"), d)?;
         }
-        self.list_len(&format!("{path}.languages"), s.languages.len())?;
+        let lp = path.field("languages");
+        self.list_len(lp, s.languages.len())?;
         for (i, l) in s.languages.iter().enumerate() {
-            self.opt_short(&format!("{path}.languages[{i}].name"), &l.name)?;
-            self.opt_short(&format!("{path}.languages[{i}].code"), &l.code)?;
-            self.opt_long(&format!("{path}.languages[{i}].note"), &l.note)?;
+            let ip = lp.index(i);
+            self.opt_short(ip.field("name"), &l.name)?;
+            self.opt_short(ip.field("code"), &l.code)?;
+            self.opt_long(ip.field("note"), &l.note)?;
         }
-        self.list_len(&format!("{path}.service_areas"), s.service_areas.len())?;
+        let ap = path.field("service_areas");
+        self.list_len(ap, s.service_areas.len())?;
         for (i, a) in s.service_areas.iter().enumerate() {
-            self.opt_short(&format!("{path}.service_areas[{i}].name"), &a.name)?;
-            self.opt_long(
-                &format!("{path}.service_areas[{i}].description"),
-                &a.description,
-            )?;
+            let ip = ap.index(i);
+            self.opt_short(ip.field("name"), &a.name)?;
+            self.opt_long(ip.field("description"), &a.description)?;
         }
-        self.list_len(&format!("{path}.locations"), s.locations.len())?;
-        let mut location_ids = HashSet::new();
+        let locp = path.field("locations");
+        self.list_len(locp, s.locations.len())?;
+        // At most `max_list_items` ids (checked just above): a list is
+        // cheaper than a hash set at that size.
+        let mut location_ids: Vec<&str> = Vec::with_capacity(s.locations.len());
         for (i, l) in s.locations.iter().enumerate() {
-            let lp = format!("{path}.locations[{i}]");
-            self.location(&lp, l)?;
-            if !location_ids.insert(l.id.as_str()) {
-                return Err(SpecError::schema(
-                    format!("{lp}.id"),
-                    "duplicate location id",
-                ));
+            let ip = locp.index(i);
+            self.location(ip, l)?;
+            if location_ids.contains(&l.id.as_str()) {
+                return Err(refuse(ip.field("id"), "duplicate location id"));
             }
+            location_ids.push(l.id.as_str());
         }
-        self.list_len(&format!("{path}.phones"), s.phones.len())?;
+        let pp = path.field("phones");
+        self.list_len(pp, s.phones.len())?;
         for (i, p) in s.phones.iter().enumerate() {
-            self.short(&format!("{path}.phones[{i}].number"), &p.number)?;
-            self.opt_short(&format!("{path}.phones[{i}].type"), &p.kind)?;
-            self.opt_long(&format!("{path}.phones[{i}].description"), &p.description)?;
+            let ip = pp.index(i);
+            self.short(ip.field("number"), &p.number)?;
+            self.opt_short(ip.field("type"), &p.kind)?;
+            self.opt_long(ip.field("description"), &p.description)?;
         }
-        self.list_len(&format!("{path}.contacts"), s.contacts.len())?;
+        let cp = path.field("contacts");
+        self.list_len(cp, s.contacts.len())?;
         for (i, c) in s.contacts.iter().enumerate() {
-            self.opt_short(&format!("{path}.contacts[{i}].name"), &c.name)?;
-            self.opt_short(&format!("{path}.contacts[{i}].title"), &c.title)?;
-            self.opt_email(&format!("{path}.contacts[{i}].email"), &c.email)?;
-            self.opt_short(&format!("{path}.contacts[{i}].phone"), &c.phone)?;
+            let ip = cp.index(i);
+            self.opt_short(ip.field("name"), &c.name)?;
+            self.opt_short(ip.field("title"), &c.title)?;
+            self.opt_email(ip.field("email"), &c.email)?;
+            self.opt_short(ip.field("phone"), &c.phone)?;
         }
-        self.list_len(&format!("{path}.schedules"), s.schedules.len())?;
+        let sp = path.field("schedules");
+        self.list_len(sp, s.schedules.len())?;
         for (i, sc) in s.schedules.iter().enumerate() {
-            self.schedule(&format!("{path}.schedules[{i}]"), sc, &location_ids)?;
+            self.schedule(sp.index(i), sc, &location_ids)?;
         }
-        self.list_len(&format!("{path}.taxonomy_terms"), s.taxonomy_terms.len())?;
+        let tp = path.field("taxonomy_terms");
+        self.list_len(tp, s.taxonomy_terms.len())?;
         for (i, t) in s.taxonomy_terms.iter().enumerate() {
-            self.opt_short(&format!("{path}.taxonomy_terms[{i}].code"), &t.code)?;
-            self.short(&format!("{path}.taxonomy_terms[{i}].name"), &t.name)?;
-            self.opt_short(&format!("{path}.taxonomy_terms[{i}].taxonomy"), &t.taxonomy)?;
+            let ip = tp.index(i);
+            self.opt_short(ip.field("code"), &t.code)?;
+            self.short(ip.field("name"), &t.name)?;
+            self.opt_short(ip.field("taxonomy"), &t.taxonomy)?;
         }
         Ok(())
     }
 
-    fn location(&self, path: &str, l: &Location) -> Result<(), SpecError> {
-        self.uuid(&format!("{path}.id"), &l.id)?;
-        self.opt_short(&format!("{path}.name"), &l.name)?;
-        self.opt_long(&format!("{path}.description"), &l.description)?;
+    fn location(&self, path: Path<'_>, l: &Location) -> Result<(), SpecError> {
+        self.uuid(path.field("id"), &l.id)?;
+        self.opt_short(path.field("name"), &l.name)?;
+        self.opt_long(path.field("description"), &l.description)?;
         if let Some(a) = &l.address {
-            self.address(&format!("{path}.address"), a)?;
+            self.address(path.field("address"), a)?;
         }
-        self.coordinates(&format!("{path}."), l.latitude, l.longitude)?;
-        self.opt_long(&format!("{path}.accessibility"), &l.accessibility)
+        self.coordinates(path, l.latitude, l.longitude)?;
+        self.opt_long(path.field("accessibility"), &l.accessibility)
     }
 
-    fn schedule(
-        &self,
-        path: &str,
-        s: &Schedule,
-        locations: &HashSet<&str>,
-    ) -> Result<(), SpecError> {
-        parse_byday(&s.byday)
-            .map_err(|reason| SpecError::schema(format!("{path}.byday"), reason))?;
-        parse_time(&s.opens_at)
-            .map_err(|reason| SpecError::schema(format!("{path}.opens_at"), reason))?;
-        parse_time(&s.closes_at)
-            .map_err(|reason| SpecError::schema(format!("{path}.closes_at"), reason))?;
+    fn schedule(&self, path: Path<'_>, s: &Schedule, locations: &[&str]) -> Result<(), SpecError> {
+        parse_byday(&s.byday).map_err(|reason| refuse(path.field("byday"), reason))?;
+        parse_time(&s.opens_at).map_err(|reason| refuse(path.field("opens_at"), reason))?;
+        parse_time(&s.closes_at).map_err(|reason| refuse(path.field("closes_at"), reason))?;
         if s.opens_at == s.closes_at {
-            return Err(SpecError::schema(
-                format!("{path}.closes_at"),
-                "must differ from opens_at",
-            ));
+            return Err(refuse(path.field("closes_at"), "must differ from opens_at"));
         }
         let from = s
             .valid_from
             .as_deref()
-            .map(|d| date(&format!("{path}.valid_from"), d))
+            .map(|d| date(path.field("valid_from"), d))
             .transpose()?;
         let to = s
             .valid_to
             .as_deref()
-            .map(|d| date(&format!("{path}.valid_to"), d))
+            .map(|d| date(path.field("valid_to"), d))
             .transpose()?;
         if let (Some(from), Some(to)) = (from, to) {
             if to < from {
-                return Err(SpecError::schema(
-                    format!("{path}.valid_to"),
+                return Err(refuse(
+                    path.field("valid_to"),
                     "must not be before valid_from",
                 ));
             }
         }
-        self.opt_long(&format!("{path}.description"), &s.description)?;
+        self.opt_long(path.field("description"), &s.description)?;
         if let Some(id) = &s.location_id {
-            if !locations.contains(id.as_str()) {
-                return Err(SpecError::schema(
-                    format!("{path}.location_id"),
+            if !locations.contains(&id.as_str()) {
+                return Err(refuse(
+                    path.field("location_id"),
                     "does not name one of this service's locations",
                 ));
             }
         }
         Ok(())
     }
+}
+
+/// The only UUID form the protocol accepts: 36 characters, lowercase hex
+/// in groups of 8-4-4-4-12 separated by hyphens.
+fn is_lowercase_hyphenated_uuid(value: &str) -> bool {
+    value.len() == 36
+        && value.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
 }
 
 /// Parses `byday` ("MO,WE") into weekday indexes, Monday = 0.
@@ -461,9 +531,9 @@ pub fn parse_time(value: &str) -> Result<Time, String> {
         .map_err(|_| format!("{value:?} is not a time of day like 09:30"))
 }
 
-fn date(path: &str, value: &str) -> Result<Date, SpecError> {
+fn date(path: Path<'_>, value: &str) -> Result<Date, SpecError> {
     let ok = value.len() == 10;
     ok.then(|| value.parse::<Date>().ok())
         .flatten()
-        .ok_or_else(|| SpecError::schema(path, format!("{value:?} is not a date like 2026-03-31")))
+        .ok_or_else(|| refuse(path, format!("{value:?} is not a date like 2026-03-31")))
 }

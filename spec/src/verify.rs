@@ -5,13 +5,13 @@
 
 use jiff::Timestamp;
 
-use crate::envelope::{Envelope, LISTING_PAYLOAD_TYPE};
+use crate::envelope::{pae, Envelope, LISTING_PAYLOAD_TYPE};
 use crate::keys::{HubKey, KeyId};
 use crate::limits::{check_depth, Limits};
 use crate::listing::{Listing, PROTOCOL_VERSION};
 use crate::rotation::verify_chain;
 use crate::shape;
-use crate::validate::validate_listing;
+use crate::validate::{check_listing, validate_listing};
 use crate::SpecError;
 
 /// What a verifier needs besides the bytes.
@@ -63,29 +63,31 @@ impl VerifiedListing {
 
 /// Verifies envelope bytes as a hub listing.
 ///
-/// Order: size, envelope depth and shape, payload type, signature count,
-/// payload base64, payload depth, shape and protocol version, payload
-/// parse, hub id, key chain, signature, content, then validity period.
+/// Order (`SPEC.md` 8.2): size, envelope depth and shape, payload type,
+/// signature count, payload base64, payload depth, then a signature check by
+/// the key the envelope names (before any parsing of the payload, so junk
+/// costs one signature check), payload shape, version and typed parse in
+/// one pass, hub id, key chain, that the chain's last key is the one that
+/// signed, content, then validity period.
 pub fn verify_listing(bytes: &[u8], options: &VerifyOptions) -> Result<VerifiedListing, SpecError> {
     let limits = &options.limits;
     let envelope = Envelope::from_bytes(bytes, limits)?;
     let payload = envelope.decode_payload(LISTING_PAYLOAD_TYPE, limits)?;
     check_depth(&payload, limits.max_depth, "payload")?;
-    let found = shape::check(&payload, &shape::LISTING).map_err(|e| SpecError::schema("$", e))?;
-    if let Some(version) = found.version.filter(|v| v != PROTOCOL_VERSION) {
-        return Err(SpecError::UnsupportedVersion {
-            found: crate::keys::truncate_for_message(&version),
-            supported: PROTOCOL_VERSION,
-        });
-    }
-    let listing: Listing =
-        serde_json::from_slice(&payload).map_err(|e| SpecError::schema("$", e.to_string()))?;
-    let hub_id =
-        KeyId::parse(&listing.hub.id).map_err(|e| SpecError::schema("hub.id", e.to_string()))?;
+    let message = pae(LISTING_PAYLOAD_TYPE, &payload);
+    let verified = envelope.first_verified_signature(&message)?;
+    let listing = parse_payload(&payload)?;
+    // The hub's own key usually signed: its id then needs no second parse.
+    let hub_id = if listing.hub.id == verified.key.as_str() {
+        verified.key.clone()
+    } else {
+        KeyId::parse(&listing.hub.id).map_err(|e| SpecError::schema("hub.id", e.to_string()))?
+    };
     let key_chain = verify_chain(&hub_id, &listing.rotations, limits)?;
     let signing_key = &key_chain[key_chain.len() - 1];
-    envelope.check_signature(&payload, signing_key)?;
-    validate_listing(&listing, limits)?;
+    let deciding = envelope.deciding_signature(signing_key)?;
+    verified.confirm(&envelope, deciding, &message, signing_key)?;
+    check_listing(&listing, limits, true)?;
     check_validity_period(&listing, options)?;
     Ok(VerifiedListing {
         hub_id,
@@ -93,6 +95,33 @@ pub fn verify_listing(bytes: &[u8], options: &VerifyOptions) -> Result<VerifiedL
         listing,
         payload,
     })
+}
+
+/// Payload shape, version and typed parse (`SPEC.md` 8.2, steps 10 to 12).
+///
+/// A good payload is parsed once; a refused one is parsed again by the
+/// shape walk and the plain typed parse, so that the error (code, path and
+/// words) is the one those steps give, in their order.
+fn parse_payload(payload: &[u8]) -> Result<Listing, SpecError> {
+    match crate::once::parse::<Listing>(payload) {
+        Ok(listing) if listing.signpost == PROTOCOL_VERSION => Ok(listing),
+        Ok(listing) => Err(unsupported(&listing.signpost)),
+        Err(_) => {
+            let found =
+                shape::check(payload, &shape::LISTING).map_err(|e| SpecError::schema("$", e))?;
+            if let Some(version) = found.version.filter(|v| v != PROTOCOL_VERSION) {
+                return Err(unsupported(&version));
+            }
+            serde_json::from_slice(payload).map_err(|e| SpecError::schema("$", e.to_string()))
+        }
+    }
+}
+
+fn unsupported(version: &str) -> SpecError {
+    SpecError::UnsupportedVersion {
+        found: crate::keys::truncate_for_message(version),
+        supported: PROTOCOL_VERSION,
+    }
 }
 
 fn check_validity_period(listing: &Listing, options: &VerifyOptions) -> Result<(), SpecError> {
@@ -139,4 +168,147 @@ pub fn sign_listing(
         });
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    use jiff::SignedDuration;
+
+    use super::*;
+    use crate::envelope::EnvelopeSignature;
+    use crate::listing::{Coordination, Dimensions, Focus, Governance, HubProfile, Space};
+
+    fn now() -> Timestamp {
+        Timestamp::from_second(1_800_000_000).unwrap()
+    }
+
+    fn options() -> VerifyOptions {
+        VerifyOptions {
+            now: now(),
+            limits: Limits::default(),
+        }
+    }
+
+    fn listing(key: &HubKey) -> Listing {
+        Listing {
+            signpost: PROTOCOL_VERSION.into(),
+            hub: HubProfile {
+                id: key.key_id().to_string(),
+                name: "At The Grange".into(),
+                description: None,
+                url: None,
+                email: None,
+                phone: None,
+                area_served: None,
+                address: None,
+                latitude: None,
+                longitude: None,
+                timezone: crate::listing::default_timezone(),
+                dimensions: Dimensions {
+                    space: vec![Space::Dedicated],
+                    governance: Governance::CommunityLed,
+                    focus: Focus::Generic,
+                    coordination: Coordination::FirstLevel,
+                },
+            },
+            seq: 1,
+            issued_at: now(),
+            expires_at: now() + SignedDuration::from_hours(24),
+            withdrawn: false,
+            rotations: vec![],
+            services: vec![],
+        }
+    }
+
+    fn key(seed: u8) -> HubKey {
+        HubKey::from_seed(&[seed; 32]).unwrap()
+    }
+
+    /// A signature object by `key` over `payload` that does not verify.
+    fn forged(key: &HubKey, payload: &[u8]) -> EnvelopeSignature {
+        let mut message = pae(LISTING_PAYLOAD_TYPE, payload);
+        message.push(b'!');
+        EnvelopeSignature {
+            keyid: key.key_id().to_string(),
+            sig: STANDARD.encode(key.sign_raw(&message)),
+        }
+    }
+
+    fn code(envelope: &Envelope) -> &'static str {
+        match verify_listing(&envelope.to_bytes(), &options()) {
+            Ok(_) => "accepted",
+            Err(e) => e.code(),
+        }
+    }
+
+    #[test]
+    fn junk_with_a_bad_signature_is_refused_before_it_is_parsed() {
+        let hub = key(1);
+        for payload in [&b"not json at all"[..], br#"{"signpost":"2"}"#, br#"[1,2]"#] {
+            let mut envelope = Envelope::sign(LISTING_PAYLOAD_TYPE, payload, &hub);
+            envelope.signatures = vec![forged(&hub, payload)];
+            assert_eq!(code(&envelope), "bad_signature");
+            // Correctly signed, the same payload is judged on its content.
+            let signed = Envelope::sign(LISTING_PAYLOAD_TYPE, payload, &hub);
+            assert_ne!(code(&signed), "bad_signature");
+        }
+    }
+
+    #[test]
+    fn a_wrongly_typed_payload_signed_by_a_stranger_is_a_schema_error() {
+        let (hub, stranger) = (key(1), key(2));
+        let mut value = serde_json::to_value(listing(&hub)).unwrap();
+        value["seq"] = serde_json::json!("one");
+        let payload = serde_json::to_vec(&value).unwrap();
+        let envelope = Envelope::sign(LISTING_PAYLOAD_TYPE, &payload, &stranger);
+        assert_eq!(code(&envelope), "payload_schema");
+        let good = serde_json::to_vec(&listing(&hub)).unwrap();
+        let envelope = Envelope::sign(LISTING_PAYLOAD_TYPE, &good, &stranger);
+        assert_eq!(code(&envelope), "unknown_key");
+    }
+
+    #[test]
+    fn other_signatures_neither_refuse_nor_accept() {
+        let (hub, cosigner) = (key(1), key(2));
+        let payload = serde_json::to_vec(&listing(&hub)).unwrap();
+        let good = Envelope::sign(LISTING_PAYLOAD_TYPE, &payload, &hub).signatures[0].clone();
+        let cosigned =
+            Envelope::sign(LISTING_PAYLOAD_TYPE, &payload, &cosigner).signatures[0].clone();
+        let malformed = EnvelopeSignature {
+            keyid: "ed25519:not-a-key".into(),
+            sig: "!".into(),
+        };
+        let with = |signatures: Vec<EnvelopeSignature>| {
+            let mut envelope = Envelope::sign(LISTING_PAYLOAD_TYPE, &payload, &hub);
+            envelope.signatures = signatures;
+            code(&envelope)
+        };
+        // The hub's good signature decides, wherever it is.
+        assert_eq!(
+            with(vec![forged(&cosigner, &payload), good.clone()]),
+            "accepted"
+        );
+        assert_eq!(with(vec![malformed.clone(), good.clone()]), "accepted");
+        assert_eq!(with(vec![cosigned.clone(), good.clone()]), "accepted");
+        assert_eq!(
+            with(vec![good.clone(), forged(&cosigner, &payload)]),
+            "accepted"
+        );
+        // A good co-signature does not make up for the hub's bad one, nor
+        // for its absence; and the first signature by the hub decides.
+        assert_eq!(
+            with(vec![cosigned.clone(), forged(&hub, &payload)]),
+            "bad_signature"
+        );
+        assert_eq!(
+            with(vec![forged(&hub, &payload), cosigned.clone()]),
+            "bad_signature"
+        );
+        assert_eq!(with(vec![cosigned]), "unknown_key");
+        assert_eq!(with(vec![forged(&hub, &payload), good]), "bad_signature");
+        // No keyid is a key id: nothing can have signed.
+        assert_eq!(with(vec![malformed]), "unknown_key");
+    }
 }
