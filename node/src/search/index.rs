@@ -1274,8 +1274,14 @@ struct OpenTest {
 
 impl OpenTest {
     fn is_open(&self, doc: DocId) -> bool {
-        let Some(ord) = self.zone.term_ords(doc).next() else {
-            return false;
+        // A segment of one zone (the usual case) needs no look-up.
+        let ord = if self.moments.len() == 1 {
+            0
+        } else {
+            match self.zone.term_ords(doc).next() {
+                Some(ord) => ord,
+                None => return false,
+            }
         };
         let Some(Some((weekday, minute, date))) = self.moments.get(ord as usize).copied() else {
             return false;
@@ -1424,12 +1430,33 @@ impl SegmentCollector for PageSegment {
             (None, Order::Distance) => distance,
             (None, Order::Name) => 0.0,
         };
+        // Most matches lose on the score or distance, or on the name, to
+        // the worst of a full page: they are dropped before the rest of
+        // their columns is read.
+        let full = self.heap.len() >= self.keep;
+        if full
+            && self
+                .heap
+                .peek()
+                .is_some_and(|worst| primary > worst.primary)
+        {
+            return;
+        }
+        let name = self.name.term_ords(doc).next().unwrap_or(0);
+        if full
+            && self
+                .heap
+                .peek()
+                .is_some_and(|worst| primary == worst.primary && name > worst.name)
+        {
+            return;
+        }
         // A location's place in its service's list breaks the last ties.
         let position = (self.position.first(doc).unwrap_or(0) << 16)
             | self.loc_position.first(doc).unwrap_or(0).min(0xFFFF);
         let candidate = Local {
             primary,
-            name: self.name.term_ords(doc).next().unwrap_or(0),
+            name,
             hub: self.hub.term_ords(doc).next().unwrap_or(0),
             position,
             doc,
