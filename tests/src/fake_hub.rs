@@ -37,6 +37,8 @@ pub enum Script {
     /// By request target (path and query): the first entry whose text the
     /// target starts with answers; 404 if none.
     Routes(Vec<(String, Script)>),
+    /// Waits `after`, then answers as `then` does (a slow but honest hub).
+    Delayed { after: Duration, then: Box<Script> },
 }
 
 /// A running fake hub.
@@ -124,6 +126,13 @@ async fn answer(mut stream: TcpStream, script: Script) {
             }),
         other => other,
     };
+    let script = match script {
+        Script::Delayed { after, then } => {
+            tokio::time::sleep(after).await;
+            *then
+        }
+        other => other,
+    };
     let reply = |status: u16, content_type: &str, body: &[u8]| {
         let mut r = format!(
             "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
@@ -190,7 +199,7 @@ async fn answer(mut stream: TcpStream, script: Script) {
             }
             Ok(())
         }
-        Script::Routes(_) => Ok(()),
+        Script::Routes(_) | Script::Delayed { .. } => Ok(()),
         Script::Silent => {
             tokio::time::sleep(Duration::from_secs(60)).await;
             Ok(())

@@ -168,11 +168,17 @@ async fn killed_aggregator_and_client_restart_consistent_and_finish_exactly() {
                 )
             })
             .collect();
+        // Each hub answers after 150 ms, so the first crawl (4 at a time)
+        // takes over 2 s whatever the machine's speed, and the kill below
+        // always lands in the middle of it.
         fakes.push(
-            FakeHub::start(Script::Json(signed(
-                &listing(&k, &format!("Hub {i}"), 1, services),
-                &k,
-            )))
+            FakeHub::start(Script::Delayed {
+                after: Duration::from_millis(150),
+                then: Box::new(Script::Json(signed(
+                    &listing(&k, &format!("Hub {i}"), 1, services),
+                    &k,
+                ))),
+            })
             .await,
         );
     }
