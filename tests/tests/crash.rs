@@ -267,41 +267,18 @@ async fn killed_aggregator_and_client_restart_consistent_and_finish_exactly() {
         "/v1/services?taxonomy=food&near=54.0,-2.8&within_km=5&per_page=50",
         "/v1/services?open_at=2026-11-30T10:00:00Z&per_page=100&page=2",
     ];
-    let answers = |http: reqwest::Client| {
-        let url = url.clone();
-        async move {
-            let mut all = Vec::new();
-            for q in queries {
-                let page: serde_json::Value = http
-                    .get(format!("{url}{q}"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                all.push(page);
-            }
-            all
+    let answers = || async {
+        let mut all = Vec::new();
+        for q in queries {
+            all.push(signpost_tests::fetch_json(&format!("{url}{q}")).await);
         }
+        all
     };
-    wait_for_async("every service searchable", || {
-        let http = http.clone();
-        let url = url.clone();
-        async move {
-            let page: serde_json::Value = http
-                .get(format!("{url}/v1/services?per_page=1"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            page["total"] == 1200
-        }
+    wait_for_async("every service searchable", || async {
+        signpost_tests::fetch_json(&format!("{url}/v1/services?per_page=1")).await["total"] == 1200
     })
     .await;
-    let caught_up = answers(http.clone()).await;
+    let caught_up = answers().await;
     assert_eq!(caught_up[0]["items"].as_array().unwrap().len(), 100);
     assert!(caught_up[1]["total"].as_u64().unwrap() >= 20);
     drop(_node);
@@ -323,7 +300,7 @@ async fn killed_aggregator_and_client_restart_consistent_and_finish_exactly() {
     })
     .await;
     assert_eq!(
-        answers(http.clone()).await,
+        answers().await,
         caught_up,
         "a rebuilt index answers as the caught-up one did"
     );

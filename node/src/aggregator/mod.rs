@@ -306,12 +306,6 @@ impl Aggregator {
         .await
     }
 
-    /// The rowids of services matching the words, best first, for lists
-    /// that filter by text in SQL (the Open Referral API).
-    pub fn text_rowids(&self, q: &str, limit: usize) -> Result<Vec<i64>> {
-        self.index.text_rowids(q, limit)
-    }
-
     /// Categories with their number of services, the commonest first.
     pub fn categories(&self, limit: usize) -> Result<Vec<(String, u64)>> {
         self.index.categories(limit)
@@ -691,6 +685,7 @@ pub fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
     use crate::store::aggregator::{store_listing, AcceptedListing};
+    use crate::store::hsds::ListOf;
     use signpost_spec::Listing;
 
     #[test]
@@ -770,7 +765,8 @@ mod tests {
             ..Default::default()
         };
         let (rows, total) =
-            crate::store::hsds::service_at_locations(&index, &conn, &filter, 10, 0).expect("list");
+            crate::store::hsds::list(&index, &conn, ListOf::Locations, &filter, 10, 0)
+                .expect("list");
         assert_eq!((rows.len(), total), (1, 1));
         let near = SearchParams::from_query(
             &[("q", "job"), ("near", "53.8,-3.0")]

@@ -108,7 +108,16 @@ async fn services(
     let filter = params::filter(&q, false)?;
     let index = agg.index();
     let (rows, total) = agg
-        .read(move |c| db::services(&index, c, &filter, paging.per_page, paging.offset()))
+        .read(move |c| {
+            db::list(
+                &index,
+                c,
+                db::ListOf::Services,
+                &filter,
+                paging.per_page,
+                paging.offset(),
+            )
+        })
         .await?;
     let contents = rows
         .iter()
@@ -150,7 +159,14 @@ async fn service_at_locations(
     let index = agg.index();
     let (rows, total) = agg
         .read(move |c| {
-            db::service_at_locations(&index, c, &filter, paging.per_page, paging.offset())
+            db::list(
+                &index,
+                c,
+                db::ListOf::Locations,
+                &filter,
+                paging.per_page,
+                paging.offset(),
+            )
         })
         .await?;
     let mut contents = Vec::with_capacity(rows.len());

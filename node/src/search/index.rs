@@ -31,7 +31,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use std::ops::Bound;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
@@ -452,13 +452,13 @@ type CategoryCounts = (u64, Vec<(String, u64)>);
 /// the reader, the store writer adds through the writer.
 pub struct SearchIndex {
     pub(super) fields: Fields,
-    dir: Option<PathBuf>,
-    index: Index,
     pub(super) reader: IndexReader,
     writer: RwLock<IndexWriter>,
     progress: Mutex<Progress>,
     /// The categories list, per searcher generation.
     categories: Mutex<Option<CategoryCounts>>,
+    /// The Open Referral distinct lists, per searcher generation.
+    pub(super) distinct: Mutex<Option<(u64, super::oruk::DistinctLists)>>,
 }
 
 /// The rowids of one page of results, with the total.
@@ -519,14 +519,14 @@ impl SearchIndex {
         })?;
         let (schema, _) = schema();
         let index = Index::create_in_dir(dir, schema).map_err(tantivy_error("create"))?;
-        Self::from_index(index, Some(dir.to_owned()), 0, writer_threads())
+        Self::from_index(index, 0, writer_threads())
     }
 
     /// An index in memory only, written by one thread (for tests and
     /// measurements that keep nothing).
     pub fn in_memory() -> Result<SearchIndex> {
         let (schema, _) = schema();
-        Self::from_index(Index::create_in_ram(schema), None, 0, 1)
+        Self::from_index(Index::create_in_ram(schema), 0, 1)
     }
 
     /// Ok(None) when there is no index in `dir`; Err(why) when there is
@@ -568,17 +568,12 @@ impl SearchIndex {
                 .u64("rowid")
                 .map_err(|e| format!("a segment is unreadable: {e}"))?;
         }
-        Self::from_index(index, Some(dir.to_owned()), change, writer_threads())
+        Self::from_index(index, change, writer_threads())
             .map(Some)
             .map_err(|e| e.to_string())
     }
 
-    fn from_index(
-        index: Index,
-        dir: Option<PathBuf>,
-        change: i64,
-        threads: usize,
-    ) -> Result<SearchIndex> {
+    fn from_index(index: Index, change: i64, threads: usize) -> Result<SearchIndex> {
         let (_, fields) = schema();
         // The writer's lock may still be held for a moment by an index
         // just dropped in this process (its threads end asynchronously);
@@ -606,8 +601,6 @@ impl SearchIndex {
             .map_err(tantivy_error("open the reader"))?;
         Ok(SearchIndex {
             fields,
-            dir,
-            index,
             reader,
             writer: RwLock::new(writer),
             progress: Mutex::new(Progress {
@@ -617,12 +610,8 @@ impl SearchIndex {
                 failed: false,
             }),
             categories: Mutex::new(None),
+            distinct: Mutex::new(None),
         })
-    }
-
-    /// Where the index lives (None in memory).
-    pub fn dir(&self) -> Option<&Path> {
-        self.dir.as_deref()
     }
 
     /// The last change number the index holds on disk: the store's changes
@@ -840,23 +829,7 @@ impl SearchIndex {
 
     /// Every hub the index holds services of.
     pub fn hubs(&self) -> Result<Vec<String>> {
-        let searcher = self.reader.searcher();
-        let mut hubs = BTreeSet::new();
-        for segment in searcher.segment_readers() {
-            let inverted = segment
-                .inverted_index(self.fields.hub)
-                .map_err(tantivy_error("read hubs"))?;
-            let mut terms = inverted
-                .terms()
-                .stream()
-                .map_err(|e| NodeError::Setup(format!("search index: read hubs: {e}")))?;
-            while terms.advance() {
-                if let Ok(hub) = std::str::from_utf8(terms.key()) {
-                    hubs.insert(hub.to_owned());
-                }
-            }
-        }
-        Ok(hubs.into_iter().collect())
+        field_terms(&self.reader.searcher(), self.fields.hub)
     }
 
     /// Runs a search and gives the rowids of the asked page.
@@ -968,22 +941,7 @@ impl SearchIndex {
 
     /// Every zone the index holds services in.
     fn zones(&self, searcher: &Searcher) -> Result<Vec<String>> {
-        let mut zones = BTreeSet::new();
-        for segment in searcher.segment_readers() {
-            let inverted = segment
-                .inverted_index(self.fields.zone)
-                .map_err(tantivy_error("read zones"))?;
-            let mut terms = inverted
-                .terms()
-                .stream()
-                .map_err(|e| NodeError::Setup(format!("search index: read zones: {e}")))?;
-            while terms.advance() {
-                if let Ok(zone) = std::str::from_utf8(terms.key()) {
-                    zones.insert(zone.to_owned());
-                }
-            }
-        }
-        Ok(zones.into_iter().collect())
+        field_terms(searcher, self.fields.zone)
     }
 
     /// Each word must match (as a prefix) in some field; a word's terms
@@ -1120,19 +1078,27 @@ impl SearchIndex {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
 
-    /// Waits for background merges to end (before a clean stop or a copy).
-    pub fn wait_merges(self) -> Result<()> {
-        let writer = self.writer.into_inner().unwrap_or_else(|p| p.into_inner());
-        writer
-            .wait_merging_threads()
-            .map_err(tantivy_error("finish merging"))
+/// Every distinct term of an untokenized field, over all segments (a
+/// term of deleted documents may remain until a merge).
+fn field_terms(searcher: &Searcher, field: Field) -> Result<Vec<String>> {
+    let mut found = BTreeSet::new();
+    for segment in searcher.segment_readers() {
+        let inverted = segment
+            .inverted_index(field)
+            .map_err(tantivy_error("read terms"))?;
+        let mut terms = inverted
+            .terms()
+            .stream()
+            .map_err(|e| NodeError::Setup(format!("search index: read terms: {e}")))?;
+        while terms.advance() {
+            if let Ok(term) = std::str::from_utf8(terms.key()) {
+                found.insert(term.to_owned());
+            }
+        }
     }
-
-    /// The tantivy index itself (for benchmarks and checks).
-    pub fn tantivy(&self) -> &Index {
-        &self.index
-    }
+    Ok(found.into_iter().collect())
 }
 
 /// The terms of `field` that start with `prefix`, the word itself first,

@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::{BooleanQuery, Occur, Query, RangeQuery, TermSetQuery};
@@ -64,13 +64,8 @@ pub struct DistinctEntry {
     labels: Vec<String>,
 }
 
-/// The distinct lists of one index generation, sorted by label.
-type DistinctLists = HashMap<Shared, Arc<Vec<DistinctEntry>>>;
-
-fn distinct_cache() -> &'static Mutex<Option<(usize, u64, DistinctLists)>> {
-    static CACHE: OnceLock<Mutex<Option<(usize, u64, DistinctLists)>>> = OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(None))
-}
+/// The distinct lists of one index generation, each sorted by label.
+pub(super) type DistinctLists = HashMap<Shared, Arc<Vec<DistinctEntry>>>;
 
 impl SearchIndex {
     fn shared_field(&self, kind: Shared) -> (Field, Field) {
@@ -293,12 +288,11 @@ impl SearchIndex {
     fn distinct_list(&self, kind: Shared) -> Result<Arc<Vec<DistinctEntry>>> {
         let searcher = self.reader.searcher();
         let generation = searcher.generation().generation_id();
-        let me = self as *const SearchIndex as usize;
-        let mut cache = distinct_cache().lock().unwrap_or_else(|p| p.into_inner());
-        if !matches!(&*cache, Some((who, g, _)) if *who == me && *g == generation) {
-            *cache = Some((me, generation, HashMap::new()));
+        let mut cache = self.distinct.lock().unwrap_or_else(|p| p.into_inner());
+        if !matches!(&*cache, Some((g, _)) if *g == generation) {
+            *cache = Some((generation, HashMap::new()));
         }
-        if let Some((_, _, lists)) = &*cache {
+        if let Some((_, lists)) = &*cache {
             if let Some(list) = lists.get(&kind) {
                 return Ok(list.clone());
             }
@@ -376,7 +370,7 @@ impl SearchIndex {
                 .then_with(|| a.id.cmp(&b.id))
         });
         let list = Arc::new(list);
-        if let Some((_, _, lists)) = &mut *cache {
+        if let Some((_, lists)) = &mut *cache {
             lists.insert(kind, list.clone());
         }
         Ok(list)

@@ -11,7 +11,8 @@ use rusqlite::{Connection, OptionalExtension};
 
 use crate::error::Result;
 use crate::search::index::SearchIndex;
-use crate::search::oruk::{ListOf, Shared};
+pub use crate::search::oruk::ListOf;
+use crate::search::oruk::Shared;
 
 /// Migration 4: the Open Referral index (dropped by migration 7).
 pub const MIGRATION: &str = "
@@ -134,27 +135,16 @@ fn rows(conn: &Connection, picks: &[(i64, usize)]) -> Result<Vec<Row>> {
     Ok(out)
 }
 
-/// A page of services and the total.
-pub fn services(
+/// A page of services (or of `service_at_location`s) and the total.
+pub fn list(
     index: &SearchIndex,
     conn: &Connection,
+    of: ListOf,
     f: &Filter,
     limit: u32,
     offset: u64,
 ) -> Result<(Vec<Row>, u64)> {
-    let (picks, total) = index.list(ListOf::Services, f, limit, offset)?;
-    Ok((rows(conn, &picks)?, total))
-}
-
-/// A page of `service_at_location`s and the total.
-pub fn service_at_locations(
-    index: &SearchIndex,
-    conn: &Connection,
-    f: &Filter,
-    limit: u32,
-    offset: u64,
-) -> Result<(Vec<Row>, u64)> {
-    let (picks, total) = index.list(ListOf::Locations, f, limit, offset)?;
+    let (picks, total) = index.list(of, f, limit, offset)?;
     Ok((rows(conn, &picks)?, total))
 }
 
