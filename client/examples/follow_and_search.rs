@@ -6,8 +6,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use signpost_client::search::SearchParams;
 use signpost_client::{Replica, SyncLimits};
-use signpost_node::search::SearchParams;
 
 async fn food_near_revoe(directory: &str) -> Result<(), Box<dyn std::error::Error>> {
     let replica = Replica::open(Path::new("directory.db"))?;

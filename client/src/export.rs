@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 
-use signpost_node::hsds::map;
-use signpost_node::import::csv::{service_row, COLUMNS};
-use signpost_node::spreadsheet::write_row;
+use crate::hsds::map;
+use crate::import::csv::{service_row, COLUMNS};
+use crate::spreadsheet::write_row;
 use signpost_spec::{Envelope, HubProfile, Limits, Listing, Service, LISTING_PAYLOAD_TYPE};
 
-use crate::{ClientError, Result};
+use crate::{Error, Result};
 
 /// The services of stored envelopes, with their hub's id and profile. The
 /// envelopes were verified when they entered the replica.
@@ -19,10 +19,10 @@ pub fn services(listings: &[(String, u64, Vec<u8>)]) -> Result<Vec<(String, HubP
         let limits = Limits::default();
         let listing: Listing = Envelope::from_bytes(bytes, &limits)
             .and_then(|e| e.decode_payload(LISTING_PAYLOAD_TYPE, &limits))
-            .map_err(|e| ClientError::Export(format!("stored listing of {hub_id}: {e}")))
+            .map_err(|e| Error::Export(format!("stored listing of {hub_id}: {e}")))
             .and_then(|p| {
                 serde_json::from_slice(&p)
-                    .map_err(|e| ClientError::Export(format!("stored listing of {hub_id}: {e}")))
+                    .map_err(|e| Error::Export(format!("stored listing of {hub_id}: {e}")))
             })?;
         for s in listing.services {
             out.push((hub_id.clone(), listing.hub.clone(), s));
@@ -52,7 +52,7 @@ pub fn hsds_json(listings: &[(String, u64, Vec<u8>)]) -> Result<Vec<u8>> {
             }
         })
         .collect();
-    serde_json::to_vec_pretty(&list).map_err(|e| ClientError::Export(e.to_string()))
+    serde_json::to_vec_pretty(&list).map_err(|e| Error::Export(e.to_string()))
 }
 
 /// CSV: the hub import columns, then `hub_id` and `hub_name`. Cells that a
@@ -65,7 +65,7 @@ pub fn csv(listings: &[(String, u64, Vec<u8>)]) -> Result<Vec<u8>> {
         .map(|(c, _)| *c)
         .chain(["hub_id", "hub_name"])
         .collect();
-    let fail = |e: ::csv::Error| ClientError::Export(e.to_string());
+    let fail = |e: ::csv::Error| Error::Export(e.to_string());
     write_row(&mut out, &header).map_err(fail)?;
     for (hub_id, hub, s) in services(listings)? {
         let mut row = service_row(&s);
@@ -73,6 +73,5 @@ pub fn csv(listings: &[(String, u64, Vec<u8>)]) -> Result<Vec<u8>> {
         row.push(hub.name);
         write_row(&mut out, &row).map_err(fail)?;
     }
-    out.into_inner()
-        .map_err(|e| ClientError::Export(e.to_string()))
+    out.into_inner().map_err(|e| Error::Export(e.to_string()))
 }

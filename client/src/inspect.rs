@@ -4,14 +4,14 @@
 
 use std::time::Duration;
 
+use crate::fetch::{FetchSettings, Fetched, Fetcher};
 use jiff::Timestamp;
 use serde::Serialize;
-use signpost_node::crawl::fetch::{FetchSettings, Fetched, Fetcher};
 use signpost_spec::{
     verify_listing, Envelope, Limits, Listing, VerifyOptions, LISTING_PAYLOAD_TYPE,
 };
 
-use crate::{ClientError, Result};
+use crate::{Error, Result};
 
 /// What a listing is and whether it verifies.
 #[derive(Debug, Clone, Serialize)]
@@ -96,19 +96,16 @@ pub async fn load(source: &str) -> Result<Vec<u8>> {
     if !(source.starts_with("http://") || source.starts_with("https://")) {
         let path = std::path::PathBuf::from(source);
         let size = std::fs::metadata(&path)
-            .map_err(|e| ClientError::Io {
-                path: path.clone(),
-                source: e,
-            })?
+            .map_err(|e| Error::io("reading", &path, e))?
             .len();
         if size > Limits::default().max_envelope_bytes as u64 {
-            return Err(ClientError::BadAddress(format!(
+            return Err(Error::BadAddress(format!(
                 "{source} is {size} bytes, larger than any valid listing"
             )));
         }
-        return std::fs::read(&path).map_err(|e| ClientError::Io { path, source: e });
+        return std::fs::read(&path).map_err(|e| Error::io("reading", path, e));
     }
-    let url = signpost_node::crawl::listing_url(source).map_err(ClientError::BadAddress)?;
+    let url = crate::fetch::listing_url(source).map_err(Error::BadAddress)?;
     let fetcher = Fetcher::new(FetchSettings {
         max_bytes: Limits::default().max_envelope_bytes,
         connect_timeout: Duration::from_secs(5),
@@ -116,17 +113,17 @@ pub async fn load(source: &str) -> Result<Vec<u8>> {
         allow_private: true,
         allowed_addresses: Vec::new(),
     })
-    .map_err(|e| ClientError::Feed {
+    .map_err(|e| Error::Feed {
         code: e.code.into(),
         message: e.message,
     })?;
     match fetcher.fetch(&url, &Default::default()).await {
         Ok(Fetched::Body { bytes, .. }) => Ok(bytes),
-        Ok(Fetched::NotModified) => Err(ClientError::Feed {
+        Ok(Fetched::NotModified) => Err(Error::Feed {
             code: "http_status".into(),
             message: format!("{url} answered 304"),
         }),
-        Err(e) => Err(ClientError::Feed {
+        Err(e) => Err(Error::Feed {
             code: e.code.into(),
             message: e.message,
         }),

@@ -1,77 +1,78 @@
 //! # signpost-client
 //!
-//! For apps that use a Signpost directory: follow an aggregator's RPDE feed
-//! incrementally from a saved cursor, verify every listing end to end
-//! against the hub that signed it (with a pin store of hub keys, so an
-//! aggregator cannot swap a hub's key), keep a local SQLite replica, and
-//! search it offline.
+//! The replica library: everything that turns signed listings into a
+//! directory that can be searched, with no HTTP server in it. Apps use it
+//! as it is ([`Replica`]: follow an aggregator's RPDE feed from a saved
+//! cursor, verify every listing end to end against the hub that signed it,
+//! keep a local SQLite replica and search it offline); the aggregator
+//! (`signpost-node`) uses the same [`directory`] and adds crawling,
+//! scheduling and serving around it.
 //!
-//! The replica is the same store an aggregator keeps, filled by the same
-//! verification path ([`signpost_node::follow`]): what the aggregator says
-//! is never trusted for content; only signed listings get in.
+//! One path for a listing, arrows one way:
+//! [`fetch`] (guarded HTTP) -> [`directory`] (verify first, parse once,
+//! judge with [`verify`]) -> [`store`] (SQLite, the record) -> [`search`]
+//! (tantivy, the index, and the one query engine) -> readers. [`follow`]
+//! reads another node's feed into a directory; [`import`], [`hsds`] and
+//! [`spreadsheet`] translate between listings and the files people keep.
+//!
+//! What an aggregator says is never trusted for content: only listings
+//! signed by their hubs get in.
+//!
+//! ```no_run
+//! # async fn example() -> signpost_client::Result<()> {
+//! use signpost_client::{Replica, SyncLimits};
+//! let replica = Replica::open(std::path::Path::new("directory.db"))?;
+//! replica.sync("https://directory.example.org", SyncLimits::default(), |_| {}).await?;
+//! let params = signpost_client::search::SearchParams::from_query(
+//!     &[("q".to_owned(), "food bank".to_owned())].into_iter().collect(),
+//! )?;
+//! let page = replica.search(params).await?;
+//! println!("{} services", page.total);
+//! # Ok(()) }
+//! ```
 
+pub mod directory;
+pub mod error;
 pub mod export;
+pub mod fetch;
+pub mod follow;
+pub mod hsds;
+pub mod import;
 pub mod inspect;
+pub mod search;
+pub mod spreadsheet;
+pub mod store;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::time::Duration;
 
 use jiff::Timestamp;
-use signpost_node::aggregator::Aggregator;
-use signpost_node::config::AggregatorSection;
-use signpost_node::follow::{self, Deletions, PollLimits, PollReport, Refusal};
-use signpost_node::search::{self, SearchParams};
-use signpost_node::store::aggregator::{self as db, HubSummary};
-use signpost_node::NodeError;
-use thiserror::Error;
 
-/// Everything that can go wrong in the client library.
-#[derive(Debug, Error)]
-pub enum ClientError {
-    /// The replica's database or its verification failed.
-    #[error("{0}")]
-    Store(#[from] NodeError),
-    /// The aggregator's address is not usable.
-    #[error("{0}")]
-    BadAddress(String),
-    /// This replica already follows another aggregator.
-    #[error("{db} follows {following}; use another file to follow {asked}")]
-    OtherAggregator {
-        /// The replica file.
-        db: PathBuf,
-        /// The feed it follows.
-        following: String,
-        /// The feed asked for.
-        asked: String,
-    },
-    /// The feed could not be read (network, HTTP, or not an RPDE feed).
-    #[error("sync stopped: {code}: {message}")]
-    Feed {
-        /// Stable code (`timeout`, `connect_failed`, `bad_feed`, `feed_backwards`, ...).
-        code: String,
-        /// What happened.
-        message: String,
-    },
-    /// A stored listing could not be written out.
-    #[error("export: {0}")]
-    Export(String),
-    /// A listing file could not be read.
-    #[error("reading {path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-}
+use directory::{Directory, DirectorySettings};
+use fetch::{FetchSettings, Fetchers};
+use follow::{Deletions, PollLimits, PollReport, Refusal};
+use search::SearchParams;
+use store::aggregator::{self as db, HubSummary};
+use verify::{Trust, TrustPolicy};
 
-/// Result alias for the client library.
-pub type Result<T, E = ClientError> = std::result::Result<T, E>;
+pub use error::{Error, Result};
+
+// The same as an aggregator's defaults (`signpost-node`'s config).
+/// Seconds allowed to open a connection to the aggregator.
+const REPLICA_CONNECT_TIMEOUT_SECS: u64 = 5;
+/// Seconds allowed for one feed page or listing, body included.
+const REPLICA_REQUEST_TIMEOUT_SECS: u64 = 20;
+/// Largest feed page read; a page too large is asked for again in fewer
+/// items.
+const REPLICA_MAX_FEED_PAGE_BYTES: usize = 16 * 1024 * 1024;
+/// Fetches in flight at once.
+const REPLICA_MAX_CONCURRENT_FETCHES: usize = 32;
 
 /// A local, verified copy of one aggregator's directory.
 pub struct Replica {
-    store: Arc<Aggregator>,
+    store: Directory,
+    fetchers: Fetchers,
     path: PathBuf,
 }
 
@@ -130,14 +131,32 @@ pub struct SyncReport {
 impl Replica {
     /// Opens (creating if needed) a replica file.
     pub fn open(path: &Path) -> Result<Replica> {
-        let settings = AggregatorSection {
-            enabled: true,
-            // The app chose the aggregator's address itself.
-            allow_private_networks: true,
-            ..AggregatorSection::default()
-        };
+        let limits = signpost_spec::Limits::default();
+        let fetchers = Fetchers::new(
+            FetchSettings {
+                max_bytes: limits.max_envelope_bytes,
+                connect_timeout: Duration::from_secs(REPLICA_CONNECT_TIMEOUT_SECS),
+                total_timeout: Duration::from_secs(REPLICA_REQUEST_TIMEOUT_SECS),
+                // The app chose the aggregator's address itself.
+                allow_private: true,
+                allowed_addresses: Vec::new(),
+            },
+            REPLICA_MAX_FEED_PAGE_BYTES,
+            REPLICA_MAX_CONCURRENT_FETCHES,
+        )?;
+        let store = Directory::open(
+            path,
+            DirectorySettings {
+                limits,
+                // Trust on first use: keys are pinned on the first listing
+                // met, so the aggregator cannot swap a hub's key later.
+                policy: TrustPolicy::new(Trust::Open, []),
+                on_ingest: None,
+            },
+        )?;
         Ok(Replica {
-            store: Arc::new(Aggregator::open_db(path, &settings)?),
+            store,
+            fetchers,
             path: path.to_owned(),
         })
     }
@@ -154,7 +173,7 @@ impl Replica {
     ) -> Result<SyncReport> {
         let max_pages = limits.max_pages;
         let feed = follow::feed_url(from)
-            .map_err(ClientError::BadAddress)?
+            .map_err(Error::BadAddress)?
             .to_string();
         let upstream = {
             let feed = feed.clone();
@@ -169,10 +188,10 @@ impl Replica {
                 .await?
         };
         let Some(upstream) = upstream.into_iter().next() else {
-            return Err(ClientError::BadAddress(format!("could not record {feed}")));
+            return Err(Error::BadAddress(format!("could not record {feed}")));
         };
         if upstream.url != feed {
-            return Err(ClientError::OtherAggregator {
+            return Err(Error::OtherAggregator {
                 db: self.path.clone(),
                 following: upstream.url,
                 asked: feed,
@@ -199,16 +218,22 @@ impl Replica {
                 max_pages: budget.unwrap_or(usize::MAX).min(200),
             };
             let base = total.clone();
-            let report: PollReport =
-                follow::poll(&self.store, &upstream, Deletions::Mirror, limits, |r| {
+            let report: PollReport = follow::poll(
+                &self.store,
+                &self.fetchers,
+                &upstream,
+                Deletions::Mirror,
+                limits,
+                |r| {
                     progress(&SyncProgress {
                         pages: base.pages + r.pages,
                         accepted: base.accepted + r.counts.accepted,
                         rejected: base.rejected + r.counts.rejected,
                         cursor: r.cursor,
                     })
-                })
-                .await?;
+                },
+            )
+            .await?;
             total.pages += report.pages;
             total.accepted += report.counts.accepted;
             total.unchanged += report.counts.unchanged;
@@ -230,7 +255,7 @@ impl Replica {
                 })
                 .await?;
             if let Some((code, message)) = report.error {
-                return Err(ClientError::Feed { code, message });
+                return Err(Error::Feed { code, message });
             }
             if report.caught_up {
                 total.caught_up = true;
@@ -243,7 +268,7 @@ impl Replica {
 
     /// Searches the replica (text, category, distance, open at), offline.
     pub async fn search(&self, params: SearchParams) -> Result<search::Page> {
-        Ok(self.store.search(params).await?)
+        self.store.search(params).await
     }
 
     /// Every hub held, with profile and freshness.
@@ -257,6 +282,6 @@ impl Replica {
 
     /// Every active listing: (hub id, seq, the signed envelope's bytes).
     pub async fn listings(&self) -> Result<Vec<(String, u64, Vec<u8>)>> {
-        Ok(self.store.read(db::active_listings).await?)
+        self.store.read(db::active_listings).await
     }
 }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
+use signpost_client::search::SearchParams;
 use signpost_client::{export, inspect, Replica};
-use signpost_node::search::SearchParams;
 
 #[derive(Parser)]
 #[command(
@@ -147,7 +147,7 @@ fn run(cli: Cli) -> Result<std::process::ExitCode> {
                     println!("{:<40} {:<30} {:>8}  WHEN", "SERVICE", "HUB", "KM");
                     for hit in &page.items {
                         let s: signpost_spec::Service = serde_json::from_str(hit.service.get())?;
-                        let when = signpost_node::import::csv::format_opening_hours(&s.schedules);
+                        let when = signpost_client::import::csv::format_opening_hours(&s.schedules);
                         let km = hit
                             .distance_km
                             .map(|d| format!("{d:.1}"))

@@ -100,7 +100,7 @@ async fn sync_search_verify_and_export_from_the_command_line() {
     assert_eq!(services[0]["name"], "Food bank");
     assert_eq!(services[0]["status"], "active");
     let back =
-        signpost_node::import::hsds::parse(json.as_bytes(), &signpost_spec::Limits::default())
+        signpost_client::import::hsds::parse(json.as_bytes(), &signpost_spec::Limits::default())
             .unwrap();
     assert_eq!(back[0].name, "Food bank");
 

@@ -116,16 +116,7 @@ impl WebSection {
     }
 }
 
-/// How an aggregator decides to trust a hub it meets for the first time.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Trust {
-    /// Trust on first use: the first valid listing pins the hub's key.
-    #[default]
-    Open,
-    /// Only hubs whose ids are listed in `allow` are accepted.
-    Allowlist,
-}
+pub use signpost_client::verify::Trust;
 
 /// Settings for the aggregator role (crawling hubs into a directory).
 /// Every field is optional in the file; missing ones take the defaults of
@@ -471,12 +462,12 @@ impl Config {
             256 * 1024 * 1024,
         )?;
         for u in &a.upstream {
-            crate::follow::feed_url(&u.url).map_err(|e| {
+            signpost_client::follow::feed_url(&u.url).map_err(|e| {
                 NodeError::Config(format!("aggregator.upstream url {:?}: {e}", u.url))
             })?;
         }
         for url in &a.hubs {
-            crate::crawl::listing_url(url)
+            signpost_client::fetch::listing_url(url)
                 .map_err(|e| NodeError::Config(format!("aggregator.hubs entry {url:?}: {e}")))?;
         }
         if a.coverage_areas

@@ -8,7 +8,8 @@ use crate::admin::token::AdminToken;
 use crate::config::{Config, CONFIG_FILE, DATABASE_FILE};
 use crate::error::{NodeError, Result};
 use crate::hub::HubCore;
-use crate::{keyfile, store};
+use crate::keyfile;
+use signpost_client::store;
 
 /// What the new hub is called and where it lives.
 #[derive(Debug, Clone)]

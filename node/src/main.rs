@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use serde_json::json;
+use signpost_client::store::aggregator as sources;
 use signpost_node::aggregator::Aggregator;
 use signpost_node::cli_service::ServiceFields;
 use signpost_node::config::{Config, LogFormat};
@@ -14,7 +15,6 @@ use signpost_node::hub::HubCore;
 use signpost_node::import::{self, Format};
 use signpost_node::init::{init, InitOptions};
 use signpost_node::server;
-use signpost_node::store::aggregator as sources;
 use signpost_spec::{Coordination, Dimensions, Focus, Governance, Space};
 
 /// Signpost node: publish your community hub's services as a signed listing
@@ -872,7 +872,7 @@ fn run(cli: Cli) -> Result<()> {
 /// `check-url`: prints the verdict on each address of `url`, and fails
 /// (exit 1) when the crawler would refuse it.
 fn check_url(config: &Config, url: &str) -> Result<()> {
-    use crawl::ssrf::{self, Verdict};
+    use signpost_client::fetch::ssrf::{self, Verdict};
     let policy = ssrf::AddressPolicy {
         allow_private: config.aggregator.allow_private_networks,
         allowed: config.aggregator.allow_addresses.clone(),
@@ -912,7 +912,7 @@ fn open_sources(dir: &Path) -> Result<rusqlite::Connection> {
             dir.join(signpost_node::config::CONFIG_FILE).display()
         );
     }
-    Ok(signpost_node::store::open(
+    Ok(signpost_client::store::open(
         &dir.join(signpost_node::config::DATABASE_FILE),
     )?)
 }
@@ -921,7 +921,7 @@ fn run_source(action: SourceAction) -> Result<()> {
     match action {
         SourceAction::Add { dir, url } => {
             let conn = open_sources(&dir)?;
-            let url = crawl::listing_url(&url).map_err(|m| anyhow::anyhow!(m))?;
+            let url = signpost_client::fetch::listing_url(&url).map_err(|m| anyhow::anyhow!(m))?;
             let now = jiff::Timestamp::now().as_second();
             if sources::add_source(&conn, url.as_str(), sources::Origin::Cli, now)? {
                 println!("Added {url}; it will be crawled within a second by a running node.");
@@ -953,7 +953,7 @@ fn run_source(action: SourceAction) -> Result<()> {
         }
         SourceAction::Remove { dir, url } => {
             let conn = open_sources(&dir)?;
-            let canonical = crawl::listing_url(&url)
+            let canonical = signpost_client::fetch::listing_url(&url)
                 .map(|u| u.to_string())
                 .unwrap_or(url.clone());
             if sources::remove_source(&conn, &canonical)? || sources::remove_source(&conn, &url)? {

@@ -5,11 +5,11 @@
 use std::collections::HashMap;
 
 use proptest::prelude::*;
+use signpost_client::search::SearchParams;
+use signpost_client::spreadsheet::write_row;
 use signpost_node::feed::FeedQuery;
 use signpost_node::import::csv::{service_row, COLUMNS};
 use signpost_node::import::{self, Format};
-use signpost_node::search::SearchParams;
-use signpost_node::spreadsheet::write_row;
 use signpost_spec::{Limits, Service};
 
 /// Text cells as spreadsheets hold them: commas, quotes, new lines, accents.
@@ -150,10 +150,10 @@ proptest! {
         if let Some(q) = map.get("q") {
             // Query terms are whole words of letters and digits, capped in
             // number and length, whatever was typed.
-            let terms = signpost_node::search::text::query_terms(q, 16);
+            let terms = signpost_client::search::text::query_terms(q, 16);
             prop_assert!(terms.len() <= 16);
             prop_assert!(terms.iter().all(|t| !t.is_empty()
-                && t.len() <= signpost_node::search::text::MAX_TERM_BYTES
+                && t.len() <= signpost_client::search::text::MAX_TERM_BYTES
                 && t.chars().all(char::is_alphanumeric)));
         }
     }

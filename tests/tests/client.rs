@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use serde_json::json;
+use signpost_client::search::SearchParams;
 use signpost_client::{Replica, SyncLimits};
-use signpost_node::search::SearchParams;
 use signpost_tests::fake_hub::{FakeHub, Script};
 use signpost_tests::listings::{key, listing, service, signed, tampered};
 use signpost_tests::TestNode;

@@ -103,7 +103,7 @@ async fn duplicates_gaps_and_freshness_on_the_demo_network() {
         "Lancaster/Morecambe is a gap: {gaps:?}"
     );
     assert!(
-        gaps.iter().all(|g| signpost_node::search::distance_km(
+        gaps.iter().all(|g| signpost_client::search::distance_km(
             g["latitude"].as_f64().unwrap(),
             g["longitude"].as_f64().unwrap(),
             53.81,

@@ -14,9 +14,9 @@ use serde_json::json;
 
 use crate::crawl;
 use crate::server::AppState;
-use crate::store::aggregator::{self as db, Origin};
 use crate::web::api::{aggregator, query_map};
 use crate::web::ApiError;
+use signpost_client::store::aggregator::{self as db, Origin};
 
 /// The aggregator's admin routes (mounted under `/admin/v1`).
 pub fn routes() -> Router<Arc<AppState>> {
@@ -50,7 +50,7 @@ fn url_in(body: &[u8]) -> Result<String, ApiError> {
 async fn crawl_now(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
     let reports = crawl::crawl_all_now(&agg).await?;
-    let polled = crate::follow::poll_due(&agg, true).await?;
+    let polled = crate::crawl::poll_due(&agg, true).await?;
     // "Now" includes being searchable when the answer comes.
     agg.make_searchable().await?;
     Ok(Json(json!({"crawled": reports, "polled": polled})).into_response())
@@ -65,7 +65,7 @@ async fn list_sources(State(state): State<Arc<AppState>>) -> Result<Response, Ap
 async fn add_source(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
     let raw = url_in(&body)?;
-    let url = crawl::listing_url(&raw)
+    let url = signpost_client::fetch::listing_url(&raw)
         .map_err(|m| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -138,7 +138,7 @@ async fn add_upstream(
 ) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
     let raw = url_in(&body)?;
-    let url = crate::follow::feed_url(&raw)
+    let url = signpost_client::follow::feed_url(&raw)
         .map_err(|m| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -9,7 +9,7 @@ use subtle::ConstantTimeEq;
 
 use crate::error::{NodeError, Result};
 use crate::keyfile::random_bytes;
-use crate::store;
+use signpost_client::store;
 
 const META_KEY: &str = "admin_token_sha256";
 const PREFIX: &str = "spt_";

@@ -29,7 +29,7 @@ use crate::aggregator::Aggregator;
 use crate::config::{AggregatorSection, Config};
 use crate::crawl;
 use crate::error::{NodeError, Result};
-use crate::store::aggregator::{self as db, Origin};
+use signpost_client::store::aggregator::{self as db, Origin};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -360,7 +360,7 @@ fn floor_rates(listings: &[Vec<u8>]) -> Result<(f64, f64)> {
         parsed.push(listing);
     }
     let parse_per_sec = payloads.len() as f64 / started.elapsed().as_secs_f64();
-    let index = crate::search::index::SearchIndex::in_memory()?;
+    let index = signpost_client::search::index::SearchIndex::in_memory()?;
     let started = Instant::now();
     let mut preparing = Duration::ZERO;
     for (i, listing) in parsed.iter().enumerate() {
@@ -368,17 +368,19 @@ fn floor_rates(listings: &[Vec<u8>]) -> Result<(f64, f64)> {
         let prepared: Vec<_> = listing
             .services
             .iter()
-            .map(|s| crate::search::index::prepare(s, &listing.hub.id, &listing.hub.name))
+            .map(|s| signpost_client::search::index::prepare(s, &listing.hub.id, &listing.hub.name))
             .collect();
         preparing += reading.elapsed();
         let entries: Vec<_> = prepared
             .iter()
             .enumerate()
-            .map(|(position, prepared)| crate::search::index::Entry {
-                rowid: (i * 1000 + position) as i64,
-                position: position as u32,
-                prepared,
-            })
+            .map(
+                |(position, prepared)| signpost_client::search::index::Entry {
+                    rowid: (i * 1000 + position) as i64,
+                    position: position as u32,
+                    prepared,
+                },
+            )
             .collect();
         index.replace_hub(
             &listing.hub.id,
@@ -689,7 +691,7 @@ pub async fn converge_bench(rounds: usize) -> Result<ConvergeReport> {
     for i in 0..3 {
         let upstream = aggs[(i + 1) % 3].url();
         if let Some(agg) = &aggs[i].aggregator {
-            let url = crate::follow::feed_url(&upstream)
+            let url = signpost_client::follow::feed_url(&upstream)
                 .map_err(NodeError::Config)?
                 .to_string();
             agg.write(move |c| db::add_upstream(c, &url, "cli").map(|_| ()))
@@ -838,7 +840,7 @@ pub async fn serve_bench(services: usize) -> Result<ServeReport> {
     let node = serve::ServeProcess::start(dir.path()).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle_hub_rss = node.rss_bytes();
-    let listing_url = format!("{}{}", node.url, crawl::WELL_KNOWN_PATH);
+    let listing_url = format!("{}{}", node.url, signpost_client::fetch::WELL_KNOWN_PATH);
     let bytes = reqwest::get(&listing_url)
         .await
         .and_then(|r| r.error_for_status())
@@ -1018,7 +1020,7 @@ pub async fn search_bench(
     }
     let rss = node.rss_bytes();
     let total = {
-        let conn = crate::store::open(&dir.join(crate::config::DATABASE_FILE))?;
+        let conn = signpost_client::store::open(&dir.join(crate::config::DATABASE_FILE))?;
         conn.query_row("SELECT COUNT(*) FROM agg_services", [], |r| {
             r.get::<_, i64>(0)
         })? as u64

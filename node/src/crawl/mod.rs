@@ -5,139 +5,19 @@
 //! [`Aggregator::ingest`], and ends with the source's health recorded and a
 //! log line naming the hub and address.
 
-pub mod fetch;
-pub mod ssrf;
-
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use serde::Serialize;
-use tokio::sync::{watch, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
-use url::Url;
+use tokio::sync::watch;
 
 use crate::aggregator::{outcome_name, Aggregator, Ingested};
 use crate::error::Result;
-use crate::store::aggregator::{self as db, CrawlRecord, Source};
-use fetch::{Fetched, Validators};
-
-/// Where hubs serve their listing, relative to their base address.
-pub const WELL_KNOWN_PATH: &str = "/.well-known/signpost/listing";
-
-/// Longest address accepted as a source.
-pub const MAX_SOURCE_URL: usize = 2048;
-
-/// The listing URL for what an operator or a hub typed: a bare base
-/// address (`https://hub.example.org`) gets the well-known path; anything
-/// with a path is used as it is.
-pub fn listing_url(input: &str) -> std::result::Result<Url, String> {
-    let input = input.trim();
-    if input.len() > MAX_SOURCE_URL {
-        return Err(format!(
-            "the address is longer than {MAX_SOURCE_URL} characters"
-        ));
-    }
-    let mut url = Url::parse(input).map_err(|e| {
-        format!("{input:?} is not a web address ({e}); write it like https://hub.example.org")
-    })?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(format!(
-            "{input:?} must be an http or https address with a host"
-        ));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("the address must not contain a user name or password".into());
-    }
-    url.set_fragment(None);
-    if url.path() == "/" || url.path().is_empty() {
-        url.set_path(WELL_KNOWN_PATH);
-    }
-    Ok(url)
-}
-
-/// The limits that keep crawling polite: a global cap on crawls in flight
-/// and one request at a time per host.
-pub struct Politeness {
-    slots: Arc<Semaphore>,
-    hosts: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    in_flight: Mutex<HashSet<String>>,
-}
-
-/// Permission to send one request: a global slot and the host's turn.
-pub struct Turn {
-    _slot: Option<OwnedSemaphorePermit>,
-    _host: OwnedMutexGuard<()>,
-}
-
-impl Politeness {
-    /// Allows `max_concurrent` crawls at once.
-    pub fn new(max_concurrent: usize) -> Politeness {
-        Politeness {
-            slots: Arc::new(Semaphore::new(max_concurrent.max(1))),
-            hosts: Mutex::new(HashMap::new()),
-            in_flight: Mutex::new(HashSet::new()),
-        }
-    }
-
-    /// Waits for a global slot and for the host of `url` to be free.
-    pub async fn turn(&self, url: &Url) -> Turn {
-        let key = format!(
-            "{}:{}",
-            url.host_str().unwrap_or(""),
-            url.port_or_known_default().unwrap_or(0)
-        );
-        let host = {
-            let mut hosts = match self.hosts.lock() {
-                Ok(h) => h,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            // Forget hosts nobody is waiting on, so the map stays small.
-            if hosts.len() > 4096 {
-                hosts.retain(|_, lock| Arc::strong_count(lock) > 1);
-            }
-            hosts.entry(key).or_default().clone()
-        };
-        let slot = self.slots.clone().acquire_owned().await.ok();
-        let host = host.lock_owned().await;
-        Turn {
-            _slot: slot,
-            _host: host,
-        }
-    }
-
-    fn start(&self, url: &str) -> bool {
-        self.in_flight
-            .lock()
-            .map(|mut set| set.insert(url.to_owned()))
-            .unwrap_or(false)
-    }
-
-    fn finish(&self, url: &str) {
-        if let Ok(mut set) = self.in_flight.lock() {
-            set.remove(url);
-        }
-    }
-}
-
-/// Seconds to wait before the next try of a source that has failed
-/// `failures` times in a row: doubling from a base of at most a minute, up
-/// to a day, and never less than half of that (jitter, so hubs that failed
-/// together do not all come back together).
-pub fn backoff_secs(recrawl_interval: u64, failures: u32, random: u32) -> u64 {
-    let base = recrawl_interval.clamp(1, 60);
-    let exp = failures.saturating_sub(1).min(20);
-    let delay = base.saturating_mul(1u64 << exp).min(86_400);
-    let half = delay.div_ceil(2);
-    half + (u64::from(random) % (delay - half + 1))
-}
-
-/// A random number for jitter (0 if the system cannot give one).
-pub fn random_u32() -> u32 {
-    crate::keyfile::random_bytes::<4>()
-        .map(u32::from_le_bytes)
-        .unwrap_or(0)
-}
+use signpost_client::fetch::{self, backoff_secs, random_u32, Fetched, Validators};
+use signpost_client::follow;
+use signpost_client::store::aggregator::{self as db, CrawlRecord, Source};
+use url::Url;
 
 /// How one crawl ended.
 #[derive(Debug, Clone, Serialize)]
@@ -166,8 +46,8 @@ pub async fn crawl_source(agg: &Aggregator, source: &Source) -> Result<CrawlRepo
     };
     let fetched = match Url::parse(&source.url) {
         Ok(url) => {
-            let _turn = agg.politeness.turn(&url).await;
-            agg.fetcher.fetch(&url, &validators).await
+            let _turn = agg.fetchers.politeness.turn(&url).await;
+            agg.fetchers.listing.fetch(&url, &validators).await
         }
         Err(e) => Err(fetch::FetchError {
             code: "bad_url",
@@ -261,7 +141,7 @@ pub async fn crawl_many(agg: &Arc<Aggregator>, sources: Vec<Source>) -> Vec<Craw
         let agg = agg.clone();
         tasks.spawn(async move {
             let report = crawl_source(&agg, &source).await;
-            agg.politeness.finish(&source.url);
+            agg.fetchers.politeness.finish(&source.url);
             report
         });
     }
@@ -307,7 +187,7 @@ pub async fn run_schedule(agg: Arc<Aggregator>, mut stop: watch::Receiver<bool>)
             Ok(due) => {
                 let fresh: Vec<Source> = due
                     .into_iter()
-                    .filter(|s| agg.politeness.start(&s.url))
+                    .filter(|s| agg.fetchers.politeness.start(&s.url))
                     .collect();
                 if !fresh.is_empty() {
                     let agg = agg.clone();
@@ -321,7 +201,7 @@ pub async fn run_schedule(agg: Arc<Aggregator>, mut stop: watch::Receiver<bool>)
         if scheduled && !agg.polling.swap(true, std::sync::atomic::Ordering::SeqCst) {
             let agg = agg.clone();
             tokio::spawn(async move {
-                if let Err(e) = crate::follow::poll_due(&agg, false).await {
+                if let Err(e) = crate::crawl::poll_due(&agg, false).await {
                     tracing::warn!(error = %e, "could not poll upstream aggregators");
                 }
                 agg.polling
@@ -343,46 +223,56 @@ pub async fn run_schedule(agg: Arc<Aggregator>, mut stop: watch::Receiver<bool>)
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base_addresses_get_the_well_known_path() {
-        assert_eq!(
-            listing_url("https://hub.example.org").unwrap().as_str(),
-            "https://hub.example.org/.well-known/signpost/listing"
-        );
-        assert_eq!(
-            listing_url(" http://127.0.0.1:8080/ ").unwrap().as_str(),
-            "http://127.0.0.1:8080/.well-known/signpost/listing"
-        );
-        assert_eq!(
-            listing_url("https://x.org/custom/listing.json#frag")
-                .unwrap()
-                .as_str(),
-            "https://x.org/custom/listing.json"
-        );
-        assert!(listing_url("ftp://x.org").is_err());
-        assert!(listing_url("not a url").is_err());
-        assert!(listing_url("https://a:b@x.org/").is_err());
-    }
-
-    #[test]
-    fn backoff_doubles_with_jitter_and_is_capped() {
-        for failures in 1..40 {
-            let full = 60u64
-                .saturating_mul(1 << (failures - 1).min(20))
-                .min(86_400);
-            for random in [0, 7, u32::MAX] {
-                let d = backoff_secs(900, failures, random);
-                assert!(
-                    d >= full.div_ceil(2) && d <= full,
-                    "{failures}: {d} vs {full}"
-                );
+/// Polls every upstream that is due, recording each poll's outcome.
+pub async fn poll_due(agg: &Aggregator, force: bool) -> Result<Vec<follow::PollReport>> {
+    let now = Timestamp::now().as_second();
+    let due = agg
+        .read(move |c| {
+            if force {
+                db::list_upstreams(c)
+            } else {
+                db::due_upstreams(c, now)
             }
+        })
+        .await?;
+    let mut reports = Vec::new();
+    for upstream in due {
+        let report = follow::poll(
+            agg.directory(),
+            &agg.fetchers,
+            &upstream,
+            follow::Deletions::SignedOnly,
+            follow::PollLimits::default(),
+            |_| {},
+        )
+        .await?;
+        let interval = agg.settings.upstream_poll_secs;
+        let next = if report.error.is_some() {
+            now + backoff_secs(interval, upstream.failures + 1, random_u32()) as i64
+        } else if report.caught_up {
+            now + interval as i64
+        } else {
+            now
+        };
+        let (url, error) = (report.url.clone(), report.error.clone());
+        agg.write(move |c| {
+            db::record_poll(
+                c,
+                &url,
+                now,
+                error.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+                next,
+            )
+        })
+        .await?;
+        match &report.error {
+            Some((code, message)) => {
+                tracing::warn!(upstream = %report.url, %code, %message, "upstream poll failed")
+            }
+            None => tracing::info!(upstream = %report.url, accepted = report.counts.accepted,
+                rejected = report.counts.rejected, "polled upstream"),
         }
-        assert_eq!(backoff_secs(1, 1, 0), 1);
-        assert!(backoff_secs(1, 3, u32::MAX) <= 4);
+        reports.push(report);
     }
+    Ok(reports)
 }

@@ -17,10 +17,7 @@ use crate::error::{NodeError, Result};
 
 /// Items per page when `limit` is not given.
 pub const DEFAULT_LIMIT: u32 = 100;
-/// Largest `limit` accepted.
-pub const MAX_LIMIT: u32 = 500;
-/// The RPDE `kind` of every item.
-pub const KIND: &str = "SignpostListing";
+pub use signpost_client::follow::{KIND, MAX_LIMIT};
 
 /// Where a consumer is in the feed.
 #[derive(Debug, Clone, PartialEq, Eq)]

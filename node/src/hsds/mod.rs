@@ -11,8 +11,9 @@
 //! response carries `Access-Control-Allow-Origin: *`, which UK compliance
 //! asks of every Open Referral endpoint.
 
-pub mod map;
 pub mod params;
+
+pub use signpost_client::hsds::map;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,12 +27,12 @@ use serde_json::{json, Value};
 use signpost_spec::{HubProfile, Service};
 
 use crate::error::NodeError;
-use crate::search::oruk::Shared;
 use crate::server::AppState;
-use crate::store::hsds::{self as db, Row};
 use crate::web::api::{aggregator, query_map};
 use crate::web::ApiError;
 use params::Paging;
+use signpost_client::search::oruk::Shared;
+use signpost_client::store::hsds::{self as db, Row};
 
 /// The `version` the ORUK validator reads at `/` to pick its 3.0 tests.
 pub const VERSION: &str = "HSDS-UK-3.0";

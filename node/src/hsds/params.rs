@@ -11,9 +11,9 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::search::{MAX_QUERY_CHARS, MAX_QUERY_WORDS, MAX_WITHIN_KM};
-use crate::store::hsds::{parse_postcode, Filter};
 use crate::web::ApiError;
+use signpost_client::search::{MAX_QUERY_CHARS, MAX_QUERY_WORDS, MAX_WITHIN_KM};
+use signpost_client::store::hsds::{parse_postcode, Filter};
 
 /// Page size when the client names none.
 pub const DEFAULT_PER_PAGE: u32 = 50;
@@ -198,7 +198,7 @@ fn age(q: &HashMap<String, String>, name: &str) -> Result<Option<f64>, ApiError>
 pub fn filter(q: &HashMap<String, String>, locations: bool) -> Result<Filter, ApiError> {
     let mut f = Filter::default();
     if let Some(text) = search_text(q)? {
-        if crate::search::text::query_terms(&text, MAX_QUERY_WORDS).is_empty() {
+        if signpost_client::search::text::query_terms(&text, MAX_QUERY_WORDS).is_empty() {
             f.nothing = true;
         } else {
             f.text = Some(text);

@@ -4,6 +4,7 @@
 //! [`HubCore`] is synchronous and used both by the server (behind a mutex,
 //! off the async threads) and by the CLI working on a data directory.
 
+pub mod db;
 pub mod draft;
 pub mod fetch_log;
 
@@ -22,7 +23,7 @@ use signpost_spec::{
 use crate::config::{Config, DATABASE_FILE};
 use crate::error::{NodeError, Result};
 use crate::import::ImportPlan;
-use crate::store::{self, hub as db};
+use signpost_client::store;
 
 /// Meta key under which the hub's key-rotation statements are kept.
 const ROTATIONS_KEY: &str = "hub_rotations";

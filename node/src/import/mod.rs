@@ -3,8 +3,7 @@
 //! (what would be added, changed, removed) so it can be previewed, and then
 //! applied in one publication: a bad row imports nothing.
 
-pub mod csv;
-pub mod hsds;
+pub use signpost_client::import::{csv, hsds};
 
 use std::collections::{HashMap, HashSet};
 

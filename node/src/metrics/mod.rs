@@ -86,18 +86,7 @@ pub struct Metrics {
     latency: Histogram,
 }
 
-/// Values read from the store at scrape time.
-#[derive(Debug, Default)]
-pub struct StoreGauges {
-    /// Database file size in bytes (with its WAL).
-    pub bytes: u64,
-    /// Hubs held, by state.
-    pub hubs: BTreeMap<String, u64>,
-    /// Services searchable.
-    pub services: u64,
-    /// Per upstream feed: seconds since its last successful poll (feed lag).
-    pub upstream_lag_secs: BTreeMap<String, i64>,
-}
+pub use signpost_client::store::aggregator::StoreGauges;
 
 impl Metrics {
     /// Counts a crawl by outcome (`accepted`, `not_modified`, `failed`, ...).

@@ -84,7 +84,7 @@ pub fn check_database(path: &Path) -> Result<usize> {
         )));
     }
     let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if version > crate::store::schema_version() {
+    if version > signpost_client::store::schema_version() {
         return Err(NodeError::Setup(format!(
             "{} was written by a newer signpost-node (schema {version}); upgrade first",
             path.display()
@@ -124,7 +124,7 @@ pub fn restore(dir: &Path, from: &Path) -> Result<PathBuf> {
     }
     std::fs::rename(&staged, &db).map_err(|e| NodeError::io("installing", &staged, e))?;
     // Bring an older backup's schema up to date now, not at first serve.
-    crate::store::open(&db)?;
+    signpost_client::store::open(&db)?;
     // The search index described the database that was replaced: the
     // next start builds it again from the restored one.
     remove_index(&db)?;

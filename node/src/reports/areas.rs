@@ -26,7 +26,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::{NodeError, Result};
-use crate::search::distance_km;
+use signpost_client::search::distance_km;
 
 /// Largest areas file read, in bytes (a county's wards in full detail fit).
 pub const MAX_AREAS_BYTES: u64 = 16 * 1024 * 1024;

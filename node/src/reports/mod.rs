@@ -11,23 +11,13 @@ use serde::Serialize;
 use signpost_spec::Service;
 
 use crate::error::{NodeError, Result};
-use crate::search::distance_km;
-use crate::spreadsheet::write_row;
+use signpost_client::search::distance_km;
+use signpost_client::spreadsheet::write_row;
 
 pub mod areas;
 
 pub use areas::Areas;
 use areas::PointIndex;
-
-/// Migration 5: coordinators' "not a duplicate" decisions.
-pub const MIGRATION: &str = "
-CREATE TABLE agg_not_duplicates (
-    a_hub TEXT NOT NULL, a_service TEXT NOT NULL,
-    b_hub TEXT NOT NULL, b_service TEXT NOT NULL,
-    decided_at INTEGER NOT NULL,
-    PRIMARY KEY (a_hub, a_service, b_hub, b_service)
-);
-";
 
 /// A pair of services as (hub, service, hub, service), the lesser first.
 pub type PairKey = (String, String, String, String);
@@ -837,7 +827,7 @@ fn coverage_of(rows: &[Row], within_km: f64, division: Division) -> CoverageRepo
     for (term, services) in terms {
         let mut minutes = [0u32; 7];
         for &i in &services {
-            for span in crate::search::hours::weekly_spans(&rows[i].service.schedules) {
+            for span in signpost_client::search::hours::weekly_spans(&rows[i].service.schedules) {
                 minutes[span.weekday as usize] +=
                     u32::from(span.closes_min.saturating_sub(span.opens_min));
             }
@@ -971,7 +961,8 @@ pub fn freshness(conn: &Connection, now_secs: i64, review_days: i64) -> Result<V
 /// Reads only what freshness needs (each service's `assured_date`,
 /// counted per hub inside SQLite), not whole services.
 fn freshness_of(conn: &Connection, now_secs: i64, review_days: i64) -> Result<Vec<Freshness>> {
-    let (hubs, _) = crate::store::aggregator::list_hubs(conn, None, u32::MAX, 0, now_secs)?;
+    let (hubs, _) =
+        signpost_client::store::aggregator::list_hubs(conn, None, u32::MAX, 0, now_secs)?;
     let cutoff = jiff::Timestamp::from_second(now_secs - review_days * 86_400)
         .map(|t| t.strftime("%Y-%m-%d").to_string())
         .unwrap_or_default();
@@ -1017,7 +1008,7 @@ fn freshness_of(conn: &Connection, now_secs: i64, review_days: i64) -> Result<Ve
 }
 
 /// The freshness report as CSV, for a weekly digest. Hub names come from
-/// strangers' listings, so cells go through [`crate::spreadsheet`].
+/// strangers' listings, so cells go through [`signpost_client::spreadsheet`].
 pub fn freshness_csv(rows: &[Freshness]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| NodeError::Setup(format!("writing CSV: {e}"));
@@ -1161,8 +1152,9 @@ mod tests {
     #[test]
     fn candidates_miss_no_pair_that_comparing_every_pair_finds() {
         let rows = crowd(600);
-        let conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch(MIGRATION).unwrap();
+        let mut conn = Connection::open_in_memory().unwrap();
+        let all = signpost_client::store::schema_version();
+        signpost_client::store::migrate_to(&mut conn, all).unwrap();
         let fast = duplicates_of(&rows, &conn).unwrap();
         let mut names = Interner::default();
         let features: Vec<Features> = rows

@@ -17,10 +17,10 @@ use serde_json::json;
 
 use crate::aggregator::{Aggregator, Ingested};
 use crate::feed::{self, FeedQuery};
-use crate::search::SearchParams;
 use crate::server::AppState;
-use crate::store::aggregator as db;
 use crate::web::ApiError;
+use signpost_client::search::SearchParams;
+use signpost_client::store::aggregator as db;
 
 /// The OpenAPI description of every public endpoint.
 pub const OPENAPI: &str = include_str!("openapi.json");

@@ -84,8 +84,10 @@ async fn metrics(axum::extract::State(state): axum::extract::State<Arc<AppState>
     let gauges = match &state.aggregator {
         Some(agg) => agg
             .read(move |c| {
-                let mut g =
-                    crate::store::aggregator::store_gauges(c, jiff::Timestamp::now().as_second())?;
+                let mut g = signpost_client::store::aggregator::store_gauges(
+                    c,
+                    jiff::Timestamp::now().as_second(),
+                )?;
                 g.bytes = bytes;
                 Ok(g)
             })

@@ -22,12 +22,12 @@ use signpost_spec::{HubProfile, Service};
 
 use crate::aggregator::Aggregator;
 use crate::error::NodeError;
-use crate::search::{self, SearchParams, MAX_QUERY_CHARS};
 use crate::server::AppState;
-use crate::store::aggregator as db;
-use crate::store::directory::{self, Freshness};
 use crate::web::form::{Choice, Errors, Values};
 use crate::web::html::{asset_version, internal, message, render};
+use signpost_client::search::{self, SearchParams, MAX_QUERY_CHARS};
+use signpost_client::store::aggregator as db;
+use signpost_client::store::directory::{self, Freshness};
 use view::{ago, hub_href, safe_href, service_view, when, ServiceView};
 
 /// Longest query string a page accepts.

@@ -11,8 +11,8 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use crate::error::Result;
-use crate::search::parse_point;
-use crate::store::directory::{points, PlaceKey};
+use signpost_client::search::parse_point;
+use signpost_client::store::directory::{points, PlaceKey};
 
 /// Longest place text accepted.
 pub const MAX_PLACE_CHARS: usize = 100;

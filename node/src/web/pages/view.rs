@@ -9,7 +9,7 @@ use signpost_spec::{
     ServiceStatus, Space,
 };
 
-use crate::store::aggregator::address_text;
+use signpost_client::store::aggregator::address_text;
 
 const DAY_NAMES: [&str; 7] = [
     "Monday",

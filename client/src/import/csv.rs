@@ -6,7 +6,7 @@ use signpost_spec::{
     Schedule, Service, ServiceStatus, TaxonomyTerm,
 };
 
-use crate::error::{NodeError, Result};
+use crate::error::{Error, Result};
 
 /// The columns understood, with what each holds (shown in errors and docs).
 pub const COLUMNS: &[(&str, &str)] = &[
@@ -109,8 +109,8 @@ pub fn row_from_fields(fields: &[(&str, &str, Option<&String>)]) -> Result<Servi
     row_to_service(&get, &at)
 }
 
-fn err(location: &str, message: String) -> NodeError {
-    NodeError::Import {
+fn err(location: &str, message: String) -> Error {
+    Error::Import {
         location: location.to_owned(),
         message,
     }

@@ -335,7 +335,7 @@ impl SearchIndex {
                 let Some(rowid) = rowid else { continue };
                 if !entries
                     .ord_to_str(ord as u64, &mut text)
-                    .map_err(|e| crate::error::NodeError::Setup(format!("search index: {e}")))?
+                    .map_err(|e| crate::error::Error::Setup(format!("search index: {e}")))?
                 {
                     continue;
                 }

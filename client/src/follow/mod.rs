@@ -2,7 +2,7 @@
 //! aggregators with no centre, and what an app's replica does too.
 //!
 //! Nothing an upstream says is trusted because of who says it. Every
-//! envelope goes through [`Aggregator::ingest`], the same path as a direct
+//! envelope goes through [`Directory::ingest`], the same path as a direct
 //! crawl: signature, the hub's own pinned key and rotation chain, `seq`
 //! strictly rising, expiry. Listings are keyed by `(hub_id, seq)`, so the
 //! same one arriving twice, or around a loop of aggregators, is a no-op and
@@ -19,18 +19,21 @@
 use std::collections::HashSet;
 
 use futures_util::StreamExt;
-use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use url::Url;
 
-use crate::aggregator::{Aggregator, Ingested};
-use crate::crawl::fetch::{FetchError, Fetched, Fetcher};
+use crate::directory::{Directory, Ingested};
 use crate::error::Result;
+use crate::fetch::{FetchError, Fetched, Fetcher, Fetchers};
 use crate::store::aggregator::{self as db, PageCounts, Upstream};
 
 /// Where aggregators serve their feed, relative to their base address.
 pub const FEED_PATH: &str = "/v1/feed";
+/// The RPDE `kind` of every item of a Signpost feed.
+pub const KIND: &str = "SignpostListing";
+/// Most items a feed page holds, however many are asked for.
+pub const MAX_LIMIT: u32 = 500;
 /// How much one poll reads.
 #[derive(Debug, Clone, Copy)]
 pub struct PollLimits {
@@ -70,8 +73,8 @@ pub struct Refusal {
 /// The feed URL for what an operator typed: a bare base address gets
 /// `/v1/feed`; anything with a path is used as it is (without its query).
 pub fn feed_url(input: &str) -> std::result::Result<Url, String> {
-    let mut url = crate::crawl::listing_url(input)?;
-    if url.path() == crate::crawl::WELL_KNOWN_PATH && !input.contains(crate::crawl::WELL_KNOWN_PATH)
+    let mut url = crate::fetch::listing_url(input)?;
+    if url.path() == crate::fetch::WELL_KNOWN_PATH && !input.contains(crate::fetch::WELL_KNOWN_PATH)
     {
         url.set_path(FEED_PATH);
     }
@@ -202,7 +205,8 @@ pub enum Deletions {
 /// [`MAX_PAGES_PER_POLL`] pages), ingesting every item, and records the
 /// cursor after each page. `progress` is called after each page.
 pub async fn poll(
-    agg: &Aggregator,
+    directory: &Directory,
+    fetchers: &Fetchers,
     upstream: &Upstream,
     deletions: Deletions,
     limits: PollLimits,
@@ -223,11 +227,11 @@ pub async fn poll(
         cursor: upstream.cursor,
         ..Default::default()
     };
-    let mut limit = limits.page_size.clamp(1, crate::feed::MAX_LIMIT);
+    let mut limit = limits.page_size.clamp(1, MAX_LIMIT);
     while report.pages < limits.max_pages {
         let fetched = {
-            let _turn = agg.politeness.turn(&feed).await;
-            fetch_page(&agg.feed_fetcher, &feed, report.cursor, limit).await
+            let _turn = fetchers.politeness.turn(&feed).await;
+            fetch_page(&fetchers.feed, &feed, report.cursor, limit).await
         };
         let page = match fetched {
             Ok(page) => page,
@@ -254,7 +258,13 @@ pub async fn poll(
             .map(|item| {
                 let (id, modified) = (item.id.clone(), item.modified);
                 let feed = &feed;
-                async move { (id, modified, ingest_item(agg, feed, item, deletions).await) }
+                async move {
+                    (
+                        id,
+                        modified,
+                        ingest_item(directory, fetchers, feed, item, deletions).await,
+                    )
+                }
             })
             .buffered(PAGE_CONCURRENCY);
         while let Some((id, modified, outcome)) = outcomes.next().await {
@@ -277,7 +287,8 @@ pub async fn poll(
             }
         }
         let url = upstream.url.clone();
-        agg.write(move |c| db::advance_upstream(c, &url, cursor, counts))
+        directory
+            .write(move |c| db::advance_upstream(c, &url, cursor, counts))
             .await?;
         report.cursor = cursor;
         report.counts.accepted += counts.accepted;
@@ -297,12 +308,13 @@ fn rejected(hub_id: &str, code: &str, message: String) -> Ingested {
 }
 
 async fn ingest_item(
-    agg: &Aggregator,
+    directory: &Directory,
+    fetchers: &Fetchers,
     feed: &Url,
     item: RemoteItem,
     deletions: Deletions,
 ) -> Result<Option<Ingested>> {
-    if item.kind != crate::feed::KIND {
+    if item.kind != KIND {
         return Ok(Some(rejected(
             &item.id,
             "bad_feed",
@@ -319,7 +331,7 @@ async fn ingest_item(
                 )));
             }
             let bytes = data.envelope.get().as_bytes().to_vec();
-            let outcome = agg.ingest(bytes, Some(feed.to_string())).await?;
+            let outcome = directory.ingest(bytes, Some(feed.to_string())).await?;
             if let Ingested::Accepted { hub_id, .. } | Ingested::Unchanged { hub_id, .. } = &outcome
             {
                 if *hub_id != item.id {
@@ -337,7 +349,7 @@ async fn ingest_item(
             "bad_feed",
             "an updated item without data".into(),
         ))),
-        ("deleted", _) => deleted_item(agg, feed, &item.id, deletions).await,
+        ("deleted", _) => deleted_item(directory, fetchers, feed, &item.id, deletions).await,
         (other, _) => Ok(Some(rejected(
             &item.id,
             "bad_feed",
@@ -348,7 +360,8 @@ async fn ingest_item(
 
 /// A deleted item: believe a signed withdrawal, else (for replicas) mirror.
 async fn deleted_item(
-    agg: &Aggregator,
+    directory: &Directory,
+    fetchers: &Fetchers,
     feed: &Url,
     hub_id: &str,
     deletions: Deletions,
@@ -364,77 +377,23 @@ async fn deleted_item(
     listing_url.set_query(None);
     listing_url.set_path(&format!("/v1/hubs/{hub_id}/listing"));
     let fetched = {
-        let _turn = agg.politeness.turn(&listing_url).await;
-        agg.fetcher.fetch(&listing_url, &Default::default()).await
+        let _turn = fetchers.politeness.turn(&listing_url).await;
+        fetchers
+            .listing
+            .fetch(&listing_url, &Default::default())
+            .await
     };
     match fetched {
         Ok(Fetched::Body { bytes, .. }) => {
-            let outcome = agg.ingest(bytes, Some(feed.to_string())).await?;
+            let outcome = directory.ingest(bytes, Some(feed.to_string())).await?;
             Ok(Some(outcome))
         }
         Err(e) if e.code == "not_found" && deletions == Deletions::Mirror => {
-            agg.delist(hub_id).await?;
+            directory.delist(hub_id).await?;
             Ok(None)
         }
         Ok(Fetched::NotModified) | Err(_) => Ok(None),
     }
-}
-
-/// Polls every upstream that is due, recording each poll's outcome.
-pub async fn poll_due(agg: &Aggregator, force: bool) -> Result<Vec<PollReport>> {
-    let now = Timestamp::now().as_second();
-    let due = agg
-        .read(move |c| {
-            if force {
-                db::list_upstreams(c)
-            } else {
-                db::due_upstreams(c, now)
-            }
-        })
-        .await?;
-    let mut reports = Vec::new();
-    for upstream in due {
-        let report = poll(
-            agg,
-            &upstream,
-            Deletions::SignedOnly,
-            PollLimits::default(),
-            |_| {},
-        )
-        .await?;
-        let interval = agg.settings.upstream_poll_secs;
-        let next = if report.error.is_some() {
-            now + crate::crawl::backoff_secs(
-                interval,
-                upstream.failures + 1,
-                crate::crawl::random_u32(),
-            ) as i64
-        } else if report.caught_up {
-            now + interval as i64
-        } else {
-            now
-        };
-        let (url, error) = (report.url.clone(), report.error.clone());
-        agg.write(move |c| {
-            db::record_poll(
-                c,
-                &url,
-                now,
-                error.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
-                next,
-            )
-        })
-        .await?;
-        match &report.error {
-            Some((code, message)) => {
-                tracing::warn!(upstream = %report.url, %code, %message, "upstream poll failed")
-            }
-            None => tracing::info!(upstream = %report.url, accepted = report.counts.accepted,
-                rejected = report.counts.rejected, "polled upstream"),
-        }
-        reports.push(report);
-    }
-    Ok(reports)
 }
 
 #[cfg(test)]

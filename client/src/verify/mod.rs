@@ -9,8 +9,21 @@ use std::collections::HashSet;
 
 use signpost_spec::{KeyId, VerifiedListing};
 
-use crate::config::{AggregatorSection, Trust};
+use serde::{Deserialize, Serialize};
+
 use crate::store::aggregator::HeldHub;
+
+/// How an aggregator (or an app's replica) decides to trust a hub it meets
+/// for the first time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trust {
+    /// Trust on first use: the first valid listing pins the hub's key.
+    #[default]
+    Open,
+    /// Only hubs whose ids are listed in `allow` are accepted.
+    Allowlist,
+}
 
 /// Who may be accepted on first contact.
 #[derive(Debug, Clone)]
@@ -22,11 +35,11 @@ pub struct TrustPolicy {
 }
 
 impl TrustPolicy {
-    /// The policy an aggregator's settings describe.
-    pub fn from_settings(settings: &AggregatorSection) -> TrustPolicy {
+    /// A policy of `trust`, with the hub ids an allowlist accepts.
+    pub fn new(trust: Trust, allow: impl IntoIterator<Item = String>) -> TrustPolicy {
         TrustPolicy {
-            trust: settings.trust,
-            allow: settings.allow.iter().cloned().collect(),
+            trust,
+            allow: allow.into_iter().collect(),
         }
     }
 }

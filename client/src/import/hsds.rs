@@ -21,14 +21,14 @@ use signpost_spec::{
     Service, ServiceArea, ServiceStatus, TaxonomyTerm,
 };
 
-use crate::error::{NodeError, Result};
+use crate::error::{Error, Result};
 use crate::hsds::map;
 
 /// HSDS documents nest deeper than listings (`attributes[].taxonomy_term`).
 const MAX_IMPORT_DEPTH: usize = 64;
 
-fn err(location: String, message: impl Into<String>) -> NodeError {
-    NodeError::Import {
+fn err(location: String, message: impl Into<String>) -> Error {
+    Error::Import {
         location,
         message: message.into(),
     }

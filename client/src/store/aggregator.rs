@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use signpost_spec::{Listing, Service};
 
-use crate::error::{NodeError, Result};
+use crate::error::{Error, Result};
 
 /// Migration 2: the aggregator's schema.
 pub const MIGRATION: &str = "
@@ -445,7 +445,7 @@ pub fn store_listing(tx: &Connection, accepted: &AcceptedListing<'_>) -> Result<
     let listing = accepted.listing;
     let change = next_change_number(tx)?;
     let profile_json = serde_json::to_string(&listing.hub)
-        .map_err(|e| NodeError::Setup(format!("hub profile could not be stored: {e}")))?;
+        .map_err(|e| Error::Setup(format!("hub profile could not be stored: {e}")))?;
     let state = if listing.withdrawn {
         "withdrawn"
     } else {
@@ -506,7 +506,7 @@ fn insert_services(tx: &Connection, hub_id: &str, services: &[Service]) -> Resul
     )?;
     for (position, service) in services.iter().enumerate() {
         let json = serde_json::to_string(service)
-            .map_err(|e| NodeError::Setup(format!("service could not be stored: {e}")))?;
+            .map_err(|e| Error::Setup(format!("service could not be stored: {e}")))?;
         service_stmt.execute(params![
             hub_id,
             service.id,
@@ -699,7 +699,7 @@ pub fn list_hubs(
             accepted_from: from,
             services: services as u64,
             profile: RawValue::from_string(profile)
-                .map_err(|e| NodeError::Setup(format!("stored hub profile is unreadable: {e}")))?,
+                .map_err(|e| Error::Setup(format!("stored hub profile is unreadable: {e}")))?,
             sources,
         });
     }
@@ -945,9 +945,22 @@ pub fn active_listings(conn: &Connection) -> Result<Vec<(String, u64, Vec<u8>)>>
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// Values read from the store at scrape time (for an operator's metrics).
+#[derive(Debug, Default)]
+pub struct StoreGauges {
+    /// Database file size in bytes (with its WAL).
+    pub bytes: u64,
+    /// Hubs held, by state.
+    pub hubs: std::collections::BTreeMap<String, u64>,
+    /// Services searchable.
+    pub services: u64,
+    /// Per upstream feed: seconds since its last successful poll (feed lag).
+    pub upstream_lag_secs: std::collections::BTreeMap<String, i64>,
+}
+
 /// Counts for `/metrics`: hubs by state, services, and upstream feed lag.
-pub fn store_gauges(conn: &Connection, now_secs: i64) -> Result<crate::metrics::StoreGauges> {
-    let mut gauges = crate::metrics::StoreGauges::default();
+pub fn store_gauges(conn: &Connection, now_secs: i64) -> Result<StoreGauges> {
+    let mut gauges = StoreGauges::default();
     let mut stmt = conn.prepare_cached("SELECT state, COUNT(*) FROM agg_hubs GROUP BY state")?;
     for row in stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))? {
         let (state, n) = row?;

@@ -18,7 +18,7 @@ use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::error::{NodeError, Result};
+use crate::error::{Error, Result};
 
 /// Longest text query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 256;
@@ -72,8 +72,8 @@ pub struct SearchParams {
     pub per_page: u32,
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> NodeError {
-    NodeError::invalid(field, message)
+fn invalid(field: &str, message: impl Into<String>) -> Error {
+    Error::invalid(field, message)
 }
 
 impl SearchParams {
@@ -319,7 +319,7 @@ pub fn read_page(
             continue;
         };
         let service = RawValue::from_string(json)
-            .map_err(|e| NodeError::Setup(format!("a stored service is unreadable: {e}")))?;
+            .map_err(|e| Error::Setup(format!("a stored service is unreadable: {e}")))?;
         items.push(Hit {
             hub_id,
             hub_name,

@@ -10,7 +10,45 @@ use reqwest::redirect;
 use reqwest::StatusCode;
 use url::Url;
 
-use super::ssrf::{self, GuardedResolver};
+pub mod politeness;
+pub mod ssrf;
+
+pub use politeness::{backoff_secs, random_u32, Politeness, Turn};
+use ssrf::GuardedResolver;
+
+/// Where hubs serve their listing, relative to their base address.
+pub const WELL_KNOWN_PATH: &str = "/.well-known/signpost/listing";
+
+/// Longest address accepted as a source.
+pub const MAX_SOURCE_URL: usize = 2048;
+
+/// The listing URL for what an operator or a hub typed: a bare base
+/// address (`https://hub.example.org`) gets the well-known path; anything
+/// with a path is used as it is.
+pub fn listing_url(input: &str) -> std::result::Result<Url, String> {
+    let input = input.trim();
+    if input.len() > MAX_SOURCE_URL {
+        return Err(format!(
+            "the address is longer than {MAX_SOURCE_URL} characters"
+        ));
+    }
+    let mut url = Url::parse(input).map_err(|e| {
+        format!("{input:?} is not a web address ({e}); write it like https://hub.example.org")
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!(
+            "{input:?} must be an http or https address with a host"
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("the address must not contain a user name or password".into());
+    }
+    url.set_fragment(None);
+    if url.path() == "/" || url.path().is_empty() {
+        url.set_path(WELL_KNOWN_PATH);
+    }
+    Ok(url)
+}
 
 /// Most redirects followed before a fetch is abandoned.
 pub const MAX_REDIRECTS: usize = 3;
@@ -98,6 +136,39 @@ pub fn public_message(code: &str) -> &'static str {
         }
         "too_large" => "the listing is larger than this directory accepts",
         _ => "the listing could not be fetched",
+    }
+}
+
+/// The fetchers one directory uses: listings and feed pages, each with its
+/// own body cap, and the politeness they share (a feed and the hubs it
+/// names are often on the same host).
+pub struct Fetchers {
+    /// Fetches hubs' listings.
+    pub listing: Fetcher,
+    /// Fetches other aggregators' feed pages.
+    pub feed: Fetcher,
+    /// Fetches in flight, and one at a time per host.
+    pub politeness: Politeness,
+}
+
+impl Fetchers {
+    /// Fetchers of `listing` settings, feed pages of up to
+    /// `max_feed_page_bytes`, at most `max_concurrent` fetches at once.
+    pub fn new(
+        listing: FetchSettings,
+        max_feed_page_bytes: usize,
+        max_concurrent: usize,
+    ) -> crate::error::Result<Fetchers> {
+        let feed = FetchSettings {
+            max_bytes: max_feed_page_bytes,
+            ..listing.clone()
+        };
+        let setup = |e: FetchError| crate::error::Error::Setup(e.to_string());
+        Ok(Fetchers {
+            listing: Fetcher::new(listing).map_err(setup)?,
+            feed: Fetcher::new(feed).map_err(setup)?,
+            politeness: Politeness::new(max_concurrent),
+        })
     }
 }
 
@@ -325,6 +396,27 @@ fn from_reqwest(url: &Url, error: &reqwest::Error) -> FetchError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base_addresses_get_the_well_known_path() {
+        assert_eq!(
+            listing_url("https://hub.example.org").unwrap().as_str(),
+            "https://hub.example.org/.well-known/signpost/listing"
+        );
+        assert_eq!(
+            listing_url(" http://127.0.0.1:8080/ ").unwrap().as_str(),
+            "http://127.0.0.1:8080/.well-known/signpost/listing"
+        );
+        assert_eq!(
+            listing_url("https://x.org/custom/listing.json#frag")
+                .unwrap()
+                .as_str(),
+            "https://x.org/custom/listing.json"
+        );
+        assert!(listing_url("ftp://x.org").is_err());
+        assert!(listing_url("not a url").is_err());
+        assert!(listing_url("https://a:b@x.org/").is_err());
+    }
 
     #[test]
     fn public_messages_carry_nothing_from_the_network() {

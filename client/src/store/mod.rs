@@ -1,10 +1,11 @@
-//! SQLite storage: one database file per node, WAL mode, versioned
-//! migrations. Each role keeps its tables in its own submodule.
+//! SQLite storage, the record: one database file per node (or app
+//! replica), WAL mode, versioned migrations. One numbered list serves every
+//! role, so a node's file and a replica's have the same schema (a replica's
+//! hub-role and report tables stay empty).
 
 pub mod aggregator;
 pub mod directory;
 pub mod hsds;
-pub mod hub;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -39,12 +40,23 @@ const MIGRATIONS: &[&str] = &[
     // 4: the Open Referral (`/hsds/`) index.
     hsds::MIGRATION,
     // 5: coverage and duplicate reports.
-    crate::reports::MIGRATION,
+    REPORTS_MIGRATION,
     // 6: text and place search held in memory instead.
     aggregator::MIGRATION_INDEX_IN_MEMORY,
     // 7: the Open Referral ids and opening times in the search index.
     hsds::MIGRATION_DERIVED_TO_INDEX,
 ];
+
+/// Migration 5: coordinators' "not a duplicate" decisions (read and
+/// written by the node's reports).
+const REPORTS_MIGRATION: &str = "
+CREATE TABLE agg_not_duplicates (
+    a_hub TEXT NOT NULL, a_service TEXT NOT NULL,
+    b_hub TEXT NOT NULL, b_service TEXT NOT NULL,
+    decided_at INTEGER NOT NULL,
+    PRIMARY KEY (a_hub, a_service, b_hub, b_service)
+);
+";
 
 /// The schema version this build writes (the number of migrations).
 pub fn schema_version() -> usize {
@@ -72,7 +84,7 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// Applies the migrations up to `version` (tests make stores of earlier
 /// versions with it).
-pub(crate) fn migrate_to(conn: &mut Connection, version: usize) -> Result<()> {
+pub fn migrate_to(conn: &mut Connection, version: usize) -> Result<()> {
     let applied: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     for (index, sql) in MIGRATIONS.iter().enumerate().take(version).skip(applied) {
         let tx = conn.transaction()?;

@@ -18,7 +18,7 @@ use signpost_spec::VerifiedListing;
 use tokio::sync::{mpsc, oneshot};
 
 use super::Ingested;
-use crate::error::{NodeError, Result};
+use crate::error::{Error, Result};
 use crate::search::index::Prepared;
 use crate::store::aggregator::{self as db, AcceptedListing};
 use crate::verify::{judge, Judgement, TrustPolicy};
@@ -95,7 +95,7 @@ impl Writer {
         std::thread::Builder::new()
             .name("signpost-store-writer".into())
             .spawn(move || run(jobs, &conn, &policy, &*after_commit))
-            .map_err(|e| NodeError::Setup(format!("the store writer could not start: {e}")))?;
+            .map_err(|e| Error::Setup(format!("the store writer could not start: {e}")))?;
         Ok(Writer { queue })
     }
 
@@ -107,11 +107,12 @@ impl Writer {
             listing,
             reply: Some(reply),
         };
-        self.queue.send(job).await.map_err(|_| {
-            NodeError::Setup("the store writer has stopped; restart the node".into())
-        })?;
+        self.queue
+            .send(job)
+            .await
+            .map_err(|_| Error::Setup("the store writer has stopped; restart the node".into()))?;
         answer.await.map_err(|_| {
-            NodeError::Setup("the store writer stopped before answering; restart the node".into())
+            Error::Setup("the store writer stopped before answering; restart the node".into())
         })?
     }
 }
@@ -153,7 +154,7 @@ fn run(
                 }
                 outcomes
             }
-            Err(_) => Err(NodeError::Setup(
+            Err(_) => Err(Error::Setup(
                 "a database write crashed; restart the node".into(),
             )),
         };
@@ -170,7 +171,7 @@ fn run(
                 let message = e.to_string();
                 for job in &mut batch {
                     if let Some(reply) = job.reply.take() {
-                        let _ = reply.send(Err(NodeError::Setup(format!(
+                        let _ = reply.send(Err(Error::Setup(format!(
                             "the listing could not be stored: {message}"
                         ))));
                     }

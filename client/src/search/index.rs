@@ -52,7 +52,7 @@ use tantivy::{
 
 use super::hours::{self, LocalMoment};
 use super::{distance_km, text, Order, SearchParams, EARTH_RADIUS_KM, MAX_OFFSET};
-use crate::error::{NodeError, Result};
+use crate::error::{Error, Result};
 use crate::store::aggregator::address_text;
 
 /// The index's layout. Raised whenever the fields or what goes into them
@@ -487,8 +487,8 @@ fn writer_threads() -> usize {
         .clamp(1, 2)
 }
 
-pub(super) fn tantivy_error(what: &str) -> impl Fn(tantivy::TantivyError) -> NodeError + '_ {
-    move |e| NodeError::Setup(format!("search index: {what}: {e}"))
+pub(super) fn tantivy_error(what: &str) -> impl Fn(tantivy::TantivyError) -> Error + '_ {
+    move |e| Error::Setup(format!("search index: {what}: {e}"))
 }
 
 impl SearchIndex {
@@ -504,7 +504,7 @@ impl SearchIndex {
             Err(why) => {
                 tracing::warn!(dir = %dir.display(), reason = %why, "the search index cannot be used: rebuilding it from the store");
                 std::fs::remove_dir_all(dir).map_err(|e| {
-                    NodeError::Setup(format!(
+                    Error::Setup(format!(
                         "the search index in {} cannot be removed to rebuild it: {e}",
                         dir.display()
                     ))
@@ -512,7 +512,7 @@ impl SearchIndex {
             }
         }
         std::fs::create_dir_all(dir).map_err(|e| {
-            NodeError::Setup(format!(
+            Error::Setup(format!(
                 "the search index folder {} cannot be made: {e}",
                 dir.display()
             ))
@@ -587,7 +587,7 @@ impl SearchIndex {
                 }
                 other => {
                     break other.map_err(|e| {
-                        NodeError::Setup(format!(
+                        Error::Setup(format!(
                             "search index: open the writer (is another node running on this folder?): {e}"
                         ))
                     })?
@@ -764,7 +764,7 @@ impl SearchIndex {
             schema: SCHEMA_VERSION,
             change,
         })
-        .map_err(|e| NodeError::Setup(format!("search index payload: {e}")))?;
+        .map_err(|e| Error::Setup(format!("search index payload: {e}")))?;
         let mut prepared = writer
             .prepare_commit()
             .map_err(tantivy_error("prepare a commit"))?;
@@ -804,7 +804,7 @@ impl SearchIndex {
     /// Notes that applying or committing failed (a full disk, say): the
     /// index is behind the store until [`Self::take_failure`]'s caller
     /// rolls back and catches up.
-    pub fn failed(&self, error: &NodeError) {
+    pub fn failed(&self, error: &Error) {
         tracing::error!(error = %error, "the search index could not keep up with the store; it will catch up");
         let mut progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
         progress.failed = true;
@@ -1091,7 +1091,7 @@ fn field_terms(searcher: &Searcher, field: Field) -> Result<Vec<String>> {
         let mut terms = inverted
             .terms()
             .stream()
-            .map_err(|e| NodeError::Setup(format!("search index: read terms: {e}")))?;
+            .map_err(|e| Error::Setup(format!("search index: read terms: {e}")))?;
         while terms.advance() {
             if let Ok(term) = std::str::from_utf8(terms.key()) {
                 found.insert(term.to_owned());
@@ -1114,7 +1114,7 @@ fn expand(searcher: &Searcher, field: Field, prefix: &str) -> Result<Vec<String>
             .range()
             .ge(prefix.as_bytes())
             .into_stream()
-            .map_err(|e| NodeError::Setup(format!("search index: read terms: {e}")))?;
+            .map_err(|e| Error::Setup(format!("search index: read terms: {e}")))?;
         let mut taken = 0;
         while terms.advance() && taken < MAX_EXPANSIONS {
             let key = terms.key();

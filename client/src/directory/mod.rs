@@ -1,0 +1,614 @@
+//! A verified directory: the record (SQLite) and its search index
+//! (tantivy), kept in step, with the one path by which any listing gets in
+//! ([`Directory::ingest`]: verify first, parse once, judge against what is
+//! held, store, index). An aggregator and an app's replica are both one of
+//! these; the aggregator adds crawling and serving around it.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use jiff::Timestamp;
+use rusqlite::Connection;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use signpost_spec::{verify_listing, Limits, VerifyOptions};
+
+use crate::error::{Error, Result};
+use crate::search::index::{prepare, Entry, SearchIndex, COMMIT_EVERY};
+use crate::search::{self, SearchParams};
+use crate::store::aggregator as db;
+use crate::store::{self, ReadPool};
+use crate::verify::TrustPolicy;
+
+mod writer;
+
+/// Called with what became of every listing offered (an operator's
+/// counters of refusals, for instance).
+pub type OnIngest = dyn Fn(&Ingested) + Send + Sync;
+
+/// What a directory accepts, and who hears of it.
+#[derive(Clone)]
+pub struct DirectorySettings {
+    /// Caps on the listings read (the largest envelope above all).
+    pub limits: Limits,
+    /// Who may be accepted on first contact.
+    pub policy: TrustPolicy,
+    /// Told of every outcome, after it is final.
+    pub on_ingest: Option<Arc<OnIngest>>,
+}
+
+/// The record and the index of one directory, and the writer that keeps
+/// them in step.
+pub struct Directory {
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<ReadPool>,
+    limits: Limits,
+    writer_queue: writer::Writer,
+    index: Arc<SearchIndex>,
+    on_ingest: Option<Arc<OnIngest>>,
+}
+
+/// What became of one listing offered to the aggregator.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Ingested {
+    /// Stored, with its new feed position.
+    Accepted {
+        /// The hub.
+        hub_id: String,
+        /// The listing's seq.
+        seq: u64,
+        /// The feed's change number for it.
+        change_number: i64,
+        /// True when it was a signed withdrawal.
+        withdrawn: bool,
+    },
+    /// The very listing already held.
+    Unchanged {
+        /// The hub.
+        hub_id: String,
+        /// The listing's seq.
+        seq: u64,
+    },
+    /// Refused; what was held stays.
+    Rejected {
+        /// The hub, when the listing got far enough to name it.
+        hub_id: Option<String>,
+        /// Stable reason code (a spec error code or an acceptance rule).
+        code: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Directory {
+    /// Opens (creating if needed) the directory of the database at `path`
+    /// and its index beside it, bringing the index up to the store first.
+    pub fn open(path: &Path, settings: DirectorySettings) -> Result<Directory> {
+        let conn = store::open(path)?;
+        search::register_functions(&conn)?;
+        Directory::open_on(path, conn, settings)
+    }
+
+    /// Opens the directory on a connection already opened (and set up) by
+    /// the caller, which may have written to it first.
+    pub fn open_on(
+        path: &Path,
+        conn: Connection,
+        settings: DirectorySettings,
+    ) -> Result<Directory> {
+        let DirectorySettings {
+            limits,
+            policy,
+            on_ingest,
+        } = settings;
+        let index = Arc::new(SearchIndex::open(&index_dir(path))?);
+        catch_up(&conn, &index)?;
+        let writer = Arc::new(Mutex::new(conn));
+        let keep_in_step = index.clone();
+        let writer_queue = writer::Writer::start(
+            writer.clone(),
+            policy,
+            Arc::new(move |stored: &[writer::Stored<'_>], idle: bool| {
+                let applied = stored.iter().try_for_each(|s| {
+                    let listing = &s.job.verified.listing;
+                    let entries: Vec<Entry<'_>> = s
+                        .job
+                        .prepared
+                        .iter()
+                        .zip(s.service_rowids)
+                        .enumerate()
+                        .map(|(position, (prepared, &rowid))| Entry {
+                            rowid,
+                            position: position as u32,
+                            prepared,
+                        })
+                        .collect();
+                    keep_in_step.replace_hub(
+                        s.job.verified.hub_id.as_str(),
+                        &listing.hub.timezone,
+                        &entries,
+                        s.change_number,
+                    )
+                });
+                let done = applied.and_then(|()| {
+                    if idle {
+                        keep_in_step.commit_if_dirty()
+                    } else {
+                        Ok(())
+                    }
+                });
+                if let Err(e) = done {
+                    keep_in_step.failed(&e);
+                }
+            }),
+        )?;
+        start_committer(&index, &writer);
+        Ok(Directory {
+            writer_queue,
+            index,
+            readers: Arc::new(ReadPool::new(path, search::register_functions)),
+            writer,
+            limits,
+            on_ingest,
+        })
+    }
+
+    /// Runs blocking work with the single writing connection.
+    pub async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = writer
+                .lock()
+                .map_err(|_| Error::Setup("a database write crashed; restart the node".into()))?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| Error::Setup(format!("background work failed: {e}")))?
+    }
+
+    /// Runs blocking work with a pooled read-only connection.
+    pub async fn read<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let readers = self.readers.clone();
+        tokio::task::spawn_blocking(move || readers.with(work))
+            .await
+            .map_err(|e| Error::Setup(format!("background work failed: {e}")))?
+    }
+
+    /// Verifies a listing and, if the rules allow, stores it (atomically,
+    /// by the group-commit writer). `source_url` is where it came from (for
+    /// provenance and the address-to-hub binding). Verification runs on the
+    /// blocking pool, so concurrent ingests verify on every core.
+    pub async fn ingest(&self, bytes: Vec<u8>, source_url: Option<String>) -> Result<Ingested> {
+        let limits = self.limits.clone();
+        let verified = tokio::task::spawn_blocking(move || {
+            let now = Timestamp::now();
+            let checked = verify_listing(&bytes, &VerifyOptions { now, limits }).map(|v| {
+                // Read for the search index here, on every core, not in
+                // the single store writer.
+                let (hub_id, hub_name) = (v.hub_id.as_str(), v.listing.hub.name.as_str());
+                let prepared = v
+                    .listing
+                    .services
+                    .iter()
+                    .map(|s| prepare(s, hub_id, hub_name))
+                    .collect();
+                (v, prepared)
+            });
+            let sha = hex(&Sha256::digest(&bytes));
+            (checked, bytes, sha, now)
+        })
+        .await
+        .map_err(|e| Error::Setup(format!("background work failed: {e}")))?;
+        let outcome = match verified {
+            (Err(e), ..) => Ingested::Rejected {
+                hub_id: None,
+                code: e.code().to_owned(),
+                message: e.to_string(),
+            },
+            (Ok((verified, prepared)), bytes, sha, now) => {
+                self.writer_queue
+                    .submit(writer::Verified {
+                        verified,
+                        prepared,
+                        bytes,
+                        sha,
+                        source_url,
+                        now,
+                    })
+                    .await?
+            }
+        };
+        if let Some(observe) = &self.on_ingest {
+            observe(&outcome);
+        }
+        Ok(outcome)
+    }
+
+    /// Runs a search: the index finds the page, the store gives the
+    /// services on it.
+    pub async fn search(&self, params: SearchParams) -> Result<search::Page> {
+        let index = self.index.clone();
+        self.read(move |conn| {
+            let found = index.search(&params)?;
+            search::read_page(conn, &params, found, Timestamp::now())
+        })
+        .await
+    }
+
+    /// Categories with their number of services, the commonest first.
+    pub fn categories(&self, limit: usize) -> Result<Vec<(String, u64)>> {
+        self.index.categories(limit)
+    }
+
+    /// The search index (the node's one query engine), for readers that
+    /// pair it with the store's rows.
+    pub fn index(&self) -> Arc<SearchIndex> {
+        self.index.clone()
+    }
+
+    /// Services searchable now.
+    pub fn searchable(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Makes everything stored so far searchable now (rather than within
+    /// [`COMMIT_EVERY`]): for "crawl now" and tools that read right after
+    /// writing.
+    pub async fn make_searchable(&self) -> Result<()> {
+        let index = self.index.clone();
+        tokio::task::spawn_blocking(move || index.commit_if_dirty())
+            .await
+            .map_err(|e| Error::Setup(format!("background work failed: {e}")))?
+    }
+
+    /// Delists a hub (its services go, a tombstone stays); false if the hub
+    /// is unknown.
+    pub async fn delist(&self, hub_id: &str) -> Result<bool> {
+        let id = hub_id.to_owned();
+        let index = self.index.clone();
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            let change = db::delist(&tx, &id, Timestamp::now().as_millisecond())?;
+            tx.commit()?;
+            if let Some(change) = change {
+                index.replace_hub(&id, "", &[], change)?;
+                index.commit_if_dirty()?;
+            }
+            Ok(change.is_some())
+        })
+        .await
+    }
+
+    /// Removes tombstones older than `cutoff_ms` (Unix milliseconds).
+    pub async fn purge_tombstones(&self, cutoff_ms: i64) -> Result<usize> {
+        self.write(move |conn| db::purge_tombstones(conn, cutoff_ms))
+            .await
+    }
+}
+
+/// Services read from the store per unit of work when the index is filled.
+const BUILD_BATCH: usize = 2_000;
+
+/// Where the search index of the database at `db` lives: beside it
+/// (`signpost.db` has `signpost.index/`).
+pub fn index_dir(db: &Path) -> std::path::PathBuf {
+    db.with_extension("index")
+}
+
+/// One hub's stored services, as read for the index.
+struct StoredHub {
+    hub_id: String,
+    hub_name: String,
+    timezone: String,
+    change: i64,
+    /// (rowid, position, JSON as published)
+    services: Vec<(i64, u32, String)>,
+}
+
+/// Parses and files a batch of stored hubs.
+fn index_hubs(index: &SearchIndex, batch: Vec<StoredHub>) -> Result<()> {
+    for hub in batch {
+        let mut prepared = Vec::with_capacity(hub.services.len());
+        for (_, _, json) in &hub.services {
+            let service: signpost_spec::Service = serde_json::from_str(json)
+                .map_err(|e| Error::Setup(format!("a stored service is unreadable: {e}")))?;
+            prepared.push(prepare(&service, &hub.hub_id, &hub.hub_name));
+        }
+        let entries: Vec<Entry<'_>> = hub
+            .services
+            .iter()
+            .zip(&prepared)
+            .map(|((rowid, position, _), prepared)| Entry {
+                rowid: *rowid,
+                position: *position,
+                prepared,
+            })
+            .collect();
+        index.replace_hub(&hub.hub_id, &hub.timezone, &entries, hub.change)?;
+    }
+    Ok(())
+}
+
+/// Brings the index up to the store's last change: every hub changed since
+/// the change the index last committed is filed again (all of them when the
+/// index is new), hubs the store no longer holds as active are removed,
+/// and the result is committed. One thread reads the rows, every core
+/// parses the services (most of the cost). Runs at start, with the store's
+/// writing connection, before anything else writes.
+pub(crate) fn catch_up(conn: &Connection, index: &SearchIndex) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mut since = index.committed_change();
+    let last = db::last_change_number(conn)?;
+    if last < since {
+        tracing::warn!(
+            index_change = since,
+            store_change = last,
+            "the search index is ahead of the store (was the store restored from a backup?): rebuilding it"
+        );
+        index.clear()?;
+        since = 0;
+    } else if last == since && since > 0 {
+        return Ok(());
+    }
+    // Hubs changed since, whatever their state now: each is replaced
+    // (by nothing when it is no longer active).
+    let mut changed: Vec<(String, String, String, i64, bool)> = Vec::new();
+    {
+        let mut stmt = conn.prepare(
+            "SELECT hub_id, name, timezone, change_number, state = 'active' FROM agg_hubs
+             WHERE change_number > ?1 ORDER BY hub_id",
+        )?;
+        let mut rows = stmt.query([since])?;
+        while let Some(r) = rows.next()? {
+            changed.push((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?));
+        }
+    }
+    let active: std::collections::HashSet<String> = {
+        let mut stmt = conn.prepare("SELECT hub_id FROM agg_hubs WHERE state = 'active'")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.collect::<std::result::Result<_, _>>()?
+    };
+    for hub in index.hubs()? {
+        if !active.contains(&hub) {
+            index.replace_hub(&hub, "", &[], last)?;
+        }
+    }
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (batches, work) = std::sync::mpsc::sync_channel::<Vec<StoredHub>>(workers * 2);
+    let work = Mutex::new(work);
+    let services = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| -> Result<()> {
+        let mut handles = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            handles.push(scope.spawn(|| -> Result<()> {
+                // After a failure, keep taking batches (so the reader never
+                // waits on a full queue) but do nothing with them.
+                let mut failed = None;
+                loop {
+                    let batch = match work.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok(batch) = batch else {
+                        break;
+                    };
+                    if failed.is_none() {
+                        failed = index_hubs(index, batch).err();
+                    }
+                }
+                failed.map_or(Ok(()), Err)
+            }));
+        }
+        let read = (|| -> Result<()> {
+            let mut stmt = conn.prepare_cached(
+                "SELECT rowid, position, json FROM agg_services WHERE hub_id = ?1 ORDER BY position",
+            )?;
+            let mut batch: Vec<StoredHub> = Vec::new();
+            let mut in_batch = 0usize;
+            for (hub_id, hub_name, timezone, change, is_active) in changed {
+                let mut hub = StoredHub {
+                    hub_id,
+                    hub_name,
+                    timezone,
+                    change,
+                    services: Vec::new(),
+                };
+                if is_active {
+                    let mut rows = stmt.query([&hub.hub_id])?;
+                    while let Some(row) = rows.next()? {
+                        hub.services
+                            .push((row.get(0)?, row.get::<_, i64>(1)? as u32, row.get(2)?));
+                    }
+                }
+                in_batch += hub.services.len() + 1;
+                services.fetch_add(hub.services.len(), std::sync::atomic::Ordering::Relaxed);
+                batch.push(hub);
+                if in_batch >= BUILD_BATCH {
+                    if batches.send(std::mem::take(&mut batch)).is_err() {
+                        break;
+                    }
+                    in_batch = 0;
+                }
+            }
+            if !batch.is_empty() {
+                let _ = batches.send(batch);
+            }
+            Ok(())
+        })();
+        drop(batches);
+        for handle in handles {
+            handle
+                .join()
+                .map_err(|_| Error::Setup("filling the search index crashed".into()))??;
+        }
+        read
+    })?;
+    // The change reached, also when nothing was left to file.
+    index.reached(last);
+    index.commit_if_dirty()?;
+    tracing::info!(
+        from_change = since,
+        to_change = last,
+        services = services.into_inner(),
+        searchable = index.len(),
+        secs = started.elapsed().as_secs_f64(),
+        "search index brought up to date from the store"
+    );
+    Ok(())
+}
+
+/// Commits the index's pending changes at least every [`COMMIT_EVERY`]
+/// while the store is busy, and after a failed commit brings the index
+/// back in step from the store. Stops when the aggregator is dropped.
+fn start_committer(index: &Arc<SearchIndex>, writer: &Arc<Mutex<Connection>>) {
+    let index = Arc::downgrade(index);
+    let writer = Arc::downgrade(writer);
+    let spawned = std::thread::Builder::new()
+        .name("signpost-index-commit".into())
+        .spawn(move || loop {
+            std::thread::sleep(COMMIT_EVERY);
+            let Some(index) = index.upgrade() else {
+                return;
+            };
+            if index.take_failure() {
+                let Some(writer) = writer.upgrade() else {
+                    return;
+                };
+                let conn = writer.lock().unwrap_or_else(|p| p.into_inner());
+                match index.rollback().and_then(|()| catch_up(&conn, &index)) {
+                    Ok(()) => tracing::info!("the search index is back in step with the store"),
+                    Err(e) => {
+                        tracing::error!(error = %e, "the search index could not catch up; will try again");
+                        index.failed(&e);
+                    }
+                }
+                continue;
+            }
+            if let Err(e) = index.commit_if_dirty() {
+                index.failed(&e);
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "the search index's commit thread could not start");
+    }
+}
+
+/// The short name of an outcome, as health and logs show it.
+pub fn outcome_name(outcome: &Ingested) -> &'static str {
+    match outcome {
+        Ingested::Accepted { .. } => "accepted",
+        Ingested::Unchanged { .. } => "unchanged",
+        Ingested::Rejected { .. } => "rejected",
+    }
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::aggregator::{store_listing, AcceptedListing};
+    use crate::store::hsds::ListOf;
+    use signpost_spec::Listing;
+
+    #[test]
+    fn a_store_of_the_previous_schema_migrates_and_is_indexed_on_first_start() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("signpost.db");
+        {
+            // A store as the previous release left it: schema 6, with its
+            // Open Referral and opening-time tables, and no search index.
+            let mut conn = rusqlite::Connection::open(&path).expect("open");
+            crate::store::migrate_to(&mut conn, 6).expect("schema 6");
+            let listing: Listing = serde_json::from_value(serde_json::json!({
+                "signpost": "1", "seq": 1,
+                "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2026-01-08T00:00:00Z",
+                "hub": {"id": "ed25519:hub", "name": "Revoelution", "timezone": "Europe/London",
+                        "dimensions": {"space": ["dedicated"], "governance": "community-led",
+                                       "focus": "generic", "coordination": "first-level"}},
+                "services": [{"id": "ac148810-d857-441c-9679-408f346de14b", "name": "Job Club",
+                    "access": ["walk-in"],
+                    "locations": [{"id": "3a19ff88-4620-4d17-9830-ac1d859eb5d5", "latitude": 53.8,
+                                   "longitude": -3.0, "address": {"postal_code": "fy16jh"}}],
+                    "schedules": [{"byday": "TU", "opens_at": "10:00", "closes_at": "12:00"}],
+                    "taxonomy_terms": [{"name": "Employment", "taxonomy": "signpost"}]}]
+            }))
+            .expect("listing");
+            let tx = conn.transaction().expect("tx");
+            store_listing(
+                &tx,
+                &AcceptedListing {
+                    hub_id: "ed25519:hub",
+                    signing_key: "ed25519:hub",
+                    envelope: b"{}",
+                    envelope_sha256: "",
+                    listing: &listing,
+                    source_url: None,
+                    now_ms: 0,
+                },
+            )
+            .expect("store");
+            tx.commit().expect("commit");
+            let tables: i64 = conn
+                .query_row(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('agg_hsds', 'agg_schedules')",
+                    [],
+                    |r| r.get(0),
+                )
+                .expect("tables");
+            assert_eq!(tables, 2);
+        }
+        assert!(!index_dir(&path).exists());
+        let agg = Directory::open(
+            &path,
+            DirectorySettings {
+                limits: Limits::default(),
+                policy: TrustPolicy::new(crate::verify::Trust::Open, []),
+                on_ingest: None,
+            },
+        )
+        .expect("first start");
+        assert_eq!(agg.searchable(), 1, "indexed from the store on first start");
+        let conn = crate::store::open(&path).expect("reopen");
+        let version: usize = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, crate::store::schema_version());
+        let tables: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('agg_hsds', 'agg_schedules')",
+                [],
+                |r| r.get(0),
+            )
+            .expect("tables");
+        assert_eq!(tables, 0, "the derived tables are gone");
+        let index = agg.index();
+        let filter = crate::store::hsds::Filter {
+            postcode: crate::store::hsds::parse_postcode("FY1 6JH"),
+            weekday: Some(1),
+            ..Default::default()
+        };
+        let (rows, total) =
+            crate::store::hsds::list(&index, &conn, ListOf::Locations, &filter, 10, 0)
+                .expect("list");
+        assert_eq!((rows.len(), total), (1, 1));
+        let near = SearchParams::from_query(
+            &[("q", "job"), ("near", "53.8,-3.0")]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+        )
+        .expect("params");
+        assert_eq!(index.search(&near).expect("search").total, 1);
+    }
+}
