@@ -30,6 +30,12 @@ pub struct ServiceFields {
     /// Who it is for, e.g. "Anyone living in Revoe".
     #[arg(long)]
     pub eligibility: Option<String>,
+    /// Youngest age it is for, in years, e.g. 16.
+    #[arg(long)]
+    pub min_age: Option<String>,
+    /// Oldest age it is for, in years, e.g. 25.
+    #[arg(long)]
+    pub max_age: Option<String>,
     /// What it costs, e.g. "Free" or "£3 a meal".
     #[arg(long)]
     pub fees: Option<String>,
@@ -76,6 +82,8 @@ impl ServiceFields {
             ("email", "--email", self.email.as_ref()),
             ("phone", "--phone", self.phone.as_ref()),
             ("eligibility", "--eligibility", self.eligibility.as_ref()),
+            ("minimum_age", "--min-age", self.min_age.as_ref()),
+            ("maximum_age", "--max-age", self.max_age.as_ref()),
             ("fees", "--fees", self.fees.as_ref()),
             ("access", "--access", self.access.as_ref()),
             (

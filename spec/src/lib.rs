@@ -58,6 +58,6 @@ pub use limits::{check_depth, Limits};
 pub use listing::*;
 pub use rotation::{rotate, verify_chain, RotationStatement};
 pub use validate::{
-    parse_byday, parse_time, validate_listing, validate_service, DAY_CODES, MAX_SEQ,
+    parse_byday, parse_time, validate_listing, validate_service, DAY_CODES, MAX_AGE, MAX_SEQ,
 };
 pub use verify::{sign_listing, verify_listing, VerifiedListing, VerifyOptions};

@@ -152,6 +152,14 @@ pub struct Service {
     /// Who the service is for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eligibility_description: Option<String>,
+    /// The youngest age, in whole years, the service is for (HSDS 3
+    /// `minimum_age`); absent: no lower bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_age: Option<u8>,
+    /// The oldest age, in whole years, the service is for (HSDS 3
+    /// `maximum_age`); absent: no upper bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum_age: Option<u8>,
     /// What it costs, in words ("Free", "£3 a meal").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fees_description: Option<String>,

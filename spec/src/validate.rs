@@ -131,6 +131,10 @@ impl fmt::Display for Path<'_> {
     }
 }
 
+/// The oldest age a service may name (older people's services say 65 or
+/// 75; nobody's is above this).
+pub const MAX_AGE: u8 = 120;
+
 fn refuse(path: Path<'_>, reason: impl Into<String>) -> SpecError {
     SpecError::schema(path.to_string(), reason)
 }
@@ -363,6 +367,25 @@ impl Checker<'_> {
             path.field("eligibility_description"),
             &s.eligibility_description,
         )?;
+        for (field, age) in [
+            ("minimum_age", s.minimum_age),
+            ("maximum_age", s.maximum_age),
+        ] {
+            if age.is_some_and(|a| a > MAX_AGE) {
+                return Err(refuse(
+                    path.field(field),
+                    format!("must be a whole number of years from 0 to {MAX_AGE}"),
+                ));
+            }
+        }
+        if let (Some(min), Some(max)) = (s.minimum_age, s.maximum_age) {
+            if min > max {
+                return Err(refuse(
+                    path.field("maximum_age"),
+                    format!("must not be below minimum_age ({min})"),
+                ));
+            }
+        }
         self.opt_long(path.field("fees_description"), &s.fees_description)?;
         self.opt_long(path.field("application_process"), &s.application_process)?;
         if !distinct(&s.access, |r| 1 << r as u32) {
@@ -536,4 +559,39 @@ fn date(path: Path<'_>, value: &str) -> Result<Date, SpecError> {
     ok.then(|| value.parse::<Date>().ok())
         .flatten()
         .ok_or_else(|| refuse(path, format!("{value:?} is not a date like 2026-03-31")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(minimum_age: Option<u8>, maximum_age: Option<u8>) -> Service {
+        let mut s: Service = serde_json::from_value(serde_json::json!({
+            "id": "0b6a5c1e-8d2f-4a3b-9c4d-5e6f7a8b9c01", "name": "Youth club"
+        }))
+        .expect("service");
+        s.minimum_age = minimum_age;
+        s.maximum_age = maximum_age;
+        s
+    }
+
+    #[test]
+    fn ages_are_whole_years_up_to_the_oldest_and_in_order() {
+        let limits = Limits::default();
+        for (min, max) in [
+            (None, None),
+            (Some(11), Some(18)),
+            (Some(18), Some(18)),
+            (None, Some(MAX_AGE)),
+        ] {
+            assert!(
+                validate_service(&service(min, max), &limits).is_ok(),
+                "{min:?} {max:?}"
+            );
+        }
+        let e = validate_service(&service(Some(19), Some(18)), &limits).unwrap_err();
+        assert!(e.to_string().contains("maximum_age"), "{e}");
+        let e = validate_service(&service(Some(MAX_AGE + 1), None), &limits).unwrap_err();
+        assert!(e.to_string().contains("minimum_age"), "{e}");
+    }
 }

@@ -587,6 +587,8 @@ fn full_service() -> Service {
         url: Some("https://atthegrange.example.org/cafe".into()),
         email: Some("cafe@atthegrange.example.org".into()),
         eligibility_description: Some("Everyone welcome".into()),
+        minimum_age: Some(16),
+        maximum_age: Some(120),
         fees_description: Some("Pay what you can".into()),
         application_process: Some("Drop in".into()),
         access: vec![

@@ -202,6 +202,7 @@ fn hub_a_services() -> Vec<Service> {
          "description": "Help with CVs, applications and interviews",
          "url": "https://revoelution.example.org/job-club", "email": "jobs@revoelution.example.org",
          "eligibility_description": "Anyone looking for work", "fees_description": "Free",
+         "minimum_age": 16, "maximum_age": 64,
          "application_process": "Drop in, or ring to book", "access": ["walk-in", "self-referral"],
          "assured_date": "2026-01-15",
          "languages": [{"name": "English", "code": "en"}, {"name": "Romanian", "code": "ro", "note": "Tuesdays"}],
@@ -241,7 +242,7 @@ fn hub_a_services() -> Vec<Service> {
 /// imported the same council file would).
 fn hub_b_services() -> Vec<Service> {
     serde_json::from_value(json!([
-        {"id": "0b6a5c1e-8d2f-4a3b-9c4d-5e6f7a8b9c03", "name": "Wellbeing walk",
+        {"id": "0b6a5c1e-8d2f-4a3b-9c4d-5e6f7a8b9c03", "name": "Wellbeing walk", "minimum_age": 18,
          "organization": {"name": "The Bay Trust"},
          "locations": [{"id": "1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e04", "latitude": 54.0697, "longitude": -2.8625,
                         "address": {"address_1": "The Promenade", "city": "Morecambe", "postal_code": "LA4 4AA"}}],
@@ -493,9 +494,33 @@ async fn every_hsds_endpoint_serves_valid_open_referral() {
         service_names(&agg, "start_time=10:00&end_time=11:30").await,
         set(&["Wellbeing walk"])
     );
+    // Ages, in ORUK's sense: the service's own minimum at least, maximum
+    // at most; a service naming no such age matches neither.
     let aged = get(&agg, "/hsds/services?minimum_age=18").await;
     schemas.check_page("service_list", &aged, "minimum_age");
-    assert_eq!(aged["total_items"], 0, "no service of ours states ages");
+    assert_eq!(
+        names(aged["contents"].as_array().expect("contents")),
+        set(&["Wellbeing walk"])
+    );
+    assert_eq!(
+        service_names(&agg, "minimum_age=16").await,
+        set(&["Job Club", "Wellbeing walk"])
+    );
+    assert_eq!(
+        service_names(&agg, "minimum_age=16.5").await,
+        set(&["Wellbeing walk"])
+    );
+    assert_eq!(
+        service_names(&agg, "maximum_age=64").await,
+        set(&["Job Club"])
+    );
+    assert_eq!(service_names(&agg, "maximum_age=63").await, set(&[]));
+    assert_eq!(
+        service_names(&agg, "minimum_age=10&maximum_age=70").await,
+        set(&["Job Club"])
+    );
+    let at_locations = get(&agg, "/hsds/service_at_locations?minimum_age=18").await;
+    assert_eq!(at_locations["total_items"], 1, "the walk's one location");
     assert_eq!(
         get(&agg, "/hsds/services?colour=red").await["total_items"],
         4
@@ -755,8 +780,6 @@ fn the_clients_hsds_export_is_valid_open_referral_and_imports_back() {
 const SERVICE_NOT_HELD: &[&str] = &[
     // Service fields with no place in our Service.
     "accreditations",
-    "minimum_age",
-    "maximum_age",
     "assurer_email",
     "alert",
     "last_modified",

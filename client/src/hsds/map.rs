@@ -190,6 +190,14 @@ pub fn service_list_item(s: &Service, hub: &HubProfile) -> Value {
         &s.eligibility_description,
     );
     put(&mut o, "application_process", &s.application_process);
+    for (key, age) in [
+        ("minimum_age", s.minimum_age),
+        ("maximum_age", s.maximum_age),
+    ] {
+        if let Some(age) = age {
+            o.insert(key.into(), Value::from(age));
+        }
+    }
     put(&mut o, "assured_date", &s.assured_date);
     o.insert("organization".into(), org);
     Value::Object(o)

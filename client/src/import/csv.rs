@@ -22,6 +22,8 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ("email", "contact email"),
     ("phone", "contact phone number"),
     ("eligibility", "who it is for"),
+    ("minimum_age", "youngest age it is for, in years, e.g. 16"),
+    ("maximum_age", "oldest age it is for, in years, e.g. 25"),
     ("fees", "what it costs"),
     ("application_process", "how to get it, in words"),
     ("access", "walk-in; self-referral; professional-referral"),
@@ -90,6 +92,23 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Service>> {
         services.push(row_to_service(&get, &at)?);
     }
     Ok(services)
+}
+
+/// Reads an age cell: whole years from 0 to [`signpost_spec::MAX_AGE`].
+fn age(cell: Option<String>, location: &str) -> Result<Option<u8>> {
+    let Some(cell) = cell else {
+        return Ok(None);
+    };
+    match cell.parse::<u8>() {
+        Ok(years) if years <= signpost_spec::MAX_AGE => Ok(Some(years)),
+        _ => Err(err(
+            location,
+            format!(
+                "{cell:?} is not an age; write whole years from 0 to {}, e.g. 16",
+                signpost_spec::MAX_AGE
+            ),
+        )),
+    }
 }
 
 /// Builds a service from `(column, label, value)` triples, so CLI flags go
@@ -198,6 +217,8 @@ fn row_to_service(
         url: get("url"),
         email: get("email"),
         eligibility_description: get("eligibility"),
+        minimum_age: age(get("minimum_age"), &at("minimum_age"))?,
+        maximum_age: age(get("maximum_age"), &at("maximum_age"))?,
         fees_description: get("fees"),
         application_process: get("application_process"),
         access,
@@ -335,6 +356,8 @@ pub fn service_row(s: &Service) -> Vec<String> {
                 .map(|p| p.number.clone())
                 .unwrap_or_default(),
             "eligibility" => text(&s.eligibility_description),
+            "minimum_age" => s.minimum_age.map(|a| a.to_string()).unwrap_or_default(),
+            "maximum_age" => s.maximum_age.map(|a| a.to_string()).unwrap_or_default(),
             "fees" => text(&s.fees_description),
             "application_process" => text(&s.application_process),
             "access" => access.join("; "),
@@ -372,8 +395,8 @@ mod tests {
 
     #[test]
     fn reads_a_spreadsheet_row() {
-        let csv = "Name,Description,Opening_Hours,Latitude,Longitude,Postal_Code,Taxonomy,Access\n\
-                   Food pantry,Low-cost groceries,\"TU,TH 10:00-13:00; SA 10:00-12:00\",53.8069,-3.0135,FY3 7TN,Food; Pantry,walk-in\n";
+        let csv = "Name,Description,Opening_Hours,Latitude,Longitude,Postal_Code,Taxonomy,Access,Minimum_Age,Maximum_Age\n\
+                   Food pantry,Low-cost groceries,\"TU,TH 10:00-13:00; SA 10:00-12:00\",53.8069,-3.0135,FY3 7TN,Food; Pantry,walk-in,16,\n";
         let services = parse(csv.as_bytes()).unwrap();
         assert_eq!(services.len(), 1);
         // Written back as a row of COLUMNS, it reads the same.
@@ -389,6 +412,7 @@ mod tests {
         assert_eq!(s.locations[0].latitude, Some(53.8069));
         assert_eq!(s.taxonomy_terms.len(), 2);
         assert_eq!(s.access, vec![AccessRoute::WalkIn]);
+        assert_eq!((s.minimum_age, s.maximum_age), (Some(16), None));
     }
 
     #[test]
@@ -403,5 +427,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("opening_hours"), "{e}");
+        for bad in ["sixteen", "-1", "16.5", "121"] {
+            let e = parse(format!("name,minimum_age\nCafe,{bad}\n").as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("line 2, column minimum_age") && e.contains("whole years"),
+                "{e}"
+            );
+        }
     }
 }

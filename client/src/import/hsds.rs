@@ -121,6 +121,29 @@ fn is_not_a_service(obj: &Map<String, Value>) -> bool {
     !obj.contains_key("services") && NOT_SERVICE_FIELDS.iter().any(|k| obj.contains_key(*k))
 }
 
+/// An age in years (HSDS 3 gives a number; some exports a numeric
+/// string). Fractions are cut to whole years; absent or empty is None.
+fn age(obj: &Map<String, Value>, key: &str, path: &str) -> Result<Option<u8>> {
+    let years = match obj.get(key) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+        Some(_) => None,
+    };
+    let max = f64::from(signpost_spec::MAX_AGE);
+    match years {
+        Some(y) if (0.0..=max).contains(&y) => Ok(Some(y.trunc() as u8)),
+        _ => Err(err(
+            format!("{path}.{key}"),
+            format!(
+                "must be an age in years from 0 to {}",
+                signpost_spec::MAX_AGE
+            ),
+        )),
+    }
+}
+
 fn text(obj: &Map<String, Value>, key: &str) -> Option<String> {
     match obj.get(key) {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
@@ -247,6 +270,8 @@ fn service_from(
         url: text(obj, "url"),
         email: text(obj, "email"),
         eligibility_description: text(obj, "eligibility_description"),
+        minimum_age: age(obj, "minimum_age", path)?,
+        maximum_age: age(obj, "maximum_age", path)?,
         fees_description: text(obj, "fees_description").or_else(|| text(obj, "fees")),
         application_process: text(obj, "application_process"),
         access,

@@ -57,7 +57,7 @@ use crate::store::aggregator::address_text;
 
 /// The index's layout. Raised whenever the fields or what goes into them
 /// change: an index of another version is rebuilt from the store at start.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 /// Longest a stored listing waits to become searchable while the store is
 /// busy (when it is idle, each batch is committed at once).
 pub const COMMIT_EVERY: Duration = Duration::from_millis(500);
@@ -103,6 +103,9 @@ pub(super) struct Fields {
     pub(super) postcode: Field,
     pub(super) open_day: Field,
     pub(super) loc_position: Field,
+    /// The service's `minimum_age` and `maximum_age`, when it names them.
+    pub(super) min_age: Field,
+    pub(super) max_age: Field,
     pub(super) rowid: Field,
     hub: Field,
     position: Field,
@@ -147,6 +150,8 @@ fn schema() -> (Schema, Fields) {
         postcode: b.add_text_field("postcode", STRING),
         open_day: b.add_text_field("open_day", STRING),
         loc_position: b.add_u64_field("loc_position", FAST),
+        min_age: b.add_u64_field("min_age", INDEXED),
+        max_age: b.add_u64_field("max_age", INDEXED),
         org_entry: b.add_text_field("org_entry", FAST),
         term_entry: b.add_text_field("term_entry", FAST),
         taxonomy_entry: b.add_text_field("taxonomy_entry", FAST),
@@ -197,6 +202,8 @@ pub struct Prepared {
 #[derive(Debug, Clone)]
 struct Oruk {
     service_id: String,
+    /// (minimum_age, maximum_age)
+    ages: (Option<u8>, Option<u8>),
     /// (id, name)
     organization: (String, String),
     /// (id, name, taxonomy id)
@@ -252,6 +259,7 @@ fn oruk(service: &Service, hub_id: &str, hub_name: &str) -> Oruk {
         })
         .collect();
     Oruk {
+        ages: (s.minimum_age, s.maximum_age),
         service_id: s.id,
         organization: (org.id, org.name),
         terms,
@@ -646,6 +654,12 @@ impl SearchIndex {
                 doc.add_text(f.name_order, &p.name);
                 doc.add_text(f.zone, timezone);
                 doc.add_text(f.org_id, &o.organization.0);
+                if let Some(age) = o.ages.0 {
+                    doc.add_u64(f.min_age, u64::from(age));
+                }
+                if let Some(age) = o.ages.1 {
+                    doc.add_u64(f.max_age, u64::from(age));
+                }
                 for (id, _, _) in &o.terms {
                     doc.add_text(f.term_id, id);
                 }

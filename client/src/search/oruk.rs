@@ -105,6 +105,12 @@ impl SearchIndex {
         if let Some(day) = filter.weekday {
             must.push(self.term_query(f.open_day, &day.to_string()));
         }
+        if let Some(age) = filter.minimum_age_at_least {
+            must.push(u64_range(f.min_age, Bound::Included(age), Bound::Unbounded));
+        }
+        if let Some(age) = filter.maximum_age_at_most {
+            must.push(u64_range(f.max_age, Bound::Unbounded, Bound::Included(age)));
+        }
         if of == ListOf::Locations {
             match (&filter.postcode, filter.within_km, centroid) {
                 (Some(_), Some(km), Some((lat, lon))) => {
@@ -375,6 +381,11 @@ impl SearchIndex {
         }
         Ok(list)
     }
+}
+
+fn u64_range(field: Field, low: Bound<u64>, high: Bound<u64>) -> Box<dyn Query> {
+    let term = |v| Term::from_field_u64(field, v);
+    Box::new(RangeQuery::new(low.map(term), high.map(term)))
 }
 
 fn cell_range(field: Field, low: i64, high: i64) -> Box<dyn Query> {

@@ -87,8 +87,14 @@ pub struct Filter {
     pub opens_from_min: Option<u16>,
     /// Services with opening times ending at or before this minute.
     pub closes_by_min: Option<u16>,
-    /// A question nothing we hold can answer yes to (ages: our model has
-    /// none), so the answer is empty.
+    /// Services whose `minimum_age` is at least this (ORUK's
+    /// `minimum_age`); a service that names no minimum age does not match.
+    pub minimum_age_at_least: Option<u64>,
+    /// Services whose `maximum_age` is at most this (ORUK's
+    /// `maximum_age`); a service that names no maximum age does not match.
+    pub maximum_age_at_most: Option<u64>,
+    /// A question nothing we hold can answer yes to (words that are all
+    /// stop words), so the answer is empty.
     pub nothing: bool,
     /// `service_at_location`s with this postcode (lists of those only).
     pub postcode: Option<Postcode>,

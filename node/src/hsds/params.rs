@@ -192,9 +192,9 @@ fn age(q: &HashMap<String, String>, name: &str) -> Result<Option<f64>, ApiError>
 /// `minimum_age`, `maximum_age`, `start_time`, `end_time`, `day`, and with
 /// `locations`, `postcode` and `proximity` (metres).
 ///
-/// Our services hold no ages, so no service is known to meet an age
-/// filter: asking for one gives an empty list, as the ORUK meaning
-/// ("services with a minimum age of at least ...") implies.
+/// Ages keep ORUK's meaning: `minimum_age=X` finds services whose own
+/// minimum age is at least X, `maximum_age=Y` those whose maximum age is at
+/// most Y; a service that names no such age matches neither.
 pub fn filter(q: &HashMap<String, String>, locations: bool) -> Result<Filter, ApiError> {
     let mut f = Filter::default();
     if let Some(text) = search_text(q)? {
@@ -207,9 +207,9 @@ pub fn filter(q: &HashMap<String, String>, locations: bool) -> Result<Filter, Ap
     f.taxonomy_term_id = id(q, "taxonomy_term_id")?;
     f.taxonomy_id = id(q, "taxonomy_id")?;
     f.organization_id = id(q, "organization_id")?;
-    if age(q, "minimum_age")?.is_some() || age(q, "maximum_age")?.is_some() {
-        f.nothing = true;
-    }
+    // Ages are held in whole years: "at least 12.5" is "at least 13".
+    f.minimum_age_at_least = age(q, "minimum_age")?.map(|a| a.ceil() as u64);
+    f.maximum_age_at_most = age(q, "maximum_age")?.map(|a| a.floor() as u64);
     f.opens_from_min = get(q, "start_time")
         .map(|v| minutes("start_time", v))
         .transpose()?;
@@ -304,7 +304,11 @@ mod tests {
             (f.weekday, f.opens_from_min, f.closes_by_min),
             (Some(0), Some(540), Some(1050))
         );
-        assert!(filter(&q(&[("minimum_age", "18")]), false).unwrap().nothing);
+        let ages = filter(&q(&[("minimum_age", "12.5"), ("maximum_age", "25")]), false).unwrap();
+        assert_eq!(
+            (ages.minimum_age_at_least, ages.maximum_age_at_most),
+            (Some(13), Some(25))
+        );
         assert!(filter(&q(&[("minimum_age", "old")]), false).is_err());
         assert!(filter(&q(&[("day", "someday")]), false).is_err());
         assert!(filter(&q(&[("proximity", "500")]), true).is_err());

@@ -208,6 +208,14 @@ pub fn service_values(s: &Service) -> Values {
     }
     v.push("application_process", text(&s.application_process));
     v.push("eligibility", text(&s.eligibility_description));
+    v.push(
+        "minimum_age",
+        s.minimum_age.map(|a| a.to_string()).unwrap_or_default(),
+    );
+    v.push(
+        "maximum_age",
+        s.maximum_age.map(|a| a.to_string()).unwrap_or_default(),
+    );
     v.push("fees", text(&s.fees_description));
     v.push("opening_hours", format_opening_hours(&s.schedules));
     v.push("phones", joined(s.phones.iter().map(|p| p.number.clone())));
@@ -333,6 +341,20 @@ pub fn service_sections(values: &Values, errors: &Errors, limits: &Limits) -> Ve
         "For example: Anyone living in Revoe.",
         long,
     );
+    for (name, label, hint) in [
+        (
+            "minimum_age",
+            "Youngest age",
+            "In whole years, for example 16. Leave empty if there is no lower age.",
+        ),
+        (
+            "maximum_age",
+            "Oldest age",
+            "In whole years, for example 25. Leave empty if there is no upper age.",
+        ),
+    ] {
+        b.field("text", name, label, hint, 3).inputmode = "numeric";
+    }
     b.field(
         "text",
         "fees",
@@ -452,6 +474,26 @@ fn set_list(obj: &mut Map<String, Value>, key: &str, list: Vec<Value>) {
     }
 }
 
+fn age(v: &Values, name: &str, errors: &mut Errors) -> Option<u8> {
+    let text = v.get(name);
+    if text.is_empty() {
+        return None;
+    }
+    match text.parse::<u8>() {
+        Ok(years) if years <= signpost_spec::MAX_AGE => Some(years),
+        _ => {
+            errors.add(
+                name,
+                format!(
+                    "\u{201c}{text}\u{201d} is not an age: write whole years from 0 to {}, like 16.",
+                    signpost_spec::MAX_AGE
+                ),
+            );
+            None
+        }
+    }
+}
+
 fn coordinate(v: &Values, name: &str, errors: &mut Errors) -> Option<f64> {
     let text = v.get(name);
     if text.is_empty() {
@@ -491,6 +533,16 @@ pub fn service_json(
         v.get("application_process"),
     );
     set_opt(&mut obj, "eligibility_description", v.get("eligibility"));
+    for key in ["minimum_age", "maximum_age"] {
+        match age(v, key, &mut errors) {
+            Some(years) => {
+                obj.insert(key.into(), json!(years));
+            }
+            None => {
+                obj.remove(key);
+            }
+        }
+    }
     set_opt(&mut obj, "fees_description", v.get("fees"));
     set_opt(&mut obj, "email", v.get("email"));
     set_opt(&mut obj, "url", v.get("url"));
@@ -685,7 +737,9 @@ fn service_field(path: &str, origins: &Origins) -> String {
         | "assured_date"
         | "access"
         | "organization"
-        | "languages" => head.to_owned(),
+        | "languages"
+        | "minimum_age"
+        | "maximum_age" => head.to_owned(),
         "eligibility_description" => "eligibility".into(),
         "fees_description" => "fees".into(),
         "schedules" => "opening_hours".into(),
@@ -986,9 +1040,12 @@ mod tests {
             ("loc0_latitude", "53.8"),
             ("loc0_longitude", "-3.0"),
             ("contact0_name", "Sam"),
+            ("minimum_age", "16"),
+            ("maximum_age", " "),
         ]);
         let (json, _) = service_json(&v, None, &limits).unwrap();
         let s = service_from_json(json, None, &limits).unwrap();
+        assert_eq!((s.minimum_age, s.maximum_age), (Some(16), None));
         assert_eq!(s.schedules.len(), 1);
         assert_eq!(s.phones.len(), 2);
         assert_eq!(
@@ -1013,6 +1070,14 @@ mod tests {
         let errors = service_json(&v, None, &limits).unwrap_err();
         assert!(errors.get("opening_hours").is_some());
         assert!(errors.get("loc2_latitude").is_some());
+        let v = form(&[("name", "X"), ("minimum_age", "teen")]);
+        let errors = service_json(&v, None, &limits).unwrap_err();
+        assert!(errors.get("minimum_age").is_some(), "{errors:?}");
+        let v = form(&[("name", "X"), ("minimum_age", "18"), ("maximum_age", "11")]);
+        let (json, origins) = service_json(&v, None, &limits).unwrap();
+        let e = service_from_json(json, None, &limits).unwrap_err();
+        let errors = service_error(&e, &origins).unwrap();
+        assert!(errors.get("maximum_age").is_some(), "{errors:?}");
         let v = form(&[
             ("name", "X"),
             ("loc3_latitude", "95"),

@@ -200,6 +200,9 @@ pub struct ServiceView {
     pub places: Vec<PlaceView>,
     pub categories: Vec<String>,
     pub eligibility: String,
+    /// The ages it is for, in words ("16 to 25", "60 and over"); empty
+    /// when the hub gave none.
+    pub ages: String,
     pub fees: String,
     pub languages: Vec<String>,
     pub contacts: Vec<String>,
@@ -299,6 +302,7 @@ pub fn service_view(hub_id: &str, hub_name: &str, s: &Service) -> ServiceView {
             .collect(),
         categories: s.taxonomy_terms.iter().map(|t| t.name.clone()).collect(),
         eligibility: text(&s.eligibility_description),
+        ages: ages_words(s.minimum_age, s.maximum_age),
         fees: text(&s.fees_description),
         languages: s
             .languages
@@ -315,6 +319,17 @@ pub fn service_view(hub_id: &str, hub_name: &str, s: &Service) -> ServiceView {
         point,
         freshness: String::new(),
         stale: false,
+    }
+}
+
+/// The ages a service is for, as a person would say them.
+fn ages_words(minimum: Option<u8>, maximum: Option<u8>) -> String {
+    match (minimum, maximum) {
+        (Some(a), Some(b)) if a == b => format!("{a} only"),
+        (Some(a), Some(b)) => format!("{a} to {b}"),
+        (Some(a), None) => format!("{a} and over"),
+        (None, Some(b)) => format!("up to {b}"),
+        (None, None) => String::new(),
     }
 }
 
