@@ -2,8 +2,8 @@
 //! likely to have. Header names are matched without regard to case.
 
 use signpost_spec::{
-    parse_byday, parse_time, AccessRoute, Address, Language, Location, Organization, Phone,
-    Schedule, Service, ServiceStatus, TaxonomyTerm,
+    AccessRoute, Address, Language, Location, Organization, Phone, Schedule, Service,
+    ServiceStatus, TaxonomyTerm,
 };
 
 use crate::error::{Error, Result};
@@ -44,41 +44,202 @@ pub const COLUMNS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Other names people give the columns (compared without case, spaces,
+/// underscores, dashes or punctuation), each with the column it means.
+const ALIASES: &[(&str, &str)] = &[
+    ("service", "name"),
+    ("servicename", "name"),
+    ("nameofservice", "name"),
+    ("title", "name"),
+    ("activity", "name"),
+    ("details", "description"),
+    ("about", "description"),
+    ("whatweoffer", "description"),
+    ("runby", "organization"),
+    ("organisation", "organization"),
+    ("provider", "organization"),
+    ("website", "url"),
+    ("webaddress", "url"),
+    ("web", "url"),
+    ("link", "url"),
+    ("emailaddress", "email"),
+    ("telephone", "phone"),
+    ("tel", "phone"),
+    ("phonenumber", "phone"),
+    ("contactnumber", "phone"),
+    ("whoitisfor", "eligibility"),
+    ("whoisitfor", "eligibility"),
+    ("eligibilitydescription", "eligibility"),
+    ("agefrom", "minimum_age"),
+    ("minage", "minimum_age"),
+    ("ageto", "maximum_age"),
+    ("maxage", "maximum_age"),
+    ("cost", "fees"),
+    ("price", "fees"),
+    ("charges", "fees"),
+    ("howtoaccess", "application_process"),
+    ("howtoapply", "application_process"),
+    ("referral", "access"),
+    ("venue", "location_name"),
+    ("place", "location_name"),
+    ("location", "location_name"),
+    ("address", "address_1"),
+    ("addressline1", "address_1"),
+    ("street", "address_1"),
+    ("addressline2", "address_2"),
+    ("town", "city"),
+    ("towncity", "city"),
+    ("postcode", "postal_code"),
+    ("zip", "postal_code"),
+    ("lat", "latitude"),
+    ("lon", "longitude"),
+    ("lng", "longitude"),
+    ("long", "longitude"),
+    ("openingtimes", "opening_hours"),
+    ("openinghours", "opening_hours"),
+    ("hours", "opening_hours"),
+    ("times", "opening_hours"),
+    ("whenopen", "opening_hours"),
+    ("category", "taxonomy"),
+    ("categories", "taxonomy"),
+    ("typeofsupport", "taxonomy"),
+    ("supporttype", "taxonomy"),
+    ("language", "languages"),
+    ("lastchecked", "assured_date"),
+    ("checked", "assured_date"),
+];
+
+/// The column a header names, if any (`Post code`, `Postcode` and
+/// `postal_code` all name `postal_code`).
+pub fn column_for(header: &str) -> Option<&'static str> {
+    let key: String = header
+        .trim_start_matches('\u{feff}')
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
+    COLUMNS
+        .iter()
+        .map(|(c, _)| *c)
+        .find(|c| c.replace('_', "") == key)
+        .or_else(|| ALIASES.iter().find(|(a, _)| *a == key).map(|(_, c)| *c))
+}
+
+/// Something a person should look at after an import: a column left out,
+/// or a cell read only in part.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Note {
+    /// The file's line or sheet row (1 is the first).
+    pub line: usize,
+    /// The column, as the file names it.
+    pub column: String,
+    /// What was done.
+    pub message: String,
+}
+
+/// What an import read from a spreadsheet.
+#[derive(Debug, Clone, Default)]
+pub struct Sheet {
+    /// One service per row (ids empty where the file gave none).
+    pub services: Vec<Service>,
+    /// What the file's headers were read as: (header, column).
+    pub mapping: Vec<(String, String)>,
+    /// Columns left out, cells kept only as words, rows skipped.
+    pub notes: Vec<Note>,
+}
+
+/// Most rows looked at for the header row (a title may stand above it).
+const MAX_TITLE_ROWS: usize = 10;
+
 /// Parses CSV bytes into services (ids empty where the file gave none).
 pub fn parse(bytes: &[u8]) -> Result<Vec<Service>> {
+    Ok(read(bytes)?.services)
+}
+
+/// Reads CSV bytes (comma, semicolon or tab separated; a byte order mark
+/// and Windows line ends are fine) into services, with notes.
+pub fn read(bytes: &[u8]) -> Result<Sheet> {
     let mut reader = ::csv::ReaderBuilder::new()
+        .delimiter(delimiter(bytes))
+        .has_headers(false)
         .trim(::csv::Trim::All)
-        .flexible(false)
+        .flexible(true)
         .from_reader(bytes);
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| err("header row", e.to_string()))?
+    let mut rows = Vec::new();
+    for (n, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| err(&format!("line {}", n + 1), e.to_string()))?;
+        rows.push((n + 1, record.iter().map(str::to_owned).collect()));
+    }
+    from_rows(rows)
+}
+
+/// The separator of a CSV file: whichever of comma, semicolon and tab its
+/// first line has most of, outside quotes.
+fn delimiter(bytes: &[u8]) -> u8 {
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in bytes.iter().take_while(|&&b| b != b'\n') {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let best = (0..3).max_by_key(|&i| (counts[i], 3 - i)).unwrap_or(0);
+    [b',', b';', b'\t'][best]
+}
+
+/// Services from a sheet's rows, each with its line: the header row is
+/// the first (of the first few) that names a `name` column; blank rows are
+/// skipped; unknown columns are left out with a note, never a refusal.
+pub fn from_rows(rows: Vec<(usize, Vec<String>)>) -> Result<Sheet> {
+    let filled = |row: &Vec<String>| row.iter().any(|c| !c.trim().is_empty());
+    let header_at = rows
         .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
-        .collect();
+        .filter(|(_, row)| filled(row))
+        .take(MAX_TITLE_ROWS)
+        .position(|(_, row)| row.iter().any(|h| column_for(h) == Some("name")));
+    let Some(header_at) = header_at else {
+        return Err(err(
+            "header row",
+            "no row names a \"name\" column (the service's name); add a header row like name,description,postcode".into(),
+        ));
+    };
+    let mut rows = rows
+        .into_iter()
+        .filter(|(_, row)| filled(row))
+        .skip(header_at);
+    let Some((header_line, headers)) = rows.next() else {
+        return Err(err("file", "holds no rows".into()));
+    };
+    let mut sheet = Sheet::default();
     let mut index = std::collections::HashMap::new();
     for (i, h) in headers.iter().enumerate() {
-        if !COLUMNS.iter().any(|(c, _)| c == h) {
-            let known: Vec<&str> = COLUMNS.iter().map(|(c, _)| *c).collect();
-            return Err(err(
-                "header row",
-                format!(
-                    "unknown column {h:?}; the columns are: {}",
-                    known.join(", ")
-                ),
-            ));
+        let shown = h.trim_start_matches('\u{feff}').trim();
+        if shown.is_empty() {
+            continue;
         }
-        if index.insert(h.clone(), i).is_some() {
-            return Err(err("header row", format!("column {h:?} appears twice")));
+        let note = |message: String| Note {
+            line: header_line,
+            column: shown.to_owned(),
+            message,
+        };
+        match column_for(shown) {
+            Some(column) if index.contains_key(column) => sheet.notes.push(note(format!(
+                "left out: another column is already read as {column}"
+            ))),
+            Some(column) => {
+                index.insert(column, i);
+                sheet.mapping.push((shown.to_owned(), column.to_owned()));
+            }
+            None => sheet
+                .notes
+                .push(note("left out: not a column Signpost knows".into())),
         }
     }
-    if !index.contains_key("name") {
-        return Err(err("header row", "there must be a \"name\" column".into()));
-    }
-    let mut services = Vec::new();
-    for (n, record) in reader.records().enumerate() {
-        let line = n + 2;
-        let record = record.map_err(|e| err(&format!("line {line}"), e.to_string()))?;
+    for (line, record) in rows {
         let get = |col: &str| -> Option<String> {
             index
                 .get(col)
@@ -89,9 +250,19 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Service>> {
                 .map(str::to_owned)
         };
         let at = |col: &str| format!("line {line}, column {col}");
-        services.push(row_to_service(&get, &at)?);
+        let mut notes = Vec::new();
+        sheet
+            .services
+            .push(row_to_service(&get, &at, Some(&mut notes))?);
+        sheet
+            .notes
+            .extend(notes.into_iter().map(|(column, message)| Note {
+                line,
+                column,
+                message,
+            }));
     }
-    Ok(services)
+    Ok(sheet)
 }
 
 /// Reads an age cell: whole years from 0 to [`signpost_spec::MAX_AGE`].
@@ -125,7 +296,7 @@ pub fn row_from_fields(fields: &[(&str, &str, Option<&String>)]) -> Result<Servi
             .map(|(_, label, _)| label.to_string())
             .unwrap_or_else(|| col.to_owned())
     };
-    row_to_service(&get, &at)
+    row_to_service(&get, &at, None)
 }
 
 fn err(location: &str, message: String) -> Error {
@@ -138,6 +309,7 @@ fn err(location: &str, message: String) -> Error {
 fn row_to_service(
     get: &dyn Fn(&str) -> Option<String>,
     at: &dyn Fn(&str) -> String,
+    notes: Option<&mut Vec<(String, String)>>,
 ) -> Result<Service> {
     let name = get("name").ok_or_else(|| err(&at("name"), "a service needs a name".into()))?;
     let status = match get("status").as_deref().map(str::to_lowercase).as_deref() {
@@ -198,14 +370,31 @@ fn row_to_service(
     } else {
         Vec::new()
     };
-    let schedules = match get("opening_hours") {
-        Some(text) => parse_opening_hours(&text).map_err(|m| err(&at("opening_hours"), m))?,
-        None => Vec::new(),
+    let mut description = get("description");
+    let schedules = match (get("opening_hours"), notes) {
+        (None, _) => Vec::new(),
+        (Some(text), None) => {
+            parse_opening_hours(&text).map_err(|m| err(&at("opening_hours"), m))?
+        }
+        // From a file: what cannot be read is kept as words for people
+        // and flagged, never a reason to refuse the rest.
+        (Some(text), Some(notes)) => parse_opening_hours(&text).unwrap_or_else(|reason| {
+            notes.push((
+                "opening_hours".into(),
+                format!("kept as words in the description: {reason}"),
+            ));
+            let kept = format!("Opening times: {text}");
+            description = Some(match description.take() {
+                Some(d) => format!("{d}\n\n{kept}"),
+                None => kept,
+            });
+            Vec::new()
+        }),
     };
     Ok(Service {
         id: get("id").unwrap_or_default(),
         name,
-        description: get("description"),
+        description,
         status,
         organization: get("organization").map(|name| Organization {
             id: None,
@@ -276,42 +465,14 @@ pub fn parse_access(word: &str) -> Option<AccessRoute> {
     }
 }
 
-/// Parses compact opening hours: `MO,WE 09:00-12:00; SA 10:00-14:00`.
+/// Reads opening times as people write them (see [`super::hours`]).
 pub fn parse_opening_hours(text: &str) -> std::result::Result<Vec<Schedule>, String> {
-    let mut out = Vec::new();
-    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let (days, times) = part
-            .split_once(' ')
-            .ok_or_else(|| format!("{part:?} must look like MO,WE 09:00-12:00"))?;
-        let days = days.to_ascii_uppercase();
-        parse_byday(&days)?;
-        let (opens, closes) = times
-            .trim()
-            .split_once('-')
-            .ok_or_else(|| format!("{times:?} must look like 09:00-12:00"))?;
-        let (opens, closes) = (opens.trim(), closes.trim());
-        parse_time(opens)?;
-        parse_time(closes)?;
-        out.push(Schedule {
-            byday: days,
-            opens_at: opens.to_owned(),
-            closes_at: closes.to_owned(),
-            valid_from: None,
-            valid_to: None,
-            description: None,
-            location_id: None,
-        });
-    }
-    Ok(out)
+    super::hours::read(text)
 }
 
 /// Opening hours in the compact form [`parse_opening_hours`] reads.
 pub fn format_opening_hours(schedules: &[Schedule]) -> String {
-    schedules
-        .iter()
-        .map(|s| format!("{} {}-{}", s.byday, s.opens_at, s.closes_at))
-        .collect::<Vec<_>>()
-        .join("; ")
+    super::hours::compact(schedules)
 }
 
 /// One service as a row of [`COLUMNS`] (the first location and phone;
@@ -421,12 +582,6 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("line 2, column latitude"), "{e}");
-        let e = parse(b"name,colour\nCafe,red\n").unwrap_err().to_string();
-        assert!(e.contains("unknown column \"colour\""), "{e}");
-        let e = parse(b"name,opening_hours\nCafe,Monday 9-5\n")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("opening_hours"), "{e}");
         for bad in ["sixteen", "-1", "16.5", "121"] {
             let e = parse(format!("name,minimum_age\nCafe,{bad}\n").as_bytes())
                 .unwrap_err()
@@ -436,5 +591,78 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn a_messy_spreadsheet_is_read_with_notes_not_refused() {
+        // A byte order mark, semicolons, Windows line ends, a title row
+        // above the header, a blank row, other names for the columns, a
+        // column we do not know, and hours nobody could read.
+        let csv = "\u{feff}Services at Revoe Hub;;;;\r\n\
+                   ;;;;\r\n\
+                   Service;Post code;Telephone;Opening times;Notes\r\n\
+                   Job Club;FY1 6JH;01253 000001;Mon-Fri 9am-5pm;ask for Sam\r\n\
+                   ;;;;\r\n\
+                   Food bank;FY3 7TN;;by appointment;\r\n";
+        let sheet = read(csv.as_bytes()).unwrap();
+        assert_eq!(sheet.services.len(), 2);
+        let job = &sheet.services[0];
+        assert_eq!(job.name, "Job Club");
+        assert_eq!(
+            job.locations[0]
+                .address
+                .as_ref()
+                .unwrap()
+                .postal_code
+                .as_deref(),
+            Some("FY1 6JH")
+        );
+        assert_eq!(job.phones[0].number, "01253 000001");
+        assert_eq!(
+            format_opening_hours(&job.schedules),
+            "MO,TU,WE,TH,FR 09:00-17:00"
+        );
+        let food = &sheet.services[1];
+        assert!(food.schedules.is_empty());
+        assert_eq!(
+            food.description.as_deref(),
+            Some("Opening times: by appointment")
+        );
+        assert_eq!(
+            sheet
+                .mapping
+                .iter()
+                .map(|(_, c)| c.as_str())
+                .collect::<Vec<_>>(),
+            ["name", "postal_code", "phone", "opening_hours"]
+        );
+        let notes: Vec<(usize, &str)> = sheet
+            .notes
+            .iter()
+            .map(|n| (n.line, n.column.as_str()))
+            .collect();
+        assert_eq!(notes, [(3, "Notes"), (6, "opening_hours")]);
+    }
+
+    #[test]
+    fn headers_are_recognised_by_their_common_names() {
+        for (header, column) in [
+            ("Postcode", "postal_code"),
+            ("Post code", "postal_code"),
+            ("postal_code", "postal_code"),
+            ("Telephone", "phone"),
+            ("Phone number", "phone"),
+            ("Website", "url"),
+            ("Web address", "url"),
+            ("Opening times", "opening_hours"),
+            ("Hours", "opening_hours"),
+            ("Category", "taxonomy"),
+            ("Type of support", "taxonomy"),
+            ("Who it is for", "eligibility"),
+            ("Who is it for?", "eligibility"),
+        ] {
+            assert_eq!(column_for(header), Some(column), "{header}");
+        }
+        assert_eq!(column_for("Notes"), None);
     }
 }

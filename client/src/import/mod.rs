@@ -3,4 +3,5 @@
 //! import changes in a hub's own services is the node's hub role.)
 
 pub mod csv;
+pub mod hours;
 pub mod hsds;
