@@ -3,6 +3,8 @@
 
 pub mod api;
 pub mod assets;
+pub mod compress;
+pub mod cors;
 pub mod form;
 pub mod html;
 pub mod listing;
@@ -12,7 +14,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use serde_json::json;
 
@@ -23,15 +25,20 @@ use crate::server::AppState;
 pub fn router(state: Arc<AppState>) -> Router {
     let mut app = Router::new()
         .route("/healthz", get(healthz))
-        .route("/openapi.json", get(api::openapi))
         .nest("/admin/v1", crate::admin::router(state.clone()));
+    // The public read API, readable from any origin (see `cors`); unknown
+    // paths under its prefixes answer their 404 through it too.
+    let mut public = Router::new().route("/openapi.json", get(api::openapi));
     if state.hub.is_some() {
-        app = app.route("/.well-known/signpost/listing", get(listing::serve_listing));
+        public = public.route("/.well-known/signpost/listing", get(listing::serve_listing));
     }
     if state.aggregator.is_some() {
-        app = app.merge(api::router());
-        app = app.merge(crate::hsds::router());
+        public = public
+            .merge(api::router())
+            .route("/v1/{*rest}", any(not_found))
+            .merge(crate::hsds::router());
     }
+    app = app.merge(public.layer(cors::public_read()));
     let mut html = Router::new()
         .route("/assets/{*path}", get(assets::serve))
         .merge(crate::admin::web::router(state.clone()));
@@ -50,6 +57,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             record_latency,
         ))
         .with_state(state)
+        .layer(compress::layer())
+        .layer(axum::middleware::from_fn(compress::etag_per_coding))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
@@ -106,7 +115,8 @@ async fn metrics(axum::extract::State(state): axum::extract::State<Arc<AppState>
         .into_response()
 }
 
-async fn not_found() -> ApiError {
+/// The JSON 404 of every unknown address.
+pub async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
