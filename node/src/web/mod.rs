@@ -6,6 +6,7 @@ pub mod assets;
 pub mod compress;
 pub mod cors;
 pub mod form;
+pub mod health;
 pub mod html;
 pub mod listing;
 pub mod pages;
@@ -24,7 +25,8 @@ use crate::server::AppState;
 /// Builds the whole application router.
 pub fn router(state: Arc<AppState>) -> Router {
     let mut app = Router::new()
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .nest("/admin/v1", crate::admin::router(state.clone()));
     // The public read API, readable from any origin (see `cors`); unknown
     // paths under its prefixes answer their 404 through it too.
@@ -68,10 +70,15 @@ async fn record_latency(
     next: axum::middleware::Next,
 ) -> Response {
     let started = std::time::Instant::now();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
     let response = next.run(request).await;
     state
         .metrics
-        .request(response.status().as_u16(), started.elapsed());
+        .request(&route, response.status().as_u16(), started.elapsed());
     response
 }
 
@@ -122,21 +129,6 @@ pub async fn not_found() -> ApiError {
         "not_found",
         "there is nothing at this address",
     )
-}
-
-async fn healthz(axum::extract::State(state): axum::extract::State<Arc<AppState>>) -> Response {
-    let hub = state.hub.as_ref().and_then(|h| h.current()).map(|p| {
-        json!({"seq": p.seq, "issued_at": p.issued_at.to_string(), "expires_at": p.expires_at.to_string()})
-    });
-    let roles: Vec<&str> = [
-        state.hub.as_ref().map(|_| "hub"),
-        state.aggregator.as_ref().map(|_| "aggregator"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "roles": roles, "listing": hub}))
-        .into_response()
 }
 
 /// An error as the API shows it: a status and `{"error": {"code", "message"}}`.
