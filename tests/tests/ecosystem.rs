@@ -248,3 +248,86 @@ async fn readyz_turns_unready_when_the_database_goes_or_crawls_stop() {
     std::fs::remove_file(hub.dir.path().join("signpost.db")).expect("remove");
     assert_eq!(ready(&hub).await.0, StatusCode::SERVICE_UNAVAILABLE);
 }
+
+/// The JSON-LD blocks of an HTML page, parsed.
+fn json_ld(html: &str) -> Vec<Value> {
+    let open = "<script type=\"application/ld+json\">";
+    html.split(open)
+        .skip(1)
+        .filter_map(|rest| rest.split("</script>").next())
+        .map(|block| serde_json::from_str(block).expect("JSON-LD parses"))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_dataset_site_names_the_feed_its_licence_and_publisher() {
+    let hub = TestNode::start("Revoelution").await;
+    let second = TestNode::start("The Bay").await;
+    let agg = TestNode::start_aggregator("Lancashire CVS", |c| {
+        c.node.public_url = Some("https://directory.example.org".into());
+        c.aggregator.name = "Lancashire community directory".into();
+    })
+    .await;
+    agg.add_source(&hub.node.url()).await;
+    agg.add_source(&second.node.url()).await;
+    agg.crawl().await;
+    // The directory's footer links to it.
+    let home = agg.get("/").await;
+    assert!(String::from_utf8_lossy(&home.body).contains("href=\"/dataset\""));
+    let page = agg.get("/dataset").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = String::from_utf8(page.body.clone()).expect("UTF-8");
+    let blocks = json_ld(&html);
+    assert_eq!(blocks.len(), 1, "one Dataset");
+    let dataset = &blocks[0];
+    assert_eq!(dataset["@type"], "Dataset");
+    let license = dataset["license"].as_str().expect("a licence");
+    assert!(license.starts_with("https://"), "{license}");
+    assert!(html.contains(license), "people see the licence too");
+    assert_eq!(
+        dataset["publisher"]["name"],
+        "Lancashire community directory"
+    );
+    assert_eq!(dataset["publisher"]["url"], "https://directory.example.org");
+    let feed = dataset["distribution"]
+        .as_array()
+        .expect("distribution")
+        .iter()
+        .find(|d| d["encodingFormat"] == "application/vnd.openactive.rpde+json; version=1")
+        .expect("the RPDE feed as a DataDownload");
+    assert_eq!(feed["@type"], "DataDownload");
+    let url = feed["contentUrl"].as_str().expect("contentUrl");
+    assert_eq!(url, "https://directory.example.org/v1/feed");
+    // The feed it names answers here, and its licence is the same.
+    let path = url.trim_start_matches("https://directory.example.org");
+    let first = agg.get_with(&format!("{path}?limit=1"), &[ORIGIN]).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(acao(&first).as_deref(), Some("*"));
+    assert_eq!(first.json()["license"], license);
+    // RPDE caching: full pages for an hour, the last page briefly.
+    assert_eq!(
+        first.header("cache-control").as_deref(),
+        Some("public, max-age=3600"),
+        "a full page"
+    );
+    let mut next = first.json()["next"].as_str().expect("next").to_owned();
+    let mut last = None;
+    for _ in 0..5 {
+        let reply = agg
+            .get(next.trim_start_matches("https://directory.example.org"))
+            .await;
+        let body = reply.json();
+        let items = body["items"].as_array().map_or(0, Vec::len);
+        if items < 1 {
+            last = Some(reply);
+            break;
+        }
+        next = body["next"].as_str().expect("next").to_owned();
+    }
+    let last = last.expect("the feed ends");
+    assert_eq!(
+        last.header("cache-control").as_deref(),
+        Some("public, max-age=8"),
+        "the last page"
+    );
+}

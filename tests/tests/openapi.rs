@@ -188,6 +188,7 @@ async fn every_documented_path_answers_as_the_openapi_document_says() {
         "/healthz",
         "/readyz",
         "/openapi.json",
+        "/dataset",
     ] {
         assert!(paths.contains_key(public), "{public} is not documented");
     }
