@@ -45,6 +45,16 @@ async fn cors_is_on_every_public_read_and_never_on_admin() {
             );
         }
     }
+    // Every answer carries a request id for the access log: the client's
+    // own, or a new one.
+    let mine = agg
+        .get_with("/v1/hubs", &[("x-request-id", "report-42")])
+        .await;
+    assert_eq!(mine.header("x-request-id").as_deref(), Some("report-42"));
+    let fresh = agg.get("/v1/hubs").await;
+    assert!(fresh
+        .header("x-request-id")
+        .is_some_and(|id| id.len() == 36));
     // A preflight allows reading, not writing.
     let preflight = agg
         .http

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::{Json, Router};
 use serde_json::json;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 use crate::error::NodeError;
 use crate::server::AppState;
@@ -61,7 +62,37 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
         .layer(compress::layer())
         .layer(axum::middleware::from_fn(compress::etag_per_coding))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(access_log())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// How each request's span is made.
+type MakeSpan = fn(&axum::http::Request<axum::body::Body>) -> tracing::Span;
+
+/// The access log's layer type.
+type AccessLog = tower_http::trace::TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    MakeSpan,
+>;
+
+/// The access log: one `info` line per answer (status, latency) in a span
+/// carrying the request id (`X-Request-Id`, the client's if it sent one,
+/// else a new UUID, echoed in the answer so a user's report can be matched
+/// to the log), the method and the path. Query strings are left out: they
+/// hold what people searched for.
+fn access_log() -> AccessLog {
+    fn span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+        let id = request
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
+    }
+    tower_http::trace::TraceLayer::new_for_http()
+        .make_span_with(span as MakeSpan)
+        .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO))
 }
 
 async fn record_latency(
