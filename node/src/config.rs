@@ -140,6 +140,12 @@ pub struct AggregatorSection {
     pub scheduled: bool,
     /// Seconds between crawls of each hub (1 to 604800).
     pub recrawl_interval_secs: u64,
+    /// `/readyz` answers 503 when no crawl has finished for this many
+    /// seconds (1 to 604800), so an orchestrator notices a crawler that has
+    /// stopped. Unset: three recrawl intervals (at least 10 minutes) when
+    /// crawls are scheduled, no bound when they are not (crawls then come
+    /// from cron, at a pace the node does not know).
+    pub ready_max_crawl_age_secs: Option<u64>,
     /// Most crawls running at once (1 to 1024).
     pub max_concurrent_crawls: usize,
     /// Largest listing accepted, in bytes (1 KiB to 64 MiB).
@@ -183,6 +189,17 @@ pub struct AggregatorSection {
     pub coverage_area_name: String,
 }
 
+impl AggregatorSection {
+    /// The crawl age past which `/readyz` says unready, if any (see
+    /// [`AggregatorSection::ready_max_crawl_age_secs`]).
+    pub fn ready_crawl_age(&self) -> Option<u64> {
+        self.ready_max_crawl_age_secs.or_else(|| {
+            self.scheduled
+                .then(|| self.recrawl_interval_secs.saturating_mul(3).max(600))
+        })
+    }
+}
+
 /// One upstream aggregator to follow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -202,6 +219,7 @@ impl Default for AggregatorSection {
             allow: Vec::new(),
             scheduled: true,
             recrawl_interval_secs: 900,
+            ready_max_crawl_age_secs: None,
             max_concurrent_crawls: 32,
             max_listing_bytes: 4 * 1024 * 1024,
             connect_timeout_secs: 5,
@@ -417,6 +435,9 @@ impl Config {
             1,
             604_800,
         )?;
+        if let Some(age) = a.ready_max_crawl_age_secs {
+            in_range("aggregator.ready_max_crawl_age_secs", age, 1, 604_800)?;
+        }
         in_range(
             "aggregator.max_concurrent_crawls",
             a.max_concurrent_crawls,

@@ -140,12 +140,18 @@ enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
-    /// Ask a running node whether it is healthy (for container health checks):
-    /// exits 0 when `GET /healthz` answers 200 within 5 seconds.
+    /// Ask a running node whether it is ready (for container health checks
+    /// and systemd): exits 0 when the address answers 200 within 5 seconds.
+    /// `/readyz` (the default) checks the database, the search index and
+    /// crawl age; `/healthz` only that the process answers.
     Healthcheck {
-        /// The node's health address.
-        #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
+        /// The node's readiness (or health) address.
+        #[arg(long, default_value = "http://127.0.0.1:8080/readyz")]
         url: String,
+        /// Keep asking, once a second, for up to this many seconds (for a
+        /// start-up check: systemd's `ExecStartPost`).
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
     },
     /// Check the settings file and environment, and say what is wrong.
     CheckConfig {
@@ -719,16 +725,29 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Healthcheck { url } => {
+        Command::Healthcheck { url, wait } => {
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(async {
                 let client = reqwest::Client::builder()
                     .timeout(std::time::Duration::from_secs(5))
                     .no_proxy()
                     .build()?;
-                let status = client.get(&url).send().await?.status();
-                if !status.is_success() {
-                    bail!("{url} answered {status}");
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(wait);
+                loop {
+                    let answer = match client.get(&url).send().await {
+                        Ok(r) if r.status().is_success() => Ok(()),
+                        Ok(r) => Err(anyhow::anyhow!(
+                            "{url} answered {}: {}",
+                            r.status(),
+                            r.text().await.unwrap_or_default()
+                        )),
+                        Err(e) => Err(anyhow::anyhow!("{url}: {e}")),
+                    };
+                    match answer {
+                        Ok(()) => break,
+                        Err(e) if std::time::Instant::now() >= deadline => return Err(e),
+                        Err(_) => tokio::time::sleep(std::time::Duration::from_secs(1)).await,
+                    }
                 }
                 println!("ok");
                 Ok(())

@@ -50,6 +50,8 @@ pub struct HubHandle {
     current: RwLock<Option<Arc<Published>>>,
     /// When aggregators last fetched the listing (shown on the admin page).
     pub fetches: crate::hub::fetch_log::FetchLog,
+    /// The current listing compressed, once per publication.
+    pub precompressed: crate::web::compress::Precompressed,
 }
 
 impl HubHandle {
@@ -59,6 +61,7 @@ impl HubHandle {
             core: Arc::new(Mutex::new(core)),
             current: RwLock::new(current),
             fetches: Default::default(),
+            precompressed: Default::default(),
         })
     }
 

@@ -139,6 +139,15 @@ impl TestNode {
         .await
     }
 
+    /// GETs a path with extra request headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let mut req = self.http.get(format!("{}{path}", self.node.url()));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        read(req.send().await.expect("GET")).await
+    }
+
     /// GETs a path and returns its JSON, asserting 200.
     pub async fn get_json(&self, path: &str) -> Value {
         let reply = self.get(path).await;

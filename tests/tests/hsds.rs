@@ -296,13 +296,10 @@ async fn bad_request(agg: &TestNode, path: &str) {
     assert!(body["error"]["message"].is_string());
 }
 
-#[tokio::test]
-async fn every_hsds_endpoint_serves_valid_open_referral() {
-    let Some(vendor) = vendor() else { return };
-    let schemas = Schemas::load(&vendor);
-    let (ka, kb) = (key(41), key(42));
-    let hub_a = FakeHub::start(Script::Json(signed(&hub_a_listing(&ka), &ka))).await;
-    let hub_b = FakeHub::start(Script::Json(signed(&hub_b_listing(&kb), &kb))).await;
+/// An aggregator that has crawled the two rich hubs (keys `ka`, `kb`).
+async fn rich_aggregator(ka: &HubKey, kb: &HubKey) -> (TestNode, FakeHub, FakeHub) {
+    let hub_a = FakeHub::start(Script::Json(signed(&hub_a_listing(ka), ka))).await;
+    let hub_b = FakeHub::start(Script::Json(signed(&hub_b_listing(kb), kb))).await;
     let agg = TestNode::start_aggregator("Lancashire CVS", |_| {}).await;
     agg.add_source(&hub_a.url()).await;
     agg.add_source(&hub_b.url()).await;
@@ -311,6 +308,15 @@ async fn every_hsds_endpoint_serves_valid_open_referral() {
         reports.iter().all(|r| r["outcome"] == "accepted"),
         "{reports:?}"
     );
+    (agg, hub_a, hub_b)
+}
+
+#[tokio::test]
+async fn every_hsds_endpoint_serves_valid_open_referral() {
+    let Some(vendor) = vendor() else { return };
+    let schemas = Schemas::load(&vendor);
+    let (ka, kb) = (key(41), key(42));
+    let (agg, _hub_a, hub_b) = rich_aggregator(&ka, &kb).await;
     let (a_id, b_id) = (ka.key_id().to_string(), kb.key_id().to_string());
 
     // The root, with the version the ORUK validator reads, and CORS.
@@ -549,14 +555,20 @@ async fn every_hsds_endpoint_serves_valid_open_referral() {
     assert_eq!(page["total_items"], 4);
     for sal in &sals {
         let id = sal["id"].as_str().expect("id");
+        // Both OpenAPI documents name compiled/service.json for this path:
+        // the service, seen at the one place asked for.
         let one = get(&agg, &format!("/hsds/service_at_locations/{id}")).await;
-        schemas.check(
-            "service_at_location",
-            &one,
-            &format!("/hsds/service_at_locations/{id}"),
-        );
-        assert_eq!(one["location"]["id"], sal["location"]["id"]);
-        assert_eq!(one["service"]["id"], sal["service"]["id"]);
+        schemas.check("service", &one, &format!("/hsds/service_at_locations/{id}"));
+        assert_eq!(one["id"], sal["service"]["id"]);
+        assert_eq!(one["name"], sal["service"]["name"]);
+        let at: Vec<&Value> = one["service_at_locations"]
+            .as_array()
+            .expect("sals")
+            .iter()
+            .collect();
+        assert_eq!(at.len(), 1, "only the place asked for");
+        assert_eq!(at[0]["id"], id);
+        assert_eq!(at[0]["location"]["id"], sal["location"]["id"]);
     }
     let at = |query: &str| {
         let agg = &agg;
@@ -678,7 +690,20 @@ async fn every_hsds_endpoint_serves_valid_open_referral() {
         names(searched["contents"].as_array().expect("contents")),
         set(&["The Bay", "The Bay Trust"])
     );
-    bad_request(&agg, "/hsds/organizations?format=ndjson").await;
+    for path in [
+        "/hsds/organizations",
+        "/hsds/services",
+        "/hsds/service_at_locations",
+        "/hsds/taxonomies",
+        "/hsds/taxonomy_terms",
+    ] {
+        bad_request(&agg, &format!("{path}?format=ndjson")).await;
+        let json = get(&agg, &format!("{path}?format=json")).await;
+        assert!(
+            json["total_items"].as_u64().is_some_and(|n| n > 0),
+            "{path}"
+        );
+    }
     bad_request(&agg, "/hsds/organizations?full=maybe").await;
 
     // A hub that changes its listing changes what /hsds/ serves.
@@ -689,6 +714,192 @@ async fn every_hsds_endpoint_serves_valid_open_referral() {
     agg.crawl().await;
     assert_eq!(get(&agg, "/hsds/services").await["total_items"], 3);
     assert_eq!(get(&agg, "/hsds/organizations").await["total_items"], 3);
+}
+
+// ---------------------------------------------------------------------
+// Every path and parameter of the OpenAPI documents.
+
+/// The file inside a vendored standard that an OpenAPI `$ref` names
+/// (`https://.../schema/compiled/service.json` is `compiled/service.json`).
+fn schema_file(reference: &str) -> &str {
+    reference
+        .rsplit_once("/schema/")
+        .map_or(reference, |(_, file)| file)
+}
+
+/// The validator kind checked against `file`.
+fn kind_of(file: &str) -> &'static str {
+    KINDS
+        .iter()
+        .find(|(_, f)| *f == file)
+        .map(|(kind, _)| *kind)
+        .unwrap_or_else(|| panic!("no validator for {file}"))
+}
+
+/// Checks an answer against the response schema an OpenAPI document
+/// names: an object's schema file, a `Page` of them, or (for `/`) an
+/// inline object whose named properties must all be strings.
+fn check_against(schemas: &Schemas, schema: &Value, answer: &Value, what: &str) {
+    if let Some(reference) = schema["$ref"].as_str() {
+        schemas.check(kind_of(schema_file(reference)), answer, what);
+    } else if let Some(reference) = schema["properties"]["contents"]["items"]["$ref"].as_str() {
+        schemas.check_page(kind_of(schema_file(reference)), answer, what);
+    } else {
+        let properties = schema["properties"].as_object().expect("an inline schema");
+        for (name, property) in properties {
+            assert_eq!(property["type"], "string", "{what}: {name}");
+            assert!(answer[name].is_string(), "{what}: {name} in {answer}");
+        }
+    }
+}
+
+/// A parameter object, following a `#/components/parameters/` reference.
+fn parameter<'a>(doc: &'a Value, p: &'a Value) -> &'a Value {
+    match p["$ref"].as_str() {
+        Some(r) => {
+            let name = r.rsplit('/').next().unwrap_or_default();
+            &doc["components"]["parameters"][name]
+        }
+        None => p,
+    }
+}
+
+#[tokio::test]
+async fn every_path_and_parameter_of_the_openapi_documents_answers_as_they_say() {
+    let Some(vendor) = vendor() else { return };
+    let schemas = Schemas::load(&vendor);
+    let (ka, kb) = (key(43), key(44));
+    let (agg, _hub_a, _hub_b) = rich_aggregator(&ka, &kb).await;
+    let first = |page: Value| -> String {
+        page["contents"][0]["id"]
+            .as_str()
+            .expect("a first item")
+            .to_owned()
+    };
+    let mut ids = HashMap::new();
+    for list in [
+        "services",
+        "service_at_locations",
+        "taxonomies",
+        "taxonomy_terms",
+        "organizations",
+    ] {
+        ids.insert(list, first(get(&agg, &format!("/hsds/{list}")).await));
+    }
+    let sample = |name: &str| -> String {
+        match name {
+            "search" => "club".into(),
+            "page" => "1".into(),
+            "per_page" => "2".into(),
+            "taxonomy_term_id" | "parent_id" => ids["taxonomy_terms"].clone(),
+            "taxonomy_id" => ids["taxonomies"].clone(),
+            "organization_id" => ids["organizations"].clone(),
+            "minimum_age" => "18".into(),
+            "maximum_age" => "65".into(),
+            "start_time" => "09:00".into(),
+            "end_time" => "17:00".into(),
+            "day" => "MO".into(),
+            "postcode" => "FY1%206JH".into(),
+            // Measured from the postcode's centroid, so never alone (a
+            // lone proximity is a 400 that says so, checked above).
+            "proximity" => "2000&postcode=FY1%206JH".into(),
+            "format" => "json".into(),
+            "modified_after" => "2020-01-01T00:00:00Z".into(),
+            "full" | "full_service" | "minimal" | "top_only" => "true".into(),
+            other => panic!("no sample value for parameter {other}"),
+        }
+    };
+    let mut answered = 0;
+    for standard in ["oruk", "hsds"] {
+        let doc = read_json(&vendor.join(standard).join("openapi.json"));
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            let op = &item["get"];
+            let schema = &op["responses"]["200"]["content"]["application/json"]["schema"];
+            let names: Vec<String> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| parameter(&doc, p))
+                .filter(|p| p["in"] == "query")
+                .map(|p| p["name"].as_str().expect("a name").to_owned())
+                .collect();
+            let concrete = match path.split('/').nth(1) {
+                Some(list) if path.ends_with("{id}") => path.replace("{id}", &ids[list]),
+                _ => path.clone(),
+            };
+            // The path alone, each parameter alone, then all together.
+            let mut queries = vec![String::new()];
+            queries.extend(names.iter().map(|n| format!("?{n}={}", sample(n))));
+            if names.len() > 1 {
+                let mut all: Vec<String> = Vec::new();
+                for pair in names.iter().flat_map(|n| {
+                    let joined = format!("{n}={}", sample(n));
+                    joined.split('&').map(str::to_owned).collect::<Vec<_>>()
+                }) {
+                    if !all.contains(&pair) {
+                        all.push(pair);
+                    }
+                }
+                queries.push(format!("?{}", all.join("&")));
+            }
+            for query in queries {
+                let url = format!("/hsds{concrete}{query}");
+                let reply = agg.get(&url).await;
+                assert_eq!(
+                    reply.status,
+                    StatusCode::OK,
+                    "{standard} {url}: {}",
+                    String::from_utf8_lossy(&reply.body)
+                );
+                assert_eq!(
+                    reply.header("access-control-allow-origin").as_deref(),
+                    Some("*"),
+                    "{url}"
+                );
+                check_against(
+                    &schemas,
+                    schema,
+                    &reply.json(),
+                    &format!("{standard} {url}"),
+                );
+                answered += 1;
+            }
+            // The last page of every list answers, at any page size.
+            if schema["properties"]["contents"].is_object() {
+                for per_page in [1, 2, 3, 50, 100] {
+                    let first = get(&agg, &format!("/hsds{concrete}?per_page={per_page}")).await;
+                    let pages = first["total_pages"].as_u64().expect("total_pages");
+                    assert!(pages >= 1, "{path}: our lists are not empty");
+                    let url = format!("/hsds{concrete}?per_page={per_page}&page={pages}");
+                    let last = get(&agg, &url).await;
+                    assert_eq!(last["last_page"], true, "{url}");
+                    assert_eq!(last["empty"], false, "{url}");
+                    let total = first["total_items"].as_u64().expect("total_items");
+                    let expected = total - (pages - 1) * per_page;
+                    assert_eq!(last["size"], expected, "{url}");
+                }
+            }
+        }
+    }
+    assert!(answered > 60, "only {answered} answers were checked");
+
+    // Errors and unknown addresses under /hsds/ are readable cross-origin
+    // too, and say what went wrong.
+    for (url, status) in [
+        ("/hsds/no_such_list", StatusCode::NOT_FOUND),
+        ("/hsds/services/not-held", StatusCode::NOT_FOUND),
+        ("/hsds/services?page=0", StatusCode::BAD_REQUEST),
+        ("/hsds/services?format=ndjson", StatusCode::BAD_REQUEST),
+    ] {
+        let reply = agg.get(url).await;
+        assert_eq!(reply.status, status, "{url}");
+        assert_eq!(
+            reply.header("access-control-allow-origin").as_deref(),
+            Some("*"),
+            "{url}"
+        );
+        assert!(reply.json()["error"]["message"].is_string(), "{url}");
+    }
 }
 
 // ---------------------------------------------------------------------

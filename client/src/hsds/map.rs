@@ -521,6 +521,28 @@ pub fn service_at_location_full(s: &Service, hub: &HubProfile, index: usize) -> 
     }))
 }
 
+/// What `GET /service_at_locations/{id}` answers: the ORUK and HSDS
+/// OpenAPI documents both name `compiled/service.json` (not
+/// `service_at_location.json`, the shape of [`service_at_location_full`]),
+/// so this is the fully nested service seen at one place: its
+/// `service_at_locations` only the one asked for, its schedules those of
+/// that place and those of no place.
+pub fn service_at_one_location(s: &Service, hub: &HubProfile, index: usize) -> Option<Value> {
+    let l = s.locations.get(index)?;
+    let mut service = service_full(s, hub);
+    let sal_id = service_at_location_id(&s.id, &l.id);
+    if let Some(sals) = service["service_at_locations"].as_array_mut() {
+        sals.retain(|sal| sal["id"] == sal_id.as_str());
+    }
+    if let Some(schedules) = service["schedules"].as_array_mut() {
+        schedules.retain(|sc| {
+            sc.get("location_id")
+                .is_none_or(|lid| *lid == l.id.as_str())
+        });
+    }
+    Some(service)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

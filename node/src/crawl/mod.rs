@@ -39,6 +39,7 @@ pub struct CrawlReport {
 /// Crawls one source now and records the outcome in its health.
 pub async fn crawl_source(agg: &Aggregator, source: &Source) -> Result<CrawlReport> {
     let started = Timestamp::now().as_second();
+    let clock = std::time::Instant::now();
     let interval = agg.settings.recrawl_interval_secs;
     let validators = Validators {
         etag: source.etag.clone(),
@@ -89,7 +90,7 @@ pub async fn crawl_source(agg: &Aggregator, source: &Source) -> Result<CrawlRepo
         }
     }
     let failed = report.error_code.is_some();
-    agg.metrics.crawl(report.outcome);
+    agg.metrics.crawl(report.outcome, clock.elapsed());
     let next = started
         + if failed {
             backoff_secs(interval, source.failures.saturating_add(1), random_u32()) as i64

@@ -159,6 +159,24 @@ pub struct Item {
     pub data: Option<ItemData>,
 }
 
+/// `Cache-Control` of a full page: its items can never change (the next
+/// page's cursor is fixed by them), so CDNs may keep it an hour, as RPDE's
+/// scaling guidance says.
+pub const FULL_PAGE_CACHE: &str = "public, max-age=3600";
+/// `Cache-Control` of the last page (fewer items than asked for, or none):
+/// new changes will appear on it, so it is kept only briefly, long enough
+/// to absorb many harvesters polling at once.
+pub const LAST_PAGE_CACHE: &str = "public, max-age=8";
+
+/// The `Cache-Control` of a page with `items` items, `limit` asked for.
+pub fn cache_control(items: usize, limit: u32) -> &'static str {
+    if items > 0 && items >= limit as usize {
+        FULL_PAGE_CACHE
+    } else {
+        LAST_PAGE_CACHE
+    }
+}
+
 /// One RPDE page.
 #[derive(Debug, Serialize)]
 pub struct FeedPage {

@@ -8,8 +8,10 @@
 //!
 //! Ids are hub-scoped ([`map::scoped`]): hubs choose their own, and one
 //! flat id space over many hubs must not let two of them collide. Every
-//! response carries `Access-Control-Allow-Origin: *`, which UK compliance
-//! asks of every Open Referral endpoint.
+//! response under `/hsds/`, errors and unknown paths included, carries
+//! `Access-Control-Allow-Origin: *` (added by [`crate::web::router`] with
+//! [`crate::web::cors`]), which UK
+//! compliance asks of every Open Referral endpoint.
 
 pub mod params;
 
@@ -19,9 +21,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use signpost_spec::{HubProfile, Service};
@@ -62,15 +64,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/hsds/taxonomy_terms/{id}", get(taxonomy_term))
         .route("/hsds/organizations", get(organizations))
         .route("/hsds/organizations/{id}", get(organization))
-        .layer(axum::middleware::map_response(allow_any_origin))
-}
-
-async fn allow_any_origin(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    response
+        .route("/hsds/{*rest}", any(crate::web::not_found))
 }
 
 async fn root() -> Response {
@@ -105,6 +99,7 @@ async fn services(
 ) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
     let q = query_map(raw)?;
+    params::format_json(&q)?;
     let paging = Paging::from_query(&q)?;
     let filter = params::filter(&q, false)?;
     let index = agg.index();
@@ -155,6 +150,7 @@ async fn service_at_locations(
 ) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
     let q = query_map(raw)?;
+    params::format_json(&q)?;
     let paging = Paging::from_query(&q)?;
     let filter = params::filter(&q, true)?;
     let index = agg.index();
@@ -186,7 +182,7 @@ async fn service_at_location(
         .await?
         .ok_or_else(|| not_found("service_at_location", &id))?;
     let (s, hub) = decode(&row)?;
-    let sal = map::service_at_location_full(&s, &hub, row.position)
+    let sal = map::service_at_one_location(&s, &hub, row.position)
         .ok_or_else(|| not_found("service_at_location", &id))?;
     Ok(Json(sal).into_response())
 }

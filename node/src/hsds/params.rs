@@ -77,9 +77,20 @@ impl Paging {
         u64::from(self.page - 1) * u64::from(self.per_page)
     }
 
-    /// The page object around `contents`.
+    /// The last page number [`Paging::from_query`] serves at this page
+    /// size: pages past it would start beyond [`MAX_OFFSET`] and answer 400.
+    pub fn last_servable_page(&self) -> u64 {
+        MAX_OFFSET / u64::from(self.per_page) + 1
+    }
+
+    /// The page object around `contents`. `total_pages` never counts a page
+    /// that would answer 400, so a client (the ORUK validator fetches the
+    /// last page) can always fetch page `total_pages`; `total_items` still
+    /// says how many items match.
     pub fn page(&self, total: u64, contents: Vec<Value>) -> Page {
-        let total_pages = total.div_ceil(u64::from(self.per_page));
+        let total_pages = total
+            .div_ceil(u64::from(self.per_page))
+            .min(self.last_servable_page());
         Page {
             total_items: total,
             total_pages,
@@ -145,12 +156,21 @@ pub fn search_text(q: &HashMap<String, String>) -> Result<Option<String>, ApiErr
     }
 }
 
-/// `format`: only `json` is served (HSDS also names `ndjson`).
+/// `format`: only `json` is served. ORUK and HSDS also name `ndjson`
+/// (every result, unpaged, as one stream); a directory of a million
+/// services cannot promise that in one answer, so it is refused with a 400
+/// that says how to page instead, never silently answered as JSON.
 pub fn format_json(q: &HashMap<String, String>) -> Result<(), ApiError> {
     match get(q, "format") {
         None => Ok(()),
         Some(f) if f.eq_ignore_ascii_case("json") => Ok(()),
-        Some(f) => Err(bad("format", format!("{f:?} is not served; use json"))),
+        Some(f) => Err(bad(
+            "format",
+            format!(
+                "{f:?} is not served; only json is, in pages of up to {MAX_PER_PAGE} \
+                 (use page and per_page)"
+            ),
+        )),
     }
 }
 
@@ -281,6 +301,17 @@ mod tests {
         assert_eq!(page.total_pages, 3);
         assert!(page.last_page && !page.first_page && !page.empty);
         assert_eq!(page.size, 1);
+        // The last page counted is the last page served, at any size.
+        for per_page in [1, 3, 7, DEFAULT_PER_PAGE, MAX_PER_PAGE] {
+            let p = Paging { page: 1, per_page }.page(u64::MAX / 2, vec![]);
+            let size = per_page.to_string();
+            let last = p.total_pages.to_string();
+            let at_last = q(&[("page", last.as_str()), ("per_page", size.as_str())]);
+            assert!(Paging::from_query(&at_last).is_ok(), "per_page {per_page}");
+            let next = (p.total_pages + 1).to_string();
+            let past = q(&[("page", next.as_str()), ("per_page", size.as_str())]);
+            assert!(Paging::from_query(&past).is_err(), "per_page {per_page}");
+        }
         let none = Paging {
             page: 1,
             per_page: 2,

@@ -240,8 +240,15 @@ async fn hub_listing(
 
 /// The absolute URL of this node's feed, from `node.public_url` or, failing
 /// that, the request's Host header.
-fn feed_url(state: &AppState, headers: &HeaderMap) -> String {
-    let base = match &state.public_url {
+pub fn feed_url(state: &AppState, headers: &HeaderMap) -> String {
+    format!("{}/v1/feed", base_url(state, headers))
+}
+
+/// This node's absolute base URL (no trailing slash): `node.public_url`,
+/// or failing that `http://` and the request's Host header (checked to be
+/// a plain host name, so it cannot inject markup or a path).
+pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    match &state.public_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => {
             let host = headers
@@ -255,8 +262,7 @@ fn feed_url(state: &AppState, headers: &HeaderMap) -> String {
                 .unwrap_or("localhost");
             format!("http://{host}")
         }
-    };
-    format!("{base}/v1/feed")
+    }
 }
 
 async fn feed_page(
@@ -268,14 +274,15 @@ async fn feed_page(
     let query = FeedQuery::from_query(&query_map(raw)?).map_err(bad_request)?;
     let url = feed_url(&state, &headers);
     let license = agg.settings.license_url.clone();
+    let limit = query.limit;
     let page = agg
         .read(move |c| feed::page(c, &query, &url, &license))
         .await?;
+    let cache = feed::cache_control(page.items.len(), limit);
     let mut response = Json(page).into_response();
-    response.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=8"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     Ok(response)
 }
 

@@ -1,5 +1,6 @@
 //! `GET /.well-known/signpost/listing`: the hub's signed listing, served
-//! from bytes prepared at publication, with HTTP caching validators.
+//! from bytes prepared at publication (compressed ones too, see
+//! [`crate::web::compress`]), with HTTP caching validators.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,6 +11,9 @@ use axum::response::{IntoResponse, Response};
 
 use crate::server::AppState;
 use crate::web::ApiError;
+
+/// The listing's media type.
+const CONTENT_TYPE: &str = "application/json";
 
 /// How long caches may reuse the listing without asking again.
 pub const CACHE_CONTROL: &str = "public, max-age=300";
@@ -49,13 +53,32 @@ pub async fn serve_listing(State(state): State<Arc<AppState>>, request: Request)
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let mut r = published.envelope.clone().into_response();
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        let coding = crate::web::compress::negotiate(headers);
+        let compressed = match (coding, state.hub.as_ref()) {
+            (Some(c), Some(hub)) => hub
+                .precompressed
+                .get(&published.etag, &published.envelope, c, CONTENT_TYPE)
+                .await
+                .map(|bytes| (c, bytes)),
+            _ => None,
+        };
+        let mut r = match &compressed {
+            Some((_, bytes)) => bytes.clone().into_response(),
+            None => published.envelope.clone().into_response(),
+        };
+        let h = r.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+        if let Some((c, _)) = compressed {
+            h.insert(
+                header::CONTENT_ENCODING,
+                HeaderValue::from_static(c.token()),
+            );
+        }
         r
     };
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     let h = response.headers_mut();
     for (name, value) in [
         (header::ETAG, published.etag.as_str()),

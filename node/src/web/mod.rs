@@ -3,7 +3,10 @@
 
 pub mod api;
 pub mod assets;
+pub mod compress;
+pub mod cors;
 pub mod form;
+pub mod health;
 pub mod html;
 pub mod listing;
 pub mod pages;
@@ -12,9 +15,10 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::{Json, Router};
 use serde_json::json;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 use crate::error::NodeError;
 use crate::server::AppState;
@@ -22,16 +26,22 @@ use crate::server::AppState;
 /// Builds the whole application router.
 pub fn router(state: Arc<AppState>) -> Router {
     let mut app = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/openapi.json", get(api::openapi))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .nest("/admin/v1", crate::admin::router(state.clone()));
+    // The public read API, readable from any origin (see `cors`); unknown
+    // paths under its prefixes answer their 404 through it too.
+    let mut public = Router::new().route("/openapi.json", get(api::openapi));
     if state.hub.is_some() {
-        app = app.route("/.well-known/signpost/listing", get(listing::serve_listing));
+        public = public.route("/.well-known/signpost/listing", get(listing::serve_listing));
     }
     if state.aggregator.is_some() {
-        app = app.merge(api::router());
-        app = app.merge(crate::hsds::router());
+        public = public
+            .merge(api::router())
+            .route("/v1/{*rest}", any(not_found))
+            .merge(crate::hsds::router());
     }
+    app = app.merge(public.layer(cors::public_read()));
     let mut html = Router::new()
         .route("/assets/{*path}", get(assets::serve))
         .merge(crate::admin::web::router(state.clone()));
@@ -50,7 +60,39 @@ pub fn router(state: Arc<AppState>) -> Router {
             record_latency,
         ))
         .with_state(state)
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(compress::layer())
+        .layer(axum::middleware::from_fn(compress::etag_per_coding))
+        .layer(access_log())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// How each request's span is made.
+type MakeSpan = fn(&axum::http::Request<axum::body::Body>) -> tracing::Span;
+
+/// The access log's layer type.
+type AccessLog = tower_http::trace::TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    MakeSpan,
+>;
+
+/// The access log: one `info` line per answer (status, latency) in a span
+/// carrying the request id (`X-Request-Id`, the client's if it sent one,
+/// else a new UUID, echoed in the answer so a user's report can be matched
+/// to the log), the method and the path. Query strings are left out: they
+/// hold what people searched for.
+fn access_log() -> AccessLog {
+    fn span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+        let id = request
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
+    }
+    tower_http::trace::TraceLayer::new_for_http()
+        .make_span_with(span as MakeSpan)
+        .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO))
 }
 
 async fn record_latency(
@@ -59,10 +101,15 @@ async fn record_latency(
     next: axum::middleware::Next,
 ) -> Response {
     let started = std::time::Instant::now();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_owned();
     let response = next.run(request).await;
     state
         .metrics
-        .request(response.status().as_u16(), started.elapsed());
+        .request(&route, response.status().as_u16(), started.elapsed());
     response
 }
 
@@ -108,27 +155,13 @@ async fn metrics(axum::extract::State(state): axum::extract::State<Arc<AppState>
         .into_response()
 }
 
-async fn not_found() -> ApiError {
+/// The JSON 404 of every unknown address.
+pub async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
         "there is nothing at this address",
     )
-}
-
-async fn healthz(axum::extract::State(state): axum::extract::State<Arc<AppState>>) -> Response {
-    let hub = state.hub.as_ref().and_then(|h| h.current()).map(|p| {
-        json!({"seq": p.seq, "issued_at": p.issued_at.to_string(), "expires_at": p.expires_at.to_string()})
-    });
-    let roles: Vec<&str> = [
-        state.hub.as_ref().map(|_| "hub"),
-        state.aggregator.as_ref().map(|_| "aggregator"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION"), "roles": roles, "listing": hub}))
-        .into_response()
 }
 
 /// An error as the API shows it: a status and `{"error": {"code", "message"}}`.

@@ -4,6 +4,7 @@
 //! dimensions and health, and a page per service. Server-rendered HTML that
 //! works without JavaScript; the map is an extra.
 
+pub mod dataset;
 pub mod place;
 pub mod reports;
 pub mod view;
@@ -47,6 +48,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/hubs/{hub_id}", get(hub))
         .route("/services/{hub_id}/{service_id}", get(service))
         .route("/reports", get(reports::public))
+        .route("/dataset", get(dataset::dataset))
 }
 
 /// The front page of a node without the aggregator role.
