@@ -73,19 +73,26 @@ enum Command {
         #[command(subcommand)]
         action: ServiceAction,
     },
-    /// Import services from a CSV spreadsheet or an Open Referral (HSDS/ORUK) JSON file.
+    /// Import services from a spreadsheet (CSV, Excel .xlsx or LibreOffice
+    /// .ods) or an Open Referral (HSDS/ORUK) JSON file.
     ///
-    /// Services are matched to existing ones by id, else by name; nothing is
-    /// imported if any row is wrong.
+    /// Columns are recognised by their usual names (Postcode, Telephone,
+    /// Opening times...); columns Signpost does not know are left out and
+    /// listed. Services are matched to existing ones by id, else by name;
+    /// nothing is imported if any row is wrong.
     Import {
-        /// The file to import (.csv or .json).
+        /// The file to import (.csv, .xlsx, .ods or .json).
         file: PathBuf,
         /// The hub's folder.
         #[arg(long, env = "SIGNPOST_DIR")]
         dir: PathBuf,
-        /// csv or hsds (default: from the file's extension).
+        /// csv, xlsx, ods or hsds (default: from the file's extension).
         #[arg(long)]
         format: Option<String>,
+        /// Which sheet of a workbook to read (default: the first with a
+        /// header row naming a "name" column).
+        #[arg(long)]
+        sheet: Option<String>,
         /// Also remove services that are not in the file.
         #[arg(long)]
         replace: bool,
@@ -528,6 +535,7 @@ fn run(cli: Cli) -> Result<()> {
             file,
             dir,
             format,
+            sheet,
             replace,
             dry_run,
         } => {
@@ -535,7 +543,7 @@ fn run(cli: Cli) -> Result<()> {
             let format = match format {
                 Some(word) => Format::parse(&word)?,
                 None => Format::from_file_name(&file.to_string_lossy()).with_context(|| {
-                    format!("cannot tell the format of {} from its name; add --format csv or --format hsds", file.display())
+                    format!("cannot tell the format of {} from its name; add --format csv, xlsx, ods or hsds", file.display())
                 })?,
             };
             let size = std::fs::metadata(&file)
@@ -551,8 +559,15 @@ fn run(cli: Cli) -> Result<()> {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let mut hub = open_hub(&dir)?;
-            let incoming = import::parse(format, &bytes, hub.limits())?;
-            let plan = import::plan(&hub.services()?, incoming, replace, hub.limits())?;
+            let read = import::parse(format, &bytes, sheet.as_deref(), hub.limits())?;
+            let mut plan = import::plan(&hub.services()?, read.services, replace, hub.limits())?;
+            plan.notes = read.notes;
+            for note in &plan.notes {
+                println!(
+                    "  note    line {}, {}: {}",
+                    note.line, note.column, note.message
+                );
+            }
             for s in &plan.added {
                 println!("  add     {}", s.name);
             }

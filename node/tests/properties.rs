@@ -79,8 +79,8 @@ proptest! {
             text.push('\n');
             text.push_str(&r.join(","));
         }
-        let _ = import::parse(Format::Csv, text.as_bytes(), &Limits::default());
-        let _ = import::parse(Format::Csv, &[0xff, 0xfe, b'\n', b','], &Limits::default());
+        let _ = import::parse(Format::Csv, text.as_bytes(), None, &Limits::default());
+        let _ = import::parse(Format::Csv, &[0xff, 0xfe, b'\n', b','], None, &Limits::default());
     }
 
     #[test]
@@ -99,15 +99,20 @@ proptest! {
 
     #[test]
     fn hsds_import_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..512), depth in 0usize..200) {
-        let _ = import::parse(Format::Hsds, &bytes, &Limits::default());
+        let _ = import::parse(Format::Hsds, &bytes, None, &Limits::default());
         let nested = "[".repeat(depth) + &"]".repeat(depth);
-        let _ = import::parse(Format::Hsds, nested.as_bytes(), &Limits::default());
+        let _ = import::parse(Format::Hsds, nested.as_bytes(), None, &Limits::default());
+        // Junk that looks like a workbook (a zip or an old Excel file).
+        for magic in [&b"PK\x03\x04"[..], &[0xD0, 0xCF, 0x11, 0xE0]] {
+            let junk: Vec<u8> = magic.iter().chain(&bytes).copied().collect();
+            let _ = import::parse(Format::Workbook, &junk, None, &Limits::default());
+        }
     }
 
     #[test]
     fn hsds_export_reads_back_the_same(services in prop::collection::vec(service(), 1..6)) {
         let json = serde_json::to_vec(&services).expect("json");
-        let back = import::parse(Format::Hsds, &json, &Limits::default()).expect("reads back");
+        let back = import::parse(Format::Hsds, &json, None, &Limits::default()).expect("reads back").services;
         prop_assert_eq!(back.len(), services.len());
         for (a, b) in services.iter().zip(&back) {
             prop_assert_eq!(&a.name, &b.name);

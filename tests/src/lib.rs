@@ -3,6 +3,7 @@
 
 pub mod fake_hub;
 pub mod listings;
+pub mod spreadsheets;
 
 use std::path::Path;
 
@@ -371,4 +372,30 @@ pub struct FeedData {
     pub hub_id: String,
     pub seq: u64,
     pub envelope: Box<serde_json::value::RawValue>,
+}
+
+/// The path of a workspace binary, built from the sources under test
+/// (`cargo test` builds a package's binaries only for that package's own
+/// tests, so one left from an earlier build could be stale; an up-to-date
+/// build is a moment's check). Built once per test process.
+pub fn binary(name: &str, package: &str) -> std::path::PathBuf {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let exe = std::env::current_exe().expect("test path");
+    let dir = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target dir")
+        .to_owned();
+    let path = dir.join(name);
+    let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
+    if !built.iter().any(|b| b == name) {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "-p", package, "--bin", name])
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "building {name}");
+        built.push(name.to_owned());
+    }
+    path
 }

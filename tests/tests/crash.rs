@@ -4,7 +4,7 @@
 //! cursor valid, nothing lost or duplicated once they finish; the search
 //! index catches up from the store and answers as one rebuilt from it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -23,26 +23,6 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// The path of a workspace binary, building it if this test run did not.
-fn binary(name: &str, package: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .to_owned();
-    let path = dir.join(name);
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "-p", package, "--bin", name])
-            .status()
-            .expect("cargo build");
-        assert!(status.success(), "building {name}");
-    }
-    path
 }
 
 /// Checks a store the way a restarted node relies on it being.
@@ -151,8 +131,8 @@ where
 #[tokio::test]
 async fn killed_aggregator_and_client_restart_consistent_and_finish_exactly() {
     signpost_tests::logs();
-    let node_bin = binary("signpost-node", "signpost-node");
-    let client_bin = binary("signpost", "signpost-client");
+    let node_bin = signpost_tests::binary("signpost-node", "signpost-node");
+    let client_bin = signpost_tests::binary("signpost", "signpost-client");
     let mut fakes = Vec::new();
     for i in 0..60u8 {
         let k = key(i);

@@ -298,7 +298,7 @@ async fn services_and_profile_edited_by_form_are_published() {
             "/admin/services",
             &[
                 ("name", "Food pantry"),
-                ("opening_hours", "Tuesdays 10-1"),
+                ("opening_hours", "Tuesdays, when we can"),
                 ("loc0_latitude", "north"),
                 ("email", "not-an-email"),
             ],
@@ -532,13 +532,26 @@ async fn an_import_is_previewed_and_applied_only_on_confirm() {
     let after = hub.verified_listing().await.listing;
     assert_eq!(after.services.len(), 3);
 
+    // A column we do not know is left out and listed, not a refusal.
+    let noted = admin
+        .upload(
+            &admin.csrf,
+            "noted.csv",
+            "Service,Colour,Opening times\nCafe,red,Tues & Thurs 10-2\n",
+            false,
+        )
+        .await;
+    assert_eq!(noted.status, StatusCode::OK, "{}", noted.body);
+    assert!(noted.body.contains("id=\"import-notes\""), "{}", noted.body);
+    assert!(noted.body.contains("Colour"));
+
     // A bad file says where and changes nothing.
     let bad = admin
-        .upload(&admin.csrf, "bad.csv", "name,colour\nCafe,red\n", false)
+        .upload(&admin.csrf, "bad.csv", "colour,size\nred,big\n", false)
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("id=\"file-error\""));
-    assert!(bad.body.contains("colour"));
+    assert!(bad.body.contains("name"));
     assert_eq!(hub.verified_listing().await.listing.seq, after.seq);
 }
 

@@ -179,8 +179,10 @@ async fn publish(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiE
 /// Query of `POST /admin/v1/import`.
 #[derive(Debug, Deserialize)]
 struct ImportQuery {
-    /// `csv` or `hsds`; otherwise taken from the Content-Type.
+    /// `csv`, `xlsx`, `ods` or `hsds`; otherwise taken from the Content-Type.
     format: Option<String>,
+    /// A workbook's sheet (default: the first with a header row).
+    sheet: Option<String>,
     /// Remove services that are not in the file.
     #[serde(default)]
     replace: bool,
@@ -204,13 +206,18 @@ async fn import_file(
                 .unwrap_or("");
             if content_type.starts_with("text/csv") {
                 Format::Csv
+            } else if content_type.contains("spreadsheetml")
+                || content_type.contains("opendocument.spreadsheet")
+                || content_type.contains("ms-excel")
+            {
+                Format::Workbook
             } else if content_type.contains("json") {
                 Format::Hsds
             } else {
                 return Err(ApiError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     "unknown_format",
-                    "say ?format=csv or ?format=hsds, or send Content-Type text/csv or application/json",
+                    "say ?format=csv, xlsx, ods or hsds, or send Content-Type text/csv, a spreadsheet type or application/json",
                 ));
             }
         }
@@ -218,8 +225,14 @@ async fn import_file(
     let hub = hub(&state)?;
     let (plan, published) = hub
         .edit_maybe(move |core| {
-            let incoming = import::parse(format, &body, core.limits())?;
-            let plan = import::plan(&core.services()?, incoming, query.replace, core.limits())?;
+            let read = import::parse(format, &body, query.sheet.as_deref(), core.limits())?;
+            let mut plan = import::plan(
+                &core.services()?,
+                read.services,
+                query.replace,
+                core.limits(),
+            )?;
+            plan.notes = read.notes;
             if query.dry_run || plan.is_empty() {
                 return Ok((plan, None));
             }

@@ -79,8 +79,13 @@ pub fn prepare_hub(dir: &Path, seed: &SeedHub, listen: SocketAddr) -> Result<Opt
         "latitude": seed.latitude,
         "longitude": seed.longitude
     }))?;
-    let incoming = import::parse(Format::Csv, seed.services_csv.as_bytes(), hub.limits())?;
-    let plan = import::plan(&hub.services()?, incoming, false, hub.limits())?;
+    let incoming = import::parse(
+        Format::Csv,
+        seed.services_csv.as_bytes(),
+        None,
+        hub.limits(),
+    )?;
+    let plan = import::plan(&hub.services()?, incoming.services, false, hub.limits())?;
     hub.apply_import(&plan)?;
     Ok(Some(outcome.admin_token))
 }
@@ -283,9 +288,11 @@ mod tests {
             let services = import::parse(
                 Format::Csv,
                 seed.services_csv.as_bytes(),
+                None,
                 &Limits::default(),
             )
-            .unwrap_or_else(|e| panic!("{}: {e}", seed.key));
+            .unwrap_or_else(|e| panic!("{}: {e}", seed.key))
+            .services;
             assert!(services.len() >= 4, "{}", seed.key);
             for s in services {
                 names.push((seed.region, seed.key, s));

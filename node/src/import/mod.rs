@@ -3,7 +3,9 @@
 //! (what would be added, changed, removed) so it can be previewed, and then
 //! applied in one publication: a bad row imports nothing.
 
-pub use signpost_client::import::{csv, hsds};
+pub use signpost_client::import::{csv, hsds, workbook};
+
+use csv::Note;
 
 use std::collections::{HashMap, HashSet};
 
@@ -21,6 +23,8 @@ pub const MAX_IMPORT_BYTES: usize = 4 * 1024 * 1024;
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Csv,
+    /// An Excel (`.xlsx`, `.xls`) or LibreOffice (`.ods`) workbook.
+    Workbook,
     Hsds,
 }
 
@@ -29,11 +33,26 @@ impl Format {
     pub fn parse(word: &str) -> Result<Format> {
         match word.to_ascii_lowercase().as_str() {
             "csv" => Ok(Format::Csv),
+            "xlsx" | "xls" | "ods" | "excel" | "workbook" | "spreadsheet" => Ok(Format::Workbook),
             "hsds" | "json" | "hsds-json" | "oruk" => Ok(Format::Hsds),
             _ => Err(NodeError::invalid(
                 "format",
-                format!("{word:?} is not a format; use csv or hsds"),
+                format!("{word:?} is not a format; use csv, xlsx, ods or hsds"),
             )),
+        }
+    }
+
+    /// Guesses from the first bytes: a zip (`.xlsx`, `.ods`) or an old
+    /// Excel file is a workbook, `{` or `[` is JSON, anything else CSV.
+    pub fn sniff(bytes: &[u8]) -> Format {
+        const ZIP: &[u8] = b"PK\x03\x04";
+        const OLE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0];
+        if bytes.starts_with(ZIP) || bytes.starts_with(OLE) {
+            return Format::Workbook;
+        }
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') | Some(b'[') => Format::Hsds,
+            _ => Format::Csv,
         }
     }
 
@@ -42,6 +61,11 @@ impl Format {
         let lower = name.to_ascii_lowercase();
         if lower.ends_with(".csv") {
             Some(Format::Csv)
+        } else if [".xlsx", ".xlsm", ".xls", ".ods"]
+            .iter()
+            .any(|ext| lower.ends_with(ext))
+        {
+            Some(Format::Workbook)
         } else if lower.ends_with(".json") {
             Some(Format::Hsds)
         } else {
@@ -50,9 +74,18 @@ impl Format {
     }
 }
 
+/// What was read from a file: its services, and what a person should look
+/// at (columns left out, hours kept as words).
+#[derive(Debug, Clone, Default)]
+pub struct Read {
+    pub services: Vec<Service>,
+    pub notes: Vec<Note>,
+}
+
 /// Reads services from file bytes. Services or locations whose file gave
-/// no id have an empty id; [`plan`] settles them.
-pub fn parse(format: Format, bytes: &[u8], limits: &Limits) -> Result<Vec<Service>> {
+/// no id have an empty id; [`plan`] settles them. `sheet` chooses a
+/// workbook's sheet (else the first with a header row).
+pub fn parse(format: Format, bytes: &[u8], sheet: Option<&str>, limits: &Limits) -> Result<Read> {
     if bytes.len() > MAX_IMPORT_BYTES {
         return Err(NodeError::Import {
             location: "file".into(),
@@ -62,10 +95,27 @@ pub fn parse(format: Format, bytes: &[u8], limits: &Limits) -> Result<Vec<Servic
             ),
         });
     }
-    let services = match format {
-        Format::Csv => csv::parse(bytes)?,
-        Format::Hsds => hsds::parse(bytes, limits)?,
+    let read = match format {
+        Format::Csv => {
+            let sheet = csv::read(bytes)?;
+            Read {
+                services: sheet.services,
+                notes: sheet.notes,
+            }
+        }
+        Format::Workbook => {
+            let sheet = workbook::read(bytes, sheet)?;
+            Read {
+                services: sheet.services,
+                notes: sheet.notes,
+            }
+        }
+        Format::Hsds => Read {
+            services: hsds::parse(bytes, limits)?,
+            notes: Vec::new(),
+        },
     };
+    let services = &read.services;
     if services.len() > limits.max_services {
         return Err(NodeError::Import {
             location: "file".into(),
@@ -76,7 +126,7 @@ pub fn parse(format: Format, bytes: &[u8], limits: &Limits) -> Result<Vec<Servic
             ),
         });
     }
-    Ok(services)
+    Ok(read)
 }
 
 /// One service that an import changes.
@@ -95,6 +145,8 @@ pub struct ImportPlan {
     pub unchanged: Vec<String>,
     /// Ids of services removed (only when replacing).
     pub removed: Vec<String>,
+    /// What the file's reading left for a person to check.
+    pub notes: Vec<Note>,
 }
 
 impl ImportPlan {

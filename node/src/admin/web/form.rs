@@ -1064,7 +1064,7 @@ mod tests {
         let limits = Limits::default();
         let v = form(&[
             ("name", "X"),
-            ("opening_hours", "Monday 9-5"),
+            ("opening_hours", "whenever we can"),
             ("loc2_latitude", "north"),
         ]);
         let errors = service_json(&v, None, &limits).unwrap_err();

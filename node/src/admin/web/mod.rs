@@ -795,6 +795,9 @@ pub struct PreviewView {
     pub removed: Vec<String>,
     pub unchanged: usize,
     pub empty: bool,
+    /// What to check: (where, what was done), e.g. ("line 4, Notes",
+    /// "left out: not a column Signpost knows").
+    pub notes: Vec<(String, String)>,
 }
 
 /// The import page, with a preview once a file is chosen.
@@ -898,6 +901,11 @@ fn preview_view(pending: &PendingImport, existing: &[Service], note: String) -> 
             .collect(),
         unchanged: plan.unchanged.len(),
         empty: plan.is_empty(),
+        notes: plan
+            .notes
+            .iter()
+            .map(|n| (format!("Line {}, {}", n.line, n.column), n.message.clone()))
+            .collect(),
     }
 }
 
@@ -980,17 +988,14 @@ async fn import_preview(
         )
         .await;
     };
-    let format = Format::from_file_name(&file_name).unwrap_or_else(|| {
-        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'{') | Some(b'[') => Format::Hsds,
-            _ => Format::Csv,
-        }
-    });
+    let format = Format::from_file_name(&file_name).unwrap_or_else(|| Format::sniff(&bytes));
     let planned = hub
         .run(move |core| {
             let existing = core.services()?;
-            let incoming = import::parse(format, &bytes, core.limits())?;
-            let plan = import::plan(&existing, incoming.clone(), replace, core.limits())?;
+            let read = import::parse(format, &bytes, None, core.limits())?;
+            let incoming = read.services;
+            let mut plan = import::plan(&existing, incoming.clone(), replace, core.limits())?;
+            plan.notes = read.notes;
             Ok((existing, incoming, plan))
         })
         .await;

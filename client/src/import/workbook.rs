@@ -1,0 +1,143 @@
+//! Excel (`.xlsx`, `.xls`) and LibreOffice (`.ods`) workbooks, read with
+//! calamine (the maintained pure-Rust spreadsheet reader) into the same
+//! rows a CSV file gives, so both go through one reading of columns,
+//! hours and notes ([`super::csv::from_rows`]).
+
+use std::io::Cursor;
+
+use calamine::{open_workbook_auto_from_rs, Data, Reader};
+
+use super::csv::{column_for, from_rows, Sheet};
+use crate::error::{Error, Result};
+
+fn err(location: &str, message: impl Into<String>) -> Error {
+    Error::Import {
+        location: location.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// The names of a workbook's sheets, in order (for choosing one).
+pub fn sheet_names(bytes: &[u8]) -> Result<Vec<String>> {
+    let workbook = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
+        err(
+            "file",
+            format!("is not a spreadsheet Signpost can read: {e}"),
+        )
+    })?;
+    Ok(workbook.sheet_names())
+}
+
+/// Reads one sheet of a workbook: the one named `sheet`, or else the
+/// first whose header row names a `name` column (a cover sheet or notes
+/// sheet before it is passed over).
+pub fn read(bytes: &[u8], sheet: Option<&str>) -> Result<Sheet> {
+    let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
+        err(
+            "file",
+            format!("is not a spreadsheet Signpost can read: {e}"),
+        )
+    })?;
+    let names = workbook.sheet_names();
+    let listed = || names.join(", ");
+    let candidates: Vec<String> = match sheet {
+        Some(wanted) => {
+            let found = names
+                .iter()
+                .find(|n| n.trim().eq_ignore_ascii_case(wanted.trim()))
+                .ok_or_else(|| {
+                    err(
+                        "sheet",
+                        format!("there is no sheet {wanted:?}; the sheets are: {}", listed()),
+                    )
+                })?;
+            vec![found.clone()]
+        }
+        None => names.clone(),
+    };
+    for name in &candidates {
+        let range = workbook
+            .worksheet_range(name)
+            .map_err(|e| err(&format!("sheet {name:?}"), e.to_string()))?;
+        let first_row = range.start().map_or(0, |(row, _)| row as usize);
+        let rows: Vec<(usize, Vec<String>)> = range
+            .rows()
+            .enumerate()
+            .map(|(i, row)| (first_row + i + 1, row.iter().map(cell_text).collect()))
+            .collect();
+        let has_header = rows
+            .iter()
+            .take(20)
+            .any(|(_, row)| row.iter().any(|h| column_for(h) == Some("name")));
+        if has_header || sheet.is_some() {
+            return from_rows(rows).map_err(|e| match e {
+                Error::Import { location, message } => Error::Import {
+                    location: format!("sheet {name:?}, {location}"),
+                    message,
+                },
+                other => other,
+            });
+        }
+    }
+    Err(err(
+        "file",
+        format!(
+            "no sheet has a header row with a \"name\" column; the sheets are: {}",
+            listed()
+        ),
+    ))
+}
+
+/// A cell as the words a person sees: whole numbers without a decimal
+/// point, dates as `YYYY-MM-DD`, times of day as `HH:MM`.
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty | Data::Error(_) => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_owned(),
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::Float(f) => number_text(*f),
+        Data::DateTime(d) => serial_text(d.as_f64()),
+    }
+}
+
+fn number_text(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        f.to_string()
+    }
+}
+
+/// A spreadsheet date-time serial (days since 1899-12-30, the fraction
+/// the time of day) as a date, a time, or both.
+fn serial_text(serial: f64) -> String {
+    let days = serial.trunc() as i64;
+    let minutes = ((serial.fract() * 1440.0).round() as i64).clamp(0, 1439);
+    let time = format!("{:02}:{:02}", minutes / 60, minutes % 60);
+    if days == 0 {
+        return time;
+    }
+    let date = jiff::civil::date(1899, 12, 30)
+        .checked_add(jiff::Span::new().days(days))
+        .map(|d| d.to_string())
+        .unwrap_or_else(|_| number_text(serial));
+    if minutes == 0 {
+        date
+    } else {
+        format!("{date} {time}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serials_read_as_dates_and_times() {
+        assert_eq!(serial_text(0.375), "09:00");
+        assert_eq!(serial_text(46_037.0), "2026-01-15");
+        assert_eq!(number_text(16.0), "16");
+        assert_eq!(number_text(53.8069), "53.8069");
+    }
+}
