@@ -26,6 +26,7 @@ pub mod hub;
 pub mod import;
 pub mod init;
 pub mod keyfile;
+pub mod listen;
 pub mod metrics;
 pub mod ops;
 pub mod reports;

@@ -745,6 +745,16 @@ fn run(cli: Cli) -> Result<()> {
                 "  public url:  {}",
                 config.node.public_url.as_deref().unwrap_or("(not set)")
             );
+            let limits = &config.server;
+            println!(
+                "  connections: at most {} at once per listener; timeouts: headers {} s, \
+                 body {} s, request {} s, keep-alive {} s",
+                limits.max_connections,
+                limits.header_read_timeout_secs,
+                limits.body_timeout_secs,
+                limits.request_timeout_secs,
+                limits.keep_alive_timeout_secs
+            );
             println!(
                 "  hub:         {}",
                 if config.hub.enabled { "on" } else { "off" }
