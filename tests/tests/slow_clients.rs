@@ -205,3 +205,22 @@ async fn connections_past_the_cap_are_refused_at_once_and_idle_ones_are_closed()
     }
     assert!(agg.get("/v1/services?q=food").await.status.is_success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_from_someone_not_signed_in_is_refused_before_it_is_read() {
+    let hub = TestNode::start("Upload hub").await;
+    let mut s = TcpStream::connect(hub.node.addr).await.expect("connect");
+    // Says 4 MiB are coming, sends 1 KiB, and waits.
+    let head = "POST /admin/import HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+                Content-Type: multipart/form-data; boundary=XyZ\r\n\
+                Content-Length: 4194304\r\n\r\n--XyZ\r\n\
+                Content-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n";
+    s.write_all(head.as_bytes()).await.expect("head");
+    s.write_all(&[b'a'; 1024]).await.expect("part of the body");
+    let mut answer = [0u8; 12];
+    tokio::time::timeout(Duration::from_secs(1), s.read_exact(&mut answer))
+        .await
+        .expect("answered before the body was sent")
+        .expect("read");
+    assert_eq!(&answer, b"HTTP/1.1 403");
+}
