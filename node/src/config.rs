@@ -52,6 +52,11 @@ pub struct ServerSection {
     pub request_timeout_secs: u64,
     /// Seconds a kept-alive connection may sit idle between requests (1 to 3600).
     pub keep_alive_timeout_secs: u64,
+    /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` is
+    /// believed for the client's address, e.g. `["127.0.0.1", "::1"]` behind
+    /// a local Caddy or nginx; empty, the header is ignored.
+    /// Env: `SIGNPOST_TRUSTED_PROXIES` (comma-separated).
+    pub trusted_proxies: Vec<crate::forwarded::TrustedProxy>,
 }
 
 impl Default for ServerSection {
@@ -62,6 +67,7 @@ impl Default for ServerSection {
             body_timeout_secs: 10,
             request_timeout_secs: 60,
             keep_alive_timeout_secs: 60,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -459,6 +465,17 @@ impl Config {
         if let Some(v) = get("SIGNPOST_GEOCODER_URL") {
             self.web.geocoder_url = (!v.is_empty()).then_some(v);
         }
+        if let Some(v) = get("SIGNPOST_TRUSTED_PROXIES") {
+            self.server.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    p.parse()
+                        .map_err(|e| NodeError::Config(format!("SIGNPOST_TRUSTED_PROXIES: {e}")))
+                })
+                .collect::<Result<_>>()?;
+        }
         if let Some(v) = get("SIGNPOST_MAX_CONNECTIONS") {
             self.server.max_connections = v.parse().map_err(|_| {
                 NodeError::Config(format!(
@@ -630,12 +647,20 @@ impl Config {
              # Seconds a request may take before the answer starts (uploads included).\n\
              request_timeout_secs = {request}\n\
              # Seconds an idle kept-alive connection stays open.\n\
-             keep_alive_timeout_secs = {keep}\n",
+             keep_alive_timeout_secs = {keep}\n\
+             # Proxies whose X-Forwarded-For names the client, e.g. [\"127.0.0.1\", \"::1\"].\n\
+             trusted_proxies = [{proxies}]\n",
             max = s.max_connections,
             header = s.header_read_timeout_secs,
             body = s.body_timeout_secs,
             request = s.request_timeout_secs,
             keep = s.keep_alive_timeout_secs,
+            proxies = s
+                .trusted_proxies
+                .iter()
+                .map(|p| toml_string(&p.to_string()))
+                .collect::<Vec<_>>()
+                .join(", "),
         )
     }
 
@@ -895,6 +920,18 @@ mod tests {
         c.apply_env(|k| (k == "SIGNPOST_MAX_CONNECTIONS").then(|| "2000".into()))
             .unwrap();
         assert_eq!(c.server.max_connections, 2000);
+        c.apply_env(|k| {
+            (k == "SIGNPOST_TRUSTED_PROXIES").then(|| "127.0.0.1, 172.28.0.0/24".into())
+        })
+        .unwrap();
+        let back = Config::parse(&c.to_commented_toml()).unwrap();
+        assert_eq!(back.server.trusted_proxies, c.server.trusted_proxies);
+        assert_eq!(back.server.trusted_proxies.len(), 2);
+        assert!(
+            Config::parse("[server]\ntrusted_proxies = [\"localhost\"]\n")
+                .unwrap_err()
+                .contains("127.0.0.1")
+        );
         let mut c = Config::default();
         let e = c.apply_env(|_| Some("nonsense".into())).unwrap_err();
         assert!(e.to_string().contains("SIGNPOST_LISTEN"));

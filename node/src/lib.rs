@@ -21,6 +21,7 @@ pub mod demo;
 pub mod error;
 pub mod feed;
 pub mod follow;
+pub mod forwarded;
 pub mod hsds;
 pub mod hub;
 pub mod import;

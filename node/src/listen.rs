@@ -44,6 +44,7 @@ use tower::{ServiceBuilder, ServiceExt};
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 use crate::config::ServerSection;
+use crate::forwarded::{client_addr, ClientAddr, TrustedProxy};
 
 /// The answer a connection over the cap gets before it is closed, so a
 /// well-behaved client knows to retry rather than seeing a bare reset.
@@ -84,6 +85,7 @@ pub async fn serve(
     mut stop: watch::Receiver<bool>,
 ) {
     let limits = Limits::from(settings);
+    let trusted: Arc<[TrustedProxy]> = settings.trusted_proxies.clone().into();
     let max = settings.max_connections;
     let slots = Arc::new(Semaphore::new(max));
     let stack = ServiceBuilder::new()
@@ -121,6 +123,7 @@ pub async fn serve(
             peer,
             stack.clone(),
             limits,
+            trusted.clone(),
             stop.clone(),
             permit,
         ));
@@ -146,6 +149,7 @@ async fn connection<S>(
     peer: SocketAddr,
     stack: S,
     limits: Limits,
+    trusted: Arc<[TrustedProxy]>,
     mut stop: watch::Receiver<bool>,
     _permit: OwnedSemaphorePermit,
 ) where
@@ -162,7 +166,9 @@ async fn connection<S>(
     });
     let on_request = progress.clone();
     let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+        let client = client_addr(peer.ip(), req.headers(), &trusted);
         req.extensions_mut().insert(ConnectInfo(peer));
+        req.extensions_mut().insert(ClientAddr(client));
         on_request.begin();
         let progress = on_request.clone();
         let answer = stack.clone().oneshot(req);

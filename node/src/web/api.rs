@@ -3,11 +3,11 @@
 //! `openapi.json`, served at `/openapi.json`.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,6 +17,7 @@ use serde_json::json;
 
 use crate::aggregator::{Aggregator, Ingested};
 use crate::feed::{self, FeedQuery};
+use crate::forwarded::ClientAddr;
 use crate::search::SearchParams;
 use crate::server::AppState;
 use crate::store::aggregator as db;
@@ -332,11 +333,11 @@ impl RateLimiter {
 
 async fn register(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
-    if !state.register_limiter.allow(peer.ip()) {
+    if !state.register_limiter.allow(client) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
