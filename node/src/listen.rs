@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
-use axum::http::{Request, Response, StatusCode};
+use axum::http::{header, HeaderValue, Request, Response, StatusCode};
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -173,8 +173,14 @@ async fn connection<S>(
         let progress = on_request.clone();
         let answer = stack.clone().oneshot(req);
         async move {
-            let response = answer.await?;
+            let mut response = answer.await?;
             progress.answering();
+            // Browsers must never guess a type for what a stranger wrote
+            // (a JSON string that looks like HTML); pages set it already.
+            response
+                .headers_mut()
+                .entry(header::X_CONTENT_TYPE_OPTIONS)
+                .or_insert(HeaderValue::from_static("nosniff"));
             Ok::<_, Infallible>(response.map(|body| Answer {
                 body,
                 _busy: Busy(progress),

@@ -133,6 +133,14 @@ async fn stalled_connections_neither_delay_searches_nor_outlive_the_header_timeo
         let started = Instant::now();
         let reply = agg.http.get(&search).send().await.expect("search");
         assert!(reply.status().is_success());
+        assert_eq!(
+            reply
+                .headers()
+                .get("x-content-type-options")
+                .map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "JSON is never sniffed"
+        );
         reply.bytes().await.expect("search body");
         latencies.push(started.elapsed());
     }
