@@ -2,6 +2,7 @@
 //! migrations. Each role keeps its tables in its own submodule.
 
 pub mod aggregator;
+pub mod denylist;
 pub mod directory;
 pub mod hsds;
 pub mod hub;
@@ -44,6 +45,8 @@ const MIGRATIONS: &[&str] = &[
     aggregator::MIGRATION_INDEX_IN_MEMORY,
     // 7: the Open Referral ids and opening times in the search index.
     hsds::MIGRATION_DERIVED_TO_INDEX,
+    // 8: delisting that outlives tombstones; operator re-pins.
+    denylist::MIGRATION,
 ];
 
 /// The schema version this build writes (the number of migrations).
