@@ -250,6 +250,11 @@ pub struct AggregatorSection {
     pub upstream_poll_secs: u64,
     /// Largest feed page accepted from an upstream, in bytes (64 KiB to 256 MiB).
     pub max_feed_page_bytes: usize,
+    /// Most bytes of listings in one page of this node's own feed
+    /// (`/v1/feed`), whatever `limit` asks (1 MiB to 256 MiB; a page holds
+    /// at least one item). Keep it below the followers' `max_feed_page_bytes`
+    /// (16 MiB by default).
+    pub served_feed_page_bytes: usize,
     /// A GeoJSON file of the areas (wards, parishes) the coverage report
     /// names as gaps: a FeatureCollection of Polygon or MultiPolygon
     /// features, path relative to the data directory. Unset, the report
@@ -292,6 +297,7 @@ impl Default for AggregatorSection {
             upstream: Vec::new(),
             upstream_poll_secs: 60,
             max_feed_page_bytes: 16 * 1024 * 1024,
+            served_feed_page_bytes: 8 * 1024 * 1024,
             coverage_areas: None,
             coverage_area_name: "name".to_owned(),
         }
@@ -555,6 +561,12 @@ impl Config {
             "aggregator.max_feed_page_bytes",
             a.max_feed_page_bytes,
             64 * 1024,
+            256 * 1024 * 1024,
+        )?;
+        in_range(
+            "aggregator.served_feed_page_bytes",
+            a.served_feed_page_bytes,
+            1024 * 1024,
             256 * 1024 * 1024,
         )?;
         for u in &a.upstream {

@@ -269,8 +269,9 @@ async fn feed_page(
     let query = FeedQuery::from_query(&query_map(raw)?).map_err(bad_request)?;
     let url = feed_url(&state, &headers);
     let license = agg.settings.license_url.clone();
+    let max_bytes = agg.settings.served_feed_page_bytes;
     let page = agg
-        .read(move |c| feed::page(c, &query, &url, &license))
+        .read(move |c| feed::page(c, &query, &url, &license, max_bytes))
         .await?;
     let mut response = Json(page).into_response();
     response.headers_mut().insert(
