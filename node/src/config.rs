@@ -26,6 +26,75 @@ pub struct Config {
     pub aggregator: AggregatorSection,
     #[serde(default)]
     pub web: WebSection,
+    #[serde(default)]
+    pub server: ServerSection,
+}
+
+/// Limits every listener (the node's and the metrics one) puts on the
+/// connections it accepts, so slow or idle clients cannot use up the
+/// process's open files or tasks. Every field is optional in the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSection {
+    /// Connections served at once per listener (16 to 100000); more are
+    /// answered 503 and closed at once. Keep it well below the process's
+    /// open-file limit (`ulimit -n`, often 1024). Env: `SIGNPOST_MAX_CONNECTIONS`.
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's head (its first line and
+    /// headers) once it has opened a connection or started its next
+    /// request (1 to 300).
+    pub header_read_timeout_secs: u64,
+    /// Seconds the node waits for the next piece of a request body, or for
+    /// the client to take the next piece of a response (1 to 300).
+    pub body_timeout_secs: u64,
+    /// Seconds a request may take from its head to the start of the answer,
+    /// body upload included; slower ones get 408 (1 to 3600).
+    pub request_timeout_secs: u64,
+    /// Seconds a kept-alive connection may sit idle between requests (1 to 3600).
+    pub keep_alive_timeout_secs: u64,
+    /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` is
+    /// believed for the client's address, e.g. `["127.0.0.1", "::1"]` behind
+    /// a local Caddy or nginx; empty, the header is ignored.
+    /// Env: `SIGNPOST_TRUSTED_PROXIES` (comma-separated).
+    pub trusted_proxies: Vec<crate::forwarded::TrustedProxy>,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        ServerSection {
+            max_connections: 512,
+            header_read_timeout_secs: 10,
+            body_timeout_secs: 10,
+            request_timeout_secs: 60,
+            keep_alive_timeout_secs: 60,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+impl ServerSection {
+    fn validate(&self) -> Result<()> {
+        in_range("server.max_connections", self.max_connections, 16, 100_000)?;
+        in_range(
+            "server.header_read_timeout_secs",
+            self.header_read_timeout_secs,
+            1,
+            300,
+        )?;
+        in_range("server.body_timeout_secs", self.body_timeout_secs, 1, 300)?;
+        in_range(
+            "server.request_timeout_secs",
+            self.request_timeout_secs,
+            1,
+            3600,
+        )?;
+        in_range(
+            "server.keep_alive_timeout_secs",
+            self.keep_alive_timeout_secs,
+            1,
+            3600,
+        )
+    }
 }
 
 /// Settings for the web pages: the directory's map and how typed places
@@ -178,6 +247,11 @@ pub struct AggregatorSection {
     pub upstream_poll_secs: u64,
     /// Largest feed page accepted from an upstream, in bytes (64 KiB to 256 MiB).
     pub max_feed_page_bytes: usize,
+    /// Most bytes of listings in one page of this node's own feed
+    /// (`/v1/feed`), whatever `limit` asks (1 MiB to 256 MiB; a page holds
+    /// at least one item). Keep it below the followers' `max_feed_page_bytes`
+    /// (16 MiB by default).
+    pub served_feed_page_bytes: usize,
     /// A GeoJSON file of the areas (wards, parishes) the coverage report
     /// names as gaps: a FeatureCollection of Polygon or MultiPolygon
     /// features, path relative to the data directory. Unset, the report
@@ -232,6 +306,7 @@ impl Default for AggregatorSection {
             upstream: Vec::new(),
             upstream_poll_secs: 60,
             max_feed_page_bytes: 16 * 1024 * 1024,
+            served_feed_page_bytes: 8 * 1024 * 1024,
             coverage_areas: None,
             coverage_area_name: "name".to_owned(),
         }
@@ -405,6 +480,24 @@ impl Config {
         if let Some(v) = get("SIGNPOST_GEOCODER_URL") {
             self.web.geocoder_url = (!v.is_empty()).then_some(v);
         }
+        if let Some(v) = get("SIGNPOST_TRUSTED_PROXIES") {
+            self.server.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    p.parse()
+                        .map_err(|e| NodeError::Config(format!("SIGNPOST_TRUSTED_PROXIES: {e}")))
+                })
+                .collect::<Result<_>>()?;
+        }
+        if let Some(v) = get("SIGNPOST_MAX_CONNECTIONS") {
+            self.server.max_connections = v.parse().map_err(|_| {
+                NodeError::Config(format!(
+                    "SIGNPOST_MAX_CONNECTIONS={v:?} is not a whole number of connections"
+                ))
+            })?;
+        }
         Ok(())
     }
 
@@ -482,6 +575,12 @@ impl Config {
             64 * 1024,
             256 * 1024 * 1024,
         )?;
+        in_range(
+            "aggregator.served_feed_page_bytes",
+            a.served_feed_page_bytes,
+            1024 * 1024,
+            256 * 1024 * 1024,
+        )?;
         for u in &a.upstream {
             signpost_client::follow::feed_url(&u.url).map_err(|e| {
                 NodeError::Config(format!("aggregator.upstream url {:?}: {e}", u.url))
@@ -519,6 +618,7 @@ impl Config {
         if self.hub.key_file.as_os_str().is_empty() {
             return Err(NodeError::Config("hub.key_file must not be empty".into()));
         }
+        self.server.validate()?;
         self.web.validate()
     }
 
@@ -555,6 +655,37 @@ impl Config {
             hours = self.hub.listing_lifetime_hours,
         ) + &self.aggregator_toml()
             + &self.web_toml()
+            + &self.server_toml()
+    }
+
+    fn server_toml(&self) -> String {
+        let s = &self.server;
+        format!(
+            "\n[server]\n\
+             # Connections served at once (more get 503); keep well below `ulimit -n`.\n\
+             max_connections = {max}\n\
+             # Seconds a client has to send a request's headers.\n\
+             header_read_timeout_secs = {header}\n\
+             # Seconds without a byte of a request body, or of a response taken by the client.\n\
+             body_timeout_secs = {body}\n\
+             # Seconds a request may take before the answer starts (uploads included).\n\
+             request_timeout_secs = {request}\n\
+             # Seconds an idle kept-alive connection stays open.\n\
+             keep_alive_timeout_secs = {keep}\n\
+             # Proxies whose X-Forwarded-For names the client, e.g. [\"127.0.0.1\", \"::1\"].\n\
+             trusted_proxies = [{proxies}]\n",
+            max = s.max_connections,
+            header = s.header_read_timeout_secs,
+            body = s.body_timeout_secs,
+            request = s.request_timeout_secs,
+            keep = s.keep_alive_timeout_secs,
+            proxies = s
+                .trusted_proxies
+                .iter()
+                .map(|p| toml_string(&p.to_string()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )
     }
 
     fn web_toml(&self) -> String {
@@ -725,6 +856,7 @@ mod tests {
         );
         let back = Config::parse(&c.to_commented_toml()).unwrap();
         assert_eq!(back.web, c.web);
+        assert_eq!(back.server, c.server);
         let mut w = WebSection {
             tile_url: "https://{s}.tiles.example.org:8443/{z}/{x}/{y}.png".into(),
             ..WebSection::default()
@@ -801,6 +933,29 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("between 1 and 2160"));
+        let mut c = Config::default();
+        c.server.header_read_timeout_secs = 0;
+        assert!(c
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("server.header_read_timeout_secs"));
+        let mut c = Config::default();
+        c.apply_env(|k| (k == "SIGNPOST_MAX_CONNECTIONS").then(|| "2000".into()))
+            .unwrap();
+        assert_eq!(c.server.max_connections, 2000);
+        c.apply_env(|k| {
+            (k == "SIGNPOST_TRUSTED_PROXIES").then(|| "127.0.0.1, 172.28.0.0/24".into())
+        })
+        .unwrap();
+        let back = Config::parse(&c.to_commented_toml()).unwrap();
+        assert_eq!(back.server.trusted_proxies, c.server.trusted_proxies);
+        assert_eq!(back.server.trusted_proxies.len(), 2);
+        assert!(
+            Config::parse("[server]\ntrusted_proxies = [\"localhost\"]\n")
+                .unwrap_err()
+                .contains("127.0.0.1")
+        );
         let mut c = Config::default();
         let e = c.apply_env(|_| Some("nonsense".into())).unwrap_err();
         assert!(e.to_string().contains("SIGNPOST_LISTEN"));

@@ -110,6 +110,16 @@ enum Command {
         #[command(subcommand)]
         action: SourceAction,
     },
+    /// Recover admin access to a node whose admin token is lost.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+    /// Undo an aggregator's delisting of a hub, or re-pin a hub's key.
+    Hub {
+        #[command(subcommand)]
+        action: HubAction,
+    },
     /// Crawl every source once now and print what happened (aggregators).
     Crawl {
         #[arg(long, env = "SIGNPOST_DIR")]
@@ -320,6 +330,53 @@ enum BenchWhat {
         /// Services per hub.
         #[arg(long, default_value_t = 20)]
         services: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Make a new admin token and print it; the old one stops working at
+    /// once (in a running node too, within a second). Signed-in admin
+    /// pages stay signed in until they sign out or the node restarts.
+    ResetToken {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum HubAction {
+    /// Take a hub off this aggregator's denylist: its next listing is
+    /// judged like any other and its addresses are crawled again.
+    Undelist {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        /// The hub's id, `ed25519:...` (see `GET /v1/hubs`).
+        hub_id: String,
+    },
+    /// Accept a hub's next listing under a key that does not chain from
+    /// the one pinned (the hub lost its key, or a thief rotated it away).
+    ///
+    /// The next listing of the hub this aggregator sees is pinned, so crawl
+    /// the hub's own address next (`signpost-node crawl`). Its seq must
+    /// still be above the one held.
+    Repin {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        /// The hub's id, `ed25519:...`.
+        hub_id: String,
+        /// Why, recorded in the store with who asked
+        /// (e.g. "lost key; confirmed by phone with the hub's manager").
+        #[arg(long)]
+        reason: String,
+        /// Accept only this key (`ed25519:...`, as the hub's
+        /// `signpost-node key export-public` prints it); without it any
+        /// key of a chain that starts at the hub's id.
+        #[arg(long)]
+        key: Option<String>,
+        /// Who is asking, recorded with the reason (default: your login name).
+        #[arg(long, env = "USER", default_value = "operator")]
+        operator: String,
     },
 }
 
@@ -634,6 +691,20 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
+        Command::Admin {
+            action: AdminAction::ResetToken { dir },
+        } => {
+            setup_logs(LogFormat::Text, "warn");
+            let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+            let token = signpost_node::recovery::reset_token(&dir, &operator)?;
+            println!("New admin token (shown once; store it somewhere safe):\n\n    {token}\n");
+            println!("The old token no longer works.");
+            Ok(())
+        }
+        Command::Hub { action } => {
+            setup_logs(LogFormat::Text, "warn");
+            run_hub(action)
+        }
         Command::Source { action } => {
             setup_logs(LogFormat::Text, "warn");
             run_source(action)
@@ -778,6 +849,16 @@ fn run(cli: Cli) -> Result<()> {
             println!(
                 "  public url:  {}",
                 config.node.public_url.as_deref().unwrap_or("(not set)")
+            );
+            let limits = &config.server;
+            println!(
+                "  connections: at most {} at once per listener; timeouts: headers {} s, \
+                 body {} s, request {} s, keep-alive {} s",
+                limits.max_connections,
+                limits.header_read_timeout_secs,
+                limits.body_timeout_secs,
+                limits.request_timeout_secs,
+                limits.keep_alive_timeout_secs
             );
             println!(
                 "  hub:         {}",
@@ -949,6 +1030,39 @@ fn open_sources(dir: &Path) -> Result<rusqlite::Connection> {
     Ok(signpost_client::store::open(
         &dir.join(signpost_node::config::DATABASE_FILE),
     )?)
+}
+
+fn run_hub(action: HubAction) -> Result<()> {
+    match action {
+        HubAction::Undelist { dir, hub_id } => {
+            let operator = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+            let entry = signpost_node::recovery::undelist(&dir, &hub_id, &operator)?;
+            println!(
+                "Hub {} is off the denylist (delisted by {}: {}). Its next listing is judged \
+                 like any other; a running node crawls its addresses within a second.",
+                entry.hub_id, entry.operator, entry.reason
+            );
+        }
+        HubAction::Repin {
+            dir,
+            hub_id,
+            reason,
+            key,
+            operator,
+        } => {
+            let done =
+                signpost_node::recovery::repin(&dir, &hub_id, key.as_deref(), &reason, &operator)?;
+            println!(
+                "Recorded. The next listing of {hub_id} {} will be accepted and its key pinned \
+                 (until now: {}). Crawl the hub's own address next: signpost-node crawl --dir {}",
+                key.map(|k| format!("signed by {k}"))
+                    .unwrap_or_else(|| "under any key of its own chain".into()),
+                done.old_key.as_deref().unwrap_or("not held yet"),
+                dir.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn run_source(action: SourceAction) -> Result<()> {

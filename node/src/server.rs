@@ -194,7 +194,7 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
     })
     .await
     .map_err(|e| NodeError::Setup(format!("start-up failed: {e}")))??;
-    let (stop, mut stopped) = watch::channel(false);
+    let (stop, stopped) = watch::channel(false);
     let stop_for_metrics = stop.clone();
     let state = Arc::new(AppState {
         hub,
@@ -221,14 +221,9 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
             })?;
         metrics_bound = listener.local_addr().ok();
         let app = crate::web::metrics_router(state.clone());
-        let mut stopped = stop_for_metrics.subscribe();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.changed().await;
-                })
-                .await;
-        });
+        let stopped = stop_for_metrics.subscribe();
+        let limits = config.server.clone();
+        tokio::spawn(async move { crate::listen::serve(listener, app, &limits, stopped).await });
         tracing::info!(%metrics_addr, "metrics listening");
     }
     let listener = tokio::net::TcpListener::bind(config.node.listen)
@@ -264,16 +259,10 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
     if let Some(agg) = aggregator.clone() {
         tokio::spawn(crate::crawl::run_schedule(agg, stop.subscribe()));
     }
+    let limits = config.server.clone();
     let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = stopped.changed().await;
-        })
-        .await
-        .map_err(|e| NodeError::io("serving on", "listener", e))
+        crate::listen::serve(listener, app, &limits, stopped).await;
+        Ok(())
     });
     tracing::info!(%addr, "signpost node listening");
     Ok(RunningNode {

@@ -266,3 +266,56 @@ fn check_url_says_why_the_crawler_would_refuse_an_address() {
         "{help}"
     );
 }
+
+#[test]
+fn recovery_commands_replace_the_token_and_explain_mistakes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("hub");
+    let d = dir.to_str().unwrap();
+    let first = ok(&["init", "--dir", d, "--name", "Token hub"]);
+    let out = ok(&["admin", "reset-token", "--dir", d]);
+    assert!(
+        out.contains("spt_") && out.contains("old token no longer works"),
+        "{out}"
+    );
+    let token = |text: &str| {
+        text.split_whitespace()
+            .find(|w| w.starts_with("spt_"))
+            .map(str::to_owned)
+    };
+    assert_ne!(token(&first), token(&out), "a new token each time");
+    assert!(ok(&["admin", "reset-token", "--help"]).contains("old one stops working"));
+
+    let err = fails(&[
+        "hub",
+        "undelist",
+        "--dir",
+        d,
+        "ed25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ]);
+    assert!(err.contains("not an aggregator"), "{err}");
+    let err = fails(&[
+        "hub",
+        "repin",
+        "--dir",
+        d,
+        "ed25519:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ]);
+    assert!(err.contains("--reason"), "{err}");
+    ok(&[
+        "init",
+        "--dir",
+        &format!("{d}-cvs"),
+        "--name",
+        "CVS",
+        "--aggregator",
+    ]);
+    let err = fails(&[
+        "hub",
+        "undelist",
+        "--dir",
+        &format!("{d}-cvs"),
+        "not-a-hub-id",
+    ]);
+    assert!(err.contains("HUB_ID"), "{err}");
+}

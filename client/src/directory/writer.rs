@@ -213,7 +213,8 @@ fn write_batch(conn: &mut Connection, policy: &TrustPolicy, batch: &[Job]) -> Re
 fn store_one(conn: &Connection, policy: &TrustPolicy, job: &Job) -> Outcome {
     let verified = &job.verified;
     let hub_id = verified.hub_id.to_string();
-    let held = db::held_hub(conn, &hub_id)?;
+    // Through the operator's denylist and re-pins (store::denylist).
+    let held = crate::store::denylist::held_hub(conn, &hub_id)?;
     let source_hub = match &job.source_url {
         Some(url) => db::get_source(conn, url)?.and_then(|s| s.hub_id),
         None => None,
@@ -257,6 +258,12 @@ fn store_one(conn: &Connection, policy: &TrustPolicy, job: &Job) -> Outcome {
             if let Some(source) = &job.source_url {
                 db::record_provenance(conn, &hub_id, source, seq, now_ms)?;
             }
+            crate::store::denylist::repin_used(
+                conn,
+                &hub_id,
+                verified.signing_key().as_str(),
+                now_ms,
+            )?;
             Ok((
                 Ingested::Accepted {
                     hub_id,

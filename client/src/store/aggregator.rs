@@ -275,10 +275,12 @@ pub fn get_source(conn: &Connection, url: &str) -> Result<Option<Source>> {
         .optional()?)
 }
 
-/// Sources whose next crawl is due at `now`, soonest first.
+/// Sources whose next crawl is due at `now`, soonest first; the sources of
+/// hubs on the operator's denylist are never due.
 pub fn due_sources(conn: &Connection, now: i64, limit: usize) -> Result<Vec<Source>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {SOURCE_COLUMNS} FROM agg_sources WHERE next_crawl_at <= ?1
+             AND (hub_id IS NULL OR hub_id NOT IN (SELECT hub_id FROM agg_denylist))
          ORDER BY next_crawl_at, url LIMIT ?2"
     ))?;
     let rows = stmt.query_map(params![now, limit as i64], source_from_row)?;

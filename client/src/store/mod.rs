@@ -4,6 +4,7 @@
 //! hub-role and report tables stay empty).
 
 pub mod aggregator;
+pub mod denylist;
 pub mod directory;
 pub mod hsds;
 
@@ -45,6 +46,8 @@ const MIGRATIONS: &[&str] = &[
     aggregator::MIGRATION_INDEX_IN_MEMORY,
     // 7: the Open Referral ids and opening times in the search index.
     hsds::MIGRATION_DERIVED_TO_INDEX,
+    // 8: delisting that outlives tombstones; operator re-pins.
+    denylist::MIGRATION,
 ];
 
 /// Migration 5: coordinators' "not a duplicate" decisions (read and

@@ -108,12 +108,33 @@ async fn remove_source(
     }
 }
 
+/// Delists a hub for good: on the denylist first (so a crash half-way still
+/// leaves it refused), then its services removed. An optional JSON body
+/// `{"reason": "..."}` is recorded; `signpost-node hub undelist` undoes it.
 async fn delist(
     State(state): State<Arc<AppState>>,
     Path(hub_id): Path<String>,
+    body: Bytes,
 ) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
-    let done = agg.delist(&hub_id).await?;
+    let reason = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_owned))
+        .map(|r| r.chars().take(1000).collect::<String>())
+        .filter(|r| !r.trim().is_empty())
+        .unwrap_or_else(|| "delisted through the admin API".to_owned());
+    let id = hub_id.clone();
+    let known = agg
+        .write(move |c| {
+            if db::held_hub(c, &id)?.is_none() {
+                return Ok(false);
+            }
+            let now = Timestamp::now().as_millisecond();
+            signpost_client::store::denylist::deny(c, &id, &reason, "admin API", now)?;
+            Ok(true)
+        })
+        .await?;
+    let done = known && agg.delist(&hub_id).await?;
     if done {
         tracing::warn!(hub_id = %hub_id, "hub delisted by the operator");
         Ok(Json(json!({"hub_id": hub_id, "state": "delisted"})).into_response())

@@ -188,12 +188,21 @@ pub struct FeedPage {
     pub license: String,
 }
 
+/// Room an item takes in a page besides its envelope (state, kind, id,
+/// modified, hub_id, seq and the JSON around them), for the byte cap.
+const ITEM_OVERHEAD: usize = 256;
+
 /// Reads one page. `feed_url` is the absolute URL of `/v1/feed` on this node.
+/// The page stops before the item that would take its listings past
+/// `max_bytes` (but always holds one, so the feed moves on), and `next`
+/// continues from the last item included: `limit` 500 of 4 MiB listings
+/// would otherwise be 2 GiB in memory for one request.
 pub fn page(
     conn: &Connection,
     query: &FeedQuery,
     feed_url: &str,
     license: &str,
+    max_bytes: usize,
 ) -> Result<FeedPage> {
     let (filter, after, after_id) = match &query.cursor {
         Cursor::ChangeNumber(n) => ("change_number > ?1", *n, String::new()),
@@ -217,8 +226,13 @@ pub fn page(
         ))
     })?;
     let mut items = Vec::new();
+    let mut bytes = 0usize;
     for row in rows {
         let (hub_id, state, seq, envelope, modified) = row?;
+        bytes += ITEM_OVERHEAD + hub_id.len() + envelope.as_ref().map_or(0, Vec::len);
+        if !items.is_empty() && bytes > max_bytes {
+            break;
+        }
         let data = match (state.as_str(), envelope) {
             ("active", Some(bytes)) => {
                 let text = String::from_utf8(bytes).map_err(|_| {

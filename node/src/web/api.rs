@@ -3,11 +3,11 @@
 //! `openapi.json`, served at `/openapi.json`.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,6 +17,7 @@ use serde_json::json;
 
 use crate::aggregator::{Aggregator, Ingested};
 use crate::feed::{self, FeedQuery};
+use crate::forwarded::ClientAddr;
 use crate::server::AppState;
 use crate::web::ApiError;
 use signpost_client::search::SearchParams;
@@ -275,8 +276,9 @@ async fn feed_page(
     let url = feed_url(&state, &headers);
     let license = agg.settings.license_url.clone();
     let limit = query.limit;
+    let max_bytes = agg.settings.served_feed_page_bytes;
     let page = agg
-        .read(move |c| feed::page(c, &query, &url, &license))
+        .read(move |c| feed::page(c, &query, &url, &license, max_bytes))
         .await?;
     let cache = feed::cache_control(page.items.len(), limit);
     let mut response = Json(page).into_response();
@@ -339,11 +341,11 @@ impl RateLimiter {
 
 async fn register(
     State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
-    if !state.register_limiter.allow(peer.ip()) {
+    if !state.register_limiter.allow(client) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",

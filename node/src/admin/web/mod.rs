@@ -163,27 +163,7 @@ fn form_post(
 }
 
 fn check_post(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<Current, Detour> {
-    let cross_site = headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == "cross-site");
-    let refused = |text: &str| {
-        message(
-            StatusCode::FORBIDDEN,
-            "This form was not accepted",
-            text,
-            ("/admin", "Back to the admin page"),
-        )
-    };
-    if cross_site {
-        return Err(refused("It was sent from another web site.").into());
-    }
-    let Some(session) = current(state, headers) else {
-        return Err(refused(
-            "You are not signed in, or your session has ended. Sign in and try again.",
-        )
-        .into());
-    };
+    let session = check_sender(state, headers)?;
     if !csrf_matches(&session, csrf) {
         return Err(refused(
             "The form has expired or did not come from this page. Go back, reload the page and try again.",
@@ -191,6 +171,30 @@ fn check_post(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<Curre
         .into());
     }
     Ok(session)
+}
+
+fn refused(text: &str) -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        "This form was not accepted",
+        text,
+        ("/admin", "Back to the admin page"),
+    )
+}
+
+/// The part of [`check_post`] that needs only the headers (same site, a
+/// live session), so an upload can be refused before its body is read.
+fn check_sender(state: &AppState, headers: &HeaderMap) -> Result<Current, Detour> {
+    let cross_site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site");
+    if cross_site {
+        return Err(refused("It was sent from another web site.").into());
+    }
+    current(state, headers).ok_or_else(|| {
+        refused("You are not signed in, or your session has ended. Sign in and try again.").into()
+    })
 }
 
 async fn limits(hub: &HubHandle) -> Result<Limits, Detour> {
@@ -932,6 +936,11 @@ async fn import_preview(
         Ok(h) => h,
         Err(r) => return r.into_response(),
     };
+    // A stranger's upload (up to 4 MiB) is refused before it is read: the
+    // session is in the headers; the CSRF token, in the body, comes after.
+    if let Err(r) = check_sender(&state, &headers) {
+        return r.into_response();
+    }
     let (mut csrf, mut replace, mut file, mut file_name) =
         (String::new(), false, None, String::new());
     loop {
