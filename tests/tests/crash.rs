@@ -133,7 +133,12 @@ async fn killed_aggregator_and_client_restart_consistent_and_finish_exactly() {
     signpost_tests::logs();
     let node_bin = signpost_tests::binary("signpost-node", "signpost-node");
     let client_bin = signpost_tests::binary("signpost", "signpost-client");
+    // Four hubs hold every request (never answering) until the kill, so
+    // the first crawl cannot finish before it however fast or slow the
+    // machine is; the rest answer after 150 ms, so the kill lands mid-crawl.
+    const HELD_BACK: u8 = 4;
     let mut fakes = Vec::new();
+    let mut answers = Vec::new();
     for i in 0..60u8 {
         let k = key(i);
         let services = (0..20u128)
@@ -148,19 +153,17 @@ async fn killed_aggregator_and_client_restart_consistent_and_finish_exactly() {
                 )
             })
             .collect();
-        // Each hub answers after 150 ms, so the first crawl (4 at a time)
-        // takes over 2 s whatever the machine's speed, and the kill below
-        // always lands in the middle of it.
-        fakes.push(
-            FakeHub::start(Script::Delayed {
+        let answer = signed(&listing(&k, &format!("Hub {i}"), 1, services), &k);
+        let script = if i < HELD_BACK {
+            Script::Silent
+        } else {
+            Script::Delayed {
                 after: Duration::from_millis(150),
-                then: Box::new(Script::Json(signed(
-                    &listing(&k, &format!("Hub {i}"), 1, services),
-                    &k,
-                ))),
-            })
-            .await,
-        );
+                then: Box::new(Script::Json(answer.clone())),
+            }
+        };
+        fakes.push(FakeHub::start(script).await);
+        answers.push(answer);
     }
     let dir = tempfile::tempdir().unwrap();
     init(&InitOptions {
@@ -180,7 +183,9 @@ async fn killed_aggregator_and_client_restart_consistent_and_finish_exactly() {
     let mut config = Config::load(dir.path()).unwrap();
     config.node.listen = ([127, 0, 0, 1], port).into();
     config.aggregator.allow_private_networks = true;
-    config.aggregator.max_concurrent_crawls = 4;
+    // More slots than held-back hubs, so the others are always crawled.
+    config.aggregator.max_concurrent_crawls = 8;
+    config.aggregator.request_timeout_secs = 120;
     config.aggregator.hubs = fakes.iter().map(|f| f.url()).collect();
     std::fs::write(dir.path().join(CONFIG_FILE), config.to_commented_toml()).unwrap();
     let db = dir.path().join(DATABASE_FILE);
@@ -205,7 +210,13 @@ async fn killed_aggregator_and_client_restart_consistent_and_finish_exactly() {
     node.0.kill().unwrap();
     node.0.wait().unwrap();
     let held = check_store(&db);
-    assert!(held < 60, "killed mid-crawl ({held} held)");
+    assert!(
+        held <= 60 - HELD_BACK as usize,
+        "killed mid-crawl ({held} held)"
+    );
+    for (fake, answer) in fakes.iter().zip(&answers).take(HELD_BACK as usize) {
+        fake.set(Script::Json(answer.clone()));
+    }
 
     // Restarted, it finishes the crawl and the feed holds each hub once.
     let _node = serve();
