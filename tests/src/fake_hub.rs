@@ -207,3 +207,19 @@ async fn answer(mut stream: TcpStream, script: Script) {
     };
     let _ = stream.shutdown().await;
 }
+
+/// `count` fake hubs, each serving a signed listing: hub `i` is keyed by
+/// `key(first_key + i)`, named `Hub {i}`, and holds `services(i)`.
+pub async fn hubs_serving(
+    count: u8,
+    first_key: u8,
+    services: impl Fn(u8) -> Vec<signpost_spec::Service>,
+) -> Vec<FakeHub> {
+    let mut fakes = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        let k = crate::listings::key(first_key.wrapping_add(i));
+        let listing = crate::listings::listing(&k, &format!("Hub {i}"), 1, services(i));
+        fakes.push(FakeHub::start(Script::Json(crate::listings::signed(&listing, &k))).await);
+    }
+    fakes
+}

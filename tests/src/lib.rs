@@ -399,3 +399,20 @@ pub fn binary(name: &str, package: &str) -> std::path::PathBuf {
     }
     path
 }
+
+/// `<workspace root>/../shared/vendor` (the vendored Open Referral
+/// schemas), if it is there with both `oruk/` and `hsds/`; else says loudly
+/// which checks (`skipped`) did not run.
+pub fn shared_vendor(skipped: &str) -> Option<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("..").join("..").join("shared").join("vendor");
+    if dir.join("oruk").is_dir() && dir.join("hsds").is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIPPED: ../shared/vendor not found beside the workspace ({}); {skipped}",
+            dir.display()
+        );
+        None
+    }
+}

@@ -25,20 +25,8 @@ use signpost_tests::TestNode;
 // ---------------------------------------------------------------------
 // The vendored schemas.
 
-/// `<workspace root>/../shared/vendor`, if it is there.
 fn vendor() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent()?;
-    let dir = root.join("..").join("shared").join("vendor");
-    if dir.join("oruk").is_dir() && dir.join("hsds").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: ../shared/vendor/oruk not found beside the workspace ({}); \
-             the Open Referral schema checks did not run",
-            dir.display()
-        );
-        None
-    }
+    signpost_tests::shared_vendor("the Open Referral schema checks did not run")
 }
 
 fn read_json(path: &Path) -> Value {

@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use signpost_tests::fake_hub::{FakeHub, Script};
-use signpost_tests::listings::{key, listing, service, signed};
+use signpost_tests::fake_hub::hubs_serving;
+use signpost_tests::listings::service;
 use signpost_tests::TestNode;
 use tokio::sync::Mutex;
 
@@ -85,13 +85,11 @@ async fn hammer(urls: Vec<String>) -> Outcome {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_clients_are_served_without_errors_within_bounds() {
-    let mut fakes = Vec::new();
-    for i in 0..30u8 {
-        let k = key(100 + i);
-        let services = (0..10u128)
+    let fakes = hubs_serving(30, 100, |i| {
+        (0..10u128)
             .map(|s| {
                 service(
-                    i as u128 * 100 + s,
+                    u128::from(i) * 100 + s,
                     &format!("Food bank {i} {s}"),
                     54.0 + f64::from(i) * 0.01,
                     -2.8,
@@ -99,15 +97,9 @@ async fn concurrent_clients_are_served_without_errors_within_bounds() {
                     "Food",
                 )
             })
-            .collect();
-        fakes.push(
-            FakeHub::start(Script::Json(signed(
-                &listing(&k, &format!("Hub {i}"), 1, services),
-                &k,
-            )))
-            .await,
-        );
-    }
+            .collect()
+    })
+    .await;
     let hub = TestNode::start("Loaded hub").await;
     let agg = TestNode::start_aggregator("Loaded CVS", |_| {}).await;
     for f in &fakes {

@@ -30,18 +30,7 @@ const EXTERNAL: [(&str, &str); 2] = [
 ];
 
 fn vendor() -> Option<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent()?;
-    let dir = root.join("..").join("shared").join("vendor");
-    if dir.join("oruk").is_dir() && dir.join("hsds").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "SKIPPED: ../shared/vendor not found beside the workspace ({}); \
-             the /hsds/ paths of the OpenAPI document were not checked",
-            dir.display()
-        );
-        None
-    }
+    signpost_tests::shared_vendor("the /hsds/ paths of the OpenAPI document were not checked")
 }
 
 /// The vendored schema files registered under the URLs the document uses

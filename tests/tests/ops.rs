@@ -10,19 +10,17 @@ use signpost_node::config::{Config, CONFIG_FILE};
 use signpost_node::hub::HubCore;
 use signpost_node::ops;
 use signpost_spec::{verify_listing, VerifyOptions};
-use signpost_tests::fake_hub::{FakeHub, Script};
-use signpost_tests::listings::{key, listing, service, signed};
+use signpost_tests::fake_hub::hubs_serving;
+use signpost_tests::listings::service;
 use signpost_tests::{start_node, TestNode};
 
 #[tokio::test]
 async fn a_backup_taken_during_a_crawl_restores_to_a_complete_verifying_store() {
-    let mut fakes = Vec::new();
-    for i in 0..120u8 {
-        let k = key(i);
-        let services = (0..20u128)
+    let fakes = hubs_serving(120, 0, |i| {
+        (0..20u128)
             .map(|s| {
                 service(
-                    i as u128 * 100 + s,
+                    u128::from(i) * 100 + s,
                     &format!("Service {i}-{s}"),
                     54.0,
                     -2.8,
@@ -30,15 +28,9 @@ async fn a_backup_taken_during_a_crawl_restores_to_a_complete_verifying_store() 
                     "Food",
                 )
             })
-            .collect();
-        fakes.push(
-            FakeHub::start(Script::Json(signed(
-                &listing(&k, &format!("Hub {i}"), 1, services),
-                &k,
-            )))
-            .await,
-        );
-    }
+            .collect()
+    })
+    .await;
     let agg =
         TestNode::start_aggregator("Busy CVS", |c| c.aggregator.max_concurrent_crawls = 4).await;
     for f in &fakes {

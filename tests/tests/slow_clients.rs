@@ -13,8 +13,8 @@
 
 use std::time::{Duration, Instant};
 
-use signpost_tests::fake_hub::{FakeHub, Script};
-use signpost_tests::listings::{key, listing, service, signed};
+use signpost_tests::fake_hub::{hubs_serving, FakeHub};
+use signpost_tests::listings::service;
 use signpost_tests::TestNode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -35,10 +35,8 @@ fn open_file_limit() -> Option<usize> {
 
 /// An aggregator holding three hubs' food banks, with short timeouts.
 async fn directory(max_connections: usize, header_timeout_secs: u64) -> (TestNode, Vec<FakeHub>) {
-    let mut fakes = Vec::new();
-    for i in 0..3u8 {
-        let k = key(40 + i);
-        let services = (0..10u128)
+    let fakes = hubs_serving(3, 40, |i| {
+        (0..10u128)
             .map(|s| {
                 service(
                     u128::from(i) * 100 + s,
@@ -49,15 +47,9 @@ async fn directory(max_connections: usize, header_timeout_secs: u64) -> (TestNod
                     "Food",
                 )
             })
-            .collect();
-        fakes.push(
-            FakeHub::start(Script::Json(signed(
-                &listing(&k, &format!("Hub {i}"), 1, services),
-                &k,
-            )))
-            .await,
-        );
-    }
+            .collect()
+    })
+    .await;
     let agg = TestNode::start_aggregator("Stalled CVS", |c| {
         c.server.max_connections = max_connections;
         c.server.header_read_timeout_secs = header_timeout_secs;
