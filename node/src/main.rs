@@ -228,6 +228,10 @@ enum Command {
         /// Keep the demo's files here instead of a temporary folder.
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Also show every node's log (migrations, publications, crawls);
+        /// by default only the addresses and warnings are shown.
+        #[arg(long)]
+        verbose: bool,
     },
 }
 
@@ -974,8 +978,12 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Demo { listen, dir } => {
-            setup_logs(LogFormat::Text, "info");
+        Command::Demo {
+            listen,
+            dir,
+            verbose,
+        } => {
+            setup_logs(LogFormat::Text, if verbose { "info" } else { "warn" });
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime
                 .block_on(signpost_node::demo::run(listen, dir))
