@@ -579,6 +579,35 @@ pub fn hub_envelope(conn: &Connection, hub_id: &str) -> Result<Option<(Vec<u8>, 
         .optional()?)
 }
 
+/// How current a held hub's listing is, as people and reports see it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Staleness {
+    /// The listing ran out: the hub stopped re-signing (listed first in
+    /// reports: the most in need of a call).
+    Expired,
+    /// Every address of the hub is failing.
+    Unreachable,
+    /// Current.
+    Fresh,
+    /// Withdrawn or delisted: a tombstone.
+    Gone,
+}
+
+impl Staleness {
+    /// The word the API and CSV files use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Staleness::Expired => "expired",
+            Staleness::Unreachable => "unreachable",
+            Staleness::Fresh => "fresh",
+            Staleness::Gone => "gone",
+        }
+    }
+}
+
 /// A hub as `/v1/hubs` shows it: profile, state, freshness and the health
 /// of every address it is crawled from.
 #[derive(Debug, Serialize)]
@@ -591,9 +620,8 @@ pub struct HubSummary {
     pub state: String,
     /// The held listing's seq.
     pub seq: u64,
-    /// `fresh`, `expired` (the listing ran out: the hub stopped re-signing)
-    /// or `unreachable` (every address failing), or `gone` for tombstones.
-    pub staleness: &'static str,
+    /// How current the held listing is.
+    pub staleness: Staleness,
     /// When the held listing was signed (RFC 3339).
     pub issued_at: String,
     /// When it runs out (RFC 3339).
@@ -680,13 +708,13 @@ pub fn list_hubs(
             .query_map([&id], source_from_row)?
             .collect::<rusqlite::Result<_>>()?;
         let staleness = if state != "active" {
-            "gone"
+            Staleness::Gone
         } else if expires <= now_secs {
-            "expired"
+            Staleness::Expired
         } else if !sources.is_empty() && sources.iter().all(|s| s.failures > 0) {
-            "unreachable"
+            Staleness::Unreachable
         } else {
-            "fresh"
+            Staleness::Fresh
         };
         hubs.push(HubSummary {
             provenance: provenance(conn, &id)?,

@@ -4,6 +4,7 @@
 //! hubs own their listings; a coordinator can only mark a pair "not a
 //! duplicate", which is remembered across recrawls.
 
+use signpost_client::store::aggregator::Staleness;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rusqlite::{params, Connection};
@@ -944,7 +945,7 @@ pub struct Freshness {
     /// Its name.
     pub name: String,
     /// `fresh`, `expired` or `unreachable`.
-    pub staleness: String,
+    pub staleness: Staleness,
     /// When this aggregator last accepted a new listing from it (RFC 3339).
     pub last_changed: String,
     /// Services whose `assured_date` is missing or older than `review_days`.
@@ -989,19 +990,15 @@ fn freshness_of(conn: &Connection, now_secs: i64, review_days: i64) -> Result<Ve
                 services,
                 hub_id: h.hub_id,
                 name: h.name,
-                staleness: h.staleness.to_owned(),
+                staleness: h.staleness,
                 last_changed: h.accepted_at,
             }
         })
         .collect();
-    let rank = |s: &str| match s {
-        "expired" => 0,
-        "unreachable" => 1,
-        _ => 2,
-    };
+    // Expired first, then unreachable (the order of [`Staleness`]).
     out.sort_by(|a, b| {
-        rank(&a.staleness)
-            .cmp(&rank(&b.staleness))
+        a.staleness
+            .cmp(&b.staleness)
             .then(a.last_changed.cmp(&b.last_changed))
     });
     Ok(out)
@@ -1051,7 +1048,7 @@ mod tests {
         let row = Freshness {
             hub_id: "h1".into(),
             name: "=HYPERLINK(\"http://x\",\"y\")".into(),
-            staleness: "fresh".into(),
+            staleness: Staleness::Fresh,
             last_changed: "2025-01-01T00:00:00Z".into(),
             unreviewed_services: 0,
             services: 1,

@@ -9,6 +9,7 @@ pub mod place;
 pub mod reports;
 pub mod view;
 
+use signpost_client::store::aggregator::Staleness;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -399,21 +400,21 @@ pub struct HubsPage {
 }
 
 /// A hub's freshness in words.
-fn health_words(staleness: &str, issued_at: &str) -> String {
+fn health_words(staleness: Staleness, issued_at: &str) -> String {
     let now = Timestamp::now().as_second();
     let signed = issued_at
         .parse::<Timestamp>()
         .map(|t| ago(now, t.as_second()))
         .unwrap_or_default();
     match staleness {
-        "fresh" => format!("Up to date (signed {signed})"),
-        "expired" => {
+        Staleness::Fresh => format!("Up to date (signed {signed})"),
+        Staleness::Expired => {
             format!("Out of date: the hub has not re-signed its listing (last signed {signed})")
         }
-        "unreachable" => {
+        Staleness::Unreachable => {
             format!("The hub cannot be reached just now; showing what it signed {signed}")
         }
-        _ => "Left the directory".to_owned(),
+        Staleness::Gone => "Left the directory".to_owned(),
     }
 }
 

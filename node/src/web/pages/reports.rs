@@ -9,6 +9,7 @@
 //! duplicate" form carrying the session's CSRF token. Keeping the signed-in
 //! view under `/admin` keeps the session cookie scoped to `/admin`.
 
+use signpost_client::store::aggregator::Staleness;
 use std::sync::Arc;
 
 use askama::Template;
@@ -272,13 +273,14 @@ pub async fn page(
         .into_iter()
         .map(|f| FreshRow {
             href: hub_href(&f.hub_id),
-            state: match f.staleness.as_str() {
-                "fresh" => "Up to date".to_owned(),
-                "expired" => "Out of date: not re-signed".to_owned(),
-                "unreachable" => "Cannot be reached".to_owned(),
-                other => other.to_owned(),
-            },
-            stale: f.staleness != "fresh",
+            state: match f.staleness {
+                Staleness::Fresh => "Up to date",
+                Staleness::Expired => "Out of date: not re-signed",
+                Staleness::Unreachable => "Cannot be reached",
+                Staleness::Gone => "Left the directory",
+            }
+            .to_owned(),
+            stale: f.staleness != Staleness::Fresh,
             last_changed: f
                 .last_changed
                 .parse::<Timestamp>()
