@@ -50,8 +50,11 @@ impl Politeness {
             }
             hosts.entry(key).or_default().clone()
         };
-        let slot = self.slots.clone().acquire_owned().await.ok();
+        // The host's turn first, then a slot: a fetch waiting for a busy
+        // host holds no slot, so many slow addresses on one host cannot
+        // starve every other host of slots.
         let host = host.lock_owned().await;
+        let slot = self.slots.clone().acquire_owned().await.ok();
         Turn {
             _slot: slot,
             _host: host,
@@ -113,5 +116,32 @@ mod tests {
         }
         assert_eq!(backoff_secs(1, 1, 0), 1);
         assert!(backoff_secs(1, 3, u32::MAX) <= 4);
+    }
+
+    #[tokio::test]
+    async fn a_busy_host_holds_no_slot_while_others_wait() {
+        let politeness = Arc::new(Politeness::new(2));
+        let slow = Url::parse("http://slow.example.org/a").expect("url");
+        let first = politeness.turn(&slow).await;
+        // Three more fetches queue for the same host...
+        let mut waiting = Vec::new();
+        for _ in 0..3 {
+            let p = politeness.clone();
+            let url = slow.clone();
+            waiting.push(tokio::spawn(async move {
+                let _turn = p.turn(&url).await;
+            }));
+        }
+        tokio::task::yield_now().await;
+        // ...and another host still gets the second slot at once.
+        let other = Url::parse("http://other.example.org/").expect("url");
+        let got =
+            tokio::time::timeout(std::time::Duration::from_secs(1), politeness.turn(&other)).await;
+        assert!(got.is_ok(), "a busy host starved another of slots");
+        drop(got);
+        drop(first);
+        for w in waiting {
+            w.await.expect("waiter");
+        }
     }
 }
