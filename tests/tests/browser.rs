@@ -241,6 +241,14 @@ async fn wait_for_query(c: &Client, key: &str, value: &str) -> Result<()> {
     }
 }
 
+/// True when asking about an element failed because its document has gone:
+/// the WebDriver "stale element reference", or the form Chromium gives while
+/// the old document is being torn down mid-navigation ("Node with given id
+/// does not belong to the document", seen in a CI run).
+fn left_the_document(e: &CmdError) -> bool {
+    e.is_stale_element_reference() || e.to_string().contains("does not belong to the document")
+}
+
 /// Does `act` (a click or a key press that leads to another page) and
 /// waits (bounded) until the browser has left the old document and the new
 /// one has loaded. Waiting for an element instead races: the old page may
@@ -255,7 +263,7 @@ where
     let deadline = Instant::now() + WAIT;
     loop {
         match old.tag_name().await {
-            Err(e) if e.is_stale_element_reference() => break,
+            Err(e) if left_the_document(&e) => break,
             Err(e) => return Err(e).context("waiting for the old page to go"),
             Ok(_) => {}
         }
