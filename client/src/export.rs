@@ -55,23 +55,64 @@ pub fn hsds_json(listings: &[(String, u64, Vec<u8>)]) -> Result<Vec<u8>> {
     serde_json::to_vec_pretty(&list).map_err(|e| Error::Export(e.to_string()))
 }
 
+/// The spreadsheet's header: the hub import columns, then `hub_id` and
+/// `hub_name` (which an import leaves out, with a note).
+fn header() -> Vec<&'static str> {
+    COLUMNS
+        .iter()
+        .map(|(c, _)| *c)
+        .chain(["hub_id", "hub_name"])
+        .collect()
+}
+
+/// One row per service, in [`header`]'s columns.
+fn rows(listings: &[(String, u64, Vec<u8>)]) -> Result<Vec<Vec<String>>> {
+    Ok(services(listings)?
+        .into_iter()
+        .map(|(hub_id, hub, s)| {
+            let mut row = service_row(&s);
+            row.push(hub_id);
+            row.push(hub.name);
+            row
+        })
+        .collect())
+}
+
 /// CSV: the hub import columns, then `hub_id` and `hub_name`. Cells that a
 /// spreadsheet would take for formulas get a leading `'` (the hub importer
 /// takes it off again).
 pub fn csv(listings: &[(String, u64, Vec<u8>)]) -> Result<Vec<u8>> {
     let mut out = ::csv::Writer::from_writer(Vec::new());
-    let header: Vec<&str> = COLUMNS
-        .iter()
-        .map(|(c, _)| *c)
-        .chain(["hub_id", "hub_name"])
-        .collect();
     let fail = |e: ::csv::Error| Error::Export(e.to_string());
-    write_row(&mut out, &header).map_err(fail)?;
-    for (hub_id, hub, s) in services(listings)? {
-        let mut row = service_row(&s);
-        row.push(hub_id);
-        row.push(hub.name);
+    write_row(&mut out, header()).map_err(fail)?;
+    for row in rows(listings)? {
         write_row(&mut out, &row).map_err(fail)?;
     }
     out.into_inner().map_err(|e| Error::Export(e.to_string()))
+}
+
+/// An Excel workbook (`.xlsx`) of the same columns as [`csv`], one sheet
+/// named "Services". Every cell is written as text, so nothing a hub typed
+/// can become a formula; the importer reads it back as it reads a CSV.
+pub fn xlsx(listings: &[(String, u64, Vec<u8>)]) -> Result<Vec<u8>> {
+    let fail = |e: rust_xlsxwriter::XlsxError| Error::Export(e.to_string());
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Services").map_err(fail)?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (c, name) in header().iter().enumerate() {
+        sheet
+            .write_string_with_format(0, c as u16, *name, &bold)
+            .map_err(fail)?;
+    }
+    for (r, row) in rows(listings)?.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            if !cell.is_empty() {
+                sheet
+                    .write_string(r as u32 + 1, c as u16, cell)
+                    .map_err(fail)?;
+            }
+        }
+    }
+    book.save_to_buffer().map_err(fail)
 }

@@ -77,7 +77,7 @@ enum Command {
         /// The local copy.
         #[arg(long)]
         db: PathBuf,
-        /// hsds-json (Open Referral shaped) or csv.
+        /// hsds-json (Open Referral shaped), csv or xlsx (Excel).
         #[arg(long, value_enum, default_value = "hsds-json")]
         format: ExportFormat,
         /// Write here instead of standard output.
@@ -90,6 +90,7 @@ enum Command {
 enum ExportFormat {
     HsdsJson,
     Csv,
+    Xlsx,
 }
 
 fn main() -> std::process::ExitCode {
@@ -190,6 +191,7 @@ fn run(cli: Cli) -> Result<std::process::ExitCode> {
                 let bytes = match format {
                     ExportFormat::HsdsJson => export::hsds_json(&listings)?,
                     ExportFormat::Csv => export::csv(&listings)?,
+                    ExportFormat::Xlsx => export::xlsx(&listings)?,
                 };
                 match output {
                     Some(path) => std::fs::write(&path, bytes)

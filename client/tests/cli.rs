@@ -94,6 +94,26 @@ async fn sync_search_verify_and_export_from_the_command_line() {
     let mut lines = csv.lines();
     assert!(lines.next().unwrap().starts_with("id,name,"));
     assert!(lines.next().unwrap().contains("Food bank"));
+    // The Excel export reads back as the same services as the CSV one
+    // (the hub columns are left out of both, with a note).
+    let xlsx = dir.path().join("services.xlsx");
+    let (code, _, err) = signpost(&[
+        "export",
+        "--db",
+        db,
+        "--format",
+        "xlsx",
+        "--output",
+        xlsx.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let from_xlsx =
+        signpost_client::import::workbook::read(&std::fs::read(&xlsx).unwrap(), None).unwrap();
+    let from_csv = signpost_client::import::csv::read(csv.as_bytes()).unwrap();
+    assert_eq!(from_xlsx.services, from_csv.services);
+    assert_eq!(from_xlsx.services[0].name, "Food bank");
+    let left_out: Vec<&str> = from_xlsx.notes.iter().map(|n| n.column.as_str()).collect();
+    assert_eq!(left_out, ["hub_id", "hub_name"]);
     let (code, json, _) = signpost(&["export", "--db", db, "--format", "hsds-json"]);
     assert_eq!(code, 0);
     let services: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
