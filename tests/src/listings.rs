@@ -90,3 +90,20 @@ pub fn tampered(envelope: &[u8], from: &str, to: &str) -> Vec<u8> {
     value["payload"] = serde_json::Value::String(b64.encode(text));
     serde_json::to_vec(&value).expect("json")
 }
+
+/// `count` weekday food banks of hub `hub`, a little apart on the map (the
+/// services of the load and slow-client tests' fake hubs).
+pub fn food_banks(hub: u8, count: u128) -> Vec<Service> {
+    (0..count)
+        .map(|s| {
+            service(
+                u128::from(hub) * 100 + s,
+                &format!("Food bank {hub} {s}"),
+                54.0 + f64::from(hub) * 0.01,
+                -2.8,
+                "MO,TU,WE,TH,FR",
+                "Food",
+            )
+        })
+        .collect()
+}

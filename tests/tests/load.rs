@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use signpost_tests::fake_hub::hubs_serving;
-use signpost_tests::listings::service;
+use signpost_tests::listings::food_banks;
 use signpost_tests::TestNode;
 use tokio::sync::Mutex;
 
@@ -85,21 +85,7 @@ async fn hammer(urls: Vec<String>) -> Outcome {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_clients_are_served_without_errors_within_bounds() {
-    let fakes = hubs_serving(30, 100, |i| {
-        (0..10u128)
-            .map(|s| {
-                service(
-                    u128::from(i) * 100 + s,
-                    &format!("Food bank {i} {s}"),
-                    54.0 + f64::from(i) * 0.01,
-                    -2.8,
-                    "MO,TU,WE,TH,FR",
-                    "Food",
-                )
-            })
-            .collect()
-    })
-    .await;
+    let fakes = hubs_serving(30, 100, |i| food_banks(i, 10)).await;
     let hub = TestNode::start("Loaded hub").await;
     let agg = TestNode::start_aggregator("Loaded CVS", |_| {}).await;
     for f in &fakes {

@@ -14,7 +14,7 @@
 use std::time::{Duration, Instant};
 
 use signpost_tests::fake_hub::{hubs_serving, FakeHub};
-use signpost_tests::listings::service;
+use signpost_tests::listings::food_banks;
 use signpost_tests::TestNode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -35,21 +35,7 @@ fn open_file_limit() -> Option<usize> {
 
 /// An aggregator holding three hubs' food banks, with short timeouts.
 async fn directory(max_connections: usize, header_timeout_secs: u64) -> (TestNode, Vec<FakeHub>) {
-    let fakes = hubs_serving(3, 40, |i| {
-        (0..10u128)
-            .map(|s| {
-                service(
-                    u128::from(i) * 100 + s,
-                    &format!("Food bank {i} {s}"),
-                    54.0 + f64::from(i) * 0.01,
-                    -2.8,
-                    "MO,TU,WE,TH,FR",
-                    "Food",
-                )
-            })
-            .collect()
-    })
-    .await;
+    let fakes = hubs_serving(3, 40, |i| food_banks(i, 10)).await;
     let agg = TestNode::start_aggregator("Stalled CVS", |c| {
         c.server.max_connections = max_connections;
         c.server.header_read_timeout_secs = header_timeout_secs;
