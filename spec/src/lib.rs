@@ -60,4 +60,6 @@ pub use rotation::{rotate, verify_chain, RotationStatement};
 pub use validate::{
     parse_byday, parse_time, validate_listing, validate_service, DAY_CODES, MAX_AGE, MAX_SEQ,
 };
-pub use verify::{sign_listing, verify_listing, VerifiedListing, VerifyOptions};
+pub use verify::{
+    read_verified_listing, sign_listing, verify_listing, VerifiedListing, VerifyOptions,
+};

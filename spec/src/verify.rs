@@ -97,6 +97,16 @@ pub fn verify_listing(bytes: &[u8], options: &VerifyOptions) -> Result<VerifiedL
     })
 }
 
+/// Reads again a listing verified on its way in (an aggregator's stored
+/// envelope bytes), without checking its signature a second time: for
+/// rebuilding what is derived from the record (the search index). Never
+/// use it on bytes that did not pass [`verify_listing`].
+pub fn read_verified_listing(bytes: &[u8], limits: &Limits) -> Result<Listing, SpecError> {
+    let envelope = Envelope::from_bytes(bytes, limits)?;
+    let payload = envelope.decode_payload(LISTING_PAYLOAD_TYPE, limits)?;
+    parse_payload(&payload)
+}
+
 /// Payload shape, version and typed parse (`SPEC.md` 8.2, steps 10 to 12).
 ///
 /// A good payload is parsed once; a refused one is parsed again by the

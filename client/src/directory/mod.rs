@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use signpost_spec::{verify_listing, Limits, VerifyOptions};
 
 use crate::error::{Error, Result};
-use crate::search::index::{prepare, Entry, SearchIndex, COMMIT_EVERY};
+use crate::search::index::{prepare, service_key, Entry, Prepared, SearchIndex, COMMIT_EVERY};
 use crate::search::{self, SearchParams};
 use crate::store::aggregator as db;
 use crate::store::{self, ReadPool};
@@ -46,6 +46,19 @@ pub struct Directory {
     writer_queue: writer::Writer,
     index: Arc<SearchIndex>,
     on_ingest: Option<Arc<OnIngest>>,
+}
+
+/// A service as its hub published it, with what a reader shows beside it.
+#[derive(Debug, Clone)]
+pub struct HeldService {
+    /// The hub that published it.
+    pub hub_id: String,
+    /// That hub's name.
+    pub hub_name: String,
+    /// When that hub's listing runs out (Unix seconds).
+    pub expires_at: i64,
+    /// The service (JSON of [`signpost_spec::Service`]).
+    pub json: String,
 }
 
 /// What became of one listing offered to the aggregator.
@@ -103,7 +116,7 @@ impl Directory {
             on_ingest,
         } = settings;
         let index = Arc::new(SearchIndex::open(&index_dir(path))?);
-        catch_up(&conn, &index)?;
+        catch_up(&conn, &index, &limits)?;
         let writer = Arc::new(Mutex::new(conn));
         let keep_in_step = index.clone();
         let writer_queue = writer::Writer::start(
@@ -112,18 +125,7 @@ impl Directory {
             Arc::new(move |stored: &[writer::Stored<'_>], idle: bool| {
                 let applied = stored.iter().try_for_each(|s| {
                     let listing = &s.job.verified.listing;
-                    let entries: Vec<Entry<'_>> = s
-                        .job
-                        .prepared
-                        .iter()
-                        .zip(s.service_rowids)
-                        .enumerate()
-                        .map(|(position, (prepared, &rowid))| Entry {
-                            rowid,
-                            position: position as u32,
-                            prepared,
-                        })
-                        .collect();
+                    let entries = entries(s.hub_key, &s.job.prepared);
                     keep_in_step.replace_hub(
                         s.job.verified.hub_id.as_str(),
                         &listing.hub.timezone,
@@ -143,7 +145,7 @@ impl Directory {
                 }
             }),
         )?;
-        start_committer(&index, &writer);
+        start_committer(&index, &writer, &limits);
         Ok(Directory {
             writer_queue,
             index,
@@ -237,7 +239,28 @@ impl Directory {
         let index = self.index.clone();
         self.read(move |conn| {
             let found = index.search(&params)?;
-            search::read_page(conn, &params, found, Timestamp::now())
+            search::read_page(conn, &index, &params, found, Timestamp::now())
+        })
+        .await
+    }
+
+    /// One service as published, with its hub's name and expiry; None
+    /// when no active hub holds it.
+    pub async fn service(&self, hub_id: &str, service_id: &str) -> Result<Option<HeldService>> {
+        let index = self.index.clone();
+        let (hub_id, service_id) = (hub_id.to_owned(), service_id.to_owned());
+        self.read(move |conn| {
+            let Some(stored) = index.service(&hub_id, &service_id)? else {
+                return Ok(None);
+            };
+            Ok(
+                db::active_hub(conn, &hub_id)?.map(|(hub_name, expires_at)| HeldService {
+                    hub_id: stored.hub_id,
+                    hub_name,
+                    expires_at,
+                    json: stored.json,
+                }),
+            )
         })
         .await
     }
@@ -302,47 +325,65 @@ pub fn index_dir(db: &Path) -> std::path::PathBuf {
     db.with_extension("index")
 }
 
-/// One hub's stored services, as read for the index.
-struct StoredHub {
-    hub_id: String,
-    hub_name: String,
-    timezone: String,
-    change: i64,
-    /// (rowid, position, JSON as published)
-    services: Vec<(i64, u32, String)>,
+/// A hub's services, prepared, as index entries keyed from its row.
+fn entries(hub_key: i64, prepared: &[Prepared]) -> Vec<Entry<'_>> {
+    prepared
+        .iter()
+        .enumerate()
+        .map(|(position, prepared)| Entry {
+            key: service_key(hub_key, position as u32),
+            position: position as u32,
+            prepared,
+        })
+        .collect()
 }
 
-/// Parses and files a batch of stored hubs.
-fn index_hubs(index: &SearchIndex, batch: Vec<StoredHub>) -> Result<()> {
+/// One changed hub as the store holds it, to be filed again.
+struct StoredHub {
+    hub_id: String,
+    hub_key: i64,
+    change: i64,
+    /// The envelope it signed, when it is active.
+    envelope: Option<Vec<u8>>,
+}
+
+/// Reads and files a batch of stored hubs: each envelope is read again
+/// (it was verified on its way in) and its services prepared.
+fn index_hubs(index: &SearchIndex, limits: &Limits, batch: Vec<StoredHub>) -> Result<()> {
     for hub in batch {
-        let mut prepared = Vec::with_capacity(hub.services.len());
-        for (_, _, json) in &hub.services {
-            let service: signpost_spec::Service = serde_json::from_str(json)
-                .map_err(|e| Error::Setup(format!("a stored service is unreadable: {e}")))?;
-            prepared.push(prepare(&service, &hub.hub_id, &hub.hub_name));
-        }
-        let entries: Vec<Entry<'_>> = hub
+        let Some(envelope) = &hub.envelope else {
+            index.replace_hub(&hub.hub_id, "", &[], hub.change)?;
+            continue;
+        };
+        let listing = signpost_spec::read_verified_listing(envelope, limits).map_err(|e| {
+            Error::Setup(format!(
+                "the stored listing of {} is unreadable: {e}",
+                hub.hub_id
+            ))
+        })?;
+        let prepared: Vec<Prepared> = listing
             .services
             .iter()
-            .zip(&prepared)
-            .map(|((rowid, position, _), prepared)| Entry {
-                rowid: *rowid,
-                position: *position,
-                prepared,
-            })
+            .map(|s| prepare(s, &hub.hub_id, &listing.hub.name))
             .collect();
-        index.replace_hub(&hub.hub_id, &hub.timezone, &entries, hub.change)?;
+        index.replace_hub(
+            &hub.hub_id,
+            &listing.hub.timezone,
+            &entries(hub.hub_key, &prepared),
+            hub.change,
+        )?;
     }
     Ok(())
 }
 
 /// Brings the index up to the store's last change: every hub changed since
-/// the change the index last committed is filed again (all of them when the
-/// index is new), hubs the store no longer holds as active are removed,
-/// and the result is committed. One thread reads the rows, every core
-/// parses the services (most of the cost). Runs at start, with the store's
-/// writing connection, before anything else writes.
-pub(crate) fn catch_up(conn: &Connection, index: &SearchIndex) -> Result<()> {
+/// the change the index last committed is filed again from the envelope it
+/// signed (all of them when the index is new), hubs the store no longer
+/// holds as active are removed, and the result is committed. One thread
+/// reads the record, every core parses and files (most of the cost). Runs
+/// at start, with the store's writing connection, before anything else
+/// writes.
+pub(crate) fn catch_up(conn: &Connection, index: &SearchIndex, limits: &Limits) -> Result<()> {
     let started = std::time::Instant::now();
     let mut since = index.committed_change();
     let last = db::last_change_number(conn)?;
@@ -357,19 +398,6 @@ pub(crate) fn catch_up(conn: &Connection, index: &SearchIndex) -> Result<()> {
     } else if last == since && since > 0 {
         return Ok(());
     }
-    // Hubs changed since, whatever their state now: each is replaced
-    // (by nothing when it is no longer active).
-    let mut changed: Vec<(String, String, String, i64, bool)> = Vec::new();
-    {
-        let mut stmt = conn.prepare(
-            "SELECT hub_id, name, timezone, change_number, state = 'active' FROM agg_hubs
-             WHERE change_number > ?1 ORDER BY hub_id",
-        )?;
-        let mut rows = stmt.query([since])?;
-        while let Some(r) = rows.next()? {
-            changed.push((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?));
-        }
-    }
     let active: std::collections::HashSet<String> = {
         let mut stmt = conn.prepare("SELECT hub_id FROM agg_hubs WHERE state = 'active'")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
@@ -383,7 +411,7 @@ pub(crate) fn catch_up(conn: &Connection, index: &SearchIndex) -> Result<()> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (batches, work) = std::sync::mpsc::sync_channel::<Vec<StoredHub>>(workers * 2);
     let work = Mutex::new(work);
-    let services = std::sync::atomic::AtomicUsize::new(0);
+    let mut hubs = 0usize;
     std::thread::scope(|scope| -> Result<()> {
         let mut handles = Vec::with_capacity(workers);
         for _ in 0..workers {
@@ -400,35 +428,32 @@ pub(crate) fn catch_up(conn: &Connection, index: &SearchIndex) -> Result<()> {
                         break;
                     };
                     if failed.is_none() {
-                        failed = index_hubs(index, batch).err();
+                        failed = index_hubs(index, limits, batch).err();
                     }
                 }
                 failed.map_or(Ok(()), Err)
             }));
         }
+        // Hubs changed since, whatever their state now: each is replaced
+        // (by nothing when it is no longer active).
         let read = (|| -> Result<()> {
-            let mut stmt = conn.prepare_cached(
-                "SELECT rowid, position, json FROM agg_services WHERE hub_id = ?1 ORDER BY position",
+            let mut stmt = conn.prepare(
+                "SELECT hub_id, rowid, change_number, CASE WHEN state = 'active' THEN envelope END,
+                        services
+                 FROM agg_hubs WHERE change_number > ?1 ORDER BY change_number",
             )?;
+            let mut rows = stmt.query([since])?;
             let mut batch: Vec<StoredHub> = Vec::new();
             let mut in_batch = 0usize;
-            for (hub_id, hub_name, timezone, change, is_active) in changed {
-                let mut hub = StoredHub {
-                    hub_id,
-                    hub_name,
-                    timezone,
-                    change,
-                    services: Vec::new(),
+            while let Some(r) = rows.next()? {
+                let hub = StoredHub {
+                    hub_id: r.get(0)?,
+                    hub_key: r.get(1)?,
+                    change: r.get(2)?,
+                    envelope: r.get(3)?,
                 };
-                if is_active {
-                    let mut rows = stmt.query([&hub.hub_id])?;
-                    while let Some(row) = rows.next()? {
-                        hub.services
-                            .push((row.get(0)?, row.get::<_, i64>(1)? as u32, row.get(2)?));
-                    }
-                }
-                in_batch += hub.services.len() + 1;
-                services.fetch_add(hub.services.len(), std::sync::atomic::Ordering::Relaxed);
+                in_batch += r.get::<_, i64>(4)? as usize + 1;
+                hubs += 1;
                 batch.push(hub);
                 if in_batch >= BUILD_BATCH {
                     if batches.send(std::mem::take(&mut batch)).is_err() {
@@ -456,7 +481,7 @@ pub(crate) fn catch_up(conn: &Connection, index: &SearchIndex) -> Result<()> {
     tracing::info!(
         from_change = since,
         to_change = last,
-        services = services.into_inner(),
+        hubs,
         searchable = index.len(),
         secs = started.elapsed().as_secs_f64(),
         "search index brought up to date from the store"
@@ -467,7 +492,8 @@ pub(crate) fn catch_up(conn: &Connection, index: &SearchIndex) -> Result<()> {
 /// Commits the index's pending changes at least every [`COMMIT_EVERY`]
 /// while the store is busy, and after a failed commit brings the index
 /// back in step from the store. Stops when the aggregator is dropped.
-fn start_committer(index: &Arc<SearchIndex>, writer: &Arc<Mutex<Connection>>) {
+fn start_committer(index: &Arc<SearchIndex>, writer: &Arc<Mutex<Connection>>, limits: &Limits) {
+    let limits = limits.clone();
     let index = Arc::downgrade(index);
     let writer = Arc::downgrade(writer);
     let spawned = std::thread::Builder::new()
@@ -482,7 +508,7 @@ fn start_committer(index: &Arc<SearchIndex>, writer: &Arc<Mutex<Connection>>) {
                     return;
                 };
                 let conn = writer.lock().unwrap_or_else(|p| p.into_inner());
-                match index.rollback().and_then(|()| catch_up(&conn, &index)) {
+                match index.rollback().and_then(|()| catch_up(&conn, &index, &limits)) {
                     Ok(()) => tracing::info!("the search index is back in step with the store"),
                     Err(e) => {
                         tracing::error!(error = %e, "the search index could not catch up; will try again");
@@ -517,7 +543,6 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::aggregator::{store_listing, AcceptedListing};
     use crate::store::hsds::ListOf;
     use signpost_spec::Listing;
 
@@ -530,10 +555,12 @@ mod tests {
             // Open Referral and opening-time tables, and no search index.
             let mut conn = rusqlite::Connection::open(&path).expect("open");
             crate::store::migrate_to(&mut conn, 6).expect("schema 6");
+            let key = signpost_spec::HubKey::from_seed(&[7; 32]).expect("key");
+            let hub_id = key.key_id().as_str().to_owned();
             let listing: Listing = serde_json::from_value(serde_json::json!({
                 "signpost": "1", "seq": 1,
-                "issued_at": "2026-01-01T00:00:00Z", "expires_at": "2026-01-08T00:00:00Z",
-                "hub": {"id": "ed25519:hub", "name": "Revoelution", "timezone": "Europe/London",
+                "issued_at": "2098-12-01T00:00:00Z", "expires_at": "2099-01-08T00:00:00Z",
+                "hub": {"id": hub_id, "name": "Revoelution", "timezone": "Europe/London",
                         "dimensions": {"space": ["dedicated"], "governance": "community-led",
                                        "focus": "generic", "coordination": "first-level"}},
                 "services": [{"id": "ac148810-d857-441c-9679-408f346de14b", "name": "Job Club",
@@ -544,21 +571,26 @@ mod tests {
                     "taxonomy_terms": [{"name": "Employment", "taxonomy": "signpost"}]}]
             }))
             .expect("listing");
-            let tx = conn.transaction().expect("tx");
-            store_listing(
-                &tx,
-                &AcceptedListing {
-                    hub_id: "ed25519:hub",
-                    signing_key: "ed25519:hub",
-                    envelope: b"{}",
-                    envelope_sha256: "",
-                    listing: &listing,
-                    source_url: None,
-                    now_ms: 0,
-                },
+            let envelope =
+                signpost_spec::sign_listing(&listing, &key, &Limits::default()).expect("sign");
+            // The hub and its service as schema 6 kept them (a row per
+            // service beside the envelope).
+            conn.execute(
+                "INSERT INTO agg_hubs (hub_id, state, seq, pinned_key, envelope, envelope_sha256,
+                     name, timezone, profile_json, issued_at, expires_at, accepted_at,
+                     change_number, changed_at)
+                 VALUES (?1, 'active', 1, ?1, ?2, '', 'Revoelution', 'Europe/London', '{}',
+                     0, 4070908800, 0, 1, 0)",
+                rusqlite::params![hub_id, envelope],
             )
-            .expect("store");
-            tx.commit().expect("commit");
+            .expect("hub row");
+            conn.execute(
+                "INSERT INTO agg_services (hub_id, service_id, position, name, json)
+                 VALUES (?1, 'ac148810-d857-441c-9679-408f346de14b', 0, 'Job Club', '{}')",
+                [&hub_id],
+            )
+            .expect("service row");
+            crate::store::set_meta(&conn, "feed_change_number", "1").expect("change number");
             let tables: i64 = conn
                 .query_row(
                     "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('agg_hsds', 'agg_schedules')",

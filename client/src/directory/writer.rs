@@ -72,8 +72,8 @@ pub(crate) type AfterCommit = dyn Fn(&[Stored], bool) + Send + Sync;
 pub(crate) struct Stored<'a> {
     /// The job, as it was submitted.
     pub job: &'a Job,
-    /// The rowid of each stored service, in listing order.
-    pub service_rowids: &'a [i64],
+    /// The hub's row in the store (its services' keys start from it).
+    pub hub_key: i64,
     /// The feed's change number for it.
     pub change_number: i64,
 }
@@ -139,14 +139,13 @@ fn run(
                         .iter()
                         .zip(outcomes)
                         .filter_map(|(job, outcome)| match outcome {
-                            Ok((
-                                Ingested::Accepted { change_number, .. },
-                                Some(service_rowids),
-                            )) => Some(Stored {
-                                job,
-                                service_rowids,
-                                change_number: *change_number,
-                            }),
+                            Ok((Ingested::Accepted { change_number, .. }, Some(hub_key))) => {
+                                Some(Stored {
+                                    job,
+                                    hub_key: *hub_key,
+                                    change_number: *change_number,
+                                })
+                            }
                             _ => None,
                         })
                         .collect();
@@ -181,9 +180,9 @@ fn run(
     }
 }
 
-/// What became of one job, with the stored services' rowids when it
+/// What became of one job, with the hub's row in the store when it
 /// replaced what was held.
-type Outcome = Result<(Ingested, Option<Vec<i64>>)>;
+type Outcome = Result<(Ingested, Option<i64>)>;
 
 /// Judges and stores every job of a batch in one transaction; a job whose
 /// own writes fail is rolled back to its savepoint and answered with the
@@ -271,7 +270,7 @@ fn store_one(conn: &Connection, policy: &TrustPolicy, job: &Job) -> Outcome {
                     change_number: stored.change_number,
                     withdrawn: verified.listing.withdrawn,
                 },
-                Some(stored.service_rowids),
+                Some(stored.hub_key),
             ))
         }
     }

@@ -1,10 +1,10 @@
 //! The aggregator's search index: a tantivy index in the node's folder.
 //!
-//! SQLite keeps the record (every hub's envelope, and its services as
-//! published); this index is derived from it and can always be rebuilt
-//! from it. It answers the whole of a search (words ranked by BM25,
-//! categories, distance, "open at", hub, order and totals) and hands back
-//! the rowids of one page, which are then read from SQLite.
+//! SQLite keeps the record (every hub's envelope, the bytes it signed);
+//! this index holds everything derived from it, each service as published
+//! included, and can always be rebuilt from it. It answers the whole of a
+//! search (words ranked by BM25, categories, distance, "open at", hub,
+//! order and totals) and gives the services of one page.
 //!
 //! Why tantivy and a folder rather than memory: the index is opened by
 //! mmap in milliseconds instead of being rebuilt from every stored service
@@ -42,7 +42,7 @@ use tantivy::columnar::{Column, StrColumn};
 use tantivy::directory::MmapDirectory;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
 use tantivy::tokenizer::{PreTokenizedString, Token};
 use tantivy::{
@@ -57,7 +57,7 @@ use crate::store::aggregator::address_text;
 
 /// The index's layout. Raised whenever the fields or what goes into them
 /// change: an index of another version is rebuilt from the store at start.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 /// Longest a stored listing waits to become searchable while the store is
 /// busy (when it is idle, each batch is committed at once).
 pub const COMMIT_EVERY: Duration = Duration::from_millis(500);
@@ -106,7 +106,13 @@ pub(super) struct Fields {
     /// The service's `minimum_age` and `maximum_age`, when it names them.
     pub(super) min_age: Field,
     pub(super) max_age: Field,
-    pub(super) rowid: Field,
+    pub(super) key: Field,
+    /// The service as published (JSON), stored on its service document.
+    service: Field,
+    /// The service's id as its hub gave it (service documents).
+    service_id: Field,
+    /// Lower-cased town of a location (location documents).
+    town: Field,
     hub: Field,
     position: Field,
     name_order: Field,
@@ -155,8 +161,11 @@ fn schema() -> (Schema, Fields) {
         org_entry: b.add_text_field("org_entry", FAST),
         term_entry: b.add_text_field("term_entry", FAST),
         taxonomy_entry: b.add_text_field("taxonomy_entry", FAST),
-        rowid: b.add_u64_field("rowid", INDEXED | FAST),
-        hub: b.add_text_field("hub", STRING | FAST),
+        key: b.add_u64_field("key", INDEXED | FAST),
+        service: b.add_text_field("service", STORED),
+        service_id: b.add_text_field("service_id", STRING),
+        town: b.add_text_field("town", STRING),
+        hub: b.add_text_field("hub", STRING | FAST | STORED),
         position: b.add_u64_field("position", FAST),
         name_order: b.add_text_field("name_order", FAST),
         zone: b.add_text_field("zone", STRING | FAST),
@@ -195,6 +204,10 @@ pub struct Prepared {
     open_hours: Vec<(u8, u8)>,
     name: String,
     oruk: Oruk,
+    /// The service as published, stored for pages and feeds to show.
+    json: String,
+    /// Its id as the hub gave it.
+    id: String,
 }
 
 /// What the Open Referral API asks of a service, derived as
@@ -218,6 +231,8 @@ struct OrukLocation {
     /// The `service_at_location` id.
     id: String,
     postcode: Option<String>,
+    /// Lower-cased town, for placing a typed town name.
+    town: Option<String>,
     place: Option<(f64, f64)>,
 }
 
@@ -256,6 +271,12 @@ fn oruk(service: &Service, hub_id: &str, hub_name: &str) -> Oruk {
                     crate::store::hsds::Postcode::District(_) => None,
                 }),
             place: l.latitude.zip(l.longitude),
+            town: l
+                .address
+                .as_ref()
+                .and_then(|a| a.city.as_deref())
+                .map(town_term)
+                .filter(|t| !t.is_empty()),
         })
         .collect();
     Oruk {
@@ -274,10 +295,26 @@ pub(super) fn postcode_terms(postcode: &str) -> [String; 2] {
     [postcode.to_owned(), format!("district:{district}")]
 }
 
-/// A service to add, as the store holds it.
+/// A town as the index files it (and is asked for it).
+pub(crate) fn town_term(town: &str) -> String {
+    town.trim().to_lowercase()
+}
+
+/// Bits of a service key that hold the service's position in its listing
+/// (a listing holds at most `Limits::max_services`, 5,000).
+const POSITION_BITS: u32 = 20;
+
+/// The key of a service in the index: its hub's row in the store and its
+/// position in the hub's listing. Stable while the hub's listing is; the
+/// Open Referral lists order by it.
+pub fn service_key(hub_key: i64, position: u32) -> i64 {
+    (hub_key << POSITION_BITS) | i64::from(position & ((1 << POSITION_BITS) - 1))
+}
+
+/// A service to add, with where it is in the store.
 pub struct Entry<'a> {
-    /// Its rowid in `agg_services`.
-    pub rowid: i64,
+    /// Its [`service_key`].
+    pub key: i64,
     /// Its position in the hub's listing.
     pub position: u32,
     /// What [`prepare`] made of it.
@@ -361,6 +398,9 @@ pub fn prepare(service: &Service, hub_id: &str, hub_name: &str) -> Prepared {
         open_hours,
         name: service.name.to_lowercase(),
         oruk: oruk(service, hub_id, hub_name),
+        // Serialising a typed service cannot fail (no maps with non-string keys).
+        json: serde_json::to_string(service).unwrap_or_default(),
+        id: service.id.clone(),
     }
 }
 
@@ -469,10 +509,10 @@ pub struct SearchIndex {
     pub(super) distinct: Mutex<Option<(u64, super::oruk::DistinctLists)>>,
 }
 
-/// The rowids of one page of results, with the total.
+/// The keys of one page of results, with the total.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found {
-    /// `(rowid, distance in km when asked)` in result order.
+    /// `(key, distance in km when asked)` in result order.
     pub page: Vec<(i64, Option<f64>)>,
     /// Matches, counted up to `MAX_OFFSET + 1`.
     pub total: u64,
@@ -486,6 +526,30 @@ impl Found {
         }
     }
 }
+
+/// A service as published, and the hub that published it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredService {
+    /// The hub's id.
+    pub hub_id: String,
+    /// The service (JSON of [`signpost_spec::Service`]).
+    pub json: String,
+}
+
+/// A place typed by someone, as the index can find it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// A whole postcode as filed (`FY1 6JH`).
+    Postcode(String),
+    /// A postcode district (`FY1`).
+    District(String),
+    /// A town or city name, any case.
+    Town(String),
+}
+
+/// Most locations read to place one typed place (their middle is the
+/// answer; more would not move it).
+const MAX_PLACE_POINTS: usize = 10_000;
 
 /// Indexing threads: two where there are two cores or more (more would
 /// only add segments to merge at a directory's scale).
@@ -573,7 +637,7 @@ impl SearchIndex {
         for segment in searcher.segment_readers() {
             segment
                 .fast_fields()
-                .u64("rowid")
+                .u64("key")
                 .map_err(|e| format!("a segment is unreadable: {e}"))?;
         }
         Self::from_index(index, change, writer_threads())
@@ -648,7 +712,7 @@ impl SearchIndex {
             // is in the store and the listing, its order, and what the
             // Open Referral filters ask of the service.
             let shared = |doc: &mut TantivyDocument| {
-                doc.add_u64(f.rowid, entry.rowid as u64);
+                doc.add_u64(f.key, entry.key as u64);
                 doc.add_text(f.hub, hub_id);
                 doc.add_u64(f.position, u64::from(entry.position));
                 doc.add_text(f.name_order, &p.name);
@@ -679,6 +743,8 @@ impl SearchIndex {
             shared(&mut doc);
             doc.add_text(f.kind, KIND_SERVICE);
             doc.add_text(f.hsds_id, &o.service_id);
+            doc.add_text(f.service_id, &p.id);
+            doc.add_text(f.service, &p.json);
             for (field, _) in WEIGHTS {
                 let terms = &p.text[field as usize];
                 if terms.is_empty() {
@@ -744,6 +810,9 @@ impl SearchIndex {
                     for term in postcode_terms(postcode) {
                         loc.add_text(f.postcode, term);
                     }
+                }
+                if let Some(town) = &l.town {
+                    loc.add_text(f.town, town);
                 }
                 if let Some((a, o)) = l.place {
                     let (lat_cell, lon_cell) = cell(a, o);
@@ -846,7 +915,127 @@ impl SearchIndex {
         field_terms(&self.reader.searcher(), self.fields.hub)
     }
 
-    /// Runs a search and gives the rowids of the asked page.
+    /// The services of these keys as published, with their hubs: what a
+    /// page of results shows. A key no longer held is left out.
+    pub fn stored(&self, keys: &[i64]) -> Result<HashMap<i64, StoredService>> {
+        let searcher = self.reader.searcher();
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, self.kind_query(KIND_SERVICE)),
+            (
+                Occur::Must,
+                Box::new(tantivy::query::TermSetQuery::new(
+                    keys.iter()
+                        .map(|k| Term::from_field_u64(self.fields.key, *k as u64)),
+                )),
+            ),
+        ]);
+        let docs = searcher
+            .search(&query, &tantivy::collector::DocSetCollector)
+            .map_err(tantivy_error("find services"))?;
+        let mut out = HashMap::with_capacity(docs.len());
+        for address in docs {
+            let key = searcher
+                .segment_reader(address.segment_ord)
+                .fast_fields()
+                .u64("key")
+                .map_err(tantivy_error("read a key"))?
+                .first(address.doc_id);
+            let doc: TantivyDocument = searcher
+                .doc(address)
+                .map_err(tantivy_error("read a service"))?;
+            if let (Some(key), Some(stored)) = (key, self.stored_service(&doc)) {
+                out.insert(key as i64, stored);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One service as published, by its hub and the id the hub gave it.
+    pub fn service(&self, hub_id: &str, service_id: &str) -> Result<Option<StoredService>> {
+        let searcher = self.reader.searcher();
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, self.kind_query(KIND_SERVICE)),
+            (Occur::Must, self.term_query(self.fields.hub, hub_id)),
+            (
+                Occur::Must,
+                self.term_query(self.fields.service_id, service_id),
+            ),
+        ]);
+        let found = searcher
+            .search(&query, &tantivy::collector::DocSetCollector)
+            .map_err(tantivy_error("find a service"))?;
+        let Some(address) = found.into_iter().next() else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher
+            .doc(address)
+            .map_err(tantivy_error("read a service"))?;
+        Ok(self.stored_service(&doc))
+    }
+
+    /// Visits every service held, as published, a segment at a time (the
+    /// coordinator reports' one scan).
+    pub fn for_each_service(
+        &self,
+        mut visit: impl FnMut(StoredService) -> Result<()>,
+    ) -> Result<()> {
+        let searcher = self.reader.searcher();
+        for segment in searcher.segment_readers() {
+            let store = segment
+                .get_store_reader(1)
+                .map_err(|e| Error::Setup(format!("search index: read stored services: {e}")))?;
+            for doc in store.iter::<TantivyDocument>(segment.alive_bitset()) {
+                let doc = doc.map_err(tantivy_error("read a service"))?;
+                if let Some(stored) = self.stored_service(&doc) {
+                    visit(stored)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn stored_service(&self, doc: &TantivyDocument) -> Option<StoredService> {
+        use tantivy::schema::Value;
+        let text = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        Some(StoredService {
+            hub_id: text(self.fields.hub)?,
+            json: text(self.fields.service)?,
+        })
+    }
+
+    /// Coordinates of the locations held at a place: a whole postcode
+    /// (`FY1 6JH`), a district (`FY1`) or a town (any case).
+    pub fn place_points(&self, place: &Place) -> Result<Vec<(f64, f64)>> {
+        let searcher = self.reader.searcher();
+        let (field, value) = match place {
+            Place::Postcode(p) => (self.fields.postcode, p.clone()),
+            Place::District(d) => (self.fields.postcode, format!("district:{d}")),
+            Place::Town(t) => (self.fields.town, town_term(t)),
+        };
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, self.kind_query(KIND_LOCATION)),
+            (Occur::Must, self.term_query(field, &value)),
+        ]);
+        let docs = searcher
+            .search(&query, &tantivy::collector::DocSetCollector)
+            .map_err(tantivy_error("find a place"))?;
+        let mut points = Vec::new();
+        for address in docs.into_iter().take(MAX_PLACE_POINTS) {
+            let places = searcher
+                .segment_reader(address.segment_ord)
+                .fast_fields()
+                .u64("places")
+                .map_err(tantivy_error("read a place"))?;
+            points.extend(places.values_for_doc(address.doc_id).map(unpack_place));
+        }
+        Ok(points)
+    }
+
+    /// Runs a search and gives the keys of the asked page.
     pub fn search(&self, params: &SearchParams) -> Result<Found> {
         let searcher = self.reader.searcher();
         let words = params
@@ -934,7 +1123,7 @@ impl SearchIndex {
             page: ranked
                 .into_iter()
                 .skip(offset)
-                .map(|c| (c.rowid, want_distance.then_some(c.distance)))
+                .map(|c| (c.key, want_distance.then_some(c.distance)))
                 .collect(),
             total: total.min(u64::from(MAX_OFFSET) + 1),
         })
@@ -989,9 +1178,9 @@ impl SearchIndex {
         Ok(Some(Box::new(BooleanQuery::new(all))))
     }
 
-    /// Every rowid matching the words, best first (at most `limit`), for
+    /// Every key matching the words, best first (at most `limit`), for
     /// other lists that filter by text (the Open Referral API).
-    pub fn text_rowids(&self, q: &str, limit: usize) -> Result<Vec<i64>> {
+    pub fn text_keys(&self, q: &str, limit: usize) -> Result<Vec<i64>> {
         let searcher = self.reader.searcher();
         let words = text::query_terms(q, super::MAX_QUERY_WORDS);
         if words.is_empty() {
@@ -1012,7 +1201,7 @@ impl SearchIndex {
         let (_, ranked) = searcher
             .search(&query, &collector)
             .map_err(tantivy_error("search"))?;
-        Ok(ranked.into_iter().map(|c| c.rowid).collect())
+        Ok(ranked.into_iter().map(|c| c.key).collect())
     }
 
     /// Categories with how many services each has, the commonest first
@@ -1172,7 +1361,7 @@ pub(super) struct PageCollector {
     /// Opening times asked of a list: (weekday, opens at or after, closes
     /// at or before), all of one span.
     pub(super) schedule: Option<(Option<u8>, Option<u16>, Option<u16>)>,
-    /// Instead of the score: each rowid's rank (best first), for lists
+    /// Instead of the score: each key's rank (best first), for lists
     /// whose words were matched first.
     pub(super) rank: Option<std::sync::Arc<HashMap<u64, f64>>>,
 }
@@ -1225,7 +1414,7 @@ pub(super) struct Ranked {
     /// The service's position in its listing, then (for a location) the
     /// location's in the service: 16 bits each.
     position: u64,
-    pub(super) rowid: i64,
+    pub(super) key: i64,
     pub(super) distance: f64,
 }
 
@@ -1286,7 +1475,7 @@ pub(super) struct PageSegment {
     spans: Column<u64>,
     rank: Option<std::sync::Arc<HashMap<u64, f64>>>,
     loc_position: Column<u64>,
-    rowid: Column<u64>,
+    key: Column<u64>,
     places: Column<u64>,
     name: StrColumn,
     hub: StrColumn,
@@ -1339,7 +1528,7 @@ impl Collector for PageCollector {
             spans: fast.u64("spans")?,
             rank: self.rank.clone(),
             loc_position: fast.u64("loc_position")?,
-            rowid: fast.u64("rowid")?,
+            key: fast.u64("key")?,
             places: fast.u64("places")?,
             name: fast
                 .str("name_order")?
@@ -1403,8 +1592,8 @@ impl SegmentCollector for PageSegment {
         }
         let primary = match (&self.rank, self.order) {
             (Some(rank), _) => {
-                let rowid = self.rowid.first(doc).unwrap_or(0);
-                rank.get(&rowid).copied().unwrap_or(f64::MAX)
+                let key = self.key.first(doc).unwrap_or(0);
+                rank.get(&key).copied().unwrap_or(f64::MAX)
             }
             (None, Order::Relevance) => -f64::from(score),
             (None, Order::Distance) => distance,
@@ -1466,7 +1655,7 @@ impl SegmentCollector for PageSegment {
                     name: name.clone(),
                     hub: hub.clone(),
                     position: l.position,
-                    rowid: self.rowid.first(l.doc).unwrap_or(0) as i64,
+                    key: self.key.first(l.doc).unwrap_or(0) as i64,
                     distance: l.distance,
                 }
             })
@@ -1500,7 +1689,7 @@ mod tests {
         SearchParams::from_query(&map).expect("valid parameters")
     }
 
-    fn rowids(index: &SearchIndex, pairs: &[(&str, &str)]) -> Vec<i64> {
+    fn keys(index: &SearchIndex, pairs: &[(&str, &str)]) -> Vec<i64> {
         index
             .search(&params(pairs))
             .expect("search")
@@ -1519,8 +1708,8 @@ mod tests {
             .iter()
             .zip(&prepared)
             .enumerate()
-            .map(|(i, ((rowid, _), prepared))| Entry {
-                rowid: *rowid,
+            .map(|(i, ((key, _), prepared))| Entry {
+                key: *key,
                 position: i as u32,
                 prepared,
             })
@@ -1568,23 +1757,20 @@ mod tests {
     #[test]
     fn words_match_as_stemmed_prefixes_and_all_must_match() {
         let index = in_memory();
-        assert_eq!(
-            rowids(&index, &[("q", "pantry"), ("order", "name")]),
-            [1, 2]
-        );
-        assert_eq!(rowids(&index, &[("q", "pan")]).len(), 2);
-        assert_eq!(rowids(&index, &[("q", "cafe")]), [4]);
-        assert_eq!(rowids(&index, &[("q", "food pantry")]), [1, 2]);
-        assert!(rowids(&index, &[("q", "nothing")]).is_empty());
+        assert_eq!(keys(&index, &[("q", "pantry"), ("order", "name")]), [1, 2]);
+        assert_eq!(keys(&index, &[("q", "pan")]).len(), 2);
+        assert_eq!(keys(&index, &[("q", "cafe")]), [4]);
+        assert_eq!(keys(&index, &[("q", "food pantry")]), [1, 2]);
+        assert!(keys(&index, &[("q", "nothing")]).is_empty());
         // The name counts more than the category.
-        assert_eq!(rowids(&index, &[("q", "food")])[0], 1);
+        assert_eq!(keys(&index, &[("q", "food")])[0], 1);
     }
 
     #[test]
     fn categories_places_hubs_and_hours_filter() {
         let index = in_memory();
-        assert_eq!(rowids(&index, &[("taxonomy", "employment")]), [3]);
-        assert_eq!(rowids(&index, &[("taxonomy", "Nope")]), Vec::<i64>::new());
+        assert_eq!(keys(&index, &[("taxonomy", "employment")]), [3]);
+        assert_eq!(keys(&index, &[("taxonomy", "Nope")]), Vec::<i64>::new());
         let near = index
             .search(&params(&[("near", "53.81,-3.05"), ("within_km", "3")]))
             .expect("search");
@@ -1599,15 +1785,15 @@ mod tests {
         assert!(index.search(&one_hub).expect("search").page.is_empty());
         // Monday 2026-11-30 10:00 in London.
         let monday = [("open_at", "2026-11-30T10:00:00Z"), ("order", "name")];
-        assert_eq!(rowids(&index, &monday), [1, 3]);
+        assert_eq!(keys(&index, &monday), [1, 3]);
         let evening = [("open_at", "2026-11-30T18:00:00Z")];
-        assert!(rowids(&index, &evening).is_empty());
+        assert!(keys(&index, &evening).is_empty());
         // 16:59 is open, 17:00 is not (the hour's term matches both).
         assert_eq!(
-            rowids(&index, &[("open_at", "2026-11-30T16:59:00Z")]).len(),
+            keys(&index, &[("open_at", "2026-11-30T16:59:00Z")]).len(),
             2
         );
-        assert!(rowids(&index, &[("open_at", "2026-11-30T17:00:00Z")]).is_empty());
+        assert!(keys(&index, &[("open_at", "2026-11-30T17:00:00Z")]).is_empty());
         assert_eq!(
             index.categories(10).expect("categories"),
             [("Food".to_owned(), 3), ("Employment".to_owned(), 1)]
@@ -1626,10 +1812,10 @@ mod tests {
             )],
             3,
         );
-        assert!(rowids(&index, &[("q", "pantry")]).is_empty());
-        assert_eq!(rowids(&index, &[("q", "warm")]), [9]);
+        assert!(keys(&index, &[("q", "pantry")]).is_empty());
+        assert_eq!(keys(&index, &[("q", "warm")]), [9]);
         assert_eq!(index.len(), 2);
-        assert_eq!(index.text_rowids("cafe", 10).expect("text"), [4]);
+        assert_eq!(index.text_keys("cafe", 10).expect("text"), [4]);
         assert_eq!(index.hubs().expect("hubs"), ["ed25519:a", "ed25519:b"]);
     }
 
@@ -1649,7 +1835,7 @@ mod tests {
         let names: Vec<i64> = (1..=4)
             .flat_map(|p| {
                 let page = p.to_string();
-                rowids(&index, &[("per_page", "1"), ("page", page.as_str())])
+                keys(&index, &[("per_page", "1"), ("page", page.as_str())])
             })
             .collect();
         assert_eq!(names, [4, 1, 3, 2]);
@@ -1667,7 +1853,7 @@ mod tests {
         }
         let index = SearchIndex::open(&path).expect("reopen");
         assert_eq!(index.committed_change(), 2);
-        assert_eq!(rowids(&index, &[("q", "cafe")]), [4]);
+        assert_eq!(keys(&index, &[("q", "cafe")]), [4]);
         drop(index);
         // A damaged index is recreated empty, to be filled from the store.
         std::fs::write(path.join("meta.json"), b"{not json").expect("damage");

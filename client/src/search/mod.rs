@@ -14,11 +14,12 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use rusqlite::functions::FunctionFlags;
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
+use index::SearchIndex;
 
 /// Longest text query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 256;
@@ -291,31 +292,25 @@ pub struct Page {
     pub order: Order,
 }
 
-/// Reads the services of a page the index found, with their hubs' names
-/// and freshness. A service removed since the index answered is skipped.
+/// Reads the services of a page the index found (as the index stores
+/// them), with their hubs' names and freshness (from the store). A service
+/// removed since the index answered is skipped.
 pub fn read_page(
     conn: &Connection,
+    index: &SearchIndex,
     params: &SearchParams,
     found: index::Found,
     now: Timestamp,
 ) -> Result<Page> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT s.hub_id, h.name, h.expires_at, s.json FROM agg_services s
-         JOIN agg_hubs h ON h.hub_id = s.hub_id WHERE s.rowid = ?1 AND h.state = 'active'",
-    )?;
+    let keys: Vec<i64> = found.page.iter().map(|(key, _)| *key).collect();
+    let mut stored = index.stored(&keys)?;
     let mut items = Vec::with_capacity(found.page.len());
-    for (rowid, distance) in found.page {
-        let row = stmt
-            .query_row([rowid], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            })
-            .optional()?;
-        let Some((hub_id, hub_name, expires_at, json)) = row else {
+    for (key, distance) in found.page {
+        let Some(index::StoredService { hub_id, json }) = stored.remove(&key) else {
+            continue;
+        };
+        let Some((hub_name, expires_at)) = crate::store::aggregator::active_hub(conn, &hub_id)?
+        else {
             continue;
         };
         let service = RawValue::from_string(json)

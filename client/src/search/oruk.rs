@@ -58,8 +58,8 @@ pub struct DistinctEntry {
     pub label: String,
     /// The taxonomy a term belongs to.
     pub parent: Option<String>,
-    /// The rowid of the service that stands for it (the lowest).
-    pub rowid: i64,
+    /// The key of the service that stands for it (the lowest).
+    pub key: i64,
     /// Every name it is published under, lower-cased (for `search`).
     labels: Vec<String>,
 }
@@ -131,7 +131,7 @@ impl SearchIndex {
         Some(must)
     }
 
-    /// A page of a list (rowid and location position of each row) and the
+    /// A page of a list (key and location position of each row) and the
     /// total, in the API's order: best text match first when there are
     /// words, then by service name, hub and position.
     pub fn list(
@@ -151,14 +151,14 @@ impl SearchIndex {
         };
         let mut rank = None;
         if let Some(q) = &filter.text {
-            let matches = self.text_rowids(q, MAX_TEXT_MATCHES)?;
+            let matches = self.text_keys(q, MAX_TEXT_MATCHES)?;
             if matches.is_empty() {
                 return Ok((Vec::new(), 0));
             }
             must.push(Box::new(TermSetQuery::new(
                 matches
                     .iter()
-                    .map(|r| Term::from_field_u64(self.fields.rowid, *r as u64)),
+                    .map(|r| Term::from_field_u64(self.fields.key, *r as u64)),
             )));
             rank = Some(Arc::new(
                 matches
@@ -194,7 +194,7 @@ impl SearchIndex {
             ranked
                 .into_iter()
                 .skip(offset)
-                .map(|r| (r.rowid, r.location()))
+                .map(|r| (r.key, r.location()))
                 .collect(),
             total,
         ))
@@ -207,10 +207,10 @@ impl SearchIndex {
             ..Filter::default()
         };
         let (rows, _) = self.list(ListOf::Services, &filter, limit, 0)?;
-        Ok(rows.into_iter().map(|(rowid, _)| rowid).collect())
+        Ok(rows.into_iter().map(|(key, _)| key).collect())
     }
 
-    /// The rowid (and location position) of the first service, by rowid,
+    /// The key (and location position) of the first service, by key,
     /// that has the id: a service's or `service_at_location`'s own, or a
     /// shared one.
     pub fn first_with(&self, kind: &str, id: &str) -> Result<Option<(i64, usize)>> {
@@ -305,7 +305,7 @@ impl SearchIndex {
         }
         let (_, entry_field) = self.shared_field(kind);
         let field_name = searcher.schema().get_field_name(entry_field).to_owned();
-        // id -> (label, lower-cased labels, parent, lowest rowid)
+        // id -> (label, lower-cased labels, parent, lowest key)
         let mut by_id: BTreeMap<String, DistinctEntry> = BTreeMap::new();
         for segment in searcher.segment_readers() {
             let fast = segment.fast_fields();
@@ -315,10 +315,10 @@ impl SearchIndex {
             else {
                 continue;
             };
-            let rowids = fast
-                .u64("rowid")
+            let keys = fast
+                .u64("key")
                 .map_err(tantivy_error("read the distinct lists"))?;
-            // Per entry ordinal, the lowest live rowid that has it.
+            // Per entry ordinal, the lowest live key that has it.
             let mut lowest: Vec<Option<u64>> = vec![None; entries.num_terms()];
             let alive = segment.alive_bitset();
             for doc in 0..segment.max_doc() {
@@ -329,16 +329,16 @@ impl SearchIndex {
                 if ords.peek().is_none() {
                     continue;
                 }
-                let rowid = rowids.first(doc).unwrap_or(u64::MAX);
+                let key = keys.first(doc).unwrap_or(u64::MAX);
                 for ord in ords {
                     if let Some(slot) = lowest.get_mut(ord as usize) {
-                        *slot = Some(slot.map_or(rowid, |r| r.min(rowid)));
+                        *slot = Some(slot.map_or(key, |r| r.min(key)));
                     }
                 }
             }
             let mut text = String::new();
-            for (ord, rowid) in lowest.into_iter().enumerate() {
-                let Some(rowid) = rowid else { continue };
+            for (ord, key) in lowest.into_iter().enumerate() {
+                let Some(key) = key else { continue };
                 if !entries
                     .ord_to_str(ord as u64, &mut text)
                     .map_err(|e| crate::error::Error::Setup(format!("search index: {e}")))?
@@ -356,7 +356,7 @@ impl SearchIndex {
                     id: id.to_owned(),
                     label: label.to_owned(),
                     parent: parent.clone(),
-                    rowid: rowid as i64,
+                    key: key as i64,
                     labels: Vec::new(),
                 });
                 if (lower.as_str(), label) < (e.label.to_lowercase().as_str(), e.label.as_str()) {
@@ -365,7 +365,7 @@ impl SearchIndex {
                 if !e.labels.contains(&lower) {
                     e.labels.push(lower);
                 }
-                e.rowid = e.rowid.min(rowid as i64);
+                e.key = e.key.min(key as i64);
             }
         }
         let mut list: Vec<DistinctEntry> = by_id.into_values().collect();
@@ -395,11 +395,11 @@ fn cell_range(field: Field, low: i64, high: i64) -> Box<dyn Query> {
     ))
 }
 
-/// The lowest rowid matching, with its location position.
+/// The lowest key matching, with its location position.
 struct FirstRowid;
 
 struct FirstRowidSegment {
-    rowid: tantivy::columnar::Column<u64>,
+    key: tantivy::columnar::Column<u64>,
     loc: tantivy::columnar::Column<u64>,
     best: Option<(u64, u64)>,
 }
@@ -414,7 +414,7 @@ impl Collector for FirstRowid {
         segment: &SegmentReader,
     ) -> tantivy::Result<FirstRowidSegment> {
         Ok(FirstRowidSegment {
-            rowid: segment.fast_fields().u64("rowid")?,
+            key: segment.fast_fields().u64("key")?,
             loc: segment.fast_fields().u64("loc_position")?,
             best: None,
         })
@@ -438,7 +438,7 @@ impl SegmentCollector for FirstRowidSegment {
 
     fn collect(&mut self, doc: DocId, _: Score) {
         let found = (
-            self.rowid.first(doc).unwrap_or(u64::MAX),
+            self.key.first(doc).unwrap_or(u64::MAX),
             self.loc.first(doc).unwrap_or(0),
         );
         if self.best.is_none_or(|b| found < b) {

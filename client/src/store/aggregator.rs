@@ -11,7 +11,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::value::RawValue;
-use signpost_spec::{Listing, Service};
+use signpost_spec::Listing;
 
 use crate::error::{Error, Result};
 
@@ -149,6 +149,16 @@ ALTER TABLE agg_services DROP COLUMN description;
 ALTER TABLE agg_services DROP COLUMN organization;
 ALTER TABLE agg_services DROP COLUMN taxonomy;
 ALTER TABLE agg_services DROP COLUMN address;
+";
+
+/// Migration 9: SQLite keeps only the record. A hub's services are read
+/// from its envelope (the bytes it signed) into the search index, which is
+/// where every reader finds them; the store keeps their number for
+/// `/v1/hubs`. One row per listing is what makes a write cheap.
+pub const MIGRATION_RECORD_ONLY: &str = "
+ALTER TABLE agg_hubs ADD COLUMN services INTEGER NOT NULL DEFAULT 0;
+UPDATE agg_hubs SET services = (SELECT COUNT(*) FROM agg_services s WHERE s.hub_id = agg_hubs.hub_id);
+DROP TABLE agg_services;
 ";
 
 /// Where a source came from (kept so an operator can tell).
@@ -435,9 +445,10 @@ pub struct AcceptedListing<'a> {
 pub struct StoredListing {
     /// The hub's new feed position.
     pub change_number: i64,
-    /// The rowid of each stored service, in listing order (none for a
-    /// withdrawal), for the search index.
-    pub service_rowids: Vec<i64>,
+    /// The hub's row number in the store, stable while the store holds
+    /// the hub: the search index keys its services by it
+    /// ([`crate::search::index::service_key`]).
+    pub hub_key: i64,
 }
 
 /// Replaces everything held for the hub with this listing, and gives it a
@@ -448,77 +459,51 @@ pub fn store_listing(tx: &Connection, accepted: &AcceptedListing<'_>) -> Result<
     let change = next_change_number(tx)?;
     let profile_json = serde_json::to_string(&listing.hub)
         .map_err(|e| Error::Setup(format!("hub profile could not be stored: {e}")))?;
-    let state = if listing.withdrawn {
-        "withdrawn"
+    let (state, services) = if listing.withdrawn {
+        ("withdrawn", 0)
     } else {
-        "active"
+        ("active", listing.services.len() as i64)
     };
-    delete_services(tx, accepted.hub_id)?;
-    tx.prepare_cached(
-        "INSERT INTO agg_hubs (hub_id, state, seq, pinned_key, envelope, envelope_sha256, name,
-             timezone, profile_json, issued_at, expires_at, accepted_at, source_url,
-             change_number, changed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?12)
-         ON CONFLICT (hub_id) DO UPDATE SET state = excluded.state, seq = excluded.seq,
-             pinned_key = excluded.pinned_key, envelope = excluded.envelope,
-             envelope_sha256 = excluded.envelope_sha256, name = excluded.name,
-             timezone = excluded.timezone, profile_json = excluded.profile_json,
-             issued_at = excluded.issued_at, expires_at = excluded.expires_at,
-             accepted_at = excluded.accepted_at, source_url = excluded.source_url,
-             change_number = excluded.change_number, changed_at = excluded.changed_at",
-    )?
-    .execute(params![
-        accepted.hub_id,
-        state,
-        listing.seq as i64,
-        accepted.signing_key,
-        accepted.envelope,
-        accepted.envelope_sha256,
-        listing.hub.name,
-        listing.hub.timezone,
-        profile_json,
-        listing.issued_at.as_second(),
-        listing.expires_at.as_second(),
-        accepted.now_ms,
-        accepted.source_url,
-        change,
-    ])?;
-    let service_rowids = if listing.withdrawn {
-        Vec::new()
-    } else {
-        insert_services(tx, accepted.hub_id, &listing.services)?
-    };
+    let hub_key = tx
+        .prepare_cached(
+            "INSERT INTO agg_hubs (hub_id, state, seq, pinned_key, envelope, envelope_sha256, name,
+                 timezone, profile_json, issued_at, expires_at, accepted_at, source_url,
+                 change_number, changed_at, services)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?12, ?15)
+             ON CONFLICT (hub_id) DO UPDATE SET state = excluded.state, seq = excluded.seq,
+                 pinned_key = excluded.pinned_key, envelope = excluded.envelope,
+                 envelope_sha256 = excluded.envelope_sha256, name = excluded.name,
+                 timezone = excluded.timezone, profile_json = excluded.profile_json,
+                 issued_at = excluded.issued_at, expires_at = excluded.expires_at,
+                 accepted_at = excluded.accepted_at, source_url = excluded.source_url,
+                 change_number = excluded.change_number, changed_at = excluded.changed_at,
+                 services = excluded.services
+             RETURNING rowid",
+        )?
+        .query_row(
+            params![
+                accepted.hub_id,
+                state,
+                listing.seq as i64,
+                accepted.signing_key,
+                accepted.envelope,
+                accepted.envelope_sha256,
+                listing.hub.name,
+                listing.hub.timezone,
+                profile_json,
+                listing.issued_at.as_second(),
+                listing.expires_at.as_second(),
+                accepted.now_ms,
+                accepted.source_url,
+                change,
+                services,
+            ],
+            |r| r.get(0),
+        )?;
     Ok(StoredListing {
         change_number: change,
-        service_rowids,
+        hub_key,
     })
-}
-
-fn delete_services(tx: &Connection, hub_id: &str) -> Result<()> {
-    tx.prepare_cached("DELETE FROM agg_services WHERE hub_id = ?1")?
-        .execute([hub_id])?;
-    Ok(())
-}
-
-fn insert_services(tx: &Connection, hub_id: &str, services: &[Service]) -> Result<Vec<i64>> {
-    let mut rowids = Vec::with_capacity(services.len());
-    let mut service_stmt = tx.prepare_cached(
-        "INSERT INTO agg_services (hub_id, service_id, position, name, json)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for (position, service) in services.iter().enumerate() {
-        let json = serde_json::to_string(service)
-            .map_err(|e| Error::Setup(format!("service could not be stored: {e}")))?;
-        service_stmt.execute(params![
-            hub_id,
-            service.id,
-            position as i64,
-            service.name,
-            json
-        ])?;
-        rowids.push(tx.last_insert_rowid());
-    }
-    Ok(rowids)
 }
 
 /// An address as one line of text, for the text index.
@@ -545,9 +530,8 @@ pub fn delist(tx: &Connection, hub_id: &str, now_ms: i64) -> Result<Option<i64>>
         return Ok(None);
     }
     let change = next_change_number(tx)?;
-    delete_services(tx, hub_id)?;
     tx.execute(
-        "UPDATE agg_hubs SET state = 'delisted', envelope = NULL, envelope_sha256 = NULL,
+        "UPDATE agg_hubs SET state = 'delisted', envelope = NULL, envelope_sha256 = NULL, services = 0,
              change_number = ?2, changed_at = ?3 WHERE hub_id = ?1",
         params![hub_id, change, now_ms],
     )?;
@@ -680,7 +664,7 @@ pub fn list_hubs(
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT h.hub_id, h.name, h.state, h.seq, h.issued_at, h.expires_at, h.accepted_at,
                 h.source_url, h.profile_json,
-                (SELECT COUNT(*) FROM agg_services s WHERE s.hub_id = h.hub_id)
+                h.services
          FROM agg_hubs h WHERE {which}
          ORDER BY h.name COLLATE NOCASE, h.hub_id LIMIT ?2 OFFSET ?3"
     ))?;
@@ -736,20 +720,14 @@ pub fn list_hubs(
     Ok((hubs, total as u64))
 }
 
-/// One service as published, with its hub's name and expiry.
-pub fn get_service(
-    conn: &Connection,
-    hub_id: &str,
-    service_id: &str,
-) -> Result<Option<(String, i64, String)>> {
+/// An active hub's name and expiry (Unix seconds): what a page shows
+/// beside one of its services (which the search index holds).
+pub fn active_hub(conn: &Connection, hub_id: &str) -> Result<Option<(String, i64)>> {
     Ok(conn
-        .query_row(
-            "SELECT h.name, h.expires_at, s.json FROM agg_services s
-             JOIN agg_hubs h ON h.hub_id = s.hub_id
-             WHERE s.hub_id = ?1 AND s.service_id = ?2 AND h.state = 'active'",
-            [hub_id, service_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        .prepare_cached(
+            "SELECT name, expires_at FROM agg_hubs WHERE hub_id = ?1 AND state = 'active'",
+        )?
+        .query_row([hub_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)
 }
 
@@ -996,9 +974,10 @@ pub fn store_gauges(conn: &Connection, now_secs: i64) -> Result<StoreGauges> {
         let (state, n) = row?;
         gauges.hubs.insert(state, n as u64);
     }
-    gauges.services = conn.query_row("SELECT COUNT(*) FROM agg_services", [], |r| {
-        r.get::<_, i64>(0)
-    })? as u64;
+    gauges.services =
+        conn.query_row("SELECT COALESCE(SUM(services), 0) FROM agg_hubs", [], |r| {
+            r.get::<_, i64>(0)
+        })? as u64;
     for u in list_upstreams(conn)? {
         gauges
             .upstream_lag_secs

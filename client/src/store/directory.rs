@@ -8,58 +8,44 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection};
 
 use crate::error::Result;
+use crate::search::index::{Place, SearchIndex};
 
 /// Most categories offered in the directory's filter.
 pub const MAX_CATEGORIES: u32 = 200;
-/// Most points read to place one typed place.
-const MAX_POINTS: u32 = 10_000;
+/// Most hubs' own addresses read to place one typed place.
+const MAX_HUB_POINTS: u32 = 10_000;
 
-/// How a typed place is matched against the addresses held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlaceKey {
-    /// A whole postcode, given without spaces in capitals (`FY37TN`).
-    Postcode,
-    /// A postcode district, the part before the space (`FY3`).
-    District,
-    /// A town or city name, any case.
-    Town,
-}
-
-/// The coordinates of every held location (of services and of hubs
-/// themselves) whose address matches `value` by `key`.
-pub fn points(conn: &Connection, key: PlaceKey, value: &str) -> Result<Vec<(f64, f64)>> {
+/// The coordinates of every held location (of services, from the search
+/// index, and of hubs themselves, from their profiles) at `place`.
+pub fn points(conn: &Connection, index: &SearchIndex, place: &Place) -> Result<Vec<(f64, f64)>> {
+    let mut found = index.place_points(place)?;
     // Postcodes are compared with spaces removed and in capitals.
-    let test = |address: &str| {
-        let norm = format!(
-            "REPLACE(UPPER(COALESCE(json_extract({address}, '$.postal_code'), '')), ' ', '')"
-        );
-        match key {
-            PlaceKey::Postcode => format!("{norm} = ?1"),
-            PlaceKey::District => {
-                format!("length({norm}) > 3 AND substr({norm}, 1, length({norm}) - 3) = ?1")
-            }
-            PlaceKey::Town => format!("json_extract({address}, '$.city') = ?1 COLLATE NOCASE"),
-        }
+    let norm = "REPLACE(UPPER(COALESCE(json_extract(profile_json, '$.address.postal_code'), '')), ' ', '')";
+    let (test, value) = match place {
+        Place::Postcode(p) => (format!("{norm} = ?1"), p.replace(' ', "")),
+        Place::District(d) => (
+            format!("length({norm}) > 3 AND substr({norm}, 1, length({norm}) - 3) = ?1"),
+            d.clone(),
+        ),
+        Place::Town(t) => (
+            "json_extract(profile_json, '$.address.city') = ?1 COLLATE NOCASE".to_owned(),
+            t.trim().to_owned(),
+        ),
     };
-    let services = test("json_extract(l.value, '$.address')");
-    let hubs = test("json_extract(h.profile_json, '$.address')");
     let sql = format!(
-        "SELECT json_extract(l.value, '$.latitude'), json_extract(l.value, '$.longitude')
-         FROM agg_services s JOIN agg_hubs h ON h.hub_id = s.hub_id AND h.state = 'active',
-              json_each(s.json, '$.locations') l
-         WHERE json_extract(l.value, '$.latitude') IS NOT NULL AND {services}
-         UNION ALL
-         SELECT json_extract(h.profile_json, '$.latitude'), json_extract(h.profile_json, '$.longitude')
-         FROM agg_hubs h
-         WHERE h.state = 'active' AND json_extract(h.profile_json, '$.latitude') IS NOT NULL
-               AND {hubs}
+        "SELECT json_extract(profile_json, '$.latitude'), json_extract(profile_json, '$.longitude')
+         FROM agg_hubs
+         WHERE state = 'active' AND json_extract(profile_json, '$.latitude') IS NOT NULL AND {test}
          LIMIT ?2"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![value, MAX_POINTS], |r| {
+    let rows = stmt.query_map(params![value, MAX_HUB_POINTS], |r| {
         Ok((r.get::<_, f64>(0)?, r.get::<_, f64>(1)?))
     })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    for row in rows {
+        found.push(row?);
+    }
+    Ok(found)
 }
 
 /// When each hub's held listing was signed, when it runs out, and when

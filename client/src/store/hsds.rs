@@ -117,26 +117,31 @@ pub struct Row {
     pub position: usize,
 }
 
-/// Reads the rows the index chose, in its order; a service removed since
+/// Reads the rows the index chose, in its order (the services from the
+/// index, their hubs' profiles from the store); a service removed since
 /// the index answered is skipped.
-fn rows(conn: &Connection, picks: &[(i64, usize)]) -> Result<Vec<Row>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT s.hub_id, h.profile_json, s.json FROM agg_services s
-         JOIN agg_hubs h ON h.hub_id = s.hub_id WHERE s.rowid = ?1 AND h.state = 'active'",
+fn rows(index: &SearchIndex, conn: &Connection, picks: &[(i64, usize)]) -> Result<Vec<Row>> {
+    let keys: Vec<i64> = picks.iter().map(|(key, _)| *key).collect();
+    let stored = index.stored(&keys)?;
+    let mut profile = conn.prepare_cached(
+        "SELECT profile_json FROM agg_hubs WHERE hub_id = ?1 AND state = 'active'",
     )?;
     let mut out = Vec::with_capacity(picks.len());
-    for &(rowid, position) in picks {
-        let row = stmt
-            .query_row([rowid], |r| {
-                Ok(Row {
-                    hub_id: r.get(0)?,
-                    profile_json: r.get(1)?,
-                    service_json: r.get(2)?,
-                    position,
-                })
-            })
+    for &(key, position) in picks {
+        let Some(service) = stored.get(&key) else {
+            continue;
+        };
+        let profile_json: Option<String> = profile
+            .query_row([&service.hub_id], |r| r.get(0))
             .optional()?;
-        out.extend(row);
+        if let Some(profile_json) = profile_json {
+            out.push(Row {
+                hub_id: service.hub_id.clone(),
+                profile_json,
+                service_json: service.json.clone(),
+                position,
+            });
+        }
     }
     Ok(out)
 }
@@ -151,7 +156,7 @@ pub fn list(
     offset: u64,
 ) -> Result<(Vec<Row>, u64)> {
     let (picks, total) = index.list(of, f, limit, offset)?;
-    Ok((rows(conn, &picks)?, total))
+    Ok((rows(index, conn, &picks)?, total))
 }
 
 /// The service (or `service_at_location`, organisation, term, taxonomy)
@@ -161,7 +166,7 @@ pub fn by_id(index: &SearchIndex, conn: &Connection, kind: &str, id: &str) -> Re
     let Some(pick) = index.first_with(kind, id)? else {
         return Ok(None);
     };
-    Ok(rows(conn, &[pick])?.into_iter().next())
+    Ok(rows(index, conn, &[pick])?.into_iter().next())
 }
 
 /// One of the distinct ids [`distinct`] lists.
@@ -191,7 +196,7 @@ pub fn distinct(
     let (entries, total) = index.distinct(kind, parent_id, search, limit, offset)?;
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
-        if let Some(row) = rows(conn, &[(e.rowid, 0)])?.into_iter().next() {
+        if let Some(row) = rows(index, conn, &[(e.key, 0)])?.into_iter().next() {
             out.push(Distinct {
                 id: e.id,
                 label: e.label,
@@ -214,7 +219,7 @@ pub fn organization_services(
         .into_iter()
         .map(|r| (r, 0))
         .collect();
-    rows(conn, &picks)
+    rows(index, conn, &picks)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use jiff::Timestamp;
 use rusqlite::Connection;
 use signpost_client::directory::{Directory, DirectorySettings};
 use signpost_client::fetch::{self, listing_url, FetchSettings, Fetched, Fetchers};
+use signpost_client::search::index::SearchIndex;
 use signpost_client::store::aggregator::{self as db, CrawlRecord, Origin};
 use signpost_client::verify::TrustPolicy;
 use signpost_spec::Limits;
@@ -145,14 +146,15 @@ impl Aggregator {
     /// take every core from crawling and search.
     pub async fn report<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
+        work: impl FnOnce(&Connection, &SearchIndex) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let _turn = self
             .report_turn
             .acquire()
             .await
             .map_err(|_| NodeError::Setup("the report queue has closed".into()))?;
-        self.read(work).await
+        let index = self.index();
+        self.read(move |c| work(c, &index)).await
     }
 
     /// Handles `POST /v1/register`: fetches the address, verifies and

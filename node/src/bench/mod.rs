@@ -31,6 +31,10 @@ use crate::crawl;
 use crate::error::{NodeError, Result};
 use signpost_client::store::aggregator::{self as db, Origin};
 
+/// Services the store says its active hubs hold.
+const SERVICES_HELD: &str =
+    "SELECT COALESCE(SUM(services), 0) FROM agg_hubs WHERE state = 'active'";
+
 /// What to measure.
 #[derive(Debug, Clone)]
 pub struct CrawlBenchOptions {
@@ -376,7 +380,7 @@ fn floor_rates(listings: &[Vec<u8>]) -> Result<(f64, f64)> {
             .enumerate()
             .map(
                 |(position, prepared)| signpost_client::search::index::Entry {
-                    rowid: (i * 1000 + position) as i64,
+                    key: signpost_client::search::index::service_key(i as i64, position as u32),
                     position: position as u32,
                     prepared,
                 },
@@ -548,11 +552,7 @@ pub async fn crawl_bench(options: CrawlBenchOptions) -> Result<CrawlBenchReport>
         .filter(|r| r.outcome == "not_modified")
         .count();
     let stored_services = agg
-        .read(|c| {
-            Ok(c.query_row("SELECT COUNT(*) FROM agg_services", [], |r| {
-                r.get::<_, i64>(0)
-            })? as u64)
-        })
+        .read(|c| Ok(c.query_row(SERVICES_HELD, [], |r| r.get::<_, i64>(0))? as u64))
         .await?;
     for s in servers {
         s.abort();
@@ -1021,9 +1021,7 @@ pub async fn search_bench(
     let rss = node.rss_bytes();
     let total = {
         let conn = signpost_client::store::open(&dir.join(crate::config::DATABASE_FILE))?;
-        conn.query_row("SELECT COUNT(*) FROM agg_services", [], |r| {
-            r.get::<_, i64>(0)
-        })? as u64
+        conn.query_row(SERVICES_HELD, [], |r| r.get::<_, i64>(0))? as u64
     };
     Ok(SearchReport {
         services: total,

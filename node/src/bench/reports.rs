@@ -1,7 +1,7 @@
 //! `signpost-node bench reports`: how long each coordinator report takes
 //! on demand over a region of N hubs, beside a baseline measured in the
 //! same run on the same store: one plain full scan of the services
-//! (`SELECT json FROM agg_services`, each parsed into a [`Service`]), which
+//! (every stored service read from the search index, each parsed into a [`Service`]), which
 //! every report that reads the whole region has to do at least once.
 //!
 //! The listings are those of [`super::bench_listing`] with names and phones
@@ -15,6 +15,7 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
+use signpost_client::search::index::SearchIndex;
 use signpost_spec::Service;
 
 use super::{bench_key, bench_listing_unsigned, sign_bench_listing};
@@ -199,7 +200,7 @@ impl ReportsBenchReport {
              (slowest in brackets), through the aggregator's read pool as the API calls it.\n\n\
              | figure | time | ratio to baseline | found |\n\
              | --- | --- | --- | --- |\n\
-             | baseline: full scan, `SELECT json FROM agg_services`, each parsed | {b:.3} s ({bw:.3} s) | 1 | {bf} |\n",
+             | baseline: full scan, every service stored in the index, each parsed | {b:.3} s ({bw:.3} s) | 1 | {bf} |\n",
             cores = std::thread::available_parallelism()
                 .map(|n| n.get())
                 .unwrap_or(1),
@@ -242,7 +243,7 @@ async fn time<T: Send + 'static>(
     agg: &Aggregator,
     name: &str,
     runs: usize,
-    work: impl Fn(&rusqlite::Connection) -> Result<T> + Send + Sync + Clone + 'static,
+    work: impl Fn(&rusqlite::Connection, &SearchIndex) -> Result<T> + Send + Sync + Clone + 'static,
     describe: impl Fn(&T) -> String,
 ) -> Result<(Timed, T)> {
     let (mut best, mut worst) = (f64::INFINITY, 0f64);
@@ -250,7 +251,8 @@ async fn time<T: Send + 'static>(
     for _ in 0..runs.max(1) {
         let w = work.clone();
         let started = Instant::now();
-        let out = agg.read(move |c| w(c)).await?;
+        let index = agg.index();
+        let out = agg.read(move |c| w(c, &index)).await?;
         let secs = started.elapsed().as_secs_f64();
         best = best.min(secs);
         worst = worst.max(secs);
@@ -325,16 +327,14 @@ pub async fn reports_bench(hubs: usize, services: usize) -> Result<ReportsBenchR
         &agg,
         "baseline",
         runs,
-        |c| {
-            let mut stmt = c.prepare("SELECT json FROM agg_services")?;
-            let mut rows = stmt.query([])?;
+        |_, index| {
             let mut count = 0usize;
-            while let Some(row) = rows.next()? {
-                let json: String = row.get(0)?;
-                let service: Service = serde_json::from_str(&json)
-                    .map_err(|e| NodeError::Setup(format!("bench: a service: {e}")))?;
+            index.for_each_service(|stored| {
+                let service: Service = serde_json::from_str(&stored.json)
+                    .map_err(|e| signpost_client::Error::Setup(format!("bench: a service: {e}")))?;
                 count += usize::from(!service.id.is_empty());
-            }
+                Ok(())
+            })?;
             Ok(count)
         },
         |n| format!("{n} services"),
@@ -388,7 +388,7 @@ pub async fn reports_bench(hubs: usize, services: usize) -> Result<ReportsBenchR
         &agg,
         "coverage, 5 km grid, gaps over 2 km (`/v1/reports/coverage`)",
         runs,
-        |c| reports::coverage(c, 2.0, Division::Grid { cell_km: 5.0 }),
+        |c, index| reports::coverage(c, index, 2.0, Division::Grid { cell_km: 5.0 }),
         gaps,
     )
     .await?;
@@ -398,8 +398,8 @@ pub async fn reports_bench(hubs: usize, services: usize) -> Result<ReportsBenchR
         &agg,
         "coverage, 315 GeoJSON areas, gaps over 2 km",
         runs,
-        move |c| match &shapes {
-            Some(a) => reports::coverage(c, 2.0, Division::Areas(a)),
+        move |c, index| match &shapes {
+            Some(a) => reports::coverage(c, index, 2.0, Division::Areas(a)),
             None => Ok(Vec::new()),
         },
         gaps,
@@ -410,7 +410,7 @@ pub async fn reports_bench(hubs: usize, services: usize) -> Result<ReportsBenchR
         &agg,
         "freshness (`/v1/reports/freshness`)",
         runs,
-        |c| reports::freshness(c, jiff::Timestamp::now().as_second(), 365),
+        |c, index| reports::freshness(c, index, jiff::Timestamp::now().as_second(), 365),
         |f| format!("{} hubs", f.len()),
     )
     .await?;
@@ -419,11 +419,11 @@ pub async fn reports_bench(hubs: usize, services: usize) -> Result<ReportsBenchR
         &agg,
         "the coordinator page's three reports over one scan (`/reports`)",
         runs,
-        |c| {
-            let snapshot = reports::Snapshot::load(c)?;
+        |c, index| {
+            let snapshot = reports::Snapshot::load(c, index)?;
             let pairs = snapshot.duplicates(c)?;
             let coverage = snapshot.coverage(5.0, Division::Grid { cell_km: 5.0 });
-            let fresh = reports::freshness(c, jiff::Timestamp::now().as_second(), 365)?;
+            let fresh = reports::freshness(c, index, jiff::Timestamp::now().as_second(), 365)?;
             Ok((pairs.len(), coverage.items.len(), fresh.len()))
         },
         |(p, c, f)| format!("{p} pairs, {c} categories, {f} hubs"),

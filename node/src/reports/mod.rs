@@ -13,6 +13,7 @@ use signpost_spec::Service;
 
 use crate::error::{NodeError, Result};
 use signpost_client::search::distance_km;
+use signpost_client::search::index::SearchIndex;
 use signpost_client::spreadsheet::write_row;
 
 pub mod areas;
@@ -33,29 +34,35 @@ struct Row {
     service: Service,
 }
 
-fn load(conn: &Connection) -> Result<Vec<Row>> {
-    let mut stmt = conn.prepare(
-        "SELECT s.hub_id, h.name, s.json FROM agg_services s JOIN agg_hubs h ON h.hub_id = s.hub_id
-         WHERE h.state = 'active' ORDER BY s.rowid",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
+/// Names of the active hubs, from the store.
+fn active_hub_names(conn: &Connection) -> Result<HashMap<String, String>> {
+    let mut stmt = conn.prepare("SELECT hub_id, name FROM agg_hubs WHERE state = 'active'")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Every active hub's services from the search index (the one engine
+/// every reader goes through), in a stable order (hub, then service id).
+fn load(conn: &Connection, index: &SearchIndex) -> Result<Vec<Row>> {
+    let names = active_hub_names(conn)?;
     let mut out = Vec::new();
-    for row in rows {
-        let (hub_id, hub_name, json) = row?;
-        let service: Service = serde_json::from_str(&json)
-            .map_err(|e| NodeError::Setup(format!("a stored service is unreadable: {e}")))?;
+    index.for_each_service(|stored| {
+        let Some(hub_name) = names.get(&stored.hub_id) else {
+            return Ok(());
+        };
+        let service: Service = serde_json::from_str(&stored.json).map_err(|e| {
+            signpost_client::Error::Setup(format!("a stored service is unreadable: {e}"))
+        })?;
         out.push(Row {
-            hub_id,
-            hub_name,
+            hub_id: stored.hub_id,
+            hub_name: hub_name.clone(),
             service,
         });
-    }
+        Ok(())
+    })?;
+    out.sort_by(|a, b| {
+        (a.hub_id.as_str(), a.service.id.as_str()).cmp(&(b.hub_id.as_str(), b.service.id.as_str()))
+    });
     Ok(out)
 }
 
@@ -68,8 +75,10 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Reads every service of every active hub.
-    pub fn load(conn: &Connection) -> Result<Snapshot> {
-        Ok(Snapshot { rows: load(conn)? })
+    pub fn load(conn: &Connection, index: &SearchIndex) -> Result<Snapshot> {
+        Ok(Snapshot {
+            rows: load(conn, index)?,
+        })
     }
 }
 
@@ -358,8 +367,8 @@ fn score_features(a: &Features, b: &Features) -> Option<(f64, Vec<String>)> {
 
 /// Probable duplicates across hubs, best first, without pairs a
 /// coordinator marked "not a duplicate".
-pub fn duplicates(conn: &Connection) -> Result<Vec<DuplicatePair>> {
-    Snapshot::load(conn)?.duplicates(conn)
+pub fn duplicates(conn: &Connection, index: &SearchIndex) -> Result<Vec<DuplicatePair>> {
+    Snapshot::load(conn, index)?.duplicates(conn)
 }
 
 impl Snapshot {
@@ -731,8 +740,13 @@ pub struct CoverageReport {
 /// Coverage by category; a part of the division with no service of a
 /// category within `within_km` is a gap. See [`coverage_report`] for the
 /// shapes too.
-pub fn coverage(conn: &Connection, within_km: f64, division: Division) -> Result<Vec<Coverage>> {
-    Ok(coverage_report(conn, within_km, division)?.items)
+pub fn coverage(
+    conn: &Connection,
+    index: &SearchIndex,
+    within_km: f64,
+    division: Division,
+) -> Result<Vec<Coverage>> {
+    Ok(coverage_report(conn, index, within_km, division)?.items)
 }
 
 /// Divides the region (once, for every category): the parts, and for
@@ -806,10 +820,11 @@ fn points_of(s: &Service) -> impl Iterator<Item = (f64, f64)> + '_ {
 /// The coverage report and the shapes its gaps refer to.
 pub fn coverage_report(
     conn: &Connection,
+    index: &SearchIndex,
     within_km: f64,
     division: Division,
 ) -> Result<CoverageReport> {
-    Ok(Snapshot::load(conn)?.coverage(within_km, division))
+    Ok(Snapshot::load(conn, index)?.coverage(within_km, division))
 }
 
 fn coverage_of(rows: &[Row], within_km: f64, division: Division) -> CoverageReport {
@@ -955,31 +970,42 @@ pub struct Freshness {
 }
 
 /// Freshness of every active hub, stalest first.
-pub fn freshness(conn: &Connection, now_secs: i64, review_days: i64) -> Result<Vec<Freshness>> {
-    freshness_of(conn, now_secs, review_days)
+pub fn freshness(
+    conn: &Connection,
+    index: &SearchIndex,
+    now_secs: i64,
+    review_days: i64,
+) -> Result<Vec<Freshness>> {
+    freshness_of(conn, index, now_secs, review_days)
 }
 
-/// Reads only what freshness needs (each service's `assured_date`,
-/// counted per hub inside SQLite), not whole services.
-fn freshness_of(conn: &Connection, now_secs: i64, review_days: i64) -> Result<Vec<Freshness>> {
+/// Reads only what freshness needs of each service (its `assured_date`),
+/// counted per hub, not whole services.
+fn freshness_of(
+    conn: &Connection,
+    index: &SearchIndex,
+    now_secs: i64,
+    review_days: i64,
+) -> Result<Vec<Freshness>> {
     let (hubs, _) =
         signpost_client::store::aggregator::list_hubs(conn, None, u32::MAX, 0, now_secs)?;
     let cutoff = jiff::Timestamp::from_second(now_secs - review_days * 86_400)
         .map(|t| t.strftime("%Y-%m-%d").to_string())
         .unwrap_or_default();
-    let mut stmt = conn.prepare(
-        "SELECT hub_id, COUNT(*), SUM(d IS NULL OR d < ?1)
-         FROM (SELECT hub_id, json_extract(json, '$.assured_date') AS d FROM agg_services)
-         GROUP BY hub_id",
-    )?;
-    let counts: HashMap<String, (usize, usize)> = stmt
-        .query_map([&cutoff], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                (r.get::<_, i64>(1)? as usize, r.get::<_, i64>(2)? as usize),
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+    #[derive(serde::Deserialize)]
+    struct Assured {
+        assured_date: Option<String>,
+    }
+    let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
+    index.for_each_service(|stored| {
+        let assured: Assured = serde_json::from_str(&stored.json).map_err(|e| {
+            signpost_client::Error::Setup(format!("a stored service is unreadable: {e}"))
+        })?;
+        let entry = counts.entry(stored.hub_id).or_default();
+        entry.0 += 1;
+        entry.1 += usize::from(assured.assured_date.is_none_or(|d| d < cutoff));
+        Ok(())
+    })?;
     let mut out: Vec<Freshness> = hubs
         .into_iter()
         .filter(|h| h.state == "active")

@@ -20,6 +20,7 @@ use crate::feed::{self, FeedQuery};
 use crate::forwarded::ClientAddr;
 use crate::server::AppState;
 use crate::web::ApiError;
+use signpost_client::directory::HeldService;
 use signpost_client::search::SearchParams;
 use signpost_client::store::aggregator as db;
 
@@ -116,9 +117,14 @@ async fn service(
     Path((hub_id, service_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
-    let (hub, sid) = (hub_id.clone(), service_id.clone());
-    let found = agg.read(move |c| db::get_service(c, &hub, &sid)).await?;
-    let Some((hub_name, expires_at, json)) = found else {
+    let found = agg.service(&hub_id, &service_id).await?;
+    let Some(HeldService {
+        hub_name,
+        expires_at,
+        json,
+        ..
+    }) = found
+    else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -468,12 +474,12 @@ pub async fn coverage_report(
 ) -> Result<crate::reports::CoverageReport, ApiError> {
     let areas = agg.areas.clone();
     let mut report = agg
-        .report(move |c| {
+        .report(move |c, index| {
             let division = match &areas {
                 Some(a) => crate::reports::Division::Areas(a),
                 None => crate::reports::Division::Grid { cell_km },
             };
-            crate::reports::coverage_report(c, within_km, division)
+            crate::reports::coverage_report(c, index, within_km, division)
         })
         .await?;
     if let Some(t) = term {
@@ -552,7 +558,9 @@ async fn report_freshness(
     let query = query_map(raw)?;
     let days = number_param(&query, "review_days", 365.0, 3650.0)? as i64;
     let rows = agg
-        .report(move |c| crate::reports::freshness(c, Timestamp::now().as_second(), days))
+        .report(move |c, index| {
+            crate::reports::freshness(c, index, Timestamp::now().as_second(), days)
+        })
         .await?;
     if query.get("format").map(String::as_str) == Some("csv") {
         let bytes = crate::reports::freshness_csv(&rows)?;

@@ -27,6 +27,7 @@ use crate::error::NodeError;
 use crate::server::AppState;
 use crate::web::form::{Choice, Errors, Values};
 use crate::web::html::{asset_version, internal, message, render};
+use signpost_client::directory::HeldService;
 use signpost_client::search::{self, SearchParams, MAX_QUERY_CHARS};
 use signpost_client::store::aggregator as db;
 use signpost_client::store::directory::{self, Freshness};
@@ -230,7 +231,11 @@ async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) 
         } else {
             let typed = place::classify(&form.near);
             let lookup = typed.clone();
-            let mut found = match agg.read(move |c| place::from_store(c, &lookup)).await {
+            let index = agg.index();
+            let mut found = match agg
+                .read(move |c| place::from_store(c, &index, &lookup))
+                .await
+            {
                 Ok(found) => found,
                 Err(e) => return internal(&e),
             };
@@ -620,17 +625,19 @@ async fn service(
     if hub_id.len() > 256 || service_id.len() > 256 {
         return not_found();
     }
-    let (h, s) = (hub_id.clone(), service_id.clone());
-    let found = agg
-        .read(move |c| {
-            let service = db::get_service(c, &h, &s)?;
-            let fresh = directory::freshness(c, std::slice::from_ref(&h))?;
-            Ok((service, fresh))
-        })
-        .await;
-    let (hub_name, json, fresh) = match found {
-        Ok((Some((name, _, json)), fresh)) => (name, json, fresh),
-        Ok((None, _)) => return not_found(),
+    let h = hub_id.clone();
+    let found = match agg.service(&hub_id, &service_id).await {
+        Ok(found) => found,
+        Err(e) => return internal(&e),
+    };
+    let Some(HeldService { hub_name, json, .. }) = found else {
+        return not_found();
+    };
+    let fresh = match agg
+        .read(move |c| directory::freshness(c, std::slice::from_ref(&h)))
+        .await
+    {
+        Ok(fresh) => fresh,
         Err(e) => return internal(&e),
     };
     let Ok(service) = serde_json::from_str::<Service>(&json) else {

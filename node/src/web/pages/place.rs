@@ -11,8 +11,9 @@ use rusqlite::Connection;
 use serde_json::Value;
 
 use crate::error::Result;
+use signpost_client::search::index::{Place, SearchIndex};
 use signpost_client::search::parse_point;
-use signpost_client::store::directory::{points, PlaceKey};
+use signpost_client::store::directory::points;
 
 /// Longest place text accepted.
 pub const MAX_PLACE_CHARS: usize = 100;
@@ -89,17 +90,17 @@ fn centre(found: &[(f64, f64)]) -> Option<(f64, f64)> {
 }
 
 /// Looks the place up in what the aggregator holds.
-pub fn from_store(conn: &Connection, typed: &Typed) -> Result<Option<Found>> {
+pub fn from_store(conn: &Connection, index: &SearchIndex, typed: &Typed) -> Result<Option<Found>> {
     let found = |(lat, lon): (f64, f64), how: String| Some(Found { lat, lon, how });
     Ok(match typed {
         Typed::Point(lat, lon) => found((*lat, *lon), "the point you gave".into()),
         Typed::Postcode(pc) => {
             let pretty = format!("{} {}", &pc[..pc.len() - 3], &pc[pc.len() - 3..]);
-            if let Some(p) = centre(&points(conn, PlaceKey::Postcode, pc)?) {
+            if let Some(p) = centre(&points(conn, index, &Place::Postcode(pretty.clone()))?) {
                 found(p, format!("postcode {pretty}"))
             } else {
                 let district = &pc[..pc.len() - 3];
-                centre(&points(conn, PlaceKey::District, district)?).and_then(|p| {
+                centre(&points(conn, index, &Place::District(district.to_owned()))?).and_then(|p| {
                     found(
                         p,
                         format!("the middle of the {district} area (postcode {pretty} itself is not known here)"),
@@ -107,9 +108,9 @@ pub fn from_store(conn: &Connection, typed: &Typed) -> Result<Option<Found>> {
                 })
             }
         }
-        Typed::District(d) => centre(&points(conn, PlaceKey::District, d)?)
+        Typed::District(d) => centre(&points(conn, index, &Place::District(d.clone()))?)
             .and_then(|p| found(p, format!("the middle of the {d} area"))),
-        Typed::Town(t) => centre(&points(conn, PlaceKey::Town, t)?)
+        Typed::Town(t) => centre(&points(conn, index, &Place::Town(t.clone()))?)
             .and_then(|p| found(p, format!("the middle of {t}"))),
     })
 }

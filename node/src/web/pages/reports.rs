@@ -190,15 +190,15 @@ pub async fn page(
     let cell_km: f64 = a.cell.parse().unwrap_or(5.0);
     let areas = agg.areas.clone();
     let computed = agg
-        .report(move |c| {
-            let snapshot = Snapshot::load(c)?;
+        .report(move |c, index| {
+            let snapshot = Snapshot::load(c, index)?;
             let division = match &areas {
                 Some(a) => Division::Areas(a),
                 None => Division::Grid { cell_km },
             };
             let pairs = snapshot.duplicates(c)?;
             let coverage = snapshot.coverage(within, division);
-            let fresh = reports::freshness(c, Timestamp::now().as_second(), REVIEW_DAYS)?;
+            let fresh = reports::freshness(c, index, Timestamp::now().as_second(), REVIEW_DAYS)?;
             Ok((pairs, coverage, fresh))
         })
         .await;
