@@ -1105,14 +1105,25 @@ impl SearchIndex {
             }
             must.push(Box::new(BooleanQuery::new(any)));
         }
-        must.push(self.kind_query(KIND_SERVICE));
-        let query = BooleanQuery::new(must.into_iter().map(|q| (Occur::Must, q)).collect());
+        // Words are only on services' documents: a search of words alone
+        // needs no other clause, and stays a plain union of terms that
+        // block-max WAND can prune (see `PageCollector::count_up_to`).
+        if !(words.is_some() && must.len() == 1) {
+            must.push(self.kind_query(KIND_SERVICE));
+        }
+        let query: Box<dyn Query> = match must.len() {
+            1 => must.remove(0),
+            _ => Box::new(BooleanQuery::new(
+                must.into_iter().map(|q| (Occur::Must, q)).collect(),
+            )),
+        };
         let offset = (params.page.saturating_sub(1) as usize) * params.per_page as usize;
         let collector = PageCollector {
             order: params.order,
             keep: offset + params.per_page as usize,
             near: params.near,
             moments: params.open_at.is_some().then_some(moments),
+            count_up_to: Some(u64::from(MAX_OFFSET) + 1),
             ..PageCollector::default()
         };
         let (total, ranked) = searcher
@@ -1174,6 +1185,11 @@ impl SearchIndex {
                 return Ok(None);
             }
             all.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        // One word is its union of terms itself (which block-max WAND can
+        // prune); more are an intersection of unions.
+        if all.len() == 1 {
+            return Ok(all.pop().map(|(_, q)| q));
         }
         Ok(Some(Box::new(BooleanQuery::new(all))))
     }
@@ -1364,6 +1380,24 @@ pub(super) struct PageCollector {
     /// Instead of the score: each key's rank (best first), for lists
     /// whose words were matched first.
     pub(super) rank: Option<std::sync::Arc<HashMap<u64, f64>>>,
+    /// Count matches only up to this many per segment, which lets a
+    /// relevance search skip blocks of postings that cannot reach the
+    /// page (block-max WAND) instead of scoring every match.
+    pub(super) count_up_to: Option<u64>,
+}
+
+impl PageCollector {
+    /// True when the page is the best scores and nothing else is asked
+    /// of a match (no exact filter, no other order, a capped count).
+    fn prunes(&self) -> bool {
+        self.order == Order::Relevance
+            && self.rank.is_none()
+            && self.near.is_none()
+            && self.moments.is_none()
+            && self.schedule.is_none()
+            && self.count_up_to.is_some()
+            && self.keep > 0
+    }
 }
 
 /// A match as one segment ranks it: names and hubs by their ordinals,
@@ -1544,12 +1578,76 @@ impl Collector for PageCollector {
         self.order == Order::Relevance && self.rank.is_none()
     }
 
+    fn collect_segment(
+        &self,
+        weight: &dyn tantivy::query::Weight,
+        segment_ord: u32,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<(u64, Vec<Ranked>)> {
+        let mut child = self.for_segment(segment_ord, reader)?;
+        let alive = reader.alive_bitset();
+        let is_alive = |doc: DocId| alive.is_none_or(|a| a.is_alive(doc));
+        match self.count_up_to.filter(|_| self.prunes()) {
+            Some(cap) => {
+                // The best scores, skipping what cannot beat the page's
+                // worst (ties included: they may win on the name).
+                weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
+                    if is_alive(doc) {
+                        child.collect(doc, score);
+                    }
+                    child.threshold()
+                })?;
+                // The count, without scores, up to the cap.
+                let mut scorer = weight.scorer(reader, 1.0)?;
+                let mut count = 0;
+                let mut doc = scorer.doc();
+                while doc != tantivy::TERMINATED && count < cap {
+                    count += u64::from(is_alive(doc));
+                    doc = scorer.advance();
+                }
+                child.count = count;
+            }
+            None if self.requires_scoring() => {
+                weight.for_each(reader, &mut |doc, score| {
+                    if is_alive(doc) {
+                        child.collect(doc, score);
+                    }
+                })?;
+            }
+            None => {
+                weight.for_each_no_score(reader, &mut |docs| {
+                    for &doc in docs {
+                        if is_alive(doc) {
+                            child.collect(doc, 0.0);
+                        }
+                    }
+                })?;
+            }
+        }
+        Ok(child.harvest())
+    }
+
     fn merge_fruits(&self, fruits: Vec<(u64, Vec<Ranked>)>) -> tantivy::Result<(u64, Vec<Ranked>)> {
         let total = fruits.iter().map(|f| f.0).sum();
         let mut all: Vec<Ranked> = fruits.into_iter().flat_map(|f| f.1).collect();
         all.sort_unstable_by(by_rank);
         all.truncate(self.keep);
         Ok((total, all))
+    }
+}
+
+impl PageSegment {
+    /// The score a match must beat to enter the page (when it is full):
+    /// a hair under the worst kept, since an equal score may still win on
+    /// the name.
+    fn threshold(&self) -> Score {
+        match self.heap.peek() {
+            Some(worst) if self.heap.len() >= self.keep => {
+                let score = -worst.primary as Score;
+                score - score.abs() * 1e-6 - Score::EPSILON
+            }
+            _ => Score::MIN,
+        }
     }
 }
 
@@ -1718,6 +1816,59 @@ mod tests {
             .replace_hub(hub, "Europe/London", &entries, change)
             .expect("replace");
         index.commit_if_dirty().expect("commit");
+    }
+
+    #[test]
+    fn pruned_relevance_pages_are_the_exhaustive_ones() {
+        let index = SearchIndex::in_memory().expect("index");
+        let names = [
+            "Food bank",
+            "Food and warm food space",
+            "Community food pantry",
+            "Warm space",
+            "Foodbank drop-in",
+        ];
+        // Two hubs, so ties on the score are broken by name and hub.
+        for (h, hub) in ["ed25519:a", "ed25519:b"].into_iter().enumerate() {
+            let services: Vec<(i64, Service)> = (0..250)
+                .map(|i| {
+                    let name = format!("{} {}", names[i % names.len()], i % 7);
+                    let key = (h * 1000 + i) as i64;
+                    (
+                        key,
+                        service(&format!("s{i}"), &name, "Food", (53.8, -3.0), "MO"),
+                    )
+                })
+                .collect();
+            add(&index, hub, &services, h as i64 + 1);
+        }
+        let searcher = index.reader.searcher();
+        for (word, page) in [("food", "1"), ("food", "3"), ("warm", "2"), ("pantry", "1")] {
+            let asked = params(&[("q", word), ("page", page), ("per_page", "10")]);
+            let pruned = index.search(&asked).expect("search");
+            let words = text::query_terms(word, 8);
+            let query = index
+                .words_query(&searcher, &words)
+                .expect("query")
+                .expect("matches");
+            let every = PageCollector {
+                order: Order::Relevance,
+                keep: asked.page as usize * 10,
+                ..PageCollector::default()
+            };
+            let (total, ranked) = searcher.search(&*query, &every).expect("search");
+            let exhaustive: Vec<i64> = ranked
+                .iter()
+                .skip((asked.page as usize - 1) * 10)
+                .map(|r| r.key)
+                .collect();
+            let got: Vec<i64> = pruned.page.iter().map(|(k, _)| *k).collect();
+            assert_eq!(got, exhaustive, "{word}, page {page}");
+            assert_eq!(
+                pruned.total, total,
+                "{word}: the count is exact below the cap"
+            );
+        }
     }
 
     fn sample(index: &SearchIndex) {
