@@ -48,6 +48,8 @@ const MIGRATIONS: &[&str] = &[
     hsds::MIGRATION_DERIVED_TO_INDEX,
     // 8: delisting that outlives tombstones; operator re-pins.
     denylist::MIGRATION,
+    // 9: registrations by strangers (caps, approval, expiry).
+    aggregator::MIGRATION_REGISTRATIONS,
 ];
 
 /// Migration 5: coordinators' "not a duplicate" decisions (read and
