@@ -803,6 +803,18 @@ fn run(cli: Cli) -> Result<()> {
                 dir.display(),
                 kept.display()
             );
+            // Publish the restored listing now, above every seq issued
+            // before, so aggregators take it at their next crawl.
+            if Config::load(&dir)?.hub.enabled {
+                match open_hub(&dir).and_then(|hub| Ok(hub.published()?)) {
+                    Ok(Some(p)) => println!("Published the restored listing anew (seq {}).", p.seq),
+                    Ok(None) => {}
+                    Err(e) => println!(
+                        "The hub will publish the restored listing when the node starts \
+                         (it could not now: {e})."
+                    ),
+                }
+            }
             Ok(())
         }
         Command::Key { action } => {
