@@ -40,6 +40,70 @@ pub struct Aggregator {
     /// (`aggregator.coverage_areas`), read once at start; None: a grid.
     pub areas: Option<Arc<crate::reports::Areas>>,
     report_turn: tokio::sync::Semaphore,
+    reports: ReportCache,
+}
+
+/// Whole-region reports computed at once; more are answered "busy".
+pub const MAX_REPORTS_RUNNING: usize = 1;
+/// Longest a cached report is served, however unchanged the data.
+pub const REPORT_MAX_AGE: Duration = Duration::from_secs(60);
+/// Most reports (report and parameters) kept.
+const REPORTS_KEPT: usize = 32;
+/// Seconds a client is asked to wait when every report turn is taken.
+pub const REPORT_RETRY_AFTER_SECS: u64 = 10;
+
+/// Why a report was not given.
+#[derive(Debug)]
+pub enum ReportError {
+    /// [`MAX_REPORTS_RUNNING`] reports are being computed: try again in
+    /// [`REPORT_RETRY_AFTER_SECS`].
+    Busy,
+    /// The store failed.
+    Failed(NodeError),
+}
+
+impl From<NodeError> for ReportError {
+    fn from(e: NodeError) -> Self {
+        ReportError::Failed(e)
+    }
+}
+
+type CachedReport = (
+    String,
+    std::time::Instant,
+    Arc<dyn std::any::Any + Send + Sync>,
+);
+
+/// Reports by key, each with the data version it was computed at.
+#[derive(Default)]
+struct ReportCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, CachedReport>>,
+}
+
+impl ReportCache {
+    fn get<T: Send + Sync + 'static>(&self, key: &str, version: &str) -> Option<Arc<T>> {
+        let entries = self.entries.lock().ok()?;
+        let (at, when, value) = entries.get(key)?;
+        (at == version && when.elapsed() < REPORT_MAX_AGE)
+            .then(|| value.clone().downcast::<T>().ok())
+            .flatten()
+    }
+
+    fn put<T: Send + Sync + 'static>(&self, key: String, version: String, value: Arc<T>) {
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        if entries.len() >= REPORTS_KEPT && !entries.contains_key(&key) {
+            let oldest = entries
+                .iter()
+                .min_by_key(|(_, (_, when, _))| *when)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                entries.remove(&k);
+            }
+        }
+        entries.insert(key, (version, std::time::Instant::now(), value));
+    }
 }
 
 /// Everything a directory does (ingest, search, read, write) an
@@ -126,7 +190,8 @@ impl Aggregator {
         )?;
         Ok(Aggregator {
             directory,
-            report_turn: tokio::sync::Semaphore::new(1),
+            report_turn: tokio::sync::Semaphore::new(MAX_REPORTS_RUNNING),
+            reports: ReportCache::default(),
             fetchers,
             polling: std::sync::atomic::AtomicBool::new(false),
             areas: None,
@@ -140,20 +205,35 @@ impl Aggregator {
         &self.directory
     }
 
-    /// Runs a whole-region report with a pooled read-only connection, one
-    /// report at a time: each takes seconds over a large region, and the
-    /// report pages are public, so a burst of them must queue rather than
-    /// take every core from crawling and search.
-    pub async fn report<T: Send + 'static>(
+    /// Runs a whole-region report with a pooled read-only connection, or
+    /// gives the copy computed for the same `key` (the report and its
+    /// parameters) while the data it reads has not changed
+    /// ([`crate::reports::data_version`]) and for at most
+    /// [`REPORT_MAX_AGE`] (time alone changes freshness). Each takes
+    /// seconds over a large region and the report pages are public, so
+    /// [`MAX_REPORTS_RUNNING`] run at once and a request that would start
+    /// another is answered [`ReportError::Busy`] (503) at once, rather than
+    /// queueing without bound and taking every core from crawling and
+    /// search.
+    pub async fn report<T: Send + Sync + 'static>(
         &self,
+        key: String,
         work: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
-    ) -> Result<T> {
-        let _turn = self
-            .report_turn
-            .acquire()
-            .await
-            .map_err(|_| NodeError::Setup("the report queue has closed".into()))?;
-        self.read(work).await
+    ) -> std::result::Result<Arc<T>, ReportError> {
+        let version = self.read(crate::reports::data_version).await?;
+        if let Some(hit) = self.reports.get::<T>(&key, &version) {
+            return Ok(hit);
+        }
+        let Ok(_turn) = self.report_turn.try_acquire() else {
+            return Err(ReportError::Busy);
+        };
+        // Another request may have filled it while this one waited.
+        if let Some(hit) = self.reports.get::<T>(&key, &version) {
+            return Ok(hit);
+        }
+        let computed = Arc::new(self.read(work).await?);
+        self.reports.put(key, version, computed.clone());
+        Ok(computed)
     }
 
     /// Handles `POST /v1/register` from `client`: within the caps

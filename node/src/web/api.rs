@@ -395,8 +395,10 @@ async fn register(
 
 async fn report_duplicates(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
-    let pairs = agg.report(crate::reports::duplicates).await?;
-    Ok(Json(json!({"items": pairs, "total": pairs.len()})).into_response())
+    let pairs = agg
+        .report("duplicates".into(), crate::reports::duplicates)
+        .await?;
+    Ok(Json(json!({"items": &*pairs, "total": pairs.len()})).into_response())
 }
 
 fn number_param(
@@ -469,14 +471,15 @@ pub async fn coverage_report(
 ) -> Result<crate::reports::CoverageReport, ApiError> {
     let areas = agg.areas.clone();
     let mut report = agg
-        .report(move |c| {
+        .report(format!("coverage {within_km} {cell_km}"), move |c| {
             let division = match &areas {
                 Some(a) => crate::reports::Division::Areas(a),
                 None => crate::reports::Division::Grid { cell_km },
             };
             crate::reports::coverage_report(c, within_km, division)
         })
-        .await?;
+        .await
+        .map(Arc::unwrap_or_clone)?;
     if let Some(t) = term {
         let keep: Vec<bool> = report
             .items
@@ -553,13 +556,15 @@ async fn report_freshness(
     let query = query_map(raw)?;
     let days = number_param(&query, "review_days", 365.0, 3650.0)? as i64;
     let rows = agg
-        .report(move |c| crate::reports::freshness(c, Timestamp::now().as_second(), days))
+        .report(format!("freshness {days}"), move |c| {
+            crate::reports::freshness(c, Timestamp::now().as_second(), days)
+        })
         .await?;
     if query.get("format").map(String::as_str) == Some("csv") {
         let bytes = crate::reports::freshness_csv(&rows)?;
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response());
     }
-    Ok(Json(json!({"review_days": days, "items": rows})).into_response())
+    Ok(Json(json!({"review_days": days, "items": &*rows})).into_response())
 }
 
 #[cfg(test)]
