@@ -305,7 +305,7 @@ EOF
             "$NODE" serve --dir "$sb/hub" >"$WORK/sb-hub.log" 2>&1 &
         hpid=$!
         PIDS+=("$hpid")
-        SIGNPOST_LISTEN="127.0.0.1:$aport" SIGNPOST_ALLOW_PRIVATE_NETWORKS=true \
+        SIGNPOST_LISTEN="127.0.0.1:$aport" SIGNPOST_ALLOW_PRIVATE_NETWORKS=true SIGNPOST_REGISTRATION=open \
             /usr/bin/python3 "$WORK/sandboxed.py" "$NODE" serve --dir "$sb/cvs" >"$WORK/sb-cvs.log" 2>&1 &
         apid=$!
         PIDS+=("$apid")

@@ -240,6 +240,27 @@ pub struct AggregatorSection {
     /// Registrations accepted per client address per hour (0 turns
     /// `POST /v1/register` off).
     pub register_per_hour: u32,
+    /// Who may add a hub with `POST /v1/register`: `approval` (checked,
+    /// then held until an operator runs `signpost-node source approve`),
+    /// `open` (crawled and searchable at once) or `off`.
+    /// Env: `SIGNPOST_REGISTRATION`.
+    pub registration: Registration,
+    /// Most registered sources held, pending ones included (1 to 1000000).
+    pub max_registered_sources: usize,
+    /// Most registered sources from one client address, an IPv6 /64
+    /// counting as one (1 to 100000).
+    pub max_registrations_per_client: usize,
+    /// Most registered sources at one host name (1 to 100000).
+    pub max_registrations_per_host: usize,
+    /// Most services a registered source's listing may hold (1 to 5000;
+    /// hubs the operator adds have only the protocol's 5,000).
+    pub max_registered_services: usize,
+    /// Largest listing a registered source may serve, in bytes (1 KiB to
+    /// 64 MiB; `max_listing_bytes` still applies when it is lower).
+    pub max_registered_listing_bytes: usize,
+    /// Days a registered source may go without a good listing (or a
+    /// registration wait for approval) before it is dropped (1 to 3650).
+    pub registration_expiry_days: u64,
     /// Other aggregators whose feeds this one follows
     /// (`[[aggregator.upstream]]` tables, each with a `url`).
     pub upstream: Vec<UpstreamSection>,
@@ -274,6 +295,30 @@ impl AggregatorSection {
     }
 }
 
+/// Who may add a hub with `POST /v1/register`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    /// Anyone, within the caps: searchable at once.
+    Open,
+    /// Anyone, within the caps, but crawled only once an operator approves.
+    #[default]
+    Approval,
+    /// Nobody: only the operator adds sources.
+    Off,
+}
+
+impl Registration {
+    /// The word the config file uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Registration::Open => "open",
+            Registration::Approval => "approval",
+            Registration::Off => "off",
+        }
+    }
+}
+
 /// One upstream aggregator to follow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -303,6 +348,13 @@ impl Default for AggregatorSection {
             tombstone_retention_days: 90,
             license_url: "https://creativecommons.org/licenses/by/4.0/".to_owned(),
             register_per_hour: 10,
+            registration: Registration::Approval,
+            max_registered_sources: 1000,
+            max_registrations_per_client: 20,
+            max_registrations_per_host: 20,
+            max_registered_services: 1000,
+            max_registered_listing_bytes: 1024 * 1024,
+            registration_expiry_days: 30,
             upstream: Vec::new(),
             upstream_poll_secs: 60,
             max_feed_page_bytes: 16 * 1024 * 1024,
@@ -468,6 +520,18 @@ impl Config {
                 ))
             })?;
         }
+        if let Some(v) = get("SIGNPOST_REGISTRATION") {
+            self.aggregator.registration = match v.as_str() {
+                "open" => Registration::Open,
+                "approval" => Registration::Approval,
+                "off" => Registration::Off,
+                _ => {
+                    return Err(NodeError::Config(format!(
+                        "SIGNPOST_REGISTRATION={v:?} must be \"approval\", \"open\" or \"off\""
+                    )))
+                }
+            };
+        }
         if let Some(v) = get("SIGNPOST_TILE_URL") {
             self.web.tile_url = v;
         }
@@ -580,6 +644,42 @@ impl Config {
             a.served_feed_page_bytes,
             1024 * 1024,
             256 * 1024 * 1024,
+        )?;
+        in_range(
+            "aggregator.max_registered_sources",
+            a.max_registered_sources,
+            1,
+            1_000_000,
+        )?;
+        in_range(
+            "aggregator.max_registrations_per_client",
+            a.max_registrations_per_client,
+            1,
+            100_000,
+        )?;
+        in_range(
+            "aggregator.max_registrations_per_host",
+            a.max_registrations_per_host,
+            1,
+            100_000,
+        )?;
+        in_range(
+            "aggregator.max_registered_services",
+            a.max_registered_services,
+            1,
+            signpost_spec::Limits::default().max_services,
+        )?;
+        in_range(
+            "aggregator.max_registered_listing_bytes",
+            a.max_registered_listing_bytes,
+            1024,
+            64 * 1024 * 1024,
+        )?;
+        in_range(
+            "aggregator.registration_expiry_days",
+            a.registration_expiry_days,
+            1,
+            3650,
         )?;
         for u in &a.upstream {
             signpost_client::follow::feed_url(&u.url).map_err(|e| {
@@ -720,6 +820,17 @@ impl Config {
              trust = \"{trust}\"\n\
              allow = []\n\
              recrawl_interval_secs = {interval}\n\
+             # Hubs adding themselves (POST /v1/register): \"approval\" (you approve each with\n\
+             # `signpost-node source approve`), \"open\" (searchable at once) or \"off\".\n\
+             registration = \"{registration}\"\n\
+             # Caps on registered hubs: in all, per client address, per host name, and per listing.\n\
+             max_registered_sources = {max_registered}\n\
+             max_registrations_per_client = {per_client}\n\
+             max_registrations_per_host = {per_host}\n\
+             max_registered_services = {reg_services}\n\
+             max_registered_listing_bytes = {reg_bytes}\n\
+             # Days a registered hub may fail (or wait for approval) before it is dropped.\n\
+             registration_expiry_days = {reg_days}\n\
              # Only for local testing: lets the crawler reach 127.0.0.1 and private networks.\n\
              allow_private_networks = {private}\n\
              # Areas (wards) for the coverage report's gaps: a GeoJSON file of Polygon features\n\
@@ -737,6 +848,13 @@ impl Config {
                 Trust::Allowlist => "allowlist",
             },
             interval = a.recrawl_interval_secs,
+            registration = a.registration.as_str(),
+            max_registered = a.max_registered_sources,
+            per_client = a.max_registrations_per_client,
+            per_host = a.max_registrations_per_host,
+            reg_services = a.max_registered_services,
+            reg_bytes = a.max_registered_listing_bytes,
+            reg_days = a.registration_expiry_days,
             private = a.allow_private_networks,
             areas = match &a.coverage_areas {
                 Some(p) => format!("coverage_areas = {}", toml_string(&p.to_string_lossy())),
@@ -840,6 +958,24 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("recrawl_interval_secs"));
+        assert_eq!(back.aggregator.registration, Registration::Approval);
+        let mut bad = back.clone();
+        bad.aggregator.max_registered_listing_bytes = 100;
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("max_registered_listing_bytes"));
+        let mut bad = back.clone();
+        bad.aggregator.max_registered_services = 5001;
+        assert!(bad.validate().is_err());
+        let mut open = back.clone();
+        open.apply_env(|k| (k == "SIGNPOST_REGISTRATION").then(|| "open".into()))
+            .unwrap();
+        assert_eq!(open.aggregator.registration, Registration::Open);
+        assert!(open
+            .apply_env(|k| (k == "SIGNPOST_REGISTRATION").then(|| "maybe".into()))
+            .is_err());
         let mut env = Config::default();
         env.apply_env(|k| (k == "SIGNPOST_ALLOW_PRIVATE_NETWORKS").then(|| "true".into()))
             .unwrap();

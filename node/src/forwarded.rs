@@ -106,6 +106,19 @@ pub fn client_addr(peer: IpAddr, headers: &HeaderMap, trusted: &[TrustedProxy]) 
     client
 }
 
+/// Whom per-client limits count an address as: an IPv4 address itself,
+/// an IPv6 address by its /64 (one household or host usually holds a
+/// whole /64, so counting single addresses would give it billions).
+pub fn allowance_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+        }
+        v4 => v4,
+    }
+}
+
 /// One `X-Forwarded-For` entry: an address, maybe with a port.
 fn parse_hop(hop: &str) -> Option<IpAddr> {
     let hop = hop.trim();

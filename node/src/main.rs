@@ -410,6 +410,30 @@ enum SourceAction {
         /// The address as `source list` shows it.
         url: String,
     },
+    /// List hubs that registered themselves and wait for your approval
+    /// (`registration = "approval"`), with the hub id their listing named.
+    ListPending {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a pending registration: the address becomes a source and a
+    /// running node crawls it within a second.
+    Approve {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        /// The address as `source list-pending` shows it.
+        url: String,
+    },
+    /// Refuse a pending registration (the hub may register again later).
+    Reject {
+        #[arg(long, env = "SIGNPOST_DIR")]
+        dir: PathBuf,
+        /// The address as `source list-pending` shows it.
+        url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -779,6 +803,18 @@ fn run(cli: Cli) -> Result<()> {
                 dir.display(),
                 kept.display()
             );
+            // Publish the restored listing now, above every seq issued
+            // before, so aggregators take it at their next crawl.
+            if Config::load(&dir)?.hub.enabled {
+                match open_hub(&dir).and_then(|hub| Ok(hub.published()?)) {
+                    Ok(Some(p)) => println!("Published the restored listing anew (seq {}).", p.seq),
+                    Ok(None) => {}
+                    Err(e) => println!(
+                        "The hub will publish the restored listing when the node starts \
+                         (it could not now: {e})."
+                    ),
+                }
+            }
             Ok(())
         }
         Command::Key { action } => {
@@ -883,6 +919,34 @@ fn run(cli: Cli) -> Result<()> {
                     config.aggregator.upstream.len(),
                     config.aggregator.trust
                 );
+                let a = &config.aggregator;
+                if a.registration == signpost_node::config::Registration::Off
+                    || a.register_per_hour == 0
+                {
+                    println!("  registration: off");
+                } else {
+                    println!(
+                        "  registration: {} ({} an hour per client; at most {} registered, \
+                         {} per client, {} per host; each listing at most {} services and \
+                         {} bytes; dropped after {} days without a good listing)",
+                        a.registration.as_str(),
+                        a.register_per_hour,
+                        a.max_registered_sources,
+                        a.max_registrations_per_client,
+                        a.max_registrations_per_host,
+                        a.max_registered_services,
+                        a.max_registered_listing_bytes,
+                        a.registration_expiry_days
+                    );
+                }
+                if a.registration == signpost_node::config::Registration::Open
+                    && a.trust == signpost_node::config::Trust::Open
+                {
+                    println!(
+                        "  note: registration and trust are both open: any stranger's listing \
+                         is searchable at once (within the caps)."
+                    );
+                }
                 if config.aggregator.allow_private_networks {
                     println!(
                         "  WARNING: allow_private_networks is on; only use it for local testing."
@@ -1073,6 +1137,14 @@ fn run_hub(action: HubAction) -> Result<()> {
     Ok(())
 }
 
+/// A source's address as the store holds it (a hub's base address becomes
+/// its listing's); text that is no address is kept as typed.
+fn canonical_source(url: &str) -> String {
+    signpost_client::fetch::listing_url(url)
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| url.to_owned())
+}
+
 fn run_source(action: SourceAction) -> Result<()> {
     match action {
         SourceAction::Add { dir, url } => {
@@ -1109,14 +1181,52 @@ fn run_source(action: SourceAction) -> Result<()> {
         }
         SourceAction::Remove { dir, url } => {
             let conn = open_sources(&dir)?;
-            let canonical = signpost_client::fetch::listing_url(&url)
-                .map(|u| u.to_string())
-                .unwrap_or(url.clone());
+            let canonical = canonical_source(&url);
             if sources::remove_source(&conn, &canonical)? || sources::remove_source(&conn, &url)? {
                 println!("Removed {canonical}.");
             } else {
                 bail!("{url} is not a source (see `signpost-node source list`)");
             }
+        }
+        SourceAction::ListPending { dir, json } => {
+            let conn = open_sources(&dir)?;
+            let pending = sources::pending_registrations(&conn)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&pending)?);
+            } else if pending.is_empty() {
+                println!("No registrations wait for approval.");
+            } else {
+                println!("{:<20} {:<24} URL / HUB", "ASKED", "FROM");
+                for p in pending {
+                    let asked = jiff::Timestamp::from_second(p.requested_at)
+                        .map(|t| t.strftime("%Y-%m-%d %H:%M").to_string())
+                        .unwrap_or_default();
+                    println!(
+                        "{asked:<20} {:<24} {}\n{:>46}{}",
+                        p.registrant,
+                        p.url,
+                        "",
+                        p.hub_id.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+        }
+        SourceAction::Approve { dir, url } => {
+            let mut conn = open_sources(&dir)?;
+            let now = jiff::Timestamp::now().as_second();
+            let url = canonical_source(&url);
+            if !sources::approve_registration(&mut conn, &url, now)? {
+                bail!("no registration of {url} waits (see `signpost-node source list-pending`)");
+            }
+            println!("Approved {url}; a running node crawls it within a second.");
+        }
+        SourceAction::Reject { dir, url } => {
+            let conn = open_sources(&dir)?;
+            let url = canonical_source(&url);
+            if !sources::reject_registration(&conn, &url)? {
+                bail!("no registration of {url} waits (see `signpost-node source list-pending`)");
+            }
+            println!("Refused {url}.");
         }
     }
     Ok(())

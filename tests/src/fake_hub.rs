@@ -39,6 +39,23 @@ pub enum Script {
     Routes(Vec<(String, Script)>),
     /// Waits `after`, then answers as `then` does (a slow but honest hub).
     Delayed { after: Duration, then: Box<Script> },
+    /// 200 with the JSON body the function makes for the request target,
+    /// 404 when it makes none: many hubs behind one port, made only when
+    /// asked for (a flood of listings need not all be signed up front).
+    Dynamic(Bodies),
+}
+
+/// A function from a request target to a body, if any.
+pub type MakeBody = dyn Fn(&str) -> Option<Vec<u8>> + Send + Sync;
+
+/// Makes a body for a request target (see [`Script::Dynamic`]).
+#[derive(Clone)]
+pub struct Bodies(pub Arc<MakeBody>);
+
+impl std::fmt::Debug for Bodies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Bodies(target -> body)")
+    }
 }
 
 /// A running fake hub.
@@ -127,6 +144,17 @@ async fn answer(mut stream: TcpStream, script: Script) {
         other => other,
     };
     let script = match script {
+        Script::Dynamic(Bodies(make)) => match make(&target) {
+            Some(body) => Script::Json(body),
+            None => Script::Raw {
+                status: 404,
+                content_type: "application/json".into(),
+                body: b"{}".to_vec(),
+            },
+        },
+        other => other,
+    };
+    let script = match script {
         Script::Delayed { after, then } => {
             tokio::time::sleep(after).await;
             *then
@@ -199,7 +227,7 @@ async fn answer(mut stream: TcpStream, script: Script) {
             }
             Ok(())
         }
-        Script::Routes(_) | Script::Delayed { .. } => Ok(()),
+        Script::Routes(_) | Script::Delayed { .. } | Script::Dynamic(_) => Ok(()),
         Script::Silent => {
             tokio::time::sleep(Duration::from_secs(60)).await;
             Ok(())

@@ -114,6 +114,9 @@ impl TestNode {
         // Tests say when to crawl (POST /admin/v1/crawl), so outcomes are
         // never split between a test's crawl and the schedule's.
         config.aggregator.scheduled = false;
+        // Registrations are stored at once, as most tests of what follows
+        // a registration want; `registration_flood.rs` tries approval.
+        config.aggregator.registration = signpost_node::config::Registration::Open;
         tweak(&mut config);
         config.validate().expect("test config is valid");
         let node = server::start(dir.path(), config)

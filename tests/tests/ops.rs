@@ -187,3 +187,59 @@ async fn one_process_per_folder() {
         "never overwrites"
     );
 }
+
+/// Adds a service called `name` through the hub's admin API.
+async fn add_named_service(hub: &TestNode, name: &str) {
+    let created = hub
+        .admin(
+            Method::POST,
+            "/services",
+            Some(json!({
+                "name": name,
+                "locations": [{"name": "Hall", "latitude": 53.8, "longitude": -3.0}],
+                "taxonomy_terms": [{"name": "Food"}]
+            })),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn a_hub_restored_from_an_older_backup_is_accepted_at_the_next_crawl() {
+    let hub = TestNode::start("Restored hub").await;
+    let agg = TestNode::start_aggregator("Restore CVS", |_| {}).await;
+    add_named_service(&hub, "Backed-up pantry").await;
+    agg.add_source(&hub.node.url()).await;
+    assert_eq!(agg.crawl().await[0]["outcome"], "accepted");
+
+    let backup = tempfile::tempdir().unwrap();
+    let backup_file = backup.path().join("hub.db");
+    ops::backup(hub.dir.path(), &backup_file).unwrap();
+    add_named_service(&hub, "Lost laundrette").await;
+    assert_eq!(agg.crawl().await[0]["outcome"], "accepted");
+    let before = agg.get_json(&format!("/v1/hubs/{}", hub.hub_id)).await;
+    assert_eq!(before["services"], 2);
+
+    // Stop, restore, serve again at the same address (all within a second
+    // or so: the clock alone would not lift the seq above the one held).
+    let TestNode { dir, node, .. } = hub;
+    let addr = node.addr;
+    node.stop().await.unwrap();
+    ops::restore(dir.path(), &backup_file).unwrap();
+    let mut config = Config::load(dir.path()).unwrap();
+    config.node.listen = addr;
+    let node = signpost_node::server::start(dir.path(), config)
+        .await
+        .expect("restarts on the same port");
+
+    let report = agg.crawl().await;
+    assert_eq!(report[0]["outcome"], "accepted", "{report:?}");
+    let after = agg
+        .get_json(&format!("/v1/hubs/{}", before["hub_id"].as_str().unwrap()))
+        .await;
+    assert_eq!(after["services"], 1, "{after}");
+    assert!(after["seq"].as_u64() > before["seq"].as_u64(), "{after}");
+    assert_eq!(agg.get_json("/v1/services?q=pantry").await["total"], 1);
+    assert_eq!(agg.get_json("/v1/services?q=laundrette").await["total"], 0);
+    node.stop().await.unwrap();
+}

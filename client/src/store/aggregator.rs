@@ -263,6 +263,7 @@ pub fn sync_config_sources(conn: &mut Connection, urls: &[String], now: i64) -> 
 /// Removes a source; the hubs it brought stay until they expire or are
 /// delisted. Returns whether it existed.
 pub fn remove_source(conn: &Connection, url: &str) -> Result<bool> {
+    conn.execute("DELETE FROM agg_registrations WHERE url = ?1", [url])?;
     Ok(conn.execute("DELETE FROM agg_sources WHERE url = ?1", [url])? == 1)
 }
 
@@ -984,4 +985,233 @@ pub fn store_gauges(conn: &Connection, now_secs: i64) -> Result<StoreGauges> {
             .insert(u.url, now_secs - u.last_success_at.unwrap_or(0));
     }
     Ok(gauges)
+}
+
+// ---------------------------------------------------------------------
+// Registrations by strangers (`POST /v1/register`): who asked for which
+// source, so the node can cap them per registrant, per host and in all,
+// hold them for an operator's approval, and let them expire. Kept apart
+// from the sources' own SQL above: a registration row sits beside its
+// source (`state = 'active'`) or stands alone (`checking`, `pending`).
+// ---------------------------------------------------------------------
+
+/// Migration 9: registrations, for their caps, approval and expiry.
+pub const MIGRATION_REGISTRATIONS: &str = "
+CREATE TABLE agg_registrations (
+    url TEXT PRIMARY KEY,
+    registrant TEXT NOT NULL,
+    host TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('checking', 'pending', 'active')),
+    hub_id TEXT,
+    requested_at INTEGER NOT NULL
+);
+CREATE INDEX agg_registrations_registrant ON agg_registrations (registrant);
+CREATE INDEX agg_registrations_host ON agg_registrations (host);
+INSERT INTO agg_registrations (url, registrant, host, state, hub_id, requested_at)
+    SELECT url, '', '', 'active', hub_id, added_at FROM agg_sources WHERE origin = 'register';
+";
+
+/// How many registrations the node holds at most (pending ones count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegistrationCaps {
+    /// In all.
+    pub total: usize,
+    /// From one registrant (an IPv4 address or an IPv6 /64).
+    pub per_registrant: usize,
+    /// At one host name.
+    pub per_host: usize,
+}
+
+/// Who asks to register which address.
+#[derive(Debug, Clone)]
+pub struct RegistrationRequest<'a> {
+    /// The listing URL.
+    pub url: &'a str,
+    /// The registrant's allowance key (an address, or a /64 for IPv6).
+    pub registrant: &'a str,
+    /// The URL's host name, lower case, without the port.
+    pub host: &'a str,
+    /// Unix seconds.
+    pub now: i64,
+}
+
+/// What [`reserve_registration`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reservation {
+    /// A new registration, held as `checking` until it is settled.
+    Reserved,
+    /// The address is already a source: no new one, no cap applies.
+    Known,
+    /// The address already waits for approval (of this hub, when known).
+    Pending(Option<String>),
+    /// Another registration of the address is being checked right now.
+    Busy,
+    /// A cap is reached: `registration_full`, `too_many_registrations`
+    /// or `host_full`.
+    Full(&'static str),
+}
+
+/// Checks the caps and, within them, reserves a place for the address
+/// (state `checking`) in one transaction, so registrations racing each
+/// other cannot pass a cap together.
+pub fn reserve_registration(
+    conn: &mut Connection,
+    request: &RegistrationRequest<'_>,
+    caps: RegistrationCaps,
+) -> Result<Reservation> {
+    let tx = conn.transaction()?;
+    if tx
+        .prepare_cached("SELECT 1 FROM agg_sources WHERE url = ?1")?
+        .exists([request.url])?
+    {
+        return Ok(Reservation::Known);
+    }
+    let held: Option<(String, Option<String>)> = tx
+        .prepare_cached("SELECT state, hub_id FROM agg_registrations WHERE url = ?1")?
+        .query_row([request.url], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    match held {
+        Some((state, hub_id)) if state == "pending" => return Ok(Reservation::Pending(hub_id)),
+        Some((state, _)) if state == "checking" => return Ok(Reservation::Busy),
+        // An `active` row whose source has gone is taken anew below.
+        _ => {}
+    }
+    let count = |sql: &str, value: Option<&str>| -> Result<usize> {
+        let mut stmt = tx.prepare_cached(sql)?;
+        let n: i64 = match value {
+            Some(v) => stmt.query_row([v], |r| r.get(0))?,
+            None => stmt.query_row([], |r| r.get(0))?,
+        };
+        Ok(n as usize)
+    };
+    let full = if count("SELECT COUNT(*) FROM agg_registrations", None)? >= caps.total {
+        Some("registration_full")
+    } else if count(
+        "SELECT COUNT(*) FROM agg_registrations WHERE registrant = ?1",
+        Some(request.registrant),
+    )? >= caps.per_registrant
+    {
+        Some("too_many_registrations")
+    } else if count(
+        "SELECT COUNT(*) FROM agg_registrations WHERE host = ?1",
+        Some(request.host),
+    )? >= caps.per_host
+    {
+        Some("host_full")
+    } else {
+        None
+    };
+    if let Some(code) = full {
+        return Ok(Reservation::Full(code));
+    }
+    tx.execute(
+        "INSERT INTO agg_registrations (url, registrant, host, state, requested_at)
+         VALUES (?1, ?2, ?3, 'checking', ?4)
+         ON CONFLICT (url) DO UPDATE SET registrant = excluded.registrant,
+             host = excluded.host, state = 'checking', requested_at = excluded.requested_at",
+        params![request.url, request.registrant, request.host, request.now],
+    )?;
+    tx.commit()?;
+    Ok(Reservation::Reserved)
+}
+
+/// Gives up a reservation whose registration failed.
+pub fn release_registration(conn: &Connection, url: &str) -> Result<()> {
+    conn.execute(
+        "DELETE FROM agg_registrations WHERE url = ?1 AND state = 'checking'",
+        [url],
+    )?;
+    Ok(())
+}
+
+/// Settles a reservation: `pending` waits for an operator; `active` means
+/// the caller has added the source.
+pub fn settle_registration(
+    conn: &Connection,
+    url: &str,
+    pending: bool,
+    hub_id: &str,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE agg_registrations SET state = ?2, hub_id = ?3 WHERE url = ?1",
+        params![url, if pending { "pending" } else { "active" }, hub_id],
+    )?;
+    Ok(())
+}
+
+/// A registration waiting for the operator's approval.
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingRegistration {
+    /// The listing URL.
+    pub url: String,
+    /// The hub its listing named when it was checked.
+    pub hub_id: Option<String>,
+    /// Who asked (an address, or an IPv6 /64).
+    pub registrant: String,
+    /// Unix seconds.
+    pub requested_at: i64,
+}
+
+/// Registrations waiting for approval, oldest first.
+pub fn pending_registrations(conn: &Connection) -> Result<Vec<PendingRegistration>> {
+    let mut stmt = conn.prepare(
+        "SELECT url, hub_id, registrant, requested_at FROM agg_registrations
+         WHERE state = 'pending' ORDER BY requested_at, url",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(PendingRegistration {
+            url: r.get(0)?,
+            hub_id: r.get(1)?,
+            registrant: r.get(2)?,
+            requested_at: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Approves a pending registration: its address becomes a source, due
+/// for a crawl at once. False when no such registration waits.
+pub fn approve_registration(conn: &mut Connection, url: &str, now: i64) -> Result<bool> {
+    let tx = conn.transaction()?;
+    if tx.execute(
+        "UPDATE agg_registrations SET state = 'active' WHERE url = ?1 AND state = 'pending'",
+        [url],
+    )? == 0
+    {
+        return Ok(false);
+    }
+    add_source(&tx, url, Origin::Register, now)?;
+    tx.commit()?;
+    Ok(true)
+}
+
+/// Refuses a pending registration (the address may register again).
+pub fn reject_registration(conn: &Connection, url: &str) -> Result<bool> {
+    Ok(conn.execute(
+        "DELETE FROM agg_registrations WHERE url = ?1 AND state = 'pending'",
+        [url],
+    )? == 1)
+}
+
+/// Registered sources that have not given a good listing since `cutoff`
+/// (nor ever, counting from when they were added), pending registrations
+/// asked before it, and checks left by a crash an hour ago: all removed,
+/// so strangers' addresses do not hold their places for ever. The hubs
+/// they brought stay until they expire. Gives how many were removed.
+pub fn expire_registrations(conn: &mut Connection, cutoff: i64, now: i64) -> Result<usize> {
+    let tx = conn.transaction()?;
+    let sources = tx.execute(
+        "DELETE FROM agg_sources WHERE origin = 'register'
+             AND COALESCE(last_success_at, added_at) < ?1",
+        [cutoff],
+    )?;
+    let registrations = tx.execute(
+        "DELETE FROM agg_registrations WHERE
+             (state = 'active' AND url NOT IN (SELECT url FROM agg_sources))
+             OR (state = 'pending' AND requested_at < ?1)
+             OR (state = 'checking' AND requested_at < ?2)",
+        params![cutoff, now - 3600],
+    )?;
+    tx.commit()?;
+    Ok(sources.max(registrations))
 }

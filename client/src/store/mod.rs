@@ -50,6 +50,8 @@ const MIGRATIONS: &[&str] = &[
     denylist::MIGRATION,
     // 9: the store keeps only the record; services live in the index.
     aggregator::MIGRATION_RECORD_ONLY,
+    // 10: registrations by strangers (caps, approval, expiry).
+    aggregator::MIGRATION_REGISTRATIONS,
 ];
 
 /// Migration 5: coordinators' "not a duplicate" decisions (read and

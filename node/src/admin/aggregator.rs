@@ -26,6 +26,9 @@ pub fn routes() -> Router<Arc<AppState>> {
             "/sources",
             get(list_sources).post(add_source).delete(remove_source),
         )
+        .route("/registrations", get(pending_registrations))
+        .route("/registrations/approve", post(approve_registration))
+        .route("/registrations/reject", post(reject_registration))
         .route("/hubs/{hub_id}/delist", post(delist))
         .route("/upstreams", get(list_upstreams).post(add_upstream))
         .route("/reports/not-duplicates", post(not_duplicate))
@@ -106,6 +109,60 @@ async fn remove_source(
             format!("no source {shown}"),
         ))
     }
+}
+
+/// Registrations waiting for approval (`aggregator.registration = "approval"`).
+async fn pending_registrations(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let pending = agg.read(db::pending_registrations).await?;
+    Ok(Json(json!({"pending": pending})).into_response())
+}
+
+/// Approves (or, `approve` false, rejects) the pending registration of
+/// the body's `url`, as `source approve` and `source reject` do.
+async fn decide_registration(
+    state: Arc<AppState>,
+    body: &[u8],
+    approve: bool,
+) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let raw = url_in(body)?;
+    let url = signpost_client::fetch::listing_url(&raw)
+        .map(|u| u.to_string())
+        .unwrap_or(raw);
+    let shown = url.clone();
+    let done = agg
+        .write(move |c| {
+            if approve {
+                db::approve_registration(c, &url, Timestamp::now().as_second())
+            } else {
+                db::reject_registration(c, &url)
+            }
+        })
+        .await?;
+    if !done {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no registration of {shown} waits for approval"),
+        ));
+    }
+    tracing::info!(url = %shown, approved = approve, "registration decided by the admin API");
+    Ok(Json(json!({"url": shown, "approved": approve})).into_response())
+}
+
+async fn approve_registration(
+    State(state): State<Arc<AppState>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    decide_registration(state, &body, true).await
+}
+
+async fn reject_registration(
+    State(state): State<Arc<AppState>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    decide_registration(state, &body, false).await
 }
 
 /// Delists a hub for good: on the denylist first (so a crash half-way still

@@ -63,8 +63,23 @@ pub async fn crawl_source(agg: &Aggregator, source: &Source) -> Result<CrawlRepo
         error: None,
     };
     let mut new_validators = None;
+    // A registered source stays within the registration caps at every
+    // crawl, not only the first (what it serves may grow).
+    let registered_too_big = match &fetched {
+        Ok(Fetched::Body { bytes, .. }) if source.origin == "register" => {
+            agg.registered_listing_fits(bytes).err()
+        }
+        _ => None,
+    };
     match fetched {
         Ok(Fetched::NotModified) => report.outcome = "not_modified",
+        Ok(Fetched::Body { .. }) if registered_too_big.is_some() => {
+            if let Some((code, message)) = registered_too_big {
+                report.outcome = "rejected";
+                report.error_code = Some(code.to_owned());
+                report.error = Some(message);
+            }
+        }
         Ok(Fetched::Body { bytes, validators }) => {
             let ingested = agg.ingest(bytes, Some(source.url.clone())).await?;
             report.outcome = outcome_name(&ingested);
@@ -215,6 +230,11 @@ pub async fn run_schedule(agg: Arc<Aggregator>, mut stop: watch::Receiver<bool>)
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "purged old tombstones"),
                 Err(e) => tracing::warn!(error = %e, "could not purge tombstones"),
+            }
+            match agg.expire_registrations(now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "dropped registered hubs that kept failing"),
+                Err(e) => tracing::warn!(error = %e, "could not expire registrations"),
             }
         }
         tokio::select! {

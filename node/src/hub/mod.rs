@@ -78,6 +78,36 @@ fn finish_interrupted_rotation(conn: &Connection, key_path: &Path) -> Result<()>
 
 /// `meta` key that is "true" while the hub has withdrawn from the network.
 const WITHDRAWN_KEY: &str = "withdrawn";
+/// Meta key: the highest seq this hub is known to have issued before its
+/// database was replaced by a backup (see [`mark_restored`]).
+const SEQ_FLOOR_KEY: &str = "hub_seq_floor";
+/// Meta key: set by a restore, cleared by the publication that follows it.
+const RESTORED_KEY: &str = "hub_restored";
+
+/// The highest seq the hub in this database has issued or is known to have
+/// issued (0 for none): its publications, and the floor a restore left.
+pub fn highest_seq(conn: &Connection) -> Result<u64> {
+    let published = db::latest_publication(conn)?.map_or(0, |p| p.seq);
+    let floor = store::get_meta(conn, SEQ_FLOOR_KEY)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Ok(published.max(floor))
+}
+
+/// Marks a database just restored from a backup: its next seq goes above
+/// `issued_before` (the highest seq of the database it replaced, which
+/// aggregators may hold), and the hub publishes anew when next opened, so
+/// aggregators take the restored listing at their next crawl instead of
+/// refusing the backup's old publication as a replay.
+pub fn mark_restored(conn: &Connection, issued_before: u64) -> Result<()> {
+    let floor = highest_seq(conn)?.max(issued_before);
+    store::set_meta(conn, SEQ_FLOOR_KEY, &floor.to_string())?;
+    store::set_meta(
+        conn,
+        RESTORED_KEY,
+        &Timestamp::now().as_second().to_string(),
+    )
+}
 
 /// A publication ready to serve: the signed bytes and their HTTP validators,
 /// computed once when it is made.
@@ -142,7 +172,7 @@ impl HubCore {
         let key_path = config.key_path(dir);
         finish_interrupted_rotation(&conn, &key_path)?;
         let key = crate::keyfile::load(&key_path)?;
-        let core = HubCore {
+        let mut core = HubCore {
             conn,
             key,
             key_path: Some(key_path),
@@ -159,6 +189,16 @@ impl HubCore {
                 profile.id,
                 chain.last().map(|k| k.to_string()).unwrap_or_default()
             )));
+        }
+        if store::get_meta(&core.conn, RESTORED_KEY)?.is_some() {
+            let (_, published) = core.edit(|tx| {
+                tx.execute("DELETE FROM meta WHERE key = ?1", [RESTORED_KEY])?;
+                Ok(())
+            })?;
+            tracing::info!(
+                seq = published.seq,
+                "restored from a backup: published anew above every seq issued before"
+            );
         }
         Ok(core)
     }
@@ -340,7 +380,7 @@ impl HubCore {
         } else {
             db::list_services(&tx)?
         };
-        let previous = db::latest_publication(&tx)?.map(|p| p.seq).unwrap_or(0);
+        let previous = highest_seq(&tx)?;
         let now = Timestamp::from_second(Timestamp::now().as_second())
             .map_err(|e| NodeError::Setup(format!("clock: {e}")))?;
         // Time-based floor: a hub restored from an old backup still moves forward.

@@ -95,7 +95,9 @@ pub fn check_database(path: &Path) -> Result<usize> {
 
 /// Replaces the folder's database with a backup. The node must be stopped
 /// (the folder lock is taken to make sure). The database being replaced is
-/// kept as `signpost.db.before-restore-UNIXTIME`; returns that path.
+/// kept as `signpost.db.before-restore-UNIXTIME`; returns that path. The
+/// hub publishes anew the next time it is opened (by `restore` itself on
+/// the command line, or at start), above the replaced database's seq.
 pub fn restore(dir: &Path, from: &Path) -> Result<PathBuf> {
     let _lock = FolderLock::take(dir)?;
     check_database(from)?;
@@ -109,10 +111,15 @@ pub fn restore(dir: &Path, from: &Path) -> Result<PathBuf> {
         "{DATABASE_FILE}.before-restore-{}",
         jiff::Timestamp::now().as_second()
     ));
+    let mut issued_before = 0;
     if db.exists() {
         // Fold any WAL into the old file first, so the kept copy is whole.
         if let Ok(conn) = Connection::open(&db) {
             let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+            // What the hub published since the backup, aggregators may hold:
+            // the restored hub's next seq must go above it. (A database
+            // too broken to say falls back on the clock, as `edit` does.)
+            issued_before = crate::hub::highest_seq(&conn).unwrap_or(0);
         }
         std::fs::rename(&db, &kept).map_err(|e| NodeError::io("moving aside", &db, e))?;
         for suffix in ["-wal", "-shm"] {
@@ -123,8 +130,11 @@ pub fn restore(dir: &Path, from: &Path) -> Result<PathBuf> {
         }
     }
     std::fs::rename(&staged, &db).map_err(|e| NodeError::io("installing", &staged, e))?;
-    // Bring an older backup's schema up to date now, not at first serve.
-    signpost_client::store::open(&db)?;
+    // Bring an older backup's schema up to date now, not at first serve,
+    // and have the hub publish anew when it is next opened.
+    let conn = signpost_client::store::open(&db)?;
+    crate::hub::mark_restored(&conn, issued_before)?;
+    drop(conn);
     // The search index described the database that was replaced: the
     // next start builds it again from the restored one.
     remove_index(&db)?;

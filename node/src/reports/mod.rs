@@ -1065,6 +1065,22 @@ pub fn freshness_csv(rows: &[Freshness]) -> Result<Vec<u8>> {
         .map_err(|e| NodeError::Setup(format!("writing CSV: {e}")))
 }
 
+/// What the reports read, as one text that changes when any of it does:
+/// the feed's last change number (every listing stored, withdrawn or
+/// delisted), the "not a duplicate" decisions, and how many sources are
+/// failing (freshness calls a hub unreachable by it). Cached reports are
+/// served while it stays the same.
+pub fn data_version(conn: &Connection) -> Result<String> {
+    let changes = signpost_client::store::aggregator::last_change_number(conn)?;
+    let (decisions, failing): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT (SELECT COUNT(*) FROM agg_not_duplicates),
+                    (SELECT COUNT(*) FROM agg_sources WHERE failures > 0)",
+        )?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(format!("{changes}-{decisions}-{failing}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,9 +15,9 @@ use axum::{Json, Router};
 use jiff::Timestamp;
 use serde_json::json;
 
-use crate::aggregator::{Aggregator, Ingested};
+use crate::aggregator::{Aggregator, Ingested, Registered};
 use crate::feed::{self, FeedQuery};
-use crate::forwarded::ClientAddr;
+use crate::forwarded::{allowance_key, ClientAddr};
 use crate::server::AppState;
 use crate::web::ApiError;
 use signpost_client::directory::HeldService;
@@ -309,20 +309,10 @@ impl RateLimiter {
         }
     }
 
-    /// Counts an attempt; false when the address is over its allowance.
-    /// IPv6 clients are counted by their /64, as one household or host
-    /// usually holds a whole /64.
+    /// Counts an attempt; false when the address is over its allowance
+    /// (IPv6 clients are counted by their /64: [`allowance_key`]).
     pub fn allow(&self, ip: IpAddr) -> bool {
-        let key = match ip {
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => IpAddr::V4(v4),
-                None => {
-                    let s = v6.segments();
-                    IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
-                }
-            },
-            v4 => v4,
-        };
+        let key = allowance_key(ip);
         let window = Duration::from_secs(3600);
         let now = Instant::now();
         let Ok(mut seen) = self.seen.lock() else {
@@ -375,19 +365,30 @@ async fn register(
             "url: required, the hub's address like https://hub.example.org",
         ));
     };
-    match agg.register(url).await {
-        Ok(outcome) => {
+    match agg.register(url, client).await {
+        Ok(Registered::Stored(outcome)) => {
             let status = match outcome {
                 Ingested::Accepted { .. } => StatusCode::CREATED,
                 _ => StatusCode::OK,
             };
             Ok((status, Json(outcome)).into_response())
         }
+        Ok(Registered::Pending { hub_id }) => Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({
+                "outcome": "pending",
+                "hub_id": hub_id,
+                "message": "the listing checked out; it will be crawled once this directory's operator approves it",
+            })),
+        )
+            .into_response()),
         Err(e) => {
-            let status = if e.code == "internal" {
-                StatusCode::INTERNAL_SERVER_ERROR
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
+            let status = match e.code.as_str() {
+                "internal" => StatusCode::INTERNAL_SERVER_ERROR,
+                "registration_off" | "registration_full" | "too_many_registrations"
+                | "host_full" => StatusCode::FORBIDDEN,
+                "busy" => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
             Ok((
                 status,
@@ -400,8 +401,10 @@ async fn register(
 
 async fn report_duplicates(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
-    let pairs = agg.report(crate::reports::duplicates).await?;
-    Ok(Json(json!({"items": pairs, "total": pairs.len()})).into_response())
+    let pairs = agg
+        .report("duplicates".into(), crate::reports::duplicates)
+        .await?;
+    Ok(Json(json!({"items": &*pairs, "total": pairs.len()})).into_response())
 }
 
 fn number_param(
@@ -474,14 +477,18 @@ pub async fn coverage_report(
 ) -> Result<crate::reports::CoverageReport, ApiError> {
     let areas = agg.areas.clone();
     let mut report = agg
-        .report(move |c, index| {
-            let division = match &areas {
-                Some(a) => crate::reports::Division::Areas(a),
-                None => crate::reports::Division::Grid { cell_km },
-            };
-            crate::reports::coverage_report(c, index, within_km, division)
-        })
-        .await?;
+        .report(
+            format!("coverage {within_km} {cell_km}"),
+            move |c, index| {
+                let division = match &areas {
+                    Some(a) => crate::reports::Division::Areas(a),
+                    None => crate::reports::Division::Grid { cell_km },
+                };
+                crate::reports::coverage_report(c, index, within_km, division)
+            },
+        )
+        .await
+        .map(Arc::unwrap_or_clone)?;
     if let Some(t) = term {
         let keep: Vec<bool> = report
             .items
@@ -558,7 +565,7 @@ async fn report_freshness(
     let query = query_map(raw)?;
     let days = number_param(&query, "review_days", 365.0, 3650.0)? as i64;
     let rows = agg
-        .report(move |c, index| {
+        .report(format!("freshness {days}"), move |c, index| {
             crate::reports::freshness(c, index, Timestamp::now().as_second(), days)
         })
         .await?;
@@ -566,7 +573,7 @@ async fn report_freshness(
         let bytes = crate::reports::freshness_csv(&rows)?;
         return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response());
     }
-    Ok(Json(json!({"review_days": days, "items": rows})).into_response())
+    Ok(Json(json!({"review_days": days, "items": &*rows})).into_response())
 }
 
 #[cfg(test)]

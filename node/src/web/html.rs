@@ -25,6 +25,9 @@ pub struct PageSettings {
     pub csp: HeaderValue,
     /// True when `node.public_url` is https: cookies then get `Secure`.
     pub https: bool,
+    /// The geocoder, with its one client and cache, when `web.geocoder_url`
+    /// is set.
+    pub geocoder: Option<std::sync::Arc<crate::web::pages::place::Geocoder>>,
 }
 
 impl PageSettings {
@@ -50,6 +53,12 @@ impl PageSettings {
                 )
             }),
             https: public_url.is_some_and(|u| u.starts_with("https://")),
+            geocoder: web.geocoder_url.as_deref().and_then(|url| {
+                crate::web::pages::place::Geocoder::new(url)
+                    .map(std::sync::Arc::new)
+                    .map_err(|e| tracing::warn!(error = %e, "the geocoder is off"))
+                    .ok()
+            }),
         }
     }
 }

@@ -170,6 +170,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Seconds for a `Retry-After` header (a busy answer).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -179,6 +181,23 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+}
+
+impl From<crate::aggregator::ReportError> for ApiError {
+    fn from(e: crate::aggregator::ReportError) -> Self {
+        match e {
+            crate::aggregator::ReportError::Busy => ApiError {
+                retry_after: Some(crate::aggregator::REPORT_RETRY_AFTER_SECS),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "reports are being computed for other requests; try again shortly",
+                )
+            },
+            crate::aggregator::ReportError::Failed(e) => e.into(),
         }
     }
 }
@@ -210,6 +229,12 @@ impl From<NodeError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Json(json!({"error": {"code": self.code, "message": self.message}}));
-        (self.status, body).into_response()
+        let mut response = (self.status, body).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }

@@ -240,8 +240,8 @@ async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) 
                 Err(e) => return internal(&e),
             };
             if found.is_none() {
-                if let Some(base) = &state.pages.web.geocoder_url {
-                    found = place::from_geocoder(base, &typed).await;
+                if let Some(geocoder) = &state.pages.geocoder {
+                    found = geocoder.find(&typed).await;
                 }
             }
             match found {

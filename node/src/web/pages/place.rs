@@ -5,12 +5,14 @@
 //! Then, only if the operator configured one, a postcodes.io-compatible
 //! geocoder. There are no built-in tables of places.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use serde_json::Value;
 
-use crate::error::Result;
+use crate::error::{NodeError, Result};
 use signpost_client::search::index::{Place, SearchIndex};
 use signpost_client::search::parse_point;
 use signpost_client::store::directory::points;
@@ -115,63 +117,151 @@ pub fn from_store(conn: &Connection, index: &SearchIndex, typed: &Typed) -> Resu
     })
 }
 
-/// Asks a postcodes.io-compatible service (`/postcodes/{pc}`,
-/// `/outcodes/{district}`, `/places?q=`); any failure is "not found".
-pub async fn from_geocoder(base: &str, typed: &Typed) -> Option<Found> {
-    let base = base.trim_end_matches('/');
-    let enc = |s: &str| super::view::path_part(s);
-    let (url, how) = match typed {
-        Typed::Point(..) => return None,
-        Typed::Postcode(pc) => (
-            format!("{base}/postcodes/{}", enc(pc)),
-            format!("postcode {pc}"),
-        ),
-        Typed::District(d) => (
-            format!("{base}/outcodes/{}", enc(d)),
-            format!("the {d} area"),
-        ),
-        Typed::Town(t) => (
-            format!(
-                "{base}/places?limit=1&q={}",
-                url::form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>()
+/// How long a geocoder's answer is kept: a place found (places do not
+/// move), a place it does not know, and a failure (so an outage is not
+/// asked about on every search, nor remembered for long).
+const KEEP_FOUND: Duration = Duration::from_secs(24 * 3600);
+const KEEP_UNKNOWN: Duration = Duration::from_secs(3600);
+const KEEP_FAILED: Duration = Duration::from_secs(60);
+/// Most answers kept.
+const GEOCODER_CACHE_ENTRIES: usize = 10_000;
+
+/// A postcodes.io-compatible geocoder (`web.geocoder_url`), asked through
+/// one HTTP client made at start, with its answers cached, misses too:
+/// every search for a place the directory does not hold used to build a
+/// new client and ask again, so a stranger repeating one search made the
+/// node ask the geocoder (a third party) as often.
+#[derive(Debug)]
+pub struct Geocoder {
+    base: String,
+    client: reqwest::Client,
+    cache: Mutex<HashMap<String, (Option<Found>, Instant)>>,
+}
+
+impl Geocoder {
+    /// The geocoder at `base` (the operator's setting, not a stranger's:
+    /// it may be a local service, so the crawler's guard does not apply).
+    pub fn new(base: &str) -> Result<Geocoder> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!(
+                "signpost-node/",
+                env!("CARGO_PKG_VERSION"),
+                " (directory)"
+            ))
+            .build()
+            .map_err(|e| NodeError::Setup(format!("the geocoder's HTTP client: {e}")))?;
+        Ok(Geocoder {
+            base: base.trim_end_matches('/').to_owned(),
+            client,
+            cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Asks the geocoder (`/postcodes/{pc}`, `/outcodes/{district}`,
+    /// `/places?q=`), or answers from the cache; any failure is "not found".
+    pub async fn find(&self, typed: &Typed) -> Option<Found> {
+        let base = &self.base;
+        let enc = |s: &str| super::view::path_part(s);
+        let (url, how) = match typed {
+            Typed::Point(..) => return None,
+            Typed::Postcode(pc) => (
+                format!("{base}/postcodes/{}", enc(pc)),
+                format!("postcode {pc}"),
             ),
-            t.clone(),
-        ),
-    };
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(3))
-        .timeout(Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!(
-            "signpost-node/",
-            env!("CARGO_PKG_VERSION"),
-            " (directory)"
-        ))
-        .build()
-        .ok()?;
-    let mut response = client.get(&url).send().await.ok()?;
-    if !response.status().is_success() {
-        return None;
-    }
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.ok()? {
-        body.extend_from_slice(&chunk);
-        if body.len() > MAX_GEOCODER_BYTES {
-            return None;
+            Typed::District(d) => (
+                format!("{base}/outcodes/{}", enc(d)),
+                format!("the {d} area"),
+            ),
+            Typed::Town(t) => (
+                format!(
+                    "{base}/places?limit=1&q={}",
+                    url::form_urlencoded::byte_serialize(t.to_lowercase().as_bytes())
+                        .collect::<String>()
+                ),
+                t.clone(),
+            ),
+        };
+        if let Some(known) = self.cached(&url) {
+            return known;
         }
+        let (found, keep) = match self.ask(&url).await {
+            Ok(Some((lat, lon))) => (
+                Some(Found {
+                    lat,
+                    lon,
+                    how: format!("{how} (from the geocoder)"),
+                }),
+                KEEP_FOUND,
+            ),
+            Ok(None) => (None, KEEP_UNKNOWN),
+            Err(()) => (None, KEEP_FAILED),
+        };
+        self.remember(url, found.clone(), keep);
+        found
     }
-    let answer: Value = serde_json::from_slice(&body).ok()?;
-    let result = match &answer["result"] {
-        Value::Array(list) => list.first()?.clone(),
-        other => other.clone(),
-    };
-    let lat = result["latitude"].as_f64()?;
-    let lon = result["longitude"].as_f64()?;
-    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then(|| Found {
-        lat,
-        lon,
-        how: format!("{how} (from the geocoder)"),
-    })
+
+    fn cached(&self, url: &str) -> Option<Option<Found>> {
+        let cache = self.cache.lock().ok()?;
+        let (found, until) = cache.get(url)?;
+        (*until > Instant::now()).then(|| found.clone())
+    }
+
+    fn remember(&self, url: String, found: Option<Found>, keep: Duration) {
+        let Ok(mut cache) = self.cache.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        if cache.len() >= GEOCODER_CACHE_ENTRIES {
+            cache.retain(|_, (_, until)| *until > now);
+        }
+        if cache.len() >= GEOCODER_CACHE_ENTRIES {
+            // Full of live answers: drop those that end soonest.
+            let mut ends: Vec<Instant> = cache.values().map(|(_, until)| *until).collect();
+            ends.sort_unstable();
+            let cut = ends[ends.len() / 4];
+            cache.retain(|_, (_, until)| *until > cut);
+        }
+        cache.insert(url, (found, now + keep));
+    }
+
+    /// One request: the coordinates, None when the geocoder does not know
+    /// the place, `Err` when it could not be asked or answered badly.
+    async fn ask(&self, url: &str) -> std::result::Result<Option<(f64, f64)>, ()> {
+        let mut response = self.client.get(url).send().await.map_err(|_| ())?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !status.is_success() {
+            return Err(());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|_| ())? {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_GEOCODER_BYTES {
+                return Err(());
+            }
+        }
+        let answer: Value = serde_json::from_slice(&body).map_err(|_| ())?;
+        let result = match &answer["result"] {
+            Value::Array(list) => match list.first() {
+                Some(first) => first.clone(),
+                None => return Ok(None),
+            },
+            other => other.clone(),
+        };
+        let (Some(lat), Some(lon)) = (result["latitude"].as_f64(), result["longitude"].as_f64())
+        else {
+            return Ok(None);
+        };
+        Ok(
+            ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon))
+                .then_some((lat, lon)),
+        )
+    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use jiff::Timestamp;
 
-use crate::aggregator::Aggregator;
+use crate::aggregator::{Aggregator, ReportError, REPORT_RETRY_AFTER_SECS};
 use crate::reports::{self, Division, Snapshot};
 use crate::server::AppState;
 use crate::web::form::{Choice, Values};
@@ -190,7 +190,7 @@ pub async fn page(
     let cell_km: f64 = a.cell.parse().unwrap_or(5.0);
     let areas = agg.areas.clone();
     let computed = agg
-        .report(move |c, index| {
+        .report(format!("page {within} {cell_km}"), move |c, index| {
             let snapshot = Snapshot::load(c, index)?;
             let division = match &areas {
                 Some(a) => Division::Areas(a),
@@ -202,10 +202,12 @@ pub async fn page(
             Ok((pairs, coverage, fresh))
         })
         .await;
-    let (pairs, coverage, fresh) = match computed {
+    let computed = match computed {
         Ok(x) => x,
-        Err(e) => return internal(&e),
+        Err(ReportError::Busy) => return busy(),
+        Err(ReportError::Failed(e)) => return internal(&e),
     };
+    let (pairs, coverage, fresh) = &*computed;
     let side = |s: &reports::PairSide| SideView {
         name: s.name.clone(),
         href: service_href(&s.hub_id, &s.service_id),
@@ -270,7 +272,7 @@ pub async fn page(
     let web = &state.pages.web;
     let now = Timestamp::now().as_second();
     let fresh = fresh
-        .into_iter()
+        .iter()
         .map(|f| FreshRow {
             href: hub_href(&f.hub_id),
             state: match f.staleness {
@@ -285,10 +287,10 @@ pub async fn page(
                 .last_changed
                 .parse::<Timestamp>()
                 .map(|t| crate::web::pages::view::ago(now, t.as_second()))
-                .unwrap_or(f.last_changed),
+                .unwrap_or_else(|_| f.last_changed.clone()),
             services: f.services,
             unreviewed: f.unreviewed_services,
-            name: f.name,
+            name: f.name.clone(),
         })
         .collect();
     let site = agg.settings.name.clone();
@@ -342,4 +344,19 @@ pub async fn public(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery)
         );
     };
     page(&state, agg, raw, "/reports", String::new(), String::new()).await
+}
+
+/// The answer when every report turn is taken: 503, to come back shortly.
+fn busy() -> Response {
+    let mut response = message(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The reports are busy",
+        "They are being worked out for someone else just now. Try again in a few seconds.",
+        ("/reports", "Coordinator reports"),
+    );
+    response.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        REPORT_RETRY_AFTER_SECS.into(),
+    );
+    response
 }
