@@ -239,6 +239,24 @@ impl Http {
             .collect()
     }
 
+    /// Waits (bounded, 20 s) until the aggregator finds `name` from `hub_id`
+    /// (an approved registration is crawled within a second).
+    fn wait_found(&self, aggregator: &Node, query: &str, hub_id: &str, name: &str) {
+        let started = Instant::now();
+        let wanted = (hub_id.to_owned(), name.to_owned());
+        loop {
+            let found = self.find(aggregator, query);
+            if found.contains(&wanted) {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{name} from {hub_id} was never found: {found:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Waits (bounded) until the hub serves a listing newer than `seq`.
     fn wait_for_seq_above(&self, hub: &Node, seq: u64) -> u64 {
         let started = Instant::now();
@@ -396,8 +414,21 @@ fn hub_guide_from_nothing_to_a_listing_found_at_the_cvs_aggregator() {
         json!({"url": hub_node.url}),
         None,
     );
-    assert_eq!(status, 201, "{body}");
+    // By default a registration waits for the coordinator's approval
+    // (guide-hub.md: "pending"; guide-coordinator.md: `source approve`).
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["outcome"], "pending", "{body}");
     assert_eq!(body["hub_id"], json!(hub_id), "{body}");
+    let pending = ok(&["source", "list-pending", "--dir", agg_dir.to_str().unwrap()]);
+    assert!(pending.contains(&hub_node.url), "{pending}");
+    ok(&[
+        "source",
+        "approve",
+        "--dir",
+        agg_dir.to_str().unwrap(),
+        &hub_node.url,
+    ]);
+    http.wait_found(&agg, "Job Club", &hub_id, "Job Club");
     let found = http.find(&agg, "Job Club");
     assert!(
         found.contains(&(hub_id.clone(), "Job Club".into())),
@@ -522,8 +553,10 @@ fn coordinator_guide_lost_key_workaround() {
         json!({"url": hub_url}),
         None,
     );
-    assert_eq!(status, 201, "{body}");
+    assert_eq!(status, 202, "{body}");
     assert_eq!(body["hub_id"], json!(new_id));
+    ok(&["source", "approve", "--dir", agg_path, &hub_url]);
+    http.wait_found(&agg, "lunch", &new_id, "Lunch Club");
     let (status, body) = http.post(
         &format!("{}/admin/v1/hubs/{old_id}/delist", agg.url),
         Value::Null,

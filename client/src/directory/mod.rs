@@ -135,7 +135,7 @@ impl Directory {
                 });
                 let done = applied.and_then(|()| {
                     if idle {
-                        keep_in_step.commit_if_dirty()
+                        keep_in_step.commit_if_due()
                     } else {
                         Ok(())
                     }

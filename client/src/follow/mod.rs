@@ -296,6 +296,11 @@ pub async fn poll(
         report.counts.rejected += counts.rejected;
         progress(&report);
     }
+    // A finished poll's listings are searchable when it answers (not only
+    // within the index's commit interval).
+    if report.counts.accepted > 0 {
+        directory.make_searchable().await?;
+    }
     Ok(report)
 }
 

@@ -33,7 +33,7 @@ use std::collections::{BTreeSet, BinaryHeap, HashMap};
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Mutex, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use signpost_spec::Service;
@@ -481,7 +481,7 @@ struct Payload {
     change: i64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Progress {
     /// The highest change number applied to the writer.
     applied: i64,
@@ -491,6 +491,8 @@ struct Progress {
     dirty: bool,
     /// Applying or committing failed: catch up from the store.
     failed: bool,
+    /// When the last commit ended.
+    last_commit: Instant,
 }
 
 /// Categories with their counts, as of one searcher generation.
@@ -680,6 +682,7 @@ impl SearchIndex {
                 committed: change,
                 dirty: false,
                 failed: false,
+                last_commit: Instant::now() - COMMIT_EVERY,
             }),
             categories: Mutex::new(None),
             distinct: Mutex::new(None),
@@ -858,9 +861,30 @@ impl SearchIndex {
             let mut progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
             progress.committed = change;
             progress.dirty = false;
+            progress.last_commit = Instant::now();
         }
         self.reader.reload().map_err(tantivy_error("reload"))?;
         Ok(())
+    }
+
+    /// Commits when something changed and the last commit is at least
+    /// [`COMMIT_EVERY`] old: what the store writer does when no listing is
+    /// waiting. An idle directory's listing is so searchable at once, while
+    /// a busy one commits about twice a second, not after every batch: each
+    /// commit writes a segment (a term dictionary per field) that merges
+    /// then rewrite, which was the largest part of ingest
+    /// (docs/benchmarks.md). The committer thread commits the rest within
+    /// [`COMMIT_EVERY`].
+    pub fn commit_if_due(&self) -> Result<()> {
+        let due = {
+            let progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+            progress.dirty && progress.last_commit.elapsed() >= COMMIT_EVERY
+        };
+        if due {
+            self.commit_if_dirty()
+        } else {
+            Ok(())
+        }
     }
 
     /// Records that the store's changes up to `change` are all applied

@@ -369,6 +369,10 @@ impl Aggregator {
             .ingest(bytes, Some(url_text.clone()))
             .await
             .map_err(|e| RegisterError::internal(url, &e))?;
+        // A registered hub is searchable when the answer says so.
+        self.make_searchable()
+            .await
+            .map_err(|e| RegisterError::internal(url, &e))?;
         let hub_id = match &outcome {
             Ingested::Accepted { hub_id, .. } | Ingested::Unchanged { hub_id, .. } => {
                 hub_id.clone()
