@@ -221,7 +221,14 @@ impl Aggregator {
         key: String,
         work: impl FnOnce(&Connection, &SearchIndex) -> Result<T> + Send + 'static,
     ) -> std::result::Result<Arc<T>, ReportError> {
-        let version = self.read(crate::reports::data_version).await?;
+        // The store's version, and how far the index (which reports read)
+        // has caught up with it: a report made while the index lags is not
+        // kept for the version it has not yet seen.
+        let version = format!(
+            "{}-{}",
+            self.read(crate::reports::data_version).await?,
+            self.index().committed_change()
+        );
         if let Some(hit) = self.reports.get::<T>(&key, &version) {
             return Ok(hit);
         }

@@ -176,7 +176,10 @@ pub async fn crawl_many(agg: &Arc<Aggregator>, sources: Vec<Source>) -> Vec<Craw
 /// Crawls every source now (an operator's or a test's "crawl now").
 pub async fn crawl_all_now(agg: &Arc<Aggregator>) -> Result<Vec<CrawlReport>> {
     let sources = agg.read(db::list_sources).await?;
-    Ok(crawl_many(agg, sources).await)
+    let reports = crawl_many(agg, sources).await;
+    // "Now" includes being searchable when the answer comes.
+    agg.make_searchable().await?;
+    Ok(reports)
 }
 
 /// How often the schedule looks for due sources.
