@@ -16,7 +16,7 @@ use rusqlite::Connection;
 use signpost_client::directory::{Directory, DirectorySettings};
 use signpost_client::fetch::{self, listing_url, FetchSettings, Fetched, Fetchers};
 use signpost_client::search::index::SearchIndex;
-use signpost_client::store::aggregator::{self as db, CrawlRecord, Origin};
+use signpost_client::store::aggregator::{self as db, CrawlOutcome, CrawlRecord, Origin};
 use signpost_client::verify::TrustPolicy;
 use signpost_spec::Limits;
 
@@ -206,7 +206,7 @@ impl Aggregator {
         };
         let next = started + self.settings.recrawl_interval_secs as i64;
         let url_text = url.to_string();
-        let outcome_name = outcome_name(&outcome);
+        let outcome_name = CrawlOutcome::from(&outcome);
         self.write(move |conn| {
             db::add_source(conn, &url_text, Origin::Register, started)?;
             db::record_crawl(
@@ -227,7 +227,7 @@ impl Aggregator {
         })
         .await
         .map_err(|e| RegisterError::internal(&url, &e))?;
-        tracing::info!(url = %url, outcome = outcome_name, "hub registered");
+        tracing::info!(url = %url, outcome = %outcome_name, "hub registered");
         Ok(outcome)
     }
 
