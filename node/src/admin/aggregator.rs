@@ -15,7 +15,7 @@ use crate::crawl;
 use crate::server::AppState;
 use crate::web::api::{aggregator, query_map};
 use crate::web::ApiError;
-use signpost_client::store::aggregator::Origin;
+use signpost_client::store::aggregator::{HubState, Origin};
 
 /// The aggregator's admin routes (mounted under `/admin/v1`).
 pub fn routes() -> Router<Arc<AppState>> {
@@ -122,7 +122,7 @@ async fn delist(
     let done = known && agg.delist(&hub_id).await?;
     if done {
         tracing::warn!(hub_id = %hub_id, "hub delisted by the operator");
-        Ok(Json(json!({"hub_id": hub_id, "state": "delisted"})).into_response())
+        Ok(Json(json!({"hub_id": hub_id, "state": HubState::Delisted})).into_response())
     } else {
         Err(ApiError::new(
             StatusCode::NOT_FOUND,
