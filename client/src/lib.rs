@@ -273,15 +273,12 @@ impl Replica {
 
     /// Every hub held, with profile and freshness.
     pub async fn hubs(&self) -> Result<Vec<HubSummary>> {
-        let (hubs, _) = self
-            .store
-            .read(|c| db::list_hubs(c, None, u32::MAX, 0, Timestamp::now().as_second()))
-            .await?;
+        let (hubs, _) = self.store.hubs(u32::MAX, 0).await?;
         Ok(hubs)
     }
 
     /// Every active listing: (hub id, seq, the signed envelope's bytes).
     pub async fn listings(&self) -> Result<Vec<(String, u64, Vec<u8>)>> {
-        self.store.read(db::active_listings).await
+        self.store.active_listings().await
     }
 }

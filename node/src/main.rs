@@ -1169,7 +1169,7 @@ fn run_source(action: SourceAction) -> Result<()> {
                 for s in list {
                     println!(
                         "{:<13} {:>8}  {}{}",
-                        s.last_outcome.as_deref().unwrap_or("never"),
+                        s.last_outcome.map_or("never", |o| o.as_str()),
                         s.failures,
                         s.url,
                         s.last_error

@@ -14,12 +14,13 @@ use sha2::{Digest, Sha256};
 use signpost_spec::{verify_listing, Limits, VerifyOptions};
 
 use crate::error::{Error, Result};
+use crate::search;
 use crate::search::index::{prepare, service_key, Entry, Prepared, SearchIndex, COMMIT_EVERY};
-use crate::search::{self, SearchParams};
-use crate::store::aggregator as db;
+use crate::store::aggregator::{self as db, CrawlOutcome};
 use crate::store::{self, ReadPool};
 use crate::verify::TrustPolicy;
 
+mod queries;
 mod writer;
 
 /// Called with what became of every listing offered (an operator's
@@ -157,6 +158,11 @@ impl Directory {
     }
 
     /// Runs blocking work with the single writing connection.
+    ///
+    /// Readers use the typed methods of the query layer (`queries.rs`)
+    /// instead. This stays public for the node's crawl scheduler (due
+    /// sources, crawl health, upstream polls) and its registration and
+    /// reports, which own their SQL and are outside the query layer.
     pub async fn write<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
@@ -173,6 +179,11 @@ impl Directory {
     }
 
     /// Runs blocking work with a pooled read-only connection.
+    ///
+    /// Handlers use the typed methods of the query layer (`queries.rs`) and
+    /// never see a connection. This stays public for the node's crawl
+    /// scheduler and its whole-region reports (`Aggregator::report`), which
+    /// read the store with their own SQL.
     pub async fn read<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Connection) -> Result<T> + Send + 'static,
@@ -231,38 +242,6 @@ impl Directory {
             observe(&outcome);
         }
         Ok(outcome)
-    }
-
-    /// Runs a search: the index finds the page, the store gives the
-    /// services on it.
-    pub async fn search(&self, params: SearchParams) -> Result<search::Page> {
-        let index = self.index.clone();
-        self.read(move |conn| {
-            let found = index.search(&params)?;
-            search::read_page(conn, &index, &params, found, Timestamp::now())
-        })
-        .await
-    }
-
-    /// One service as published, with its hub's name and expiry; None
-    /// when no active hub holds it.
-    pub async fn service(&self, hub_id: &str, service_id: &str) -> Result<Option<HeldService>> {
-        let index = self.index.clone();
-        let (hub_id, service_id) = (hub_id.to_owned(), service_id.to_owned());
-        self.read(move |conn| {
-            let Some(stored) = index.service(&hub_id, &service_id)? else {
-                return Ok(None);
-            };
-            Ok(
-                db::active_hub(conn, &hub_id)?.map(|(hub_name, expires_at)| HeldService {
-                    hub_id: stored.hub_id,
-                    hub_name,
-                    expires_at,
-                    json: stored.json,
-                }),
-            )
-        })
-        .await
     }
 
     /// Categories with their number of services, the commonest first.
@@ -528,10 +507,17 @@ fn start_committer(index: &Arc<SearchIndex>, writer: &Arc<Mutex<Connection>>, li
 
 /// The short name of an outcome, as health and logs show it.
 pub fn outcome_name(outcome: &Ingested) -> &'static str {
-    match outcome {
-        Ingested::Accepted { .. } => "accepted",
-        Ingested::Unchanged { .. } => "unchanged",
-        Ingested::Rejected { .. } => "rejected",
+    CrawlOutcome::from(outcome).as_str()
+}
+
+/// A crawl that read a listing ended as the directory judged it.
+impl From<&Ingested> for CrawlOutcome {
+    fn from(outcome: &Ingested) -> CrawlOutcome {
+        match outcome {
+            Ingested::Accepted { .. } => CrawlOutcome::Accepted,
+            Ingested::Unchanged { .. } => CrawlOutcome::Unchanged,
+            Ingested::Rejected { .. } => CrawlOutcome::Rejected,
+        }
     }
 }
 
@@ -634,7 +620,7 @@ mod tests {
             crate::store::hsds::list(&index, &conn, ListOf::Locations, &filter, 10, 0)
                 .expect("list");
         assert_eq!((rows.len(), total), (1, 1));
-        let near = SearchParams::from_query(
+        let near = crate::search::SearchParams::from_query(
             &[("q", "job"), ("near", "53.8,-3.0")]
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))

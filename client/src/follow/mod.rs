@@ -27,6 +27,7 @@ use crate::directory::{Directory, Ingested};
 use crate::error::Result;
 use crate::fetch::{FetchError, Fetched, Fetcher, Fetchers};
 use crate::store::aggregator::{self as db, PageCounts, Upstream};
+use crate::store::feed::ItemState;
 
 /// Where aggregators serve their feed, relative to their base address.
 pub const FEED_PATH: &str = "/v1/feed";
@@ -326,8 +327,8 @@ async fn ingest_item(
             format!("kind {:?} is not SignpostListing", item.kind),
         )));
     }
-    match (item.state.as_str(), item.data) {
-        ("updated", Some(data)) => {
+    match (ItemState::parse(&item.state), item.data) {
+        (Some(ItemState::Updated), Some(data)) => {
             if data.hub_id != item.id {
                 return Ok(Some(rejected(
                     &item.id,
@@ -349,16 +350,18 @@ async fn ingest_item(
             }
             Ok(Some(outcome))
         }
-        ("updated", None) => Ok(Some(rejected(
+        (Some(ItemState::Updated), None) => Ok(Some(rejected(
             &item.id,
             "bad_feed",
             "an updated item without data".into(),
         ))),
-        ("deleted", _) => deleted_item(directory, fetchers, feed, &item.id, deletions).await,
-        (other, _) => Ok(Some(rejected(
+        (Some(ItemState::Deleted), _) => {
+            deleted_item(directory, fetchers, feed, &item.id, deletions).await
+        }
+        (None, _) => Ok(Some(rejected(
             &item.id,
             "bad_feed",
-            format!("state {other:?} is not updated or deleted"),
+            format!("state {:?} is not updated or deleted", item.state),
         ))),
     }
 }

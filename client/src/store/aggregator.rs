@@ -182,6 +182,49 @@ impl Origin {
     }
 }
 
+/// A held hub's state in the record: a typed value, stored as the same
+/// TEXT the table's CHECK allows (`active`, `withdrawn`, `delisted`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HubState {
+    /// Its listing is current and its services are searchable.
+    Active,
+    /// The hub signed a withdrawal: a tombstone.
+    Withdrawn,
+    /// The operator delisted it: a tombstone, and its listings are refused.
+    Delisted,
+}
+
+stored_words!(HubState {
+    Active => "active",
+    Withdrawn => "withdrawn",
+    Delisted => "delisted",
+});
+
+/// How the last crawl of a source ended: a typed value, stored in
+/// `agg_sources.last_outcome` and shown by the API as the same words as
+/// before (the failure's own code is kept beside it, in `last_error_code`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CrawlOutcome {
+    /// A new listing was stored.
+    Accepted,
+    /// The very listing already held.
+    Unchanged,
+    /// The hub answered 304 to a conditional request.
+    NotModified,
+    /// The listing was refused.
+    Rejected,
+    /// The fetch failed (the code says why).
+    Failed,
+}
+
+stored_words!(CrawlOutcome {
+    Accepted => "accepted",
+    Unchanged => "unchanged",
+    NotModified => "not_modified",
+    Rejected => "rejected",
+    Failed => "failed",
+});
+
 /// One crawled address with its health.
 #[derive(Debug, Clone, Serialize)]
 pub struct Source {
@@ -199,8 +242,8 @@ pub struct Source {
     pub last_attempt_at: Option<i64>,
     /// Unix seconds of the last fetch that gave a good (or unchanged) listing.
     pub last_success_at: Option<i64>,
-    /// `accepted`, `unchanged`, `not_modified`, `rejected` or `failed`.
-    pub last_outcome: Option<String>,
+    /// How the last crawl ended (None before the first).
+    pub last_outcome: Option<CrawlOutcome>,
     /// The stable code of the last failure.
     pub last_error_code: Option<String>,
     /// The last failure, in words.
@@ -320,8 +363,8 @@ pub struct CrawlRecord<'a> {
     pub url: &'a str,
     /// Unix seconds when the crawl started.
     pub at: i64,
-    /// `accepted`, `unchanged`, `not_modified`, `rejected` or `failed`.
-    pub outcome: &'static str,
+    /// How it ended.
+    pub outcome: CrawlOutcome,
     /// The failure's code and message, when it failed.
     pub error: Option<(&'a str, &'a str)>,
     /// Unix seconds of the next crawl.
@@ -378,8 +421,8 @@ pub fn record_crawl(conn: &Connection, record: &CrawlRecord<'_>) -> Result<()> {
 /// What the aggregator holds of a hub, for judging a new listing.
 #[derive(Debug, Clone)]
 pub struct HeldHub {
-    /// `active`, `withdrawn` or `delisted`.
-    pub state: String,
+    /// Active, withdrawn or delisted.
+    pub state: HubState,
     /// The held listing's seq.
     pub seq: u64,
     /// The key the hub's listings must chain from.
@@ -461,9 +504,9 @@ pub fn store_listing(tx: &Connection, accepted: &AcceptedListing<'_>) -> Result<
     let profile_json = serde_json::to_string(&listing.hub)
         .map_err(|e| Error::Setup(format!("hub profile could not be stored: {e}")))?;
     let (state, services) = if listing.withdrawn {
-        ("withdrawn", 0)
+        (HubState::Withdrawn, 0)
     } else {
-        ("active", listing.services.len() as i64)
+        (HubState::Active, listing.services.len() as i64)
     };
     let hub_key = tx
         .prepare_cached(
@@ -553,13 +596,30 @@ pub fn purge_tombstones(conn: &Connection, older_than_ms: i64) -> Result<usize> 
     )?)
 }
 
+/// A hub's stored envelope, as `/v1/hubs/{id}/listing` re-serves it.
+#[derive(Debug, Clone)]
+pub struct HeldEnvelope {
+    /// The envelope, byte for byte as the hub signed it.
+    pub bytes: Vec<u8>,
+    /// Its listing's seq.
+    pub seq: u64,
+    /// The hub's state (a withdrawal keeps its signed envelope).
+    pub state: HubState,
+}
+
 /// The stored envelope of a hub, byte for byte, with its seq.
-pub fn hub_envelope(conn: &Connection, hub_id: &str) -> Result<Option<(Vec<u8>, u64, String)>> {
+pub fn hub_envelope(conn: &Connection, hub_id: &str) -> Result<Option<HeldEnvelope>> {
     Ok(conn
         .query_row(
             "SELECT envelope, seq, state FROM agg_hubs WHERE hub_id = ?1 AND envelope IS NOT NULL",
             [hub_id],
-            |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?)),
+            |r| {
+                Ok(HeldEnvelope {
+                    bytes: r.get(0)?,
+                    seq: r.get::<_, i64>(1)? as u64,
+                    state: r.get(2)?,
+                })
+            },
         )
         .optional()?)
 }
@@ -601,8 +661,8 @@ pub struct HubSummary {
     pub hub_id: String,
     /// Its name.
     pub name: String,
-    /// `active`, `withdrawn` or `delisted`.
-    pub state: String,
+    /// Active, withdrawn or delisted.
+    pub state: HubState,
     /// The held listing's seq.
     pub seq: u64,
     /// How current the held listing is.
@@ -673,7 +733,7 @@ pub fn list_hubs(
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
+            r.get::<_, HubState>(2)?,
             r.get::<_, i64>(3)?,
             r.get::<_, i64>(4)?,
             r.get::<_, i64>(5)?,
@@ -692,7 +752,7 @@ pub fn list_hubs(
         let sources: Vec<Source> = sources_stmt
             .query_map([&id], source_from_row)?
             .collect::<rusqlite::Result<_>>()?;
-        let staleness = if state != "active" {
+        let staleness = if state != HubState::Active {
             Staleness::Gone
         } else if expires <= now_secs {
             Staleness::Expired
@@ -1214,4 +1274,50 @@ pub fn expire_registrations(conn: &mut Connection, cutoff: i64, now: i64) -> Res
     )?;
     tx.commit()?;
     Ok(sources.max(registrations))
+}
+
+/// Records a coordinator's decision that two services are not duplicates
+/// (the pair in a fixed order, so either way round is the same decision),
+/// so the duplicates report stops naming them.
+pub fn not_duplicates(conn: &Connection, a: (&str, &str), b: (&str, &str), now: i64) -> Result<()> {
+    let (p, q) = if a <= b { (a, b) } else { (b, a) };
+    conn.execute(
+        "INSERT INTO agg_not_duplicates (a_hub, a_service, b_hub, b_service, decided_at)
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+        params![p.0, p.1, q.0, q.1, now],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_keep_their_words_in_the_store_and_the_json() {
+        let conn = Connection::open_in_memory().expect("db");
+        for (state, word) in [
+            (HubState::Active, "active"),
+            (HubState::Withdrawn, "withdrawn"),
+            (HubState::Delisted, "delisted"),
+        ] {
+            let stored: String = conn
+                .query_row("SELECT ?1", [state], |r| r.get(0))
+                .expect("to text");
+            assert_eq!(stored, word);
+            let read: HubState = conn
+                .query_row("SELECT ?1", [word], |r| r.get(0))
+                .expect("from text");
+            assert_eq!(read, state);
+            assert_eq!(serde_json::to_value(state).expect("json"), word);
+        }
+        let outcome = CrawlOutcome::NotModified;
+        assert_eq!(serde_json::to_value(outcome).expect("json"), "not_modified");
+        assert_eq!(format!("{outcome:<13}|"), "not_modified |");
+        let unknown = conn.query_row("SELECT 'gone'", [], |r| r.get::<_, HubState>(0));
+        assert!(
+            unknown.is_err(),
+            "a word not of the enum is an error, not a guess"
+        );
+    }
 }

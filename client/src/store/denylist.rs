@@ -12,7 +12,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::error::Result;
-use crate::store::aggregator::{self as db, HeldHub};
+use crate::store::aggregator::{self as db, HeldHub, HubState};
 
 /// Migration 8: the denylist and the re-pins.
 pub const MIGRATION: &str = "
@@ -143,10 +143,10 @@ pub fn held_hub(conn: &Connection, hub_id: &str) -> Result<Option<HeldHub>> {
     let held = db::held_hub(conn, hub_id)?;
     if denied(conn, hub_id)?.is_some() {
         return Ok(Some(HeldHub {
-            state: "delisted".to_owned(),
+            state: HubState::Delisted,
             envelope_sha256: None,
             ..held.unwrap_or(HeldHub {
-                state: String::new(),
+                state: HubState::Delisted,
                 seq: 0,
                 pinned_key: String::new(),
                 envelope_sha256: None,

@@ -3,9 +3,74 @@
 //! role, so a node's file and a replica's have the same schema (a replica's
 //! hub-role and report tables stay empty).
 
+/// Gives an enum of states its one word per variant: the word stored as
+/// TEXT in SQLite (`ToSql`/`FromSql`), shown by the API (`Serialize`) and
+/// printed (`Display`, padding honoured). One list of words per enum, so the
+/// record, the JSON and the pages cannot spell a state differently.
+macro_rules! stored_words {
+    ($name:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
+        impl $name {
+            /// The word stored and shown for this state.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word),+
+                }
+            }
+
+            /// Reads a stored or received word; None for any other.
+            pub fn parse(word: &str) -> Option<$name> {
+                match word {
+                    $($word => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        /// Compares with the word (for callers that still hold words, such
+        /// as the bench's checks of crawl reports).
+        impl PartialEq<&str> for $name {
+            fn eq(&self, word: &&str) -> bool {
+                self.as_str() == *word
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.pad(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl rusqlite::types::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.as_str().into())
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(
+                value: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<$name> {
+                let word = value.as_str()?;
+                $name::parse(word).ok_or_else(|| {
+                    rusqlite::types::FromSqlError::Other(
+                        format!("{word:?} is not a {}", stringify!($name)).into(),
+                    )
+                })
+            }
+        }
+    };
+}
+
 pub mod aggregator;
 pub mod denylist;
 pub mod directory;
+pub mod feed;
 pub mod hsds;
 
 use std::path::{Path, PathBuf};

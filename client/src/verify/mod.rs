@@ -11,7 +11,7 @@ use signpost_spec::{KeyId, VerifiedListing};
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::aggregator::HeldHub;
+use crate::store::aggregator::{HeldHub, HubState};
 
 /// How an aggregator (or an app's replica) decides to trust a hub it meets
 /// for the first time.
@@ -98,7 +98,7 @@ pub fn judge(
     if held.envelope_sha256.as_deref() == Some(envelope_sha256) {
         return Judgement::Unchanged;
     }
-    if held.state == "delisted" {
+    if held.state == HubState::Delisted {
         return reject(
             "delisted",
             format!("hub {hub_id} was delisted by this aggregator's operator"),
@@ -179,7 +179,7 @@ mod tests {
 
     fn held(pinned: &str, seq: u64, sha: &str) -> HeldHub {
         HeldHub {
-            state: "active".into(),
+            state: HubState::Active,
             seq,
             pinned_key: pinned.into(),
             envelope_sha256: Some(sha.into()),
@@ -241,7 +241,7 @@ mod tests {
             }
         ));
         let mut gone = held(&id, 1, "h");
-        gone.state = "delisted".into();
+        gone.state = HubState::Delisted;
         gone.envelope_sha256 = None;
         assert!(matches!(
             judge(&v, "x", Some(&gone), None, &open()),

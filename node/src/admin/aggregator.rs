@@ -9,14 +9,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use jiff::Timestamp;
 use serde_json::json;
 
 use crate::crawl;
 use crate::server::AppState;
 use crate::web::api::{aggregator, query_map};
 use crate::web::ApiError;
-use signpost_client::store::aggregator::{self as db, Origin};
+use signpost_client::store::aggregator::{HubState, Origin};
 
 /// The aggregator's admin routes (mounted under `/admin/v1`).
 pub fn routes() -> Router<Arc<AppState>> {
@@ -61,7 +60,7 @@ async fn crawl_now(State(state): State<Arc<AppState>>) -> Result<Response, ApiEr
 
 async fn list_sources(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
-    let sources = agg.read(db::list_sources).await?;
+    let sources = agg.sources().await?;
     Ok(Json(json!({"sources": sources})).into_response())
 }
 
@@ -77,16 +76,13 @@ async fn add_source(State(state): State<Arc<AppState>>, body: Bytes) -> Result<R
             )
         })?
         .to_string();
-    let shown = url.clone();
-    let added = agg
-        .write(move |c| db::add_source(c, &url, Origin::Cli, Timestamp::now().as_second()))
-        .await?;
+    let added = agg.add_source(&url, Origin::Cli).await?;
     let status = if added {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(json!({"url": shown, "added": added}))).into_response())
+    Ok((status, Json(json!({"url": url, "added": added}))).into_response())
 }
 
 async fn remove_source(
@@ -99,14 +95,13 @@ async fn remove_source(
         .get("url")
         .cloned()
         .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, "invalid", "url: required"))?;
-    let shown = url.clone();
-    if agg.write(move |c| db::remove_source(c, &url)).await? {
+    if agg.remove_source(&url).await? {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
-            format!("no source {shown}"),
+            format!("no source {url}"),
         ))
     }
 }
@@ -114,7 +109,7 @@ async fn remove_source(
 /// Registrations waiting for approval (`aggregator.registration = "approval"`).
 async fn pending_registrations(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
-    let pending = agg.read(db::pending_registrations).await?;
+    let pending = agg.pending_registrations().await?;
     Ok(Json(json!({"pending": pending})).into_response())
 }
 
@@ -131,15 +126,7 @@ async fn decide_registration(
         .map(|u| u.to_string())
         .unwrap_or(raw);
     let shown = url.clone();
-    let done = agg
-        .write(move |c| {
-            if approve {
-                db::approve_registration(c, &url, Timestamp::now().as_second())
-            } else {
-                db::reject_registration(c, &url)
-            }
-        })
-        .await?;
+    let done = agg.decide_registration(&url, approve).await?;
     if !done {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -180,21 +167,11 @@ async fn delist(
         .map(|r| r.chars().take(1000).collect::<String>())
         .filter(|r| !r.trim().is_empty())
         .unwrap_or_else(|| "delisted through the admin API".to_owned());
-    let id = hub_id.clone();
-    let known = agg
-        .write(move |c| {
-            if db::held_hub(c, &id)?.is_none() {
-                return Ok(false);
-            }
-            let now = Timestamp::now().as_millisecond();
-            signpost_client::store::denylist::deny(c, &id, &reason, "admin API", now)?;
-            Ok(true)
-        })
-        .await?;
+    let known = agg.deny_held(&hub_id, &reason, "admin API").await?;
     let done = known && agg.delist(&hub_id).await?;
     if done {
         tracing::warn!(hub_id = %hub_id, "hub delisted by the operator");
-        Ok(Json(json!({"hub_id": hub_id, "state": "delisted"})).into_response())
+        Ok(Json(json!({"hub_id": hub_id, "state": HubState::Delisted})).into_response())
     } else {
         Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -206,7 +183,7 @@ async fn delist(
 
 async fn list_upstreams(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
-    let upstreams = agg.read(db::list_upstreams).await?;
+    let upstreams = agg.upstreams().await?;
     Ok(Json(json!({"upstreams": upstreams})).into_response())
 }
 
@@ -225,14 +202,13 @@ async fn add_upstream(
             )
         })?
         .to_string();
-    let shown = url.clone();
-    let added = agg.write(move |c| db::add_upstream(c, &url, "cli")).await?;
+    let added = agg.add_upstream(&url).await?;
     let status = if added {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(json!({"url": shown, "added": added}))).into_response())
+    Ok((status, Json(json!({"url": url, "added": added}))).into_response())
 }
 
 async fn not_duplicate(
@@ -261,9 +237,6 @@ async fn not_duplicate(
         }
     };
     let (a, b) = (side("a")?, side("b")?);
-    agg.write(move |c| {
-        crate::reports::dismiss(c, (&a.0, &a.1), (&b.0, &b.1), Timestamp::now().as_second())
-    })
-    .await?;
+    agg.not_duplicates(a, b).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

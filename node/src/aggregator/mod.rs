@@ -17,7 +17,7 @@ use rusqlite::Connection;
 use signpost_client::directory::{Directory, DirectorySettings};
 use signpost_client::fetch::{self, listing_url, FetchSettings, Fetched, Fetchers};
 use signpost_client::search::index::SearchIndex;
-use signpost_client::store::aggregator::{self as db, CrawlRecord, Origin};
+use signpost_client::store::aggregator::{self as db, CrawlOutcome, CrawlRecord, Origin};
 use signpost_client::verify::TrustPolicy;
 use signpost_spec::{verify_listing, Limits, VerifyOptions};
 
@@ -389,7 +389,7 @@ impl Aggregator {
             }
         };
         let next = started + self.settings.recrawl_interval_secs as i64;
-        let outcome_name = outcome_name(&outcome);
+        let outcome_name = CrawlOutcome::from(&outcome);
         self.write(move |conn| {
             let tx = conn.transaction()?;
             db::add_source(&tx, &url_text, Origin::Register, started)?;
@@ -415,7 +415,7 @@ impl Aggregator {
         })
         .await
         .map_err(|e| RegisterError::internal(url, &e))?;
-        tracing::info!(url = %url, outcome = outcome_name, "hub registered");
+        tracing::info!(url = %url, outcome = %outcome_name, "hub registered");
         Ok(Registered::Stored(outcome))
     }
 

@@ -12,11 +12,11 @@ use jiff::Timestamp;
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::aggregator::{outcome_name, Aggregator, Ingested};
+use crate::aggregator::{Aggregator, Ingested};
 use crate::error::Result;
 use signpost_client::fetch::{self, backoff_secs, random_u32, Fetched, Validators};
 use signpost_client::follow;
-use signpost_client::store::aggregator::{self as db, CrawlRecord, Source};
+use signpost_client::store::aggregator::{self as db, CrawlOutcome, CrawlRecord, Source};
 use url::Url;
 
 /// How one crawl ended.
@@ -24,8 +24,8 @@ use url::Url;
 pub struct CrawlReport {
     /// The listing URL.
     pub url: String,
-    /// `accepted`, `unchanged`, `not_modified`, `rejected` or `failed`.
-    pub outcome: &'static str,
+    /// How it ended.
+    pub outcome: CrawlOutcome,
     /// The hub, when known.
     pub hub_id: Option<String>,
     /// The stable code of a failure.
@@ -57,7 +57,7 @@ pub async fn crawl_source(agg: &Aggregator, source: &Source) -> Result<CrawlRepo
     };
     let mut report = CrawlReport {
         url: source.url.clone(),
-        outcome: "failed",
+        outcome: CrawlOutcome::Failed,
         hub_id: source.hub_id.clone(),
         error_code: None,
         error: None,
@@ -72,17 +72,17 @@ pub async fn crawl_source(agg: &Aggregator, source: &Source) -> Result<CrawlRepo
         _ => None,
     };
     match fetched {
-        Ok(Fetched::NotModified) => report.outcome = "not_modified",
+        Ok(Fetched::NotModified) => report.outcome = CrawlOutcome::NotModified,
         Ok(Fetched::Body { .. }) if registered_too_big.is_some() => {
             if let Some((code, message)) = registered_too_big {
-                report.outcome = "rejected";
+                report.outcome = CrawlOutcome::Rejected;
                 report.error_code = Some(code.to_owned());
                 report.error = Some(message);
             }
         }
         Ok(Fetched::Body { bytes, validators }) => {
             let ingested = agg.ingest(bytes, Some(source.url.clone())).await?;
-            report.outcome = outcome_name(&ingested);
+            report.outcome = CrawlOutcome::from(&ingested);
             match ingested {
                 Ingested::Accepted { hub_id, .. } | Ingested::Unchanged { hub_id, .. } => {
                     report.hub_id = Some(hub_id);
@@ -105,7 +105,7 @@ pub async fn crawl_source(agg: &Aggregator, source: &Source) -> Result<CrawlRepo
         }
     }
     let failed = report.error_code.is_some();
-    agg.metrics.crawl(report.outcome, clock.elapsed());
+    agg.metrics.crawl(report.outcome.as_str(), clock.elapsed());
     let next = started
         + if failed {
             backoff_secs(interval, source.failures.saturating_add(1), random_u32()) as i64
@@ -140,11 +140,11 @@ pub async fn crawl_source(agg: &Aggregator, source: &Source) -> Result<CrawlRepo
     .await?;
     let hub = report.hub_id.as_deref().unwrap_or("-");
     if failed {
-        tracing::warn!(hub_id = hub, url = %report.url, outcome = report.outcome,
+        tracing::warn!(hub_id = hub, url = %report.url, outcome = %report.outcome,
             code = report.error_code.as_deref().unwrap_or(""),
             error = report.error.as_deref().unwrap_or(""), "crawl failed");
     } else {
-        tracing::info!(hub_id = hub, url = %report.url, outcome = report.outcome, "crawled");
+        tracing::info!(hub_id = hub, url = %report.url, outcome = %report.outcome, "crawled");
     }
     Ok(report)
 }

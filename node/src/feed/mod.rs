@@ -9,9 +9,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::Connection;
 use serde::Serialize;
-use serde_json::value::RawValue;
 
 use crate::error::{NodeError, Result};
 
@@ -19,15 +17,7 @@ use crate::error::{NodeError, Result};
 pub const DEFAULT_LIMIT: u32 = 100;
 pub use signpost_client::follow::{KIND, MAX_LIMIT};
 
-/// Where a consumer is in the feed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cursor {
-    /// `afterChangeNumber=N` (or nothing, meaning from the start).
-    ChangeNumber(i64),
-    /// `afterTimestamp=N&afterId=ID` (RPDE's modified-timestamp form; here
-    /// the "timestamp" is the change number).
-    TimestampAndId(i64, String),
-}
+pub use signpost_client::store::feed::{Cursor, Item, ItemData, ItemState};
 
 /// A checked feed request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,34 +121,6 @@ impl FeedQuery {
     }
 }
 
-/// The `data` of an updated item: enough to verify the listing without
-/// asking anyone else.
-#[derive(Debug, Serialize)]
-pub struct ItemData {
-    /// The hub.
-    pub hub_id: String,
-    /// The listing's seq.
-    pub seq: u64,
-    /// The signed envelope, exactly as the hub signed it.
-    pub envelope: Box<RawValue>,
-}
-
-/// One RPDE item.
-#[derive(Debug, Serialize)]
-pub struct Item {
-    /// `updated` or `deleted`.
-    pub state: &'static str,
-    /// Always `SignpostListing`.
-    pub kind: &'static str,
-    /// The hub id.
-    pub id: String,
-    /// The change number.
-    pub modified: i64,
-    /// Present when updated.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<ItemData>,
-}
-
 /// `Cache-Control` of a full page: its items can never change (the next
 /// page's cursor is fixed by them), so CDNs may keep it an hour, as RPDE's
 /// scaling guidance says.
@@ -188,83 +150,20 @@ pub struct FeedPage {
     pub license: String,
 }
 
-/// Room an item takes in a page besides its envelope (state, kind, id,
-/// modified, hub_id, seq and the JSON around them), for the byte cap.
-const ITEM_OVERHEAD: usize = 256;
-
-/// Reads one page. `feed_url` is the absolute URL of `/v1/feed` on this node.
-/// The page stops before the item that would take its listings past
-/// `max_bytes` (but always holds one, so the feed moves on), and `next`
-/// continues from the last item included: `limit` 500 of 4 MiB listings
-/// would otherwise be 2 GiB in memory for one request.
-pub fn page(
-    conn: &Connection,
-    query: &FeedQuery,
-    feed_url: &str,
-    license: &str,
-    max_bytes: usize,
-) -> Result<FeedPage> {
-    let (filter, after, after_id) = match &query.cursor {
-        Cursor::ChangeNumber(n) => ("change_number > ?1", *n, String::new()),
-        Cursor::TimestampAndId(t, id) => (
-            "(change_number > ?1 OR (change_number = ?1 AND hub_id > ?2))",
-            *t,
-            id.clone(),
-        ),
-    };
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT hub_id, state, seq, envelope, change_number FROM agg_hubs
-         WHERE {filter} AND (?2 = ?2) ORDER BY change_number, hub_id LIMIT ?3"
-    ))?;
-    let rows = stmt.query_map(rusqlite::params![after, after_id, query.limit], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, Option<Vec<u8>>>(3)?,
-            r.get::<_, i64>(4)?,
-        ))
-    })?;
-    let mut items = Vec::new();
-    let mut bytes = 0usize;
-    for row in rows {
-        let (hub_id, state, seq, envelope, modified) = row?;
-        bytes += ITEM_OVERHEAD + hub_id.len() + envelope.as_ref().map_or(0, Vec::len);
-        if !items.is_empty() && bytes > max_bytes {
-            break;
-        }
-        let data = match (state.as_str(), envelope) {
-            ("active", Some(bytes)) => {
-                let text = String::from_utf8(bytes).map_err(|_| {
-                    NodeError::Setup(format!("stored envelope of {hub_id} is not UTF-8"))
-                })?;
-                let envelope = RawValue::from_string(text)
-                    .map_err(|e| NodeError::Setup(format!("stored envelope of {hub_id}: {e}")))?;
-                Some(ItemData {
-                    hub_id: hub_id.clone(),
-                    seq: seq as u64,
-                    envelope,
-                })
-            }
-            _ => None,
-        };
-        items.push(Item {
-            state: if data.is_some() { "updated" } else { "deleted" },
-            kind: KIND,
-            id: hub_id,
-            modified,
-            data,
-        });
-    }
+/// Wraps the items read after `query`'s cursor
+/// ([`signpost_client::directory::Directory::feed_page`]) in an RPDE page.
+/// `feed_url` is the absolute URL of `/v1/feed` on this node; `next`
+/// continues from the last item (an empty page links to itself).
+pub fn page(items: Vec<Item>, query: &FeedQuery, feed_url: &str, license: &str) -> FeedPage {
     let next_query = match items.last() {
         Some(last) => query.after(last.modified, &last.id),
         None => query.clone(),
     };
-    Ok(FeedPage {
+    FeedPage {
         items,
         next: format!("{feed_url}?{}", next_query.query_string()),
         license: license.to_owned(),
-    })
+    }
 }
 
 #[cfg(test)]

@@ -102,18 +102,13 @@ async fn services(
     params::format_json(&q)?;
     let paging = Paging::from_query(&q)?;
     let filter = params::filter(&q, false)?;
-    let index = agg.index();
     let (rows, total) = agg
-        .read(move |c| {
-            db::list(
-                &index,
-                c,
-                db::ListOf::Services,
-                &filter,
-                paging.per_page,
-                paging.offset(),
-            )
-        })
+        .hsds_list(
+            db::ListOf::Services,
+            filter,
+            paging.per_page,
+            paging.offset(),
+        )
         .await?;
     let contents = rows
         .iter()
@@ -129,8 +124,7 @@ async fn lookup(state: &AppState, kind: &'static str, id: &str) -> Result<Option
     if id.len() > 100 {
         return Ok(None);
     }
-    let index = agg.index();
-    Ok(agg.read(move |c| db::by_id(&index, c, kind, &id)).await?)
+    Ok(agg.hsds_by_id(kind, &id).await?)
 }
 
 async fn service(
@@ -153,18 +147,13 @@ async fn service_at_locations(
     params::format_json(&q)?;
     let paging = Paging::from_query(&q)?;
     let filter = params::filter(&q, true)?;
-    let index = agg.index();
     let (rows, total) = agg
-        .read(move |c| {
-            db::list(
-                &index,
-                c,
-                db::ListOf::Locations,
-                &filter,
-                paging.per_page,
-                paging.offset(),
-            )
-        })
+        .hsds_list(
+            db::ListOf::Locations,
+            filter,
+            paging.per_page,
+            paging.offset(),
+        )
         .await?;
     let mut contents = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -196,19 +185,14 @@ async fn taxonomies(
     params::format_json(&q)?;
     let paging = Paging::from_query(&q)?;
     let search = params::search_text(&q)?;
-    let index = agg.index();
     let (items, total) = agg
-        .read(move |c| {
-            db::distinct(
-                &index,
-                c,
-                Shared::Taxonomy,
-                None,
-                search.as_deref(),
-                paging.per_page,
-                paging.offset(),
-            )
-        })
+        .hsds_distinct(
+            Shared::Taxonomy,
+            None,
+            search,
+            paging.per_page,
+            paging.offset(),
+        )
         .await?;
     let contents = items.iter().map(|d| map::taxonomy(&d.label)).collect();
     Ok(page_response(paging, total, contents))
@@ -246,20 +230,14 @@ async fn taxonomy(
         .find(|name| map::taxonomy_id(name) == id)
         .ok_or_else(|| not_found("taxonomy", &id))?;
     let agg = aggregator(&state)?;
-    let parent = id.clone();
-    let index = agg.index();
     let (terms, _) = agg
-        .read(move |c| {
-            db::distinct(
-                &index,
-                c,
-                Shared::TaxonomyTerm,
-                Some(&parent),
-                None,
-                MAX_NESTED_TERMS,
-                0,
-            )
-        })
+        .hsds_distinct(
+            Shared::TaxonomyTerm,
+            Some(id.clone()),
+            None,
+            MAX_NESTED_TERMS,
+            0,
+        )
         .await?;
     let mut value = map::taxonomy(name.trim());
     value["taxonomy_terms"] = Value::Array(terms_of(&terms)?);
@@ -276,19 +254,14 @@ async fn taxonomy_terms(
     let paging = Paging::from_query(&q)?;
     let search = params::search_text(&q)?;
     let taxonomy = params::id(&q, "taxonomy_id")?;
-    let index = agg.index();
     let (items, total) = agg
-        .read(move |c| {
-            db::distinct(
-                &index,
-                c,
-                Shared::TaxonomyTerm,
-                taxonomy.as_deref(),
-                search.as_deref(),
-                paging.per_page,
-                paging.offset(),
-            )
-        })
+        .hsds_distinct(
+            Shared::TaxonomyTerm,
+            taxonomy,
+            search,
+            paging.per_page,
+            paging.offset(),
+        )
         .await?;
     Ok(page_response(paging, total, terms_of(&items)?))
 }
@@ -316,11 +289,7 @@ async fn organization_with_services(
 ) -> Result<Value, ApiError> {
     let agg = aggregator(state)?;
     let (s, hub) = decode(row)?;
-    let org_id = id.to_owned();
-    let index = agg.index();
-    let rows = agg
-        .read(move |c| db::organization_services(&index, c, &org_id, MAX_NESTED_SERVICES))
-        .await?;
+    let rows = agg.organization_services(id, MAX_NESTED_SERVICES).await?;
     let mut services = Vec::with_capacity(rows.len());
     for r in &rows {
         let (svc, h) = decode(r)?;
@@ -344,19 +313,14 @@ async fn organizations(
     let search = params::search_text(&q)?;
     let full_service = params::flag(&q, "full_service")?;
     let full = params::flag(&q, "full")? || full_service;
-    let index = agg.index();
     let (items, total) = agg
-        .read(move |c| {
-            db::distinct(
-                &index,
-                c,
-                Shared::Organization,
-                None,
-                search.as_deref(),
-                paging.per_page,
-                paging.offset(),
-            )
-        })
+        .hsds_distinct(
+            Shared::Organization,
+            None,
+            search,
+            paging.per_page,
+            paging.offset(),
+        )
         .await?;
     let mut contents = Vec::with_capacity(items.len());
     for d in &items {

@@ -7,7 +7,7 @@
 use signpost_client::store::aggregator::Staleness;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use serde::Serialize;
 use signpost_spec::Service;
 
@@ -643,13 +643,7 @@ fn ordered(a: &Row, b: &Row) -> PairKey {
 
 /// Records a coordinator's decision that two services are not the same.
 pub fn dismiss(conn: &Connection, a: (&str, &str), b: (&str, &str), now: i64) -> Result<()> {
-    let (p, q) = if a <= b { (a, b) } else { (b, a) };
-    conn.execute(
-        "INSERT INTO agg_not_duplicates (a_hub, a_service, b_hub, b_service, decided_at)
-         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
-        params![p.0, p.1, q.0, q.1, now],
-    )?;
-    Ok(())
+    signpost_client::store::aggregator::not_duplicates(conn, a, b, now)
 }
 
 /// Where and when one category is offered, and where it is missing.

@@ -22,7 +22,7 @@ use crate::server::AppState;
 use crate::web::ApiError;
 use signpost_client::directory::HeldService;
 use signpost_client::search::SearchParams;
-use signpost_client::store::aggregator as db;
+use signpost_client::store::aggregator::HeldEnvelope;
 
 /// The OpenAPI description of every public endpoint.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -180,9 +180,7 @@ async fn hubs(
     }
     let (page, per_page) = paging(&query)?;
     let offset = (page - 1).saturating_mul(per_page);
-    let (items, total) = agg
-        .read(move |c| db::list_hubs(c, None, per_page, offset, Timestamp::now().as_second()))
-        .await?;
+    let (items, total) = agg.hubs(per_page, offset).await?;
     Ok(
         Json(json!({"items": items, "total": total, "page": page, "per_page": per_page}))
             .into_response(),
@@ -194,11 +192,7 @@ async fn hub(
     Path(hub_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
-    let id = hub_id.clone();
-    let (mut items, _) = agg
-        .read(move |c| db::list_hubs(c, Some(&id), 1, 0, Timestamp::now().as_second()))
-        .await?;
-    match items.pop() {
+    match agg.hub(&hub_id).await? {
         Some(h) => Ok(Json(h).into_response()),
         None => Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -214,8 +208,7 @@ async fn hub_listing(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
-    let id = hub_id.clone();
-    let Some((bytes, seq, _state)) = agg.read(move |c| db::hub_envelope(c, &id)).await? else {
+    let Some(HeldEnvelope { bytes, seq, .. }) = agg.hub_envelope(&hub_id).await? else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -283,9 +276,10 @@ async fn feed_page(
     let license = agg.settings.license_url.clone();
     let limit = query.limit;
     let max_bytes = agg.settings.served_feed_page_bytes;
-    let page = agg
-        .read(move |c| feed::page(c, &query, &url, &license, max_bytes))
+    let items = agg
+        .feed_page(query.cursor.clone(), limit, max_bytes)
         .await?;
+    let page = feed::page(items, &query, &url, &license);
     let cache = feed::cache_control(page.items.len(), limit);
     let mut response = Json(page).into_response();
     response

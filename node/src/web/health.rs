@@ -58,13 +58,7 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
         Some(format!("{} is missing", db.display()))
     } else {
         let answered = match (&state.aggregator, &state.hub) {
-            (Some(agg), _) => agg
-                .read(|c| {
-                    c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
-                        .map_err(Into::into)
-                })
-                .await
-                .map(drop),
+            (Some(agg), _) => agg.ping().await,
             (None, Some(hub)) => hub.run(|core| core.data_version()).await.map(drop),
             (None, None) => Ok(()),
         };
@@ -79,15 +73,7 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
             .then(|| format!("the search index at {} is missing", index_dir.display()));
         checks.extend([check("index", index)]);
         if let Some(bound) = agg.settings.ready_crawl_age() {
-            let has_sources = agg
-                .read(|c| {
-                    c.query_row("SELECT EXISTS(SELECT 1 FROM agg_sources)", [], |r| {
-                        r.get::<_, bool>(0)
-                    })
-                    .map_err(Into::into)
-                })
-                .await
-                .unwrap_or(true);
+            let has_sources = agg.has_sources().await.unwrap_or(true);
             let age = state.metrics.crawl_age_secs();
             let stale = (has_sources && age > bound as i64)
                 .then(|| format!("no crawl has finished for {age} s (the bound is {bound} s)"));

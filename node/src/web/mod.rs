@@ -130,15 +130,9 @@ async fn metrics(axum::extract::State(state): axum::extract::State<Arc<AppState>
     }
     let gauges = match &state.aggregator {
         Some(agg) => agg
-            .read(move |c| {
-                let mut g = signpost_client::store::aggregator::store_gauges(
-                    c,
-                    jiff::Timestamp::now().as_second(),
-                )?;
-                g.bytes = bytes;
-                Ok(g)
-            })
+            .store_gauges()
             .await
+            .map(|g| crate::metrics::StoreGauges { bytes, ..g })
             .ok(),
         None => Some(crate::metrics::StoreGauges {
             bytes,

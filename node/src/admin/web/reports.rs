@@ -9,7 +9,6 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use jiff::Timestamp;
 
 use super::{check_post, current, see_other, sign_in_page, site_name};
 use crate::server::AppState;
@@ -86,11 +85,7 @@ pub async fn not_duplicate(
     };
     let (a, b) = ((a_hub, a_service), (b_hub, b_service));
     let shown = format!("{} / {} and {} / {}", a.0, a.1, b.0, b.1);
-    let done = agg
-        .write(move |c| {
-            crate::reports::dismiss(c, (&a.0, &a.1), (&b.0, &b.1), Timestamp::now().as_second())
-        })
-        .await;
+    let done = agg.not_duplicates(a, b).await;
     match done {
         Ok(()) => {
             tracing::info!(pair = %shown, "a coordinator marked a pair not a duplicate");

@@ -9,7 +9,7 @@ pub mod place;
 pub mod reports;
 pub mod view;
 
-use signpost_client::store::aggregator::Staleness;
+use signpost_client::store::aggregator::{HubState, Staleness};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -230,12 +230,7 @@ async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) 
             );
         } else {
             let typed = place::classify(&form.near);
-            let lookup = typed.clone();
-            let index = agg.index();
-            let mut found = match agg
-                .read(move |c| place::from_store(c, &index, &lookup))
-                .await
-            {
+            let mut found = match place::from_store(&agg, &typed).await {
                 Ok(found) => found,
                 Err(e) => return internal(&e),
             };
@@ -306,13 +301,7 @@ async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) 
             Err(e) => return internal(&e),
         };
         let (mut views, ids) = hit_views(&page);
-        let fresh = match agg
-            .read({
-                let ids = ids.clone();
-                move |c| directory::freshness(c, &ids)
-            })
-            .await
-        {
+        let fresh = match agg.freshness(ids.clone()).await {
             Ok(f) => f,
             Err(e) => return internal(&e),
         };
@@ -427,16 +416,14 @@ async fn hubs(State(state): State<Arc<AppState>>) -> Response {
     let Some(agg) = state.aggregator.clone() else {
         return not_found();
     };
-    let listed = agg
-        .read(|c| db::list_hubs(c, None, 1000, 0, Timestamp::now().as_second()))
-        .await;
+    let listed = agg.hubs(1000, 0).await;
     let (items, _) = match listed {
         Ok(x) => x,
         Err(e) => return internal(&e),
     };
     let hubs = items
         .iter()
-        .filter(|h| h.state == "active")
+        .filter(|h| h.state == HubState::Active)
         .map(|h| HubRow {
             name: h.name.clone(),
             href: hub_href(&h.hub_id),
@@ -507,15 +494,9 @@ async fn hub(State(state): State<Arc<AppState>>, Path(hub_id): Path<String>) -> 
     if signpost_spec::KeyId::parse(&hub_id).is_err() {
         return not_found();
     }
-    let id = hub_id.clone();
-    let listed = agg
-        .read(move |c| db::list_hubs(c, Some(&id), 1, 0, Timestamp::now().as_second()))
-        .await;
-    let summary = match listed {
-        Ok((mut items, _)) => match items.pop() {
-            Some(h) if h.state == "active" => h,
-            _ => return not_found(),
-        },
+    let summary = match agg.hub(&hub_id).await {
+        Ok(Some(h)) if h.state == HubState::Active => h,
+        Ok(_) => return not_found(),
         Err(e) => return internal(&e),
     };
     let profile: Option<HubProfile> = serde_json::from_str(summary.profile.get()).ok();
@@ -535,13 +516,7 @@ async fn hub(State(state): State<Arc<AppState>>, Path(hub_id): Path<String>) -> 
         Err(e) => return internal(&e),
     };
     let (mut services, ids) = hit_views(&page);
-    let fresh = match agg
-        .read({
-            let ids = ids.clone();
-            move |c| directory::freshness(c, &ids)
-        })
-        .await
-    {
+    let fresh = match agg.freshness(ids.clone()).await {
         Ok(f) => f,
         Err(e) => return internal(&e),
     };
@@ -625,7 +600,6 @@ async fn service(
     if hub_id.len() > 256 || service_id.len() > 256 {
         return not_found();
     }
-    let h = hub_id.clone();
     let found = match agg.service(&hub_id, &service_id).await {
         Ok(found) => found,
         Err(e) => return internal(&e),
@@ -633,10 +607,7 @@ async fn service(
     let Some(HeldService { hub_name, json, .. }) = found else {
         return not_found();
     };
-    let fresh = match agg
-        .read(move |c| directory::freshness(c, std::slice::from_ref(&h)))
-        .await
-    {
+    let fresh = match agg.freshness(vec![hub_id.clone()]).await {
         Ok(fresh) => fresh,
         Err(e) => return internal(&e),
     };

@@ -9,13 +9,12 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rusqlite::Connection;
 use serde_json::Value;
 
 use crate::error::{NodeError, Result};
-use signpost_client::search::index::{Place, SearchIndex};
+use signpost_client::directory::Directory;
+use signpost_client::search::index::Place;
 use signpost_client::search::parse_point;
-use signpost_client::store::directory::points;
 
 /// Longest place text accepted.
 pub const MAX_PLACE_CHARS: usize = 100;
@@ -92,17 +91,21 @@ fn centre(found: &[(f64, f64)]) -> Option<(f64, f64)> {
 }
 
 /// Looks the place up in what the aggregator holds.
-pub fn from_store(conn: &Connection, index: &SearchIndex, typed: &Typed) -> Result<Option<Found>> {
+pub async fn from_store(directory: &Directory, typed: &Typed) -> Result<Option<Found>> {
     let found = |(lat, lon): (f64, f64), how: String| Some(Found { lat, lon, how });
     Ok(match typed {
         Typed::Point(lat, lon) => found((*lat, *lon), "the point you gave".into()),
         Typed::Postcode(pc) => {
             let pretty = format!("{} {}", &pc[..pc.len() - 3], &pc[pc.len() - 3..]);
-            if let Some(p) = centre(&points(conn, index, &Place::Postcode(pretty.clone()))?) {
+            if let Some(p) = centre(
+                &directory
+                    .place_points(Place::Postcode(pretty.clone()))
+                    .await?,
+            ) {
                 found(p, format!("postcode {pretty}"))
             } else {
                 let district = &pc[..pc.len() - 3];
-                centre(&points(conn, index, &Place::District(district.to_owned()))?).and_then(|p| {
+                centre(&directory.place_points(Place::District(district.to_owned())).await?).and_then(|p| {
                     found(
                         p,
                         format!("the middle of the {district} area (postcode {pretty} itself is not known here)"),
@@ -110,9 +113,9 @@ pub fn from_store(conn: &Connection, index: &SearchIndex, typed: &Typed) -> Resu
                 })
             }
         }
-        Typed::District(d) => centre(&points(conn, index, &Place::District(d.clone()))?)
+        Typed::District(d) => centre(&directory.place_points(Place::District(d.clone())).await?)
             .and_then(|p| found(p, format!("the middle of the {d} area"))),
-        Typed::Town(t) => centre(&points(conn, index, &Place::Town(t.clone()))?)
+        Typed::Town(t) => centre(&directory.place_points(Place::Town(t.clone())).await?)
             .and_then(|p| found(p, format!("the middle of {t}"))),
     })
 }
