@@ -897,7 +897,7 @@ impl SearchReport {
         let mut out = format!(
             "Command: `{command}`\n\n\
              {} services {} (verified and stored through the ingest path, 32 at a time); \
-             the node then started on them in {:.1} s (search index built from the store).\n\n\
+             the node then started on them in {:.1} s (its search index opened from its folder, or built from the store when missing).\n\n\
              | figure (4 clients, 5 s each, over HTTP) | p50 | p99 | ratio of p99 to baseline p99 | target |\n\
              | --- | --- | --- | --- | --- |\n\
              | baseline: one hub by id (`/v1/hubs/ID`) | {:?} | {:?} | 1 | |\n",
@@ -987,7 +987,7 @@ pub async fn search_bench(
             .map_err(|e| NodeError::Setup(format!("bench signer: {e}")))??;
     }
     let load_secs = started.elapsed().as_secs_f64();
-    eprintln!("  starting the node (it builds its search index from the store)...");
+    eprintln!("  starting the node (it opens its search index, or builds it from the store when missing)...");
     let starting = Instant::now();
     let node = serve::ServeProcess::start(&dir).await?;
     let startup_secs = starting.elapsed().as_secs_f64();
