@@ -604,12 +604,16 @@ mod tests {
         assert_eq!(version, crate::store::schema_version());
         let tables: i64 = conn
             .query_row(
-                "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('agg_hsds', 'agg_schedules')",
+                "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('agg_hsds', 'agg_schedules', 'agg_services')",
                 [],
                 |r| r.get(0),
             )
             .expect("tables");
-        assert_eq!(tables, 0, "the derived tables are gone");
+        assert_eq!(tables, 0, "the derived tables are gone, services' rows too");
+        let held: i64 = conn
+            .query_row("SELECT services FROM agg_hubs", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(held, 1, "the store keeps how many services the hub holds");
         let index = agg.index();
         let filter = crate::store::hsds::Filter {
             postcode: crate::store::hsds::parse_postcode("FY1 6JH"),
