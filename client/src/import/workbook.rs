@@ -17,8 +17,65 @@ fn err(location: &str, message: impl Into<String>) -> Error {
     }
 }
 
+/// Most bytes a workbook's parts may unpack to. An upload is capped at a
+/// few MiB, but a zip file (`.xlsx`, `.ods`) can unpack a thousandfold (a
+/// "zip bomb"); a real hub's sheet of services unpacks to well under this.
+pub const MAX_UNPACKED_BYTES: u64 = 64 * 1024 * 1024;
+/// Most parts a workbook's zip file may hold.
+const MAX_PARTS: usize = 10_000;
+
+/// Refuses a zip-based workbook whose parts would unpack to more than
+/// `max` bytes in all (as their headers declare; the zip reader stops at
+/// the declared size), before calamine unpacks anything. Other files
+/// (`.xls` is not a zip) pass through to calamine.
+fn check_unpacked(bytes: &[u8], max: u64) -> Result<()> {
+    if !bytes.starts_with(b"PK\x03\x04") {
+        return Ok(());
+    }
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
+        err(
+            "file",
+            format!("is not a spreadsheet Signpost can read: {e}"),
+        )
+    })?;
+    if archive.len() > MAX_PARTS {
+        return Err(err(
+            "file",
+            format!("holds more than {MAX_PARTS} parts; save it again as a plain workbook or CSV"),
+        ));
+    }
+    // Sizes from the central directory (known even when a part's local
+    // header defers them to a data descriptor).
+    let mut total: u64 = 0;
+    for i in 0..archive.len() {
+        let size = archive
+            .by_index_raw(i)
+            .map_err(|e| {
+                err(
+                    "file",
+                    format!("is not a spreadsheet Signpost can read: {e}"),
+                )
+            })?
+            .size();
+        total = total.saturating_add(size);
+    }
+    if total > max {
+        return Err(err(
+            "file",
+            format!(
+                "would unpack to {} MiB, more than the {} MiB a workbook may hold; \
+                 save the sheet of services on its own, or as CSV",
+                total / (1024 * 1024),
+                max / (1024 * 1024)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The names of a workbook's sheets, in order (for choosing one).
 pub fn sheet_names(bytes: &[u8]) -> Result<Vec<String>> {
+    check_unpacked(bytes, MAX_UNPACKED_BYTES)?;
     let workbook = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
         err(
             "file",
@@ -32,6 +89,7 @@ pub fn sheet_names(bytes: &[u8]) -> Result<Vec<String>> {
 /// first whose header row names a `name` column (a cover sheet or notes
 /// sheet before it is passed over).
 pub fn read(bytes: &[u8], sheet: Option<&str>) -> Result<Sheet> {
+    check_unpacked(bytes, MAX_UNPACKED_BYTES)?;
     let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
         err(
             "file",
@@ -132,6 +190,37 @@ fn serial_text(serial: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_workbook_that_unpacks_past_the_cap_is_refused_before_it_is_read() {
+        use std::io::Write;
+        let mut zipped = Cursor::new(Vec::new());
+        {
+            let mut w = zip::ZipWriter::new(&mut zipped);
+            w.start_file(
+                "xl/worksheets/sheet1.xml",
+                zip::write::SimpleFileOptions::default(),
+            )
+            .expect("part");
+            // 2 MiB of one byte: a few KiB once compressed.
+            w.write_all(&vec![b'a'; 2 * 1024 * 1024]).expect("write");
+            w.finish().expect("finish");
+        }
+        let bytes = zipped.into_inner();
+        assert!(
+            bytes.len() < 64 * 1024,
+            "compressed to {} bytes",
+            bytes.len()
+        );
+        let refused = check_unpacked(&bytes, 1024 * 1024).expect_err("over the cap");
+        assert!(
+            refused.to_string().contains("would unpack to 2 MiB"),
+            "{refused}"
+        );
+        check_unpacked(&bytes, 4 * 1024 * 1024).expect("under the cap");
+        // Not a zip (an .xls or anything else): left to calamine.
+        check_unpacked(b"\xd0\xcf\x11\xe0", 1).expect("not a zip");
+    }
 
     #[test]
     fn serials_read_as_dates_and_times() {
