@@ -305,12 +305,17 @@ pub fn read_page(
     let keys: Vec<i64> = found.page.iter().map(|(key, _)| *key).collect();
     let mut stored = index.stored(&keys)?;
     let mut items = Vec::with_capacity(found.page.len());
+    // A page often holds several services of one hub: ask the store once.
+    let mut hubs: HashMap<String, Option<(String, i64)>> = HashMap::new();
     for (key, distance) in found.page {
         let Some(index::StoredService { hub_id, json }) = stored.remove(&key) else {
             continue;
         };
-        let Some((hub_name, expires_at)) = crate::store::aggregator::active_hub(conn, &hub_id)?
-        else {
+        if !hubs.contains_key(&hub_id) {
+            let held = crate::store::aggregator::active_hub(conn, &hub_id)?;
+            hubs.insert(hub_id.clone(), held);
+        }
+        let Some(Some((hub_name, expires_at))) = hubs.get(&hub_id).cloned() else {
             continue;
         };
         let service = RawValue::from_string(json)

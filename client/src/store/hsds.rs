@@ -127,14 +127,20 @@ fn rows(index: &SearchIndex, conn: &Connection, picks: &[(i64, usize)]) -> Resul
         "SELECT profile_json FROM agg_hubs WHERE hub_id = ?1 AND state = 'active'",
     )?;
     let mut out = Vec::with_capacity(picks.len());
+    let mut profiles: std::collections::HashMap<String, Option<String>> =
+        std::collections::HashMap::new();
     for &(key, position) in picks {
         let Some(service) = stored.get(&key) else {
             continue;
         };
-        let profile_json: Option<String> = profile
-            .query_row([&service.hub_id], |r| r.get(0))
-            .optional()?;
-        if let Some(profile_json) = profile_json {
+        // A page often holds several services of one hub: ask the store once.
+        if !profiles.contains_key(&service.hub_id) {
+            let held: Option<String> = profile
+                .query_row([&service.hub_id], |r| r.get(0))
+                .optional()?;
+            profiles.insert(service.hub_id.clone(), held);
+        }
+        if let Some(Some(profile_json)) = profiles.get(&service.hub_id).cloned() {
             out.push(Row {
                 hub_id: service.hub_id.clone(),
                 profile_json,
