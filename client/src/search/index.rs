@@ -30,7 +30,6 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
-use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -40,7 +39,7 @@ use signpost_spec::Service;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::{Column, StrColumn};
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
@@ -57,24 +56,35 @@ use crate::store::aggregator::address_text;
 
 /// The index's layout. Raised whenever the fields or what goes into them
 /// change: an index of another version is rebuilt from the store at start.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 /// Longest a stored listing waits to become searchable while the store is
 /// busy (when it is idle, each batch is committed at once).
 pub const COMMIT_EVERY: Duration = Duration::from_millis(500);
-/// Field weights for ranking: a word in the name counts most, then
-/// category, organisation, description, address.
-const WEIGHTS: [(TextField, f32); 5] = [
-    (TextField::Name, 10.0),
-    (TextField::Taxonomy, 6.0),
-    (TextField::Organization, 4.0),
-    (TextField::Description, 2.0),
-    (TextField::Address, 1.0),
+/// How many times each part of a service is written into its one words
+/// field: a word in the name counts most, then category, organisation,
+/// description, address. One field instead of one per part keeps a typed
+/// word a single posting list (a union of five made every intersection
+/// seek through all five, the most of a two-word search's time), and BM25
+/// still ranks a name match above a description match by its frequency.
+const WEIGHTS: [(TextField, usize); 5] = [
+    (TextField::Name, 4),
+    (TextField::Taxonomy, 3),
+    (TextField::Organization, 2),
+    (TextField::Description, 1),
+    (TextField::Address, 1),
 ];
 /// Most terms one typed word (a prefix) stands for: "a" must not become a
 /// query of every word in the region.
 const MAX_EXPANSIONS: usize = 64;
-/// Size of a grid cell for places, in degrees (about 5.5 km north-south).
-pub(super) const CELL_DEGREES: f64 = 0.05;
+/// Sizes of the grid cells a place is filed under, in degrees, finest
+/// first (about 1.1 km, 11 km, 111 km and 1,100 km north-south). A search
+/// near a point asks for the cells of the finest grid that covers its
+/// circle in at most [`MAX_CELLS`] cells: a handful of small posting lists
+/// instead of two range queries over every place's row and column.
+const CELL_DEGREES: [f64; 4] = [0.01, 0.1, 1.0, 10.0];
+/// Most cells one search near a point asks for (the coarsest grid is used
+/// whatever its count).
+const MAX_CELLS: i64 = 256;
 /// Times to try for the writer's lock, 0.1 s apart.
 const LOCK_TRIES: u32 = 50;
 /// Memory for the index writer's buffers (shared by its threads).
@@ -117,11 +127,12 @@ pub(super) struct Fields {
     position: Field,
     name_order: Field,
     zone: Field,
-    text: [Field; 5],
+    /// Every part's words, each as often as its weight ([`WEIGHTS`]).
+    words: Field,
     category: Field,
     category_shown: Field,
-    pub(super) lat_cell: Field,
-    pub(super) lon_cell: Field,
+    /// The grid cells of its places ([`cell_terms`]).
+    cell: Field,
     places: Field,
     open_hour: Field,
     spans: Field,
@@ -139,6 +150,17 @@ pub(super) const KIND_SERVICE: &str = "s";
 pub(super) const KIND_LOCATION: &str = "l";
 /// Separates the parts of a distinct-list entry.
 pub(super) const ENTRY_SEPARATOR: char = '\u{1f}';
+
+/// Each segment's documents in name order ([`rank_text`]).
+fn settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        sort_by_field: Some(tantivy::IndexSortByField {
+            field: "name_order".into(),
+            order: tantivy::Order::Asc,
+        }),
+        ..tantivy::IndexSettings::default()
+    }
+}
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
@@ -169,17 +191,10 @@ fn schema() -> (Schema, Fields) {
         position: b.add_u64_field("position", FAST),
         name_order: b.add_text_field("name_order", FAST),
         zone: b.add_text_field("zone", STRING | FAST),
-        text: [
-            b.add_text_field("name", words.clone()),
-            b.add_text_field("taxonomy", words.clone()),
-            b.add_text_field("organization", words.clone()),
-            b.add_text_field("description", words.clone()),
-            b.add_text_field("address", words),
-        ],
+        words: b.add_text_field("words", words),
         category: b.add_text_field("category", STRING),
         category_shown: b.add_text_field("category_shown", FAST),
-        lat_cell: b.add_i64_field("lat_cell", INDEXED),
-        lon_cell: b.add_i64_field("lon_cell", INDEXED),
+        cell: b.add_text_field("cell", STRING),
         places: b.add_u64_field("places", FAST),
         open_hour: b.add_text_field("open_hour", STRING),
         spans: b.add_u64_field("spans", FAST),
@@ -197,7 +212,8 @@ pub struct Prepared {
     categories: Vec<(String, String)>,
     /// Packed places ([`pack_place`]).
     places: Vec<u64>,
-    cells: Vec<(i64, i64)>,
+    /// Grid cell terms of its places.
+    cells: Vec<String>,
     /// Packed weekly spans ([`pack_span`]).
     spans: Vec<u64>,
     /// (weekday, hour) in which the service is open at some minute.
@@ -362,7 +378,7 @@ pub fn prepare(service: &Service, hub_id: &str, hub_name: &str) -> Prepared {
         .iter()
         .filter_map(|l| Some((l.latitude?, l.longitude?)))
         .collect();
-    let mut cells: Vec<(i64, i64)> = points.iter().map(|&(a, o)| cell(a, o)).collect();
+    let mut cells: Vec<String> = points.iter().flat_map(|&(a, o)| cell_terms(a, o)).collect();
     cells.sort_unstable();
     cells.dedup();
     let weekly = hours::weekly_spans(&service.schedules);
@@ -404,12 +420,37 @@ pub fn prepare(service: &Service, hub_id: &str, hub_name: &str) -> Prepared {
     }
 }
 
-fn cell(lat: f64, lon: f64) -> (i64, i64) {
-    (
-        (lat / CELL_DEGREES).floor() as i64,
-        (lon / CELL_DEGREES).floor() as i64,
+/// The cell of a place in the grid of `level` ([`CELL_DEGREES`]).
+fn cell(level: usize, lat: f64, lon: f64) -> (i64, i64) {
+    let size = CELL_DEGREES[level];
+    ((lat / size).floor() as i64, (lon / size).floor() as i64)
+}
+
+fn cell_term(level: usize, (lat, lon): (i64, i64)) -> String {
+    format!("{level}:{lat}:{lon}")
+}
+
+/// The terms a place is filed under: its cell in each grid.
+fn cell_terms(lat: f64, lon: f64) -> impl Iterator<Item = String> {
+    (0..CELL_DEGREES.len()).map(move |level| cell_term(level, cell(level, lat, lon)))
+}
+
+/// Where a document stands in name order, as one string that sorts as
+/// (lower-cased name, hub, position in the listing, position among the
+/// service's locations) do: the field each segment's documents are sorted
+/// by, so that within a segment a lower document number is a better
+/// place in name order and breaks every tie of the score or distance.
+/// That lets a search by name stop once its page is full, and block-max
+/// WAND skip a tie at the page's edge instead of testing it.
+fn rank_text(name: &str, hub_id: &str, position: u32, location: usize) -> String {
+    let name: String = name.chars().filter(|c| *c >= ' ').collect();
+    format!(
+        "{name}{RANK_SEPARATOR}{hub_id}{RANK_SEPARATOR}{position:07}{RANK_SEPARATOR}{location:05}"
     )
 }
+
+/// Below every character of a name (control characters are left out).
+const RANK_SEPARATOR: char = '\u{1}';
 
 /// A place as one number: micro-degrees of latitude and longitude, offset
 /// to be positive (a tenth of a metre is finer than any address).
@@ -592,7 +633,11 @@ impl SearchIndex {
             ))
         })?;
         let (schema, _) = schema();
-        let index = Index::create_in_dir(dir, schema).map_err(tantivy_error("create"))?;
+        let index = Index::builder()
+            .schema(schema)
+            .settings(settings())
+            .create_in_dir(dir)
+            .map_err(tantivy_error("create"))?;
         Self::from_index(index, 0, writer_threads())
     }
 
@@ -600,7 +645,12 @@ impl SearchIndex {
     /// measurements that keep nothing).
     pub fn in_memory() -> Result<SearchIndex> {
         let (schema, _) = schema();
-        Self::from_index(Index::create_in_ram(schema), 0, 1)
+        let index = Index::builder()
+            .schema(schema)
+            .settings(settings())
+            .create_in_ram()
+            .map_err(tantivy_error("create"))?;
+        Self::from_index(index, 0, 1)
     }
 
     /// Ok(None) when there is no index in `dir`; Err(why) when there is
@@ -632,6 +682,9 @@ impl SearchIndex {
         let (expected, _) = schema();
         if index.schema() != expected {
             return Err("its fields are not this build's".into());
+        }
+        if index.settings().sort_by_field != settings().sort_by_field {
+            return Err("its documents are not sorted as this build's are".into());
         }
         // Every segment's files must be there and readable.
         let reader = index.reader().map_err(|e| e.to_string())?;
@@ -718,7 +771,6 @@ impl SearchIndex {
                 doc.add_u64(f.key, entry.key as u64);
                 doc.add_text(f.hub, hub_id);
                 doc.add_u64(f.position, u64::from(entry.position));
-                doc.add_text(f.name_order, &p.name);
                 doc.add_text(f.zone, timezone);
                 doc.add_text(f.org_id, &o.organization.0);
                 if let Some(age) = o.ages.0 {
@@ -744,28 +796,29 @@ impl SearchIndex {
             };
             let mut doc = TantivyDocument::new();
             shared(&mut doc);
+            doc.add_text(f.name_order, rank_text(&p.name, hub_id, entry.position, 0));
             doc.add_text(f.kind, KIND_SERVICE);
             doc.add_text(f.hsds_id, &o.service_id);
             doc.add_text(f.service_id, &p.id);
             doc.add_text(f.service, &p.json);
-            for (field, _) in WEIGHTS {
-                let terms = &p.text[field as usize];
-                if terms.is_empty() {
-                    continue;
-                }
-                let tokens = terms
-                    .iter()
-                    .enumerate()
-                    .map(|(position, t)| Token {
-                        offset_from: 0,
-                        offset_to: 0,
-                        position,
-                        text: t.clone(),
-                        position_length: 1,
-                    })
-                    .collect();
+            let tokens: Vec<Token> = WEIGHTS
+                .iter()
+                .flat_map(|&(field, times)| {
+                    let terms = &p.text[field as usize];
+                    (0..times).flat_map(move |_| terms.iter())
+                })
+                .enumerate()
+                .map(|(position, t)| Token {
+                    offset_from: 0,
+                    offset_to: 0,
+                    position,
+                    text: t.clone(),
+                    position_length: 1,
+                })
+                .collect();
+            if !tokens.is_empty() {
                 doc.add_pre_tokenized_text(
-                    f.text[field as usize],
+                    f.words,
                     PreTokenizedString {
                         text: String::new(),
                         tokens,
@@ -776,9 +829,8 @@ impl SearchIndex {
                 doc.add_text(f.category, key);
                 doc.add_text(f.category_shown, shown);
             }
-            for &(a, o) in &p.cells {
-                doc.add_i64(f.lat_cell, a);
-                doc.add_i64(f.lon_cell, o);
+            for term in &p.cells {
+                doc.add_text(f.cell, term);
             }
             for &place in &p.places {
                 doc.add_u64(f.places, place);
@@ -806,6 +858,7 @@ impl SearchIndex {
             for (i, l) in o.locations.iter().enumerate() {
                 let mut loc = TantivyDocument::new();
                 shared(&mut loc);
+                loc.add_text(f.name_order, rank_text(&p.name, hub_id, entry.position, i));
                 loc.add_text(f.kind, KIND_LOCATION);
                 loc.add_text(f.hsds_id, &l.id);
                 loc.add_u64(f.loc_position, i as u64);
@@ -818,9 +871,9 @@ impl SearchIndex {
                     loc.add_text(f.town, town);
                 }
                 if let Some((a, o)) = l.place {
-                    let (lat_cell, lon_cell) = cell(a, o);
-                    loc.add_i64(f.lat_cell, lat_cell);
-                    loc.add_i64(f.lon_cell, lon_cell);
+                    for term in cell_terms(a, o) {
+                        loc.add_text(f.cell, term);
+                    }
                     loc.add_u64(f.places, pack_place(a, o));
                 }
                 writer
@@ -1097,17 +1150,7 @@ impl SearchIndex {
             )));
         }
         if let Some((lat, lon, km)) = params.near {
-            let ((lat_low, lon_low), (lat_high, lon_high)) = cell_box(lat, lon, km);
-            must.push(Box::new(RangeQuery::new(
-                Bound::Included(Term::from_field_i64(self.fields.lat_cell, lat_low)),
-                Bound::Included(Term::from_field_i64(self.fields.lat_cell, lat_high)),
-            )));
-            if lon_high - lon_low < (360.0 / CELL_DEGREES) as i64 {
-                must.push(Box::new(RangeQuery::new(
-                    Bound::Included(Term::from_field_i64(self.fields.lon_cell, lon_low)),
-                    Bound::Included(Term::from_field_i64(self.fields.lon_cell, lon_high)),
-                )));
-            }
+            must.push(self.near_query(lat, lon, km));
         }
         let mut moments: HashMap<String, LocalMoment> = HashMap::new();
         if let Some(at) = params.open_at {
@@ -1129,10 +1172,11 @@ impl SearchIndex {
             }
             must.push(Box::new(BooleanQuery::new(any)));
         }
-        // Words are only on services' documents: a search of words alone
-        // needs no other clause, and stays a plain union of terms that
-        // block-max WAND can prune (see `PageCollector::count_up_to`).
-        if !(words.is_some() && must.len() == 1) {
+        // Words, categories and opening hours are only on services'
+        // documents: a search that asks for one of them needs no other
+        // clause (and a search of words alone stays a plain union of terms
+        // that block-max WAND can prune, see `PageCollector::count_up_to`).
+        if words.is_none() && params.taxonomy.is_empty() && params.open_at.is_none() {
             must.push(self.kind_query(KIND_SERVICE));
         }
         let query: Box<dyn Query> = match must.len() {
@@ -1164,6 +1208,26 @@ impl SearchIndex {
         })
     }
 
+    /// Documents with a place within `km` of a point (roughly: the cells
+    /// around it; the exact distance is the collector's test).
+    pub(super) fn near_query(&self, lat: f64, lon: f64, km: f64) -> Box<dyn Query> {
+        let last = CELL_DEGREES.len() - 1;
+        for level in 0..=last {
+            let ((lat_low, lon_low), (lat_high, lon_high)) = cell_box(level, lat, lon, km);
+            let count = (lat_high - lat_low + 1).saturating_mul(lon_high - lon_low + 1);
+            if count > MAX_CELLS && level < last {
+                continue;
+            }
+            let terms = (lat_low..=lat_high).flat_map(|a| {
+                (lon_low..=lon_high).map(move |o| {
+                    Term::from_field_text(self.fields.cell, &cell_term(level, (a, o)))
+                })
+            });
+            return Box::new(tantivy::query::TermSetQuery::new(terms));
+        }
+        Box::new(tantivy::query::EmptyQuery)
+    }
+
     /// Documents of one kind.
     pub(super) fn kind_query(&self, kind: &str) -> Box<dyn Query> {
         self.term_query(self.fields.kind, kind)
@@ -1191,24 +1255,26 @@ impl SearchIndex {
     ) -> Result<Option<Box<dyn Query>>> {
         let mut all: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for word in words {
-            let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            for (field, weight) in WEIGHTS {
-                let field = self.fields.text[field as usize];
-                for term in expand(searcher, field, word)? {
-                    let term = Term::from_field_text(field, &term);
-                    any.push((
-                        Occur::Should,
-                        Box::new(BoostQuery::new(
-                            Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
-                            weight,
-                        )),
-                    ));
-                }
-            }
-            if any.is_empty() {
-                return Ok(None);
-            }
-            all.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+            let mut any: Vec<Box<dyn Query>> = expand(searcher, self.fields.words, word)?
+                .into_iter()
+                .map(|term| {
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(self.fields.words, &term),
+                        IndexRecordOption::WithFreqs,
+                    )) as Box<dyn Query>
+                })
+                .collect();
+            // A word that is one term (the usual case) is that term's
+            // posting list itself, which an intersection seeks by its skip
+            // list instead of through a union.
+            let query = match any.len() {
+                0 => return Ok(None),
+                1 => any.remove(0),
+                _ => Box::new(BooleanQuery::new(
+                    any.into_iter().map(|q| (Occur::Should, q)).collect(),
+                )),
+            };
+            all.push((Occur::Must, query));
         }
         // One word is its union of terms itself (which block-max WAND can
         // prune); more are an intersection of unions.
@@ -1375,7 +1441,7 @@ fn expand(searcher: &Searcher, field: Field, prefix: &str) -> Result<Vec<String>
 
 /// The range of grid cells around a point that holds every place within
 /// `km` of it.
-pub(super) fn cell_box(lat: f64, lon: f64, km: f64) -> ((i64, i64), (i64, i64)) {
+fn cell_box(level: usize, lat: f64, lon: f64, km: f64) -> ((i64, i64), (i64, i64)) {
     let dlat = (km / EARTH_RADIUS_KM).to_degrees();
     let cos = lat.to_radians().cos();
     let dlon = if cos < 1e-6 || lat.abs() + dlat >= 89.0 {
@@ -1384,9 +1450,15 @@ pub(super) fn cell_box(lat: f64, lon: f64, km: f64) -> ((i64, i64), (i64, i64)) 
         (dlat / cos).min(180.0)
     };
     if dlon >= 180.0 {
-        return (cell(lat - dlat, -180.0), cell(lat + dlat, 180.0));
+        return (
+            cell(level, lat - dlat, -180.0),
+            cell(level, lat + dlat, 180.0),
+        );
     }
-    (cell(lat - dlat, lon - dlon), cell(lat + dlat, lon + dlon))
+    (
+        cell(level, lat - dlat, lon - dlon),
+        cell(level, lat + dlat, lon + dlon),
+    )
 }
 
 /// Filters exactly (distance, "open at"), counts, and keeps the best
@@ -1404,10 +1476,14 @@ pub(super) struct PageCollector {
     /// Instead of the score: each key's rank (best first), for lists
     /// whose words were matched first.
     pub(super) rank: Option<std::sync::Arc<HashMap<u64, f64>>>,
-    /// Count matches only up to this many per segment, which lets a
-    /// relevance search skip blocks of postings that cannot reach the
-    /// page (block-max WAND) instead of scoring every match.
+    /// Count matches only up to this many (over all segments), which lets
+    /// a relevance search skip blocks of postings that cannot reach the
+    /// page (block-max WAND) instead of scoring every match, and any other
+    /// search test only the matches that would enter the page once the
+    /// count is reached.
     pub(super) count_up_to: Option<u64>,
+    /// Matches counted by the segments collected so far.
+    pub(super) counted: std::sync::atomic::AtomicU64,
 }
 
 impl PageCollector {
@@ -1424,22 +1500,14 @@ impl PageCollector {
     }
 }
 
-/// A match as one segment ranks it: names and hubs by their ordinals,
-/// which sort as the strings do within a segment.
+/// A match as one segment ranks it: by the score (or distance, or
+/// rank), then by the document's number, which is its place in name order
+/// ([`rank_text`]).
 #[derive(Debug, Clone, Copy)]
 struct Local {
     primary: f64,
-    name: u64,
-    hub: u64,
-    position: u64,
     doc: DocId,
     distance: f64,
-}
-
-impl Local {
-    fn key(&self) -> (f64, u64, u64, u64) {
-        (self.primary, self.name, self.hub, self.position)
-    }
 }
 
 impl PartialEq for Local {
@@ -1455,11 +1523,9 @@ impl PartialOrd for Local {
 }
 impl Ord for Local {
     fn cmp(&self, other: &Self) -> Ordering {
-        let (a, b) = (self.key(), other.key());
-        a.0.total_cmp(&b.0)
-            .then(a.1.cmp(&b.1))
-            .then(a.2.cmp(&b.2))
-            .then(a.3.cmp(&b.3))
+        self.primary
+            .total_cmp(&other.primary)
+            .then(self.doc.cmp(&other.doc))
     }
 }
 
@@ -1467,8 +1533,8 @@ impl Ord for Local {
 #[derive(Debug, Clone)]
 pub(super) struct Ranked {
     primary: f64,
+    /// Its [`rank_text`].
     name: String,
-    hub: String,
     /// The service's position in its listing, then (for a location) the
     /// location's in the service: 16 bits each.
     position: u64,
@@ -1487,8 +1553,6 @@ fn by_rank(a: &Ranked, b: &Ranked) -> Ordering {
     a.primary
         .total_cmp(&b.primary)
         .then_with(|| a.name.cmp(&b.name))
-        .then_with(|| a.hub.cmp(&b.hub))
-        .then(a.position.cmp(&b.position))
 }
 
 /// The "open at" test of one segment: each zone ordinal's moment.
@@ -1536,10 +1600,12 @@ pub(super) struct PageSegment {
     key: Column<u64>,
     places: Column<u64>,
     name: StrColumn,
-    hub: StrColumn,
     position: Column<u64>,
     heap: BinaryHeap<Local>,
     count: u64,
+    /// Matches still to count; past it, a match is tested only when it
+    /// would enter the page.
+    cap: u64,
 }
 
 impl Collector for PageCollector {
@@ -1591,10 +1657,12 @@ impl Collector for PageCollector {
             name: fast
                 .str("name_order")?
                 .ok_or_else(|| missing("name_order"))?,
-            hub: fast.str("hub")?.ok_or_else(|| missing("hub"))?,
             position: fast.u64("position")?,
             heap: BinaryHeap::new(),
             count: 0,
+            cap: self.count_up_to.map_or(u64::MAX, |cap| {
+                cap.saturating_sub(self.counted.load(std::sync::atomic::Ordering::Relaxed))
+            }),
         })
     }
 
@@ -1612,7 +1680,7 @@ impl Collector for PageCollector {
         let alive = reader.alive_bitset();
         let is_alive = |doc: DocId| alive.is_none_or(|a| a.is_alive(doc));
         match self.count_up_to.filter(|_| self.prunes()) {
-            Some(cap) => {
+            Some(_) => {
                 // The best scores, skipping what cannot beat the page's
                 // worst (ties included: they may win on the name).
                 weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
@@ -1621,15 +1689,29 @@ impl Collector for PageCollector {
                     }
                     child.threshold()
                 })?;
-                // The count, without scores, up to the cap.
-                let mut scorer = weight.scorer(reader, 1.0)?;
+                // The count, without scores, up to what is left of the cap.
                 let mut count = 0;
-                let mut doc = scorer.doc();
-                while doc != tantivy::TERMINATED && count < cap {
-                    count += u64::from(is_alive(doc));
-                    doc = scorer.advance();
+                if child.cap > 0 {
+                    let mut scorer = weight.scorer(reader, 1.0)?;
+                    let mut doc = scorer.doc();
+                    while doc != tantivy::TERMINATED && count < child.cap {
+                        count += u64::from(is_alive(doc));
+                        doc = scorer.advance();
+                    }
                 }
                 child.count = count;
+            }
+            // In name order the documents come best first: stop once the
+            // page is full and the count reached.
+            None if self.order == Order::Name && self.rank.is_none() => {
+                let mut scorer = weight.scorer(reader, 1.0)?;
+                let mut doc = scorer.doc();
+                while doc != tantivy::TERMINATED && !child.done() {
+                    if is_alive(doc) {
+                        child.collect(doc, 0.0);
+                    }
+                    doc = scorer.advance();
+                }
             }
             None if self.requires_scoring() => {
                 weight.for_each(reader, &mut |doc, score| {
@@ -1648,7 +1730,10 @@ impl Collector for PageCollector {
                 })?;
             }
         }
-        Ok(child.harvest())
+        let fruit = child.harvest();
+        self.counted
+            .fetch_add(fruit.0, std::sync::atomic::Ordering::Relaxed);
+        Ok(fruit)
     }
 
     fn merge_fruits(&self, fruits: Vec<(u64, Vec<Ranked>)>) -> tantivy::Result<(u64, Vec<Ranked>)> {
@@ -1661,24 +1746,10 @@ impl Collector for PageCollector {
 }
 
 impl PageSegment {
-    /// The score a match must beat to enter the page (when it is full):
-    /// a hair under the worst kept, since an equal score may still win on
-    /// the name.
-    fn threshold(&self) -> Score {
-        match self.heap.peek() {
-            Some(worst) if self.heap.len() >= self.keep => {
-                let score = -worst.primary as Score;
-                score - score.abs() * 1e-6 - Score::EPSILON
-            }
-            _ => Score::MIN,
-        }
-    }
-}
-
-impl SegmentCollector for PageSegment {
-    type Fruit = (u64, Vec<Ranked>);
-
-    fn collect(&mut self, doc: DocId, score: Score) {
+    /// The exact tests (distance, open at a moment, opening times): the
+    /// distance in km (NaN when none was asked), or None when the match
+    /// fails one.
+    fn passes(&self, doc: DocId) -> Option<f64> {
         let mut distance = f64::NAN;
         if let Some((lat, lon, km)) = self.near {
             distance = self
@@ -1690,12 +1761,12 @@ impl SegmentCollector for PageSegment {
                 })
                 .fold(f64::INFINITY, f64::min);
             if distance > km {
-                return;
+                return None;
             }
         }
         if let Some(open) = &self.open {
             if !open.is_open(doc) {
-                return;
+                return None;
             }
         }
         if let Some((weekday, from, by)) = self.schedule {
@@ -1705,14 +1776,15 @@ impl SegmentCollector for PageSegment {
                     && by.is_none_or(|m| s.closes <= m)
             });
             if !fits {
-                return;
+                return None;
             }
         }
-        self.count += 1;
-        if self.keep == 0 {
-            return;
-        }
-        let primary = match (&self.rank, self.order) {
+        Some(distance)
+    }
+
+    /// What a match is ranked by first (lower is better).
+    fn primary(&self, doc: DocId, score: Score, distance: f64) -> f64 {
+        match (&self.rank, self.order) {
             (Some(rank), _) => {
                 let key = self.key.first(doc).unwrap_or(0);
                 rank.get(&key).copied().unwrap_or(f64::MAX)
@@ -1720,36 +1792,64 @@ impl SegmentCollector for PageSegment {
             (None, Order::Relevance) => -f64::from(score),
             (None, Order::Distance) => distance,
             (None, Order::Name) => 0.0,
+        }
+    }
+
+    /// True when a match cannot enter the full page whatever its tests
+    /// say: its score (or rank) is worse than the page's worst, or equal
+    /// and so behind it in name order. (By distance, the distance is the
+    /// test itself.)
+    fn loses(&self, doc: DocId, score: Score) -> bool {
+        if self.heap.len() < self.keep || (self.order == Order::Distance && self.rank.is_none()) {
+            return false;
+        }
+        let Some(worst) = self.heap.peek() else {
+            return false;
         };
-        // Most matches lose on the score or distance, or on the name, to
-        // the worst of a full page: they are dropped before the rest of
-        // their columns is read.
-        let full = self.heap.len() >= self.keep;
-        if full
-            && self
-                .heap
-                .peek()
-                .is_some_and(|worst| primary > worst.primary)
-        {
-            return;
-        }
-        let name = self.name.term_ords(doc).next().unwrap_or(0);
-        if full
-            && self
-                .heap
-                .peek()
-                .is_some_and(|worst| primary == worst.primary && name > worst.name)
-        {
-            return;
-        }
-        // A location's place in its service's list breaks the last ties.
-        let position = (self.position.first(doc).unwrap_or(0) << 16)
-            | self.loc_position.first(doc).unwrap_or(0).min(0xFFFF);
-        let candidate = Local {
+        let primary = self.primary(doc, score, f64::NAN);
+        Local {
             primary,
-            name,
-            hub: self.hub.term_ords(doc).next().unwrap_or(0),
-            position,
+            doc,
+            distance: f64::NAN,
+        } > *worst
+    }
+
+    /// The score a match must beat to enter the page (when it is full):
+    /// the worst kept, since a match of equal score comes after it in
+    /// name order.
+    fn threshold(&self) -> Score {
+        match self.heap.peek() {
+            Some(worst) if self.heap.len() >= self.keep => -worst.primary as Score,
+            _ => Score::MIN,
+        }
+    }
+
+    /// True when no later match of the segment can change the page or the
+    /// count: in name order, once the page is full and the count reached.
+    fn done(&self) -> bool {
+        self.count >= self.cap && self.heap.len() >= self.keep
+    }
+}
+
+impl SegmentCollector for PageSegment {
+    type Fruit = (u64, Vec<Ranked>);
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        let counting = self.count < self.cap;
+        if !counting && (self.keep == 0 || self.loses(doc, score)) {
+            return;
+        }
+        let Some(distance) = self.passes(doc) else {
+            return;
+        };
+        if counting {
+            self.count += 1;
+        }
+        if self.keep == 0 {
+            return;
+        }
+        let candidate = Local {
+            primary: self.primary(doc, score, distance),
             doc,
             distance,
         };
@@ -1763,20 +1863,20 @@ impl SegmentCollector for PageSegment {
 
     fn harvest(self) -> (u64, Vec<Ranked>) {
         let mut name = String::new();
-        let mut hub = String::new();
         let ranked = self
             .heap
             .into_iter()
             .map(|l| {
                 name.clear();
-                hub.clear();
-                let _ = self.name.ord_to_str(l.name, &mut name);
-                let _ = self.hub.ord_to_str(l.hub, &mut hub);
+                let ord = self.name.term_ords(l.doc).next().unwrap_or(0);
+                let _ = self.name.ord_to_str(ord, &mut name);
                 Ranked {
                     primary: l.primary,
                     name: name.clone(),
-                    hub: hub.clone(),
-                    position: l.position,
+                    // A location's place in its service's list breaks the
+                    // last ties.
+                    position: (self.position.first(l.doc).unwrap_or(0) << 16)
+                        | self.loc_position.first(l.doc).unwrap_or(0).min(0xFFFF),
                     key: self.key.first(l.doc).unwrap_or(0) as i64,
                     distance: l.distance,
                 }
@@ -1892,6 +1992,76 @@ mod tests {
                 pruned.total, total,
                 "{word}: the count is exact below the cap"
             );
+        }
+    }
+
+    #[test]
+    fn capped_counts_keep_the_exhaustive_page_in_every_order() {
+        let index = SearchIndex::in_memory().expect("index");
+        // Three commits, so three segments; equal names across hubs, so
+        // name order needs the hub and the position to break ties.
+        for (h, hub) in ["ed25519:c", "ed25519:a", "ed25519:b"]
+            .into_iter()
+            .enumerate()
+        {
+            let services: Vec<(i64, Service)> = (0..120)
+                .map(|i| {
+                    let name = format!("Warm space {}", (i * 7 + h) % 40);
+                    let place = (53.80 + (i % 10) as f64 * 0.01, -3.0);
+                    let day = if i % 3 == 0 { "MO" } else { "TU" };
+                    (
+                        (h * 1000 + i) as i64,
+                        service(&format!("s{i}"), &name, "Warmth", place, day),
+                    )
+                })
+                .collect();
+            add(&index, hub, &services, h as i64 + 1);
+        }
+        let searcher = index.reader.searcher();
+        assert!(searcher.segment_readers().len() >= 2, "several segments");
+        let monday = hours::local_moment(
+            "2026-11-30T10:00:00Z".parse().expect("a moment"),
+            "Europe/London",
+        );
+        for (order, words, open, near) in [
+            (Order::Name, None, false, None),
+            (Order::Name, None, true, None),
+            (Order::Relevance, Some("warm"), false, None),
+            (Order::Relevance, Some("warm"), true, None),
+            (Order::Distance, None, false, Some((53.80, -3.0, 5.0))),
+        ] {
+            let query: Box<dyn Query> = match words {
+                Some(w) => index
+                    .words_query(&searcher, &text::query_terms(w, 8))
+                    .expect("query")
+                    .expect("matches"),
+                None => index.kind_query(KIND_SERVICE),
+            };
+            let run = |cap: Option<u64>, page: usize| {
+                let moments =
+                    open.then(|| HashMap::from([("Europe/London".to_owned(), monday.clone())]));
+                let collector = PageCollector {
+                    order,
+                    keep: page * 10,
+                    near,
+                    moments,
+                    count_up_to: cap,
+                    ..PageCollector::default()
+                };
+                let (total, ranked) = searcher.search(&*query, &collector).expect("search");
+                let keys: Vec<i64> = ranked.iter().skip((page - 1) * 10).map(|r| r.key).collect();
+                (total, keys)
+            };
+            for page in [1, 3] {
+                let (all, every) = run(None, page);
+                let (capped, pruned) = run(Some(25), page);
+                assert_eq!(
+                    pruned, every,
+                    "{order:?} {words:?} open {open}, page {page}"
+                );
+                assert_eq!(capped, all.min(25), "{order:?}: counted up to the cap");
+                assert!(all > 25, "{order:?}: more matches than the cap ({all})");
+            }
         }
     }
 

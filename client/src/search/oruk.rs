@@ -19,8 +19,8 @@ use tantivy::schema::Field;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
 use super::index::{
-    cell_box, tantivy_error, unpack_place, PageCollector, SearchIndex, CELL_DEGREES,
-    ENTRY_SEPARATOR, KIND_LOCATION, KIND_SERVICE,
+    tantivy_error, unpack_place, PageCollector, SearchIndex, ENTRY_SEPARATOR, KIND_LOCATION,
+    KIND_SERVICE,
 };
 use super::Order;
 use crate::error::Result;
@@ -114,11 +114,7 @@ impl SearchIndex {
         if of == ListOf::Locations {
             match (&filter.postcode, filter.within_km, centroid) {
                 (Some(_), Some(km), Some((lat, lon))) => {
-                    let ((lat_low, lon_low), (lat_high, lon_high)) = cell_box(lat, lon, km);
-                    must.push(cell_range(self.fields.lat_cell, lat_low, lat_high));
-                    if lon_high - lon_low < (360.0 / CELL_DEGREES) as i64 {
-                        must.push(cell_range(self.fields.lon_cell, lon_low, lon_high));
-                    }
+                    must.push(self.near_query(lat, lon, km));
                 }
                 (Some(_), Some(_), None) => return None,
                 (Some(Postcode::Full(p)), None, _) => must.push(self.term_query(f.postcode, p)),
@@ -386,13 +382,6 @@ impl SearchIndex {
 fn u64_range(field: Field, low: Bound<u64>, high: Bound<u64>) -> Box<dyn Query> {
     let term = |v| Term::from_field_u64(field, v);
     Box::new(RangeQuery::new(low.map(term), high.map(term)))
-}
-
-fn cell_range(field: Field, low: i64, high: i64) -> Box<dyn Query> {
-    Box::new(RangeQuery::new(
-        Bound::Included(Term::from_field_i64(field, low)),
-        Bound::Included(Term::from_field_i64(field, high)),
-    ))
 }
 
 /// The lowest key matching, with its location position.
