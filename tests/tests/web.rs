@@ -3,6 +3,8 @@
 //! aggregator's public directory (search filters, places, hub and service
 //! pages, the map's assets), and that hostile text is shown, never run.
 
+use std::collections::BTreeSet;
+
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -1043,4 +1045,60 @@ async fn the_coordinator_page_shows_the_reports_and_only_a_signed_in_coordinator
         .await
         .body
         .contains("Probable duplicates (0)"));
+}
+
+/// One place finder (issue 14, item 4): the Open Referral
+/// `postcode`/`proximity` filter and the directory page's `near=POSTCODE`
+/// measure from the same centre, the middle of every place held at the
+/// postcode: services' locations, whatever spelling they were published
+/// in, and a hub's own address (which the API used to leave out).
+#[tokio::test]
+async fn the_api_and_the_pages_find_a_postcode_at_the_same_centre() {
+    let hub = TestNode::start("Revoe hub").await;
+    let service = |name: &str, lat: f64, postcode: Option<&str>| {
+        let mut location = json!({"name": name, "latitude": lat, "longitude": -3.04});
+        if let Some(p) = postcode {
+            location["address"] = json!({"city": "Blackpool", "postal_code": p});
+        }
+        json!({"name": name, "description": "A place to meet", "locations": [location]})
+    };
+    // Held at FY1 6JH: two locations (spelled two ways) and the hub itself;
+    // their middle is 53.82. Without the hub it would be 53.80.
+    add(&hub, service("North", 53.81, Some("FY1 6JH"))).await;
+    add(&hub, service("South", 53.79, Some("fy16jh"))).await;
+    let profile = json!({"latitude": 53.86, "longitude": -3.04,
+                         "address": {"city": "Blackpool", "postal_code": "FY1 6JH"}});
+    let profile = hub.admin(Method::PUT, "/hub", Some(profile)).await;
+    assert_eq!(profile.status, StatusCode::OK);
+    add(&hub, service("At the middle", 53.82, None)).await;
+    add(&hub, service("Locations only", 53.80, None)).await;
+    let agg = TestNode::start_aggregator("Fylde CVS", |_| {}).await;
+    agg.add_source(&hub.node.url()).await;
+    agg.crawl().await;
+    let base = agg.node.url();
+
+    for (metres, expected) in [
+        (500, vec!["At the middle"]),
+        (1500, vec!["At the middle", "North"]),
+    ] {
+        let api = agg
+            .get_json(&format!(
+                "/hsds/service_at_locations?postcode=fy1+6jh&proximity={metres}"
+            ))
+            .await;
+        let api: BTreeSet<String> = api["contents"]
+            .as_array()
+            .expect("contents")
+            .iter()
+            .filter_map(|s| s["location"]["name"].as_str().map(str::to_owned))
+            .collect();
+        let km = f64::from(metres) / 1000.0;
+        let page = get(&base, &format!("/?near=FY1+6JH&within_km={km}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("postcode FY1 6JH"), "{}", page.body);
+        let expected: BTreeSet<String> = expected.into_iter().map(str::to_owned).collect();
+        assert_eq!(api, expected, "the API within {metres} m");
+        let shown: BTreeSet<String> = result_names(&page.body).into_iter().collect();
+        assert_eq!(shown, expected, "the page within {metres} m");
+    }
 }

@@ -616,7 +616,7 @@ mod tests {
         assert_eq!(held, 1, "the store keeps how many services the hub holds");
         let index = agg.index();
         let filter = crate::store::hsds::Filter {
-            postcode: crate::store::hsds::parse_postcode("FY1 6JH"),
+            postcode: crate::search::place::Postcode::parse("FY1 6JH"),
             weekday: Some(1),
             ..Default::default()
         };

@@ -12,8 +12,9 @@ use rusqlite::Connection;
 
 use super::{Directory, HeldService};
 use crate::error::Result;
-use crate::search::index::{Place, SearchIndex};
+use crate::search::index::SearchIndex;
 use crate::search::oruk::Shared;
+use crate::search::place::{self, Centre, Typed};
 use crate::search::{self, SearchParams};
 use crate::store::aggregator::{
     self as db, HeldEnvelope, HubSummary, Origin, Source, StoreGauges, Upstream,
@@ -101,10 +102,12 @@ impl Directory {
         self.read(move |c| pages::freshness(c, &hub_ids)).await
     }
 
-    /// The coordinates of every held location at a typed place (services'
-    /// locations from the index, hubs' own addresses from the store).
-    pub async fn place_points(&self, place: Place) -> Result<Vec<(f64, f64)>> {
-        self.read_indexed(move |c, index| pages::points(c, index, &place))
+    /// Where a typed place is, from what the directory holds (services'
+    /// locations from the index, hubs' own addresses from the store): the
+    /// directory pages' "near" box, found as the Open Referral `proximity`
+    /// filter finds a postcode ([`place::centre`]).
+    pub async fn place_centre(&self, typed: Typed) -> Result<Option<Centre>> {
+        self.read_indexed(move |c, index| place::centre(c, index, &typed))
             .await
     }
 

@@ -281,10 +281,10 @@ fn oruk(service: &Service, hub_id: &str, hub_name: &str) -> Oruk {
                 .address
                 .as_ref()
                 .and_then(|a| a.postal_code.as_deref())
-                .and_then(crate::store::hsds::parse_postcode)
+                .and_then(crate::search::place::Postcode::parse)
                 .and_then(|p| match p {
-                    crate::store::hsds::Postcode::Full(p) => Some(p),
-                    crate::store::hsds::Postcode::District(_) => None,
+                    crate::search::place::Postcode::Full(p) => Some(p),
+                    crate::search::place::Postcode::District(_) => None,
                 }),
             place: l.latitude.zip(l.longitude),
             town: l

@@ -8,6 +8,7 @@
 pub mod hours;
 pub mod index;
 pub mod oruk;
+pub mod place;
 pub mod text;
 
 use std::collections::HashMap;

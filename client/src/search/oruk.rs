@@ -1,7 +1,7 @@
 //! The Open Referral API's questions, answered by the search index: lists
 //! of services and `service_at_location`s with every ORUK filter, lookups
-//! by id, the distinct organisations, taxonomies and terms, and postcode
-//! centroids. The same index answers `/v1/services`, so both APIs agree on
+//! by id, and the distinct organisations, taxonomies and terms (where a
+//! postcode's centre is, [`super::place`] finds). The same index answers `/v1/services`, so both APIs agree on
 //! what a region holds (there used to be a second engine in SQL tables
 //! written beside every service, most of the store's cost).
 //!
@@ -19,12 +19,12 @@ use tantivy::schema::Field;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader, Term};
 
 use super::index::{
-    tantivy_error, unpack_place, PageCollector, SearchIndex, ENTRY_SEPARATOR, KIND_LOCATION,
-    KIND_SERVICE,
+    tantivy_error, PageCollector, SearchIndex, ENTRY_SEPARATOR, KIND_LOCATION, KIND_SERVICE,
 };
+use super::place::Postcode;
 use super::Order;
 use crate::error::Result;
-use crate::store::hsds::{Filter, Postcode};
+use crate::store::hsds::Filter;
 
 /// Most text matches a list filters on: as deep as the list pages go.
 pub const MAX_TEXT_MATCHES: usize = 10_000;
@@ -129,19 +129,19 @@ impl SearchIndex {
 
     /// A page of a list (key and location position of each row) and the
     /// total, in the API's order: best text match first when there are
-    /// words, then by service name, hub and position.
+    /// words, then by service name, hub and position. `centroid` is where
+    /// the filter's postcode is ([`super::place::centre`], which also
+    /// counts hubs' addresses from the store): a `within_km` is measured
+    /// from it, and matches nothing without it.
     pub fn list(
         &self,
         of: ListOf,
         filter: &Filter,
+        centroid: Option<(f64, f64)>,
         limit: u32,
         offset: u64,
     ) -> Result<(Vec<(i64, usize)>, u64)> {
         let searcher = self.reader.searcher();
-        let centroid = match (&filter.postcode, filter.within_km) {
-            (Some(p), Some(_)) => self.centroid(p)?,
-            _ => None,
-        };
         let Some(mut must) = self.filter_query(of, filter, centroid) else {
             return Ok((Vec::new(), 0));
         };
@@ -202,7 +202,7 @@ impl SearchIndex {
             organization_id: Some(id.to_owned()),
             ..Filter::default()
         };
-        let (rows, _) = self.list(ListOf::Services, &filter, limit, 0)?;
+        let (rows, _) = self.list(ListOf::Services, &filter, None, limit, 0)?;
         Ok(rows.into_iter().map(|(key, _)| key).collect())
     }
 
@@ -227,31 +227,6 @@ impl SearchIndex {
         searcher
             .search(&query, &FirstRowid)
             .map_err(tantivy_error("look up an id"))
-    }
-
-    /// The centre of the locations at a postcode (else in its district).
-    pub fn centroid(&self, postcode: &Postcode) -> Result<Option<(f64, f64)>> {
-        let term = match postcode {
-            Postcode::Full(p) => p.clone(),
-            Postcode::District(d) => format!("district:{d}"),
-        };
-        let query = BooleanQuery::new(vec![
-            (Occur::Must, self.kind_query(KIND_LOCATION)),
-            (Occur::Must, self.term_query(self.fields.postcode, &term)),
-        ]);
-        let searcher = self.reader.searcher();
-        let found = searcher
-            .search(&query, &Centroid)
-            .map_err(tantivy_error("find a postcode"))?;
-        if found.is_some() {
-            return Ok(found);
-        }
-        if let Postcode::Full(p) = postcode {
-            if let Some((outward, _)) = p.split_once(' ') {
-                return self.centroid(&Postcode::District(outward.to_owned()));
-            }
-        }
-        Ok(None)
     }
 
     /// A page of the distinct organisations, taxonomies or terms, by name
@@ -437,57 +412,5 @@ impl SegmentCollector for FirstRowidSegment {
 
     fn harvest(self) -> Self::Fruit {
         self.best
-    }
-}
-
-/// The mean place of the matching locations.
-struct Centroid;
-
-struct CentroidSegment {
-    places: tantivy::columnar::Column<u64>,
-    sum: (f64, f64, u64),
-}
-
-impl Collector for Centroid {
-    type Fruit = Option<(f64, f64)>;
-    type Child = CentroidSegment;
-
-    fn for_segment(
-        &self,
-        _: SegmentOrdinal,
-        segment: &SegmentReader,
-    ) -> tantivy::Result<CentroidSegment> {
-        Ok(CentroidSegment {
-            places: segment.fast_fields().u64("places")?,
-            sum: (0.0, 0.0, 0),
-        })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, fruits: Vec<(f64, f64, u64)>) -> tantivy::Result<Self::Fruit> {
-        let (lat, lon, n) = fruits
-            .into_iter()
-            .fold((0.0, 0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
-        Ok((n > 0).then(|| (lat / n as f64, lon / n as f64)))
-    }
-}
-
-impl SegmentCollector for CentroidSegment {
-    type Fruit = (f64, f64, u64);
-
-    fn collect(&mut self, doc: DocId, _: Score) {
-        if let Some(p) = self.places.first(doc) {
-            let (lat, lon) = unpack_place(p);
-            self.sum.0 += lat;
-            self.sum.1 += lon;
-            self.sum.2 += 1;
-        }
-    }
-
-    fn harvest(self) -> Self::Fruit {
-        self.sum
     }
 }

@@ -1,24 +1,27 @@
 //! Read-only questions the directory's web pages ask of the aggregator's
-//! tables: where a typed place is (from the locations already held), and
-//! how fresh each hub's listing is. (Which categories there are, the
-//! search index knows: [`crate::search::index::SearchIndex::categories`].)
+//! tables: which hubs' own addresses are at a typed place (for
+//! [`crate::search::place`], which adds the services' locations the index
+//! holds), and how fresh each hub's listing is. (Which categories there
+//! are, the search index knows:
+//! [`crate::search::index::SearchIndex::categories`].)
 
 use std::collections::HashMap;
 
 use rusqlite::{params, Connection};
 
 use crate::error::Result;
-use crate::search::index::{Place, SearchIndex};
+use crate::search::index::Place;
 
 /// Most categories offered in the directory's filter.
 pub const MAX_CATEGORIES: u32 = 200;
 /// Most hubs' own addresses read to place one typed place.
 const MAX_HUB_POINTS: u32 = 10_000;
 
-/// The coordinates of every held location (of services, from the search
-/// index, and of hubs themselves, from their profiles) at `place`.
-pub fn points(conn: &Connection, index: &SearchIndex, place: &Place) -> Result<Vec<(f64, f64)>> {
-    let mut found = index.place_points(place)?;
+/// The coordinates of the active hubs whose own address (their profile's)
+/// is at `place`: a hub is a place people go to, so it places a postcode
+/// or town as well as the services' locations do.
+pub fn hub_points(conn: &Connection, place: &Place) -> Result<Vec<(f64, f64)>> {
+    let mut found = Vec::new();
     // Postcodes are compared with spaces removed and in capitals.
     let norm = "REPLACE(UPPER(COALESCE(json_extract(profile_json, '$.address.postal_code'), '')), ' ', '')";
     let (test, value) = match place {

@@ -1,7 +1,8 @@
-//! The Open Referral API's reads: its filters and the postcodes people
-//! type, and the rows of a page. Which services a list holds is answered
-//! by the search index ([`crate::search::oruk`], the one query engine of
-//! the node); this module reads the page's services from the record.
+//! The Open Referral API's reads: its filters (a postcode is read, and
+//! its centre found, by [`crate::search::place`]) and the rows of a page.
+//! Which services a list holds is answered by the search index
+//! ([`crate::search::oruk`], the one query engine of the node); this
+//! module reads the page's services from the record.
 //!
 //! Until migration 7 the ids of every service's ORUK form were written to
 //! `agg_hsds` rows beside it (five rows and three indexes per service,
@@ -13,6 +14,7 @@ use crate::error::Result;
 use crate::search::index::SearchIndex;
 pub use crate::search::oruk::ListOf;
 use crate::search::oruk::Shared;
+use crate::search::place::{self, Postcode, Typed};
 
 /// Migration 4: the Open Referral index (dropped by migration 7).
 pub const MIGRATION: &str = "
@@ -40,35 +42,6 @@ DROP TABLE agg_hsds;
 DROP TABLE agg_schedules;
 DELETE FROM meta WHERE key = 'hsds_index_version';
 ";
-
-/// A UK postcode as typed, read for matching.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Postcode {
-    /// A whole postcode, written `FY1 6JH`.
-    Full(String),
-    /// Only its outward part (district), like `FY1`.
-    District(String),
-}
-
-/// Reads a postcode in any spacing or case (`fy16jh`, `FY1 6JH`, `FY1`).
-pub fn parse_postcode(text: &str) -> Option<Postcode> {
-    let compact: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    if !compact.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return None;
-    }
-    match compact.len() {
-        2..=4 => Some(Postcode::District(compact)),
-        5..=7 => {
-            let (outward, inward) = compact.split_at(compact.len() - 3);
-            Some(Postcode::Full(format!("{outward} {inward}")))
-        }
-        _ => None,
-    }
-}
 
 /// Which services (or `service_at_location`s) a list asks for.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -152,7 +125,10 @@ fn rows(index: &SearchIndex, conn: &Connection, picks: &[(i64, usize)]) -> Resul
     Ok(out)
 }
 
-/// A page of services (or of `service_at_location`s) and the total.
+/// A page of services (or of `service_at_location`s) and the total. A
+/// `proximity` is measured from the postcode's centre as
+/// [`place::centre`] finds it, the same centre a directory page's
+/// `near=POSTCODE` uses.
 pub fn list(
     index: &SearchIndex,
     conn: &Connection,
@@ -161,7 +137,13 @@ pub fn list(
     limit: u32,
     offset: u64,
 ) -> Result<(Vec<Row>, u64)> {
-    let (picks, total) = index.list(of, f, limit, offset)?;
+    let centre = match (&f.postcode, f.within_km) {
+        (Some(postcode), Some(_)) => {
+            place::centre(conn, index, &Typed::Postcode(postcode.clone()))?.map(|c| (c.lat, c.lon))
+        }
+        _ => None,
+    };
+    let (picks, total) = index.list(of, f, centre, limit, offset)?;
     Ok((rows(index, conn, &picks)?, total))
 }
 
@@ -226,27 +208,4 @@ pub fn organization_services(
         .map(|r| (r, 0))
         .collect();
     rows(index, conn, &picks)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn postcodes_are_read_in_any_spacing() {
-        assert_eq!(
-            parse_postcode("fy16jh"),
-            Some(Postcode::Full("FY1 6JH".into()))
-        );
-        assert_eq!(
-            parse_postcode(" FY1  6JH "),
-            Some(Postcode::Full("FY1 6JH".into()))
-        );
-        assert_eq!(
-            parse_postcode("la1"),
-            Some(Postcode::District("LA1".into()))
-        );
-        assert_eq!(parse_postcode("LA1 1AA'; --"), None);
-        assert_eq!(parse_postcode("x"), None);
-    }
 }

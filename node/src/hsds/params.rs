@@ -12,8 +12,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::web::ApiError;
+use signpost_client::search::place::Postcode;
 use signpost_client::search::{MAX_QUERY_CHARS, MAX_QUERY_WORDS, MAX_WITHIN_KM};
-use signpost_client::store::hsds::{parse_postcode, Filter};
+use signpost_client::store::hsds::Filter;
 
 /// Page size when the client names none.
 pub const DEFAULT_PER_PAGE: u32 = 50;
@@ -240,7 +241,7 @@ pub fn filter(q: &HashMap<String, String>, locations: bool) -> Result<Filter, Ap
     if locations {
         f.postcode = get(q, "postcode")
             .map(|p| {
-                parse_postcode(p).ok_or_else(|| {
+                Postcode::parse(p).ok_or_else(|| {
                     bad(
                         "postcode",
                         format!("{p:?} is not a postcode like FY1 6JH or FY1"),

@@ -28,6 +28,7 @@ use crate::server::AppState;
 use crate::web::form::{Choice, Errors, Values};
 use crate::web::html::{asset_version, internal, message, render};
 use signpost_client::directory::HeldService;
+use signpost_client::search::place::Typed;
 use signpost_client::search::{self, SearchParams, MAX_QUERY_CHARS};
 use signpost_client::store::aggregator as db;
 use signpost_client::store::directory::{self, Freshness};
@@ -229,7 +230,7 @@ async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) 
                 format!("Type at most {} characters.", place::MAX_PLACE_CHARS),
             );
         } else {
-            let typed = place::classify(&form.near);
+            let typed = Typed::read(&form.near);
             let mut found = match place::from_store(&agg, &typed).await {
                 Ok(found) => found,
                 Err(e) => return internal(&e),

@@ -1,9 +1,10 @@
-//! Finding the place a person typed (a postcode, a postcode district, a
-//! town, or `LAT,LON` from the browser's own location). First from what the
-//! aggregator already holds: an exact postcode of a known location, else
-//! the centre of the known locations in that postcode district or town.
-//! Then, only if the operator configured one, a postcodes.io-compatible
-//! geocoder. There are no built-in tables of places.
+//! Finding the place a person typed in the directory's "near" box: the
+//! library reads what was typed and finds its centre from what the
+//! aggregator holds ([`signpost_client::search::place`], the same reader
+//! and finder as the Open Referral `postcode` filter); this module words
+//! the answer for the page and, only if the operator configured one, asks
+//! a postcodes.io-compatible geocoder about places nothing held is at.
+//! There are no built-in tables of places.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -13,111 +14,49 @@ use serde_json::Value;
 
 use crate::error::{NodeError, Result};
 use signpost_client::directory::Directory;
-use signpost_client::search::index::Place;
-use signpost_client::search::parse_point;
+use signpost_client::search::place::{Centre, FoundBy, Postcode, Typed};
 
 /// Longest place text accepted.
 pub const MAX_PLACE_CHARS: usize = 100;
 /// Largest geocoder answer read.
 const MAX_GEOCODER_BYTES: usize = 64 * 1024;
 
-/// What a typed place looks like.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Typed {
-    /// Coordinates, `LAT,LON`.
-    Point(f64, f64),
-    /// A whole UK postcode, normalised (`FY37TN`).
-    Postcode(String),
-    /// A postcode district (`FY3`).
-    District(String),
-    /// Anything else: a town or city name.
-    Town(String),
-}
-
-/// Where a typed place was found.
+/// Where a typed place was found, as the page says it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found {
+    /// Latitude, degrees: the search's `near`.
     pub lat: f64,
+    /// Longitude, degrees.
     pub lon: f64,
-    /// How it was found, for the page ("the centre of FY3").
+    /// How it was found, for the page ("the middle of the FY3 area").
     pub how: String,
 }
 
-/// Sorts what was typed into one of the [`Typed`] kinds.
-pub fn classify(text: &str) -> Typed {
-    let text = text.trim();
-    if let Ok((lat, lon)) = parse_point(text) {
-        return Typed::Point(lat, lon);
-    }
-    let norm: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_uppercase();
-    if is_district(&norm) {
-        return Typed::District(norm);
-    }
-    if (5..=7).contains(&norm.len()) && norm.is_ascii() {
-        let (outward, inward) = norm.split_at(norm.len() - 3);
-        let b = inward.as_bytes();
-        if is_district(outward)
-            && b[0].is_ascii_digit()
-            && b[1].is_ascii_alphabetic()
-            && b[2].is_ascii_alphabetic()
-        {
-            return Typed::Postcode(norm);
-        }
-    }
-    Typed::Town(text.to_owned())
-}
-
-/// A postcode's outward part: 2 to 4 letters and digits, starting with a
-/// letter and holding a digit (`M1`, `FY3`, `SW1A`).
-fn is_district(s: &str) -> bool {
-    (2..=4).contains(&s.len())
-        && s.chars().all(|c| c.is_ascii_alphanumeric())
-        && s.starts_with(|c: char| c.is_ascii_alphabetic())
-        && s.chars().any(|c| c.is_ascii_digit())
-}
-
-fn centre(found: &[(f64, f64)]) -> Option<(f64, f64)> {
-    if found.is_empty() {
-        return None;
-    }
-    let n = found.len() as f64;
-    let lat = found.iter().map(|p| p.0).sum::<f64>() / n;
-    let lon = found.iter().map(|p| p.1).sum::<f64>() / n;
-    Some((lat, lon))
-}
-
-/// Looks the place up in what the aggregator holds.
+/// Looks the place up in what the aggregator holds, worded for the page.
 pub async fn from_store(directory: &Directory, typed: &Typed) -> Result<Option<Found>> {
-    let found = |(lat, lon): (f64, f64), how: String| Some(Found { lat, lon, how });
-    Ok(match typed {
-        Typed::Point(lat, lon) => found((*lat, *lon), "the point you gave".into()),
-        Typed::Postcode(pc) => {
-            let pretty = format!("{} {}", &pc[..pc.len() - 3], &pc[pc.len() - 3..]);
-            if let Some(p) = centre(
-                &directory
-                    .place_points(Place::Postcode(pretty.clone()))
-                    .await?,
-            ) {
-                found(p, format!("postcode {pretty}"))
-            } else {
-                let district = &pc[..pc.len() - 3];
-                centre(&directory.place_points(Place::District(district.to_owned())).await?).and_then(|p| {
-                    found(
-                        p,
-                        format!("the middle of the {district} area (postcode {pretty} itself is not known here)"),
-                    )
-                })
-            }
-        }
-        Typed::District(d) => centre(&directory.place_points(Place::District(d.clone())).await?)
-            .and_then(|p| found(p, format!("the middle of the {d} area"))),
-        Typed::Town(t) => centre(&directory.place_points(Place::Town(t.clone())).await?)
-            .and_then(|p| found(p, format!("the middle of {t}"))),
-    })
+    Ok(directory.place_centre(typed.clone()).await?.map(worded))
+}
+
+/// Says how a centre was found, in the page's words.
+fn worded(centre: Centre) -> Found {
+    let how = match centre.by {
+        FoundBy::Point => "the point you gave".to_owned(),
+        FoundBy::Postcode(p) => format!("postcode {p}"),
+        FoundBy::District {
+            district,
+            instead_of: None,
+        } => format!("the middle of the {district} area"),
+        FoundBy::District {
+            district,
+            instead_of: Some(p),
+        } => format!("the middle of the {district} area (postcode {p} itself is not known here)"),
+        FoundBy::Town(t) => format!("the middle of {t}"),
+    };
+    Found {
+        lat: centre.lat,
+        lon: centre.lon,
+        how,
+    }
 }
 
 /// How long a geocoder's answer is kept: a place found (places do not
@@ -170,11 +109,11 @@ impl Geocoder {
         let enc = |s: &str| super::view::path_part(s);
         let (url, how) = match typed {
             Typed::Point(..) => return None,
-            Typed::Postcode(pc) => (
-                format!("{base}/postcodes/{}", enc(pc)),
+            Typed::Postcode(pc @ Postcode::Full(_)) => (
+                format!("{base}/postcodes/{}", enc(&pc.compact())),
                 format!("postcode {pc}"),
             ),
-            Typed::District(d) => (
+            Typed::Postcode(Postcode::District(d)) => (
                 format!("{base}/outcodes/{}", enc(d)),
                 format!("the {d} area"),
             ),
@@ -272,14 +211,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn typed_places_are_told_apart() {
-        assert_eq!(classify(" fy3 7tn "), Typed::Postcode("FY37TN".into()));
-        assert_eq!(classify("SW1A 1AA"), Typed::Postcode("SW1A1AA".into()));
-        assert_eq!(classify("M1 1AE"), Typed::Postcode("M11AE".into()));
-        assert_eq!(classify("fy3"), Typed::District("FY3".into()));
-        assert_eq!(classify("53.8,-3.05"), Typed::Point(53.8, -3.05));
-        assert_eq!(classify("Blackpool"), Typed::Town("Blackpool".into()));
-        assert_eq!(classify("LS12"), Typed::District("LS12".into()));
-        assert_eq!(centre(&[(1.0, 2.0), (3.0, 4.0)]), Some((2.0, 3.0)));
+    fn centres_are_worded_for_the_page() {
+        let how = |by| {
+            worded(Centre {
+                lat: 1.0,
+                lon: 2.0,
+                by,
+            })
+            .how
+        };
+        assert_eq!(how(FoundBy::Postcode("FY3 7TN".into())), "postcode FY3 7TN");
+        assert_eq!(
+            how(FoundBy::District {
+                district: "FY3".into(),
+                instead_of: Some("FY3 9ZZ".into())
+            }),
+            "the middle of the FY3 area (postcode FY3 9ZZ itself is not known here)"
+        );
+        assert_eq!(
+            how(FoundBy::Town("Morecambe".into())),
+            "the middle of Morecambe"
+        );
     }
 }
