@@ -544,7 +544,12 @@ type CategoryCounts = (u64, Vec<(String, u64)>);
 pub struct SearchIndex {
     pub(super) fields: Fields,
     pub(super) reader: IndexReader,
-    writer: RwLock<IndexWriter>,
+    /// None after a rollback failed (tantivy's writer cannot be used
+    /// again then): the next rollback opens a new one.
+    writer: RwLock<Option<IndexWriter>>,
+    /// To open a new writer, and how many threads it gets.
+    index: Index,
+    threads: usize,
     progress: Mutex<Progress>,
     /// The categories list, per searcher generation.
     categories: Mutex<Option<CategoryCounts>>,
@@ -702,25 +707,7 @@ impl SearchIndex {
 
     fn from_index(index: Index, change: i64, threads: usize) -> Result<SearchIndex> {
         let (_, fields) = schema();
-        // The writer's lock may still be held for a moment by an index
-        // just dropped in this process (its threads end asynchronously);
-        // another running node keeps it, and is named in the error.
-        let mut tries = 0;
-        let writer = loop {
-            match index.writer_with_num_threads(threads, WRITER_MEMORY) {
-                Err(tantivy::TantivyError::LockFailure(..)) if tries < LOCK_TRIES => {
-                    tries += 1;
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                other => {
-                    break other.map_err(|e| {
-                        Error::Setup(format!(
-                            "search index: open the writer (is another node running on this folder?): {e}"
-                        ))
-                    })?
-                }
-            }
-        };
+        let writer = open_writer(&index, threads)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -729,7 +716,9 @@ impl SearchIndex {
         Ok(SearchIndex {
             fields,
             reader,
-            writer: RwLock::new(writer),
+            writer: RwLock::new(Some(writer)),
+            index,
+            threads,
             progress: Mutex::new(Progress {
                 applied: change,
                 committed: change,
@@ -760,6 +749,7 @@ impl SearchIndex {
     ) -> Result<()> {
         let f = &self.fields;
         let writer = self.writer.read().unwrap_or_else(|p| p.into_inner());
+        let writer = writer.as_ref().ok_or_else(no_writer)?;
         writer.delete_term(Term::from_field_text(f.hub, hub_id));
         for entry in entries {
             let p = entry.prepared;
@@ -905,6 +895,8 @@ impl SearchIndex {
         })
         .map_err(|e| Error::Setup(format!("search index payload: {e}")))?;
         let mut prepared = writer
+            .as_mut()
+            .ok_or_else(no_writer)?
             .prepare_commit()
             .map_err(tantivy_error("prepare a commit"))?;
         prepared.set_payload(&payload);
@@ -952,6 +944,8 @@ impl SearchIndex {
     pub fn clear(&self) -> Result<()> {
         let writer = self.writer.read().unwrap_or_else(|p| p.into_inner());
         writer
+            .as_ref()
+            .ok_or_else(no_writer)?
             .delete_all_documents()
             .map_err(tantivy_error("clear"))?;
         let mut progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
@@ -978,9 +972,21 @@ impl SearchIndex {
 
     /// Throws away what was applied since the last commit (after a failed
     /// commit, so the next one starts from the last good state).
+    /// A writer that failed to roll back (after its threads died of a
+    /// full disk, say) is dropped and a new one opened, here or at the
+    /// next call.
     pub fn rollback(&self) -> Result<()> {
         let mut writer = self.writer.write().unwrap_or_else(|p| p.into_inner());
-        writer.rollback().map_err(tantivy_error("roll back"))?;
+        let rolled_back = match writer.as_mut() {
+            Some(w) => w.rollback().map(|_| ()).map_err(tantivy_error("roll back")),
+            None => Err(Error::Setup("search index: no writer".into())),
+        };
+        if let Err(why) = rolled_back {
+            // Drop the old writer first: it may still hold the folder's lock.
+            *writer = None;
+            tracing::warn!(reason = %why, "the search index's writer is opened again");
+            *writer = Some(open_writer(&self.index, self.threads)?);
+        }
         let mut progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
         progress.applied = progress.committed;
         progress.dirty = false;
@@ -1387,6 +1393,32 @@ impl SearchIndex {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Opens the index's writer. Its lock may still be held for a moment by
+/// a writer just dropped in this process (its threads end
+/// asynchronously); another running node keeps it, and is named in the
+/// error.
+fn open_writer(index: &Index, threads: usize) -> Result<IndexWriter> {
+    let mut tries = 0;
+    loop {
+        match index.writer_with_num_threads(threads, WRITER_MEMORY) {
+            Err(tantivy::TantivyError::LockFailure(..)) if tries < LOCK_TRIES => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            other => return other.map_err(|e| {
+                Error::Setup(format!(
+                    "search index: open the writer (is another node running on this folder?): {e}"
+                ))
+            }),
+        }
+    }
+}
+
+/// The error of a write while the writer is being opened again.
+fn no_writer() -> Error {
+    Error::Setup("search index: its writer is being opened again after a failure".into())
 }
 
 /// Every distinct term of an untokenized field, over all segments (a
