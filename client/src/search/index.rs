@@ -21,12 +21,16 @@
 //!
 //! How each condition is asked: words are stemmed, accent-folded prefixes
 //! (our own [`super::text`] tokenizer, on both sides, fed to tantivy
-//! pre-tokenized) expanded against the term dictionary; categories are
-//! lower-cased terms; places are coarse grid cells (range queries) checked
-//! exactly against packed coordinates in a fast field; "open at" is a term
-//! per (zone, weekday, hour) the service is open in, checked exactly
-//! against packed weekly spans. One collector filters exactly, counts and
-//! keeps the best page per segment; segments' pages are merged by name.
+//! pre-tokenized) expanded against the term dictionary of one words field
+//! (each part of a service written as often as its weight); categories are
+//! lower-cased terms; places are cells of four grids (the finest that
+//! covers the circle in few cells is asked) checked exactly against packed
+//! coordinates in a fast field; "open at" is a term per (zone, weekday,
+//! hour) the service is open in, checked exactly against packed weekly
+//! spans. Each segment's documents are sorted in name order, so one
+//! collector filters exactly, counts (up to a cap over all segments) and
+//! keeps the best page per segment, stopping early in name order and
+//! letting block-max WAND skip ties; segments' pages are merged by name.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
@@ -1407,11 +1411,13 @@ fn open_writer(index: &Index, threads: usize) -> Result<IndexWriter> {
                 tries += 1;
                 std::thread::sleep(Duration::from_millis(100));
             }
-            other => return other.map_err(|e| {
-                Error::Setup(format!(
+            other => {
+                return other.map_err(|e| {
+                    Error::Setup(format!(
                     "search index: open the writer (is another node running on this folder?): {e}"
                 ))
-            }),
+                })
+            }
         }
     }
 }
