@@ -1048,6 +1048,25 @@ async fn the_coordinator_page_shows_the_reports_and_only_a_signed_in_coordinator
         .contains("Probable duplicates (0)"));
 }
 
+/// Sends a registration's Approve or Reject form (`action`) as the page
+/// does; gives the page the redirect after it leads to, with its status
+/// message.
+async fn decide(admin: &Admin, action: &str, url: &str) -> Page {
+    let path = format!("/admin/registrations/{action}");
+    let reply = admin.post(&path, &[("url", url)]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.header("location"), "/admin/registrations");
+    let after = admin.get("/admin/registrations").await;
+    assert!(after.body.contains("id=\"flash\""), "{}", after.body);
+    after
+}
+
+/// How many registrations the JSON admin API says wait.
+async fn waiting(agg: &TestNode) -> usize {
+    let pending = agg.admin(Method::GET, "/registrations", None).await.json();
+    pending["pending"].as_array().map_or(0, Vec::len)
+}
+
 /// Registration by approval (issue 15) through the operator's page: hubs
 /// that register wait on `/admin/registrations` (linked with the count),
 /// an Approve form makes one a source the next crawl holds, a Reject form
@@ -1126,26 +1145,12 @@ async fn the_registrations_page_approves_and_rejects_hubs_waiting_for_the_operat
     )
     .await;
     assert_eq!(anonymous.status, StatusCode::FORBIDDEN);
-    let pending = agg.admin(Method::GET, "/registrations", None).await.json();
-    assert_eq!(
-        pending["pending"].as_array().map(Vec::len),
-        Some(2),
-        "{pending}"
-    );
+    assert_eq!(waiting(&agg).await, 2, "nothing decided");
 
     // Approve: redirect after post, a status message, and the next crawl
     // holds the hub.
-    let approved = admin
-        .post(
-            "/admin/registrations/approve",
-            &[("url", kept_url.as_str())],
-        )
-        .await;
-    assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
-    assert_eq!(approved.header("location"), "/admin/registrations");
-    let after = admin.get("/admin/registrations").await;
-    assert!(after.body.contains("id=\"flash\""), "{}", after.body);
-    assert!(after.body.contains("Approved"));
+    let after = decide(&admin, "approve", &kept_url).await;
+    assert!(after.body.contains("Approved"), "{}", after.body);
     assert!(after.body.contains("Registrations waiting (1)"));
     assert!(!after.body.contains(&format!("value=\"{kept_url}\"")));
     let crawled = agg.crawl_source(&kept_url).await;
@@ -1157,23 +1162,11 @@ async fn the_registrations_page_approves_and_rejects_hubs_waiting_for_the_operat
     );
 
     // Reject: gone from the page, the queue and the sources; never held.
-    let rejected = admin
-        .post(
-            "/admin/registrations/reject",
-            &[("url", refused_url.as_str())],
-        )
-        .await;
-    assert_eq!(rejected.status, StatusCode::SEE_OTHER, "{}", rejected.body);
-    let after = admin.get("/admin/registrations").await;
+    let after = decide(&admin, "reject", &refused_url).await;
     assert!(after.body.contains("Rejected"), "{}", after.body);
     assert!(after.body.contains("id=\"no-registrations\""));
     assert!(!after.body.contains(&format!("value=\"{refused_url}\"")));
-    let pending = agg.admin(Method::GET, "/registrations", None).await.json();
-    assert_eq!(
-        pending["pending"].as_array().map(Vec::len),
-        Some(0),
-        "{pending}"
-    );
+    assert_eq!(waiting(&agg).await, 0);
     let sources = agg.admin(Method::GET, "/sources", None).await.json();
     assert!(!sources.to_string().contains(&refused_url), "{sources}");
     agg.crawl().await;

@@ -152,33 +152,38 @@ fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Current, Detour> {
     current(state, headers).ok_or_else(|| see_other("/admin").into())
 }
 
-/// Checks a form sent by POST: same site, a live session, and that
-/// session's CSRF token.
-/// The hub, the form's values and the checked session of a form POST, or
-/// the page to show instead (no hub role, signed out, or a bad CSRF token).
+/// The role a form acts on (`role` finds it), the form's values and the
+/// checked session of a form POST, or the page to show instead (no such
+/// role, signed out, or a bad CSRF token): one check for every form.
+fn posted<R>(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &Bytes,
+    role: fn(&AppState) -> Result<R, Detour>,
+) -> Result<(R, Values, Current), Detour> {
+    let found = role(state)?;
+    let values = Values::parse(body);
+    let session = check_post(state, headers, values.get("csrf"))?;
+    Ok((found, values, session))
+}
+
+/// The hub, the form's values and the checked session of a hub form POST.
 fn form_post(
     state: &AppState,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<(Arc<HubHandle>, Values, Current), Detour> {
-    let hub = hub_of(state)?;
-    let values = Values::parse(body);
-    let session = check_post(state, headers, values.get("csrf"))?;
-    Ok((hub, values, session))
+    posted(state, headers, body, hub_of)
 }
 
 /// The directory, the form's values and the checked session of a
-/// coordinator's form POST (reports, registrations), or the page to show
-/// instead: the same checks as [`form_post`], for the aggregator role.
+/// coordinator's form POST (reports, registrations).
 fn directory_post(
     state: &AppState,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<(Arc<Aggregator>, Values, Current), Detour> {
-    let agg = directory_of(state)?;
-    let values = Values::parse(body);
-    let session = check_post(state, headers, values.get("csrf"))?;
-    Ok((agg, values, session))
+    posted(state, headers, body, directory_of)
 }
 
 /// The aggregator role, or the page saying this node has none.
@@ -212,6 +217,8 @@ async fn signed_in_directory(
     }
 }
 
+/// Checks a form sent by POST: same site, a live session, and that
+/// session's CSRF token.
 fn check_post(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<Current, Detour> {
     let session = check_sender(state, headers)?;
     if !csrf_matches(&session, csrf) {
