@@ -1,5 +1,6 @@
 //! The web pages end to end over real HTTP: the hub's admin page (sign-in,
-//! session cookie, CSRF, forms that publish, import with preview) and an
+//! session cookie, CSRF, forms that publish, import with preview), the
+//! operator's registrations waiting for approval, and an
 //! aggregator's public directory (search filters, places, hub and service
 //! pages, the map's assets), and that hostile text is shown, never run.
 
@@ -1045,6 +1046,149 @@ async fn the_coordinator_page_shows_the_reports_and_only_a_signed_in_coordinator
         .await
         .body
         .contains("Probable duplicates (0)"));
+}
+
+/// Sends a registration's Approve or Reject form (`action`) as the page
+/// does; gives the page the redirect after it leads to, with its status
+/// message.
+async fn decide(admin: &Admin, action: &str, url: &str) -> Page {
+    let path = format!("/admin/registrations/{action}");
+    let reply = admin.post(&path, &[("url", url)]).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.header("location"), "/admin/registrations");
+    let after = admin.get("/admin/registrations").await;
+    assert!(after.body.contains("id=\"flash\""), "{}", after.body);
+    after
+}
+
+/// How many registrations the JSON admin API says wait.
+async fn waiting(agg: &TestNode) -> usize {
+    let pending = agg.admin(Method::GET, "/registrations", None).await.json();
+    pending["pending"].as_array().map_or(0, Vec::len)
+}
+
+/// Registration by approval (issue 15) through the operator's page: hubs
+/// that register wait on `/admin/registrations` (linked with the count),
+/// an Approve form makes one a source the next crawl holds, a Reject form
+/// forgets the other, and neither form works without the session and its
+/// CSRF token.
+#[tokio::test]
+async fn the_registrations_page_approves_and_rejects_hubs_waiting_for_the_operator() {
+    let agg = TestNode::start_aggregator("Careful CVS", |c| {
+        c.aggregator.registration = signpost_node::config::Registration::Approval;
+    })
+    .await;
+    let base = agg.node.url();
+    let hubs = signpost_tests::fake_hub::hubs_serving(2, 70, |i| {
+        signpost_tests::listings::food_banks(i, 2)
+    })
+    .await;
+    let (kept, refused) = (&hubs[0], &hubs[1]);
+
+    // Signed out, the page is the sign-in form leading back to it.
+    let sign_in = get(&base, "/admin/registrations").await;
+    assert!(sign_in.body.contains("id=\"sign-in-form\""));
+    assert_eq!(hidden(&sign_in.body, "next"), "/admin/registrations");
+
+    let mut hub_ids = Vec::new();
+    for hub in [kept, refused] {
+        let reply = agg
+            .post_json("/v1/register", json!({ "url": hub.url() }))
+            .await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{:?}", reply.json());
+        hub_ids.push(reply.json()["hub_id"].as_str().expect("hub id").to_owned());
+    }
+
+    let admin = Admin::sign_in(&agg).await;
+    let home = admin.get("/admin").await;
+    assert!(
+        home.body.contains("id=\"registrations-link\""),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains("Registrations waiting: 2"));
+    let reports = admin.get("/admin/reports").await;
+    assert!(
+        reports.body.contains("Registrations waiting: 2"),
+        "linked from the reports too"
+    );
+
+    let list = admin.get("/admin/registrations").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.header("cache-control"), "no-store");
+    assert_security_headers(&list);
+    assert!(list.body.contains("<caption>"), "{}", list.body);
+    assert!(list.body.contains("Registrations waiting (2)"));
+    for (hub, id) in [kept, refused].into_iter().zip(&hub_ids) {
+        assert!(list.body.contains(&hub.listing_url()), "{}", list.body);
+        assert!(list.body.contains(id.as_str()), "the hub's id is shown");
+    }
+    assert!(list.body.contains("<code>127.0.0.1</code>"), "who asked");
+    // The forms carry the session's CSRF token, scraped as a browser sends it.
+    let csrf = hidden_after(&list.body, "class=\"inline approve\"", "csrf");
+    assert_eq!(csrf, admin.csrf);
+    let kept_url = kept.listing_url();
+    let refused_url = refused.listing_url();
+
+    // A forged token, or no session, decides nothing.
+    let forged = admin
+        .post_raw(
+            "/admin/registrations/approve",
+            &[("csrf", "forged"), ("url", kept_url.as_str())],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let anonymous = page(
+        browser()
+            .post(format!("{base}/admin/registrations/reject"))
+            .form(&[("csrf", csrf.as_str()), ("url", refused_url.as_str())]),
+    )
+    .await;
+    assert_eq!(anonymous.status, StatusCode::FORBIDDEN);
+    assert_eq!(waiting(&agg).await, 2, "nothing decided");
+
+    // Approve: redirect after post, a status message, and the next crawl
+    // holds the hub.
+    let after = decide(&admin, "approve", &kept_url).await;
+    assert!(after.body.contains("Approved"), "{}", after.body);
+    assert!(after.body.contains("Registrations waiting (1)"));
+    assert!(!after.body.contains(&format!("value=\"{kept_url}\"")));
+    let crawled = agg.crawl_source(&kept_url).await;
+    assert_eq!(crawled["outcome"], "accepted", "{crawled}");
+    assert_eq!(
+        agg.get(&format!("/v1/hubs/{}", hub_ids[0])).await.status,
+        StatusCode::OK,
+        "held after approval"
+    );
+
+    // Reject: gone from the page, the queue and the sources; never held.
+    let after = decide(&admin, "reject", &refused_url).await;
+    assert!(after.body.contains("Rejected"), "{}", after.body);
+    assert!(after.body.contains("id=\"no-registrations\""));
+    assert!(!after.body.contains(&format!("value=\"{refused_url}\"")));
+    assert_eq!(waiting(&agg).await, 0);
+    let sources = agg.admin(Method::GET, "/sources", None).await.json();
+    assert!(!sources.to_string().contains(&refused_url), "{sources}");
+    agg.crawl().await;
+    assert_eq!(
+        agg.get(&format!("/v1/hubs/{}", hub_ids[1])).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(admin
+        .get("/admin")
+        .await
+        .body
+        .contains("Registrations waiting: 0"));
+
+    // A form sent twice (or after the request lapsed) says so.
+    let again = admin
+        .post(
+            "/admin/registrations/reject",
+            &[("url", refused_url.as_str())],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert!(again.body.contains("Nothing waits at that address"));
 }
 
 /// One place finder (issue 14, item 4): the Open Referral

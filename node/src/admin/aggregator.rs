@@ -11,6 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
+use crate::aggregator::Aggregator;
 use crate::crawl;
 use crate::server::AppState;
 use crate::web::api::{aggregator, query_map};
@@ -114,6 +115,28 @@ async fn pending_registrations(State(state): State<Arc<AppState>>) -> Result<Res
 }
 
 /// Approves (or, `approve` false, rejects) the pending registration of
+/// `raw`, an address as typed or as listed (made the listing URL it was
+/// registered at), and logs who decided (`by`). The one decision behind the
+/// JSON API and the admin page, so both match an address the same way (as
+/// `source approve`/`reject` do on the data folder). Gives the address as matched and
+/// whether a registration of it waited.
+pub async fn decide(
+    agg: &Aggregator,
+    raw: &str,
+    approve: bool,
+    by: &'static str,
+) -> crate::error::Result<(String, bool)> {
+    let url = signpost_client::fetch::listing_url(raw)
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| raw.to_owned());
+    let done = agg.decide_registration(&url, approve).await?;
+    if done {
+        tracing::info!(url = %url, approved = approve, by, "registration decided");
+    }
+    Ok((url, done))
+}
+
+/// Approves (or, `approve` false, rejects) the pending registration of
 /// the body's `url`, as `source approve` and `source reject` do.
 async fn decide_registration(
     state: Arc<AppState>,
@@ -122,20 +145,15 @@ async fn decide_registration(
 ) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
     let raw = url_in(body)?;
-    let url = signpost_client::fetch::listing_url(&raw)
-        .map(|u| u.to_string())
-        .unwrap_or(raw);
-    let shown = url.clone();
-    let done = agg.decide_registration(&url, approve).await?;
+    let (url, done) = decide(&agg, &raw, approve, "the admin API").await?;
     if !done {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
-            format!("no registration of {shown} waits for approval"),
+            format!("no registration of {url} waits for approval"),
         ));
     }
-    tracing::info!(url = %shown, approved = approve, "registration decided by the admin API");
-    Ok(Json(json!({"url": shown, "approved": approve})).into_response())
+    Ok(Json(json!({"url": url, "approved": approve})).into_response())
 }
 
 async fn approve_registration(

@@ -500,11 +500,19 @@ impl Aggregator {
         Ok(())
     }
 
+    /// How long a registration may wait for approval (and a registered
+    /// source go without a good listing) before [`Self::expire_registrations`]
+    /// drops it, in seconds: one figure, so the admin page's "expires" date
+    /// and the expiry itself cannot disagree.
+    pub fn registration_lifetime_secs(&self) -> i64 {
+        self.settings.registration_expiry_days as i64 * 86_400
+    }
+
     /// Drops registered sources without a good listing for
     /// `registration_expiry_days`, and registrations left waiting as long
     /// (as of `now`, Unix seconds).
     pub async fn expire_registrations(&self, now: i64) -> Result<usize> {
-        let cutoff = now - self.settings.registration_expiry_days as i64 * 86_400;
+        let cutoff = now - self.registration_lifetime_secs();
         self.write(move |conn| db::expire_registrations(conn, cutoff, now))
             .await
     }

@@ -11,6 +11,7 @@
 //! refused outright.
 
 pub mod form;
+pub mod registrations;
 pub mod reports;
 pub mod session;
 
@@ -27,6 +28,7 @@ use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use signpost_spec::{Limits, Service};
 
+use crate::aggregator::Aggregator;
 use crate::error::NodeError;
 use crate::import::{self, Format, ImportPlan, MAX_IMPORT_BYTES};
 use crate::server::{AppState, HubHandle};
@@ -67,6 +69,9 @@ pub fn router(_state: Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/admin/import/confirm", post(import_confirm))
         .route("/admin/reports", get(reports::page))
         .route("/admin/reports/not-duplicate", post(reports::not_duplicate))
+        .route(registrations::PATH, get(registrations::page))
+        .route("/admin/registrations/approve", post(registrations::approve))
+        .route("/admin/registrations/reject", post(registrations::reject))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(axum::middleware::map_response(no_store))
 }
@@ -147,21 +152,73 @@ fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<Current, Detour> {
     current(state, headers).ok_or_else(|| see_other("/admin").into())
 }
 
-/// Checks a form sent by POST: same site, a live session, and that
-/// session's CSRF token.
-/// The hub, the form's values and the checked session of a form POST, or
-/// the page to show instead (no hub role, signed out, or a bad CSRF token).
+/// The role a form acts on (`role` finds it), the form's values and the
+/// checked session of a form POST, or the page to show instead (no such
+/// role, signed out, or a bad CSRF token): one check for every form.
+fn posted<R>(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &Bytes,
+    role: fn(&AppState) -> Result<R, Detour>,
+) -> Result<(R, Values, Current), Detour> {
+    let found = role(state)?;
+    let values = Values::parse(body);
+    let session = check_post(state, headers, values.get("csrf"))?;
+    Ok((found, values, session))
+}
+
+/// The hub, the form's values and the checked session of a hub form POST.
 fn form_post(
     state: &AppState,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<(Arc<HubHandle>, Values, Current), Detour> {
-    let hub = hub_of(state)?;
-    let values = Values::parse(body);
-    let session = check_post(state, headers, values.get("csrf"))?;
-    Ok((hub, values, session))
+    posted(state, headers, body, hub_of)
 }
 
+/// The directory, the form's values and the checked session of a
+/// coordinator's form POST (reports, registrations).
+fn directory_post(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Arc<Aggregator>, Values, Current), Detour> {
+    posted(state, headers, body, directory_of)
+}
+
+/// The aggregator role, or the page saying this node has none.
+fn directory_of(state: &AppState) -> Result<Arc<Aggregator>, Detour> {
+    state.aggregator.clone().ok_or_else(|| {
+        message(
+            StatusCode::NOT_FOUND,
+            "No directory here",
+            "This node does not run the aggregator role, so it has no coordinator reports or registrations.",
+            ("/admin", "Back to the admin page"),
+        )
+        .into()
+    })
+}
+
+/// The directory and session of a coordinator's page view, or the page to
+/// show instead: none here, or the sign-in page leading back to `next`
+/// (one of [`AFTER_SIGN_IN`]).
+async fn signed_in_directory(
+    state: &AppState,
+    headers: &HeaderMap,
+    next: &str,
+) -> Result<(Arc<Aggregator>, Current), Detour> {
+    let agg = directory_of(state)?;
+    match current(state, headers) {
+        Some(session) => Ok((agg, session)),
+        None => {
+            let site = site_name(state).await?;
+            Err(sign_in_page(site, StatusCode::OK, Errors::default(), next).into())
+        }
+    }
+}
+
+/// Checks a form sent by POST: same site, a live session, and that
+/// session's CSRF token.
 fn check_post(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<Current, Detour> {
     let session = check_sender(state, headers)?;
     if !csrf_matches(&session, csrf) {
@@ -224,7 +281,7 @@ pub struct SignInPage {
 
 /// The pages signing in may lead to (anything else leads to `/admin`, so
 /// the form cannot be made to redirect elsewhere).
-pub const AFTER_SIGN_IN: &[&str] = &["/admin", "/admin/reports"];
+pub const AFTER_SIGN_IN: &[&str] = &["/admin", "/admin/reports", registrations::PATH];
 
 fn sign_in_page(site: String, status: StatusCode, errors: Errors, next: &str) -> Response {
     render(
@@ -277,6 +334,9 @@ pub struct HomePage {
     pub services: Vec<ServiceRow>,
     /// This node also runs a directory: link its coordinator reports.
     pub reports: bool,
+    /// With a directory, how many registrations wait for approval (the
+    /// page links them).
+    pub waiting: Option<usize>,
 }
 
 async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
@@ -295,6 +355,13 @@ async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respons
     let services = match hub.run(|core| core.services()).await {
         Ok(s) => s,
         Err(e) => return internal(&e),
+    };
+    let waiting = match &state.aggregator {
+        Some(agg) => match registrations::waiting(agg).await {
+            Ok(n) => Some(n),
+            Err(e) => return internal(&e),
+        },
+        None => None,
     };
     let now = Timestamp::now().as_second();
     let listing = match hub.current() {
@@ -328,6 +395,7 @@ async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respons
         fetched,
         fetchers,
         reports: state.aggregator.is_some(),
+        waiting,
         services: services
             .iter()
             .map(|s| ServiceRow {

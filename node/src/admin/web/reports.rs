@@ -10,22 +10,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::{check_post, current, see_other, sign_in_page, site_name};
+use super::{directory_post, registrations, see_other, signed_in_directory};
 use crate::server::AppState;
-use crate::web::form::{Errors, Values};
 use crate::web::html::{internal, message};
 
 /// Longest hub or service id accepted from the form.
 const MAX_ID: usize = 256;
-
-fn no_directory() -> Response {
-    message(
-        StatusCode::NOT_FOUND,
-        "No directory here",
-        "This node does not run the aggregator role, so it has no coordinator reports.",
-        ("/admin", "Back to the admin page"),
-    )
-}
 
 /// `GET /admin/reports`: the reports with their forms, or the sign-in
 /// page (which leads back here).
@@ -34,21 +24,28 @@ pub async fn page(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let Some(agg) = state.aggregator.clone() else {
-        return no_directory();
+    let (agg, session) = match signed_in_directory(&state, &headers, "/admin/reports").await {
+        Ok(t) => t,
+        Err(r) => return r.into_response(),
     };
-    let Some(session) = current(&state, &headers) else {
-        let site = match site_name(&state).await {
-            Ok(s) => s,
-            Err(r) => return r.into_response(),
-        };
-        return sign_in_page(site, StatusCode::OK, Errors::default(), "/admin/reports");
+    let waiting = match registrations::waiting(&agg).await {
+        Ok(n) => n,
+        Err(e) => return internal(&e),
     };
     let flash = state
         .admin_sessions
         .take_flash(&session.id)
         .unwrap_or_default();
-    crate::web::pages::reports::page(&state, agg, raw, "/admin/reports", session.csrf, flash).await
+    crate::web::pages::reports::page(
+        &state,
+        agg,
+        raw,
+        "/admin/reports",
+        session.csrf,
+        flash,
+        Some(waiting),
+    )
+    .await
 }
 
 /// `POST /admin/reports/not-duplicate`: a coordinator's decision that two
@@ -58,12 +55,8 @@ pub async fn not_duplicate(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(agg) = state.aggregator.clone() else {
-        return no_directory();
-    };
-    let values = Values::parse(&body);
-    let session = match check_post(&state, &headers, values.get("csrf")) {
-        Ok(s) => s,
+    let (agg, values, session) = match directory_post(&state, &headers, &body) {
+        Ok(t) => t,
         Err(r) => return r.into_response(),
     };
     let field = |name: &str| {

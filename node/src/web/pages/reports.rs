@@ -94,6 +94,9 @@ pub struct ReportsPage {
     pub flash: String,
     /// This page's own path (`/reports` or `/admin/reports`).
     pub path: &'static str,
+    /// For a signed-in coordinator, how many registrations wait for
+    /// approval (the page links them); None on the public page.
+    pub waiting: Option<usize>,
     pub pairs: Vec<PairView>,
     pub pair_total: usize,
     pub within: Vec<Choice>,
@@ -177,6 +180,7 @@ pub async fn page(
     path: &'static str,
     csrf: String,
     flash: String,
+    waiting: Option<usize>,
 ) -> Response {
     let Some(a) = asked(raw) else {
         return message(
@@ -303,6 +307,7 @@ pub async fn page(
             csrf,
             flash,
             path,
+            waiting,
             pairs,
             pair_total,
             within: WITHIN
@@ -343,7 +348,16 @@ pub async fn public(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery)
             ("/", "Back to the start"),
         );
     };
-    page(&state, agg, raw, "/reports", String::new(), String::new()).await
+    page(
+        &state,
+        agg,
+        raw,
+        "/reports",
+        String::new(),
+        String::new(),
+        None,
+    )
+    .await
 }
 
 /// The answer when every report turn is taken: 503, to come back shortly.

@@ -1,0 +1,178 @@
+//! The operator's page of registrations waiting for approval
+//! (`aggregator.registration = "approval"`, the default): who asked for
+//! which address and when, when the request lapses, and an Approve and a
+//! Reject form on each. The same decisions as `signpost-node source
+//! approve`/`reject` and `/admin/v1/registrations`, made through the same
+//! query-layer methods ([`crate::admin::aggregator::decide`]), for an
+//! operator who prefers a browser. Plain forms that work without
+//! JavaScript, behind the admin page's session and CSRF check.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+
+use super::{directory_post, see_other, signed_in_directory};
+use crate::admin::aggregator::decide;
+use crate::aggregator::Aggregator;
+use crate::config::Registration;
+use crate::error::NodeError;
+use crate::server::AppState;
+use crate::web::html::{asset_version, internal, message, render};
+use crate::web::pages::view::{ago, when};
+
+/// This page's path (also where signing in may lead, and where a decision
+/// returns to).
+pub const PATH: &str = "/admin/registrations";
+/// Longest address accepted from the form (the registration endpoint
+/// refuses longer ones, so none waits).
+const MAX_URL: usize = 2048;
+
+/// One registration waiting, in words.
+pub struct PendingRow {
+    /// The listing URL, exactly as stored (the form sends it back).
+    pub url: String,
+    /// The hub the listing named when it was checked, if it was.
+    pub hub_id: String,
+    /// Who asked: a client address, or an IPv6 /64.
+    pub registrant: String,
+    /// When, e.g. "3 hours ago".
+    pub asked_ago: String,
+    /// When, as a date and time.
+    pub asked_at: String,
+    /// When the request lapses if nobody decides.
+    pub expires: String,
+}
+
+/// `GET /admin/registrations`.
+#[derive(Template)]
+#[template(path = "admin/registrations.html")]
+pub struct RegistrationsPage {
+    pub title: String,
+    pub site: String,
+    pub v: &'static str,
+    pub csrf: String,
+    pub flash: String,
+    /// The configured mode's word (`approval`, `open`, `off`).
+    pub mode: &'static str,
+    /// True when strangers' registrations wait here (the default mode);
+    /// otherwise the page says none will until the mode changes.
+    pub approval: bool,
+    /// Days a request waits before it lapses.
+    pub expiry_days: u64,
+    pub pending: Vec<PendingRow>,
+}
+
+/// How many registrations wait, for the links to this page on the admin
+/// home and the signed-in reports page.
+pub async fn waiting(agg: &Aggregator) -> Result<usize, NodeError> {
+    Ok(agg.pending_registrations().await?.len())
+}
+
+/// `GET /admin/registrations`: the list with its forms, or the sign-in
+/// page (which leads back here).
+pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let (agg, session) = match signed_in_directory(&state, &headers, PATH).await {
+        Ok(t) => t,
+        Err(r) => return r.into_response(),
+    };
+    let pending = match agg.pending_registrations().await {
+        Ok(p) => p,
+        Err(e) => return internal(&e),
+    };
+    let now = Timestamp::now().as_second();
+    let lifetime = agg.registration_lifetime_secs();
+    let pending = pending
+        .into_iter()
+        .map(|p| PendingRow {
+            asked_ago: ago(now, p.requested_at),
+            asked_at: when(p.requested_at),
+            expires: when(p.requested_at.saturating_add(lifetime)),
+            hub_id: p.hub_id.unwrap_or_default(),
+            registrant: p.registrant,
+            url: p.url,
+        })
+        .collect();
+    let site = agg.settings.name.clone();
+    render(
+        StatusCode::OK,
+        &RegistrationsPage {
+            title: format!("Registrations waiting: {site}"),
+            site,
+            v: asset_version(),
+            flash: state
+                .admin_sessions
+                .take_flash(&session.id)
+                .unwrap_or_default(),
+            csrf: session.csrf,
+            mode: agg.settings.registration.as_str(),
+            approval: agg.settings.registration == Registration::Approval,
+            expiry_days: agg.settings.registration_expiry_days,
+            pending,
+        },
+    )
+}
+
+/// `POST /admin/registrations/approve`: the address becomes a source,
+/// crawled at once.
+pub async fn approve(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    decided(&state, &headers, &body, true).await
+}
+
+/// `POST /admin/registrations/reject`: the request is forgotten (the hub
+/// may ask again).
+pub async fn reject(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    decided(&state, &headers, &body, false).await
+}
+
+async fn decided(state: &AppState, headers: &HeaderMap, body: &Bytes, approve: bool) -> Response {
+    let (agg, values, session) = match directory_post(state, headers, body) {
+        Ok(t) => t,
+        Err(r) => return r.into_response(),
+    };
+    let raw = values.get("url");
+    if raw.is_empty() || raw.len() > MAX_URL {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "This form was not accepted",
+            "It did not name a registration. Go back, reload the page and try again.",
+            (PATH, "Back to the registrations"),
+        );
+    }
+    let (url, done) = match decide(&agg, raw, approve, "the admin page").await {
+        Ok(x) => x,
+        Err(e) => return internal(&e),
+    };
+    if !done {
+        return message(
+            StatusCode::NOT_FOUND,
+            "Nothing waits at that address",
+            &format!(
+                "No registration of {url} waits for approval: it may have been decided \
+                 already or have lapsed. Reload the list to see what still waits."
+            ),
+            (PATH, "Back to the registrations"),
+        );
+    }
+    let text = if approve && agg.settings.scheduled {
+        format!("Approved {url}: it is now a source, and is crawled within a few seconds.")
+    } else if approve {
+        format!("Approved {url}: it is now a source, crawled at the next crawl.")
+    } else {
+        format!("Rejected {url}: it will not be crawled. The hub may ask again.")
+    };
+    state.admin_sessions.set_flash(&session.id, text);
+    see_other(PATH)
+}
