@@ -33,6 +33,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// Allowance of `POST /v1/register` per client address.
     pub register_limiter: RateLimiter,
+    /// Feed requests waiting for the next item (`/v1/feed?wait=`).
+    pub feed_waiters: crate::feed::Waiters,
     /// What the HTML pages need (map tiles, security policy).
     pub pages: crate::web::html::PageSettings,
     /// Signed-in sessions of the admin page.
@@ -202,6 +204,7 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
         admin_token,
         public_url: config.node.public_url.clone(),
         register_limiter: RateLimiter::new(config.aggregator.register_per_hour),
+        feed_waiters: Default::default(),
         pages: crate::web::html::PageSettings::new(&config.web, config.node.public_url.as_deref()),
         admin_sessions: Default::default(),
         metrics: aggregator

@@ -718,3 +718,100 @@ async fn metrics_are_served_on_their_own_address_only() {
     assert!(text.contains("signpost_http_request_duration_seconds_count"));
     assert!(text.contains("signpost_store_bytes "));
 }
+
+/// A follower at the end of the feed can wait (`wait=`) for the next item
+/// instead of polling (issue 20): it is answered as soon as a listing is
+/// stored. A harvester that never sends `wait` is answered at once, as
+/// RPDE says, and waiting is capped per client.
+#[tokio::test]
+async fn the_last_page_of_the_feed_can_be_waited_on() {
+    let agg = TestNode::start_aggregator("Test CVS", |_| {}).await;
+    let first = key(41);
+    let fake = FakeHub::start(Script::Json(signed(
+        &listing(
+            &first,
+            "Corner hub",
+            1,
+            vec![service(41, "Soup kitchen", 54.0, -2.8, "MO", "Food")],
+        ),
+        &first,
+    )))
+    .await;
+    agg.add_source(&fake.listing_url()).await;
+
+    // Plain RPDE: the empty last page answers at once, cacheable briefly,
+    // with no word of waiting.
+    let plain = agg.get("/v1/feed?afterChangeNumber=0").await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert_eq!(plain.json()["items"].as_array().map(Vec::len), Some(0));
+    assert!(plain.headers.get("signpost-feed-wait").is_none());
+    assert_eq!(plain.headers["cache-control"], "public, max-age=8");
+    assert_eq!(
+        agg.get("/v1/feed?wait=31").await.status,
+        StatusCode::BAD_REQUEST
+    );
+
+    // A waiting request gets the listing once it is stored.
+    let http = reqwest::Client::new();
+    let base = agg.node.url();
+    let asked = Instant::now();
+    let waiting = tokio::spawn({
+        let (http, url) = (
+            http.clone(),
+            format!("{base}/v1/feed?afterChangeNumber=0&wait=20"),
+        );
+        async move { http.get(url).send().await.expect("GET") }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "nothing new yet: it waits");
+    let crawled = Instant::now();
+    agg.crawl().await;
+    let reply = waiting.await.expect("the waiting request");
+    let answered = crawled.elapsed();
+    assert_eq!(reply.status(), StatusCode::OK);
+    assert_eq!(reply.headers()["signpost-feed-wait"], "20");
+    assert_eq!(reply.headers()["cache-control"], "no-store");
+    let page: Value = reply.json().await.expect("a feed page");
+    let items = page["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 1, "{page}");
+    assert_eq!(items[0]["id"], first.key_id().to_string());
+    assert!(
+        asked.elapsed() < Duration::from_secs(15),
+        "answered when the item was stored, not when the wait ended"
+    );
+    eprintln!("a waiting feed request was answered {answered:?} after the crawl began");
+    assert!(
+        !page["next"].as_str().unwrap_or("").contains("wait="),
+        "next never carries wait"
+    );
+
+    // With nothing new the wait ends with the empty page.
+    let end = format!(
+        "/v1/feed?afterChangeNumber={}&wait=1",
+        items[0]["modified"].as_i64().unwrap_or(0)
+    );
+    let started = Instant::now();
+    let empty = agg.get(&end).await;
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    assert_eq!(empty.json()["items"].as_array().map(Vec::len), Some(0));
+    assert_eq!(empty.headers["signpost-feed-wait"], "1");
+
+    // One client may hold four waiting requests; a fifth is answered at
+    // once and told it was allowed no wait.
+    let long = format!("{base}{}", end.replace("wait=1", "wait=5"));
+    let held: Vec<_> = (0..4)
+        .map(|_| {
+            let (http, url) = (http.clone(), long.clone());
+            tokio::spawn(async move { http.get(url).send().await.expect("GET") })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    let fifth = agg.get(&end.replace("wait=1", "wait=5")).await;
+    assert!(started.elapsed() < Duration::from_secs(4), "not held");
+    assert_eq!(fifth.headers["signpost-feed-wait"], "0");
+    for request in held {
+        let reply = request.await.expect("a held request");
+        assert_eq!(reply.headers()["signpost-feed-wait"], "5");
+    }
+}

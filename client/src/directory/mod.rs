@@ -47,6 +47,9 @@ pub struct Directory {
     writer_queue: writer::Writer,
     index: Arc<SearchIndex>,
     on_ingest: Option<Arc<OnIngest>>,
+    /// Ticks after every write to the store (a batch of listings stored,
+    /// or any other write): what a long-polled feed page waits on.
+    changed: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// A service as its hub published it, with what a reader shows beside it.
@@ -120,6 +123,8 @@ impl Directory {
         catch_up(&conn, &index, &limits)?;
         let writer = Arc::new(Mutex::new(conn));
         let keep_in_step = index.clone();
+        let changed = Arc::new(tokio::sync::watch::Sender::new(0u64));
+        let tell = changed.clone();
         let writer_queue = writer::Writer::start(
             writer.clone(),
             policy,
@@ -144,6 +149,7 @@ impl Directory {
                 if let Err(e) = done {
                     keep_in_step.failed(&e);
                 }
+                tell.send_modify(|n| *n = n.wrapping_add(1));
             }),
         )?;
         start_committer(&index, &writer, &limits);
@@ -154,7 +160,16 @@ impl Directory {
             writer,
             limits,
             on_ingest,
+            changed,
         })
+    }
+
+    /// A receiver that sees a change after every write to the store, so a
+    /// reader of the feed can wait for its next item instead of polling.
+    /// Subscribe before reading, then wait on `changed()`: a write between
+    /// the two is not missed.
+    pub fn watch_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changed.subscribe()
     }
 
     /// Runs blocking work with the single writing connection.
@@ -168,14 +183,16 @@ impl Directory {
         work: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let writer = self.writer.clone();
-        tokio::task::spawn_blocking(move || {
+        let done = tokio::task::spawn_blocking(move || {
             let mut conn = writer
                 .lock()
                 .map_err(|_| Error::Setup("a database write crashed; restart the node".into()))?;
             work(&mut conn)
         })
         .await
-        .map_err(|e| Error::Setup(format!("background work failed: {e}")))?
+        .map_err(|e| Error::Setup(format!("background work failed: {e}")))?;
+        self.changed.send_modify(|n| *n = n.wrapping_add(1));
+        done
     }
 
     /// Runs blocking work with a pooled read-only connection.

@@ -8,6 +8,8 @@
 //! to itself, which is where a consumer waits for new changes.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
 
 use serde::Serialize;
 
@@ -15,6 +17,21 @@ use crate::error::{NodeError, Result};
 
 /// Items per page when `limit` is not given.
 pub const DEFAULT_LIMIT: u32 = 100;
+/// Longest a request of the last page may wait for a new item (`wait`,
+/// in seconds): well under the server's request timeout (60 s by default)
+/// and the idle timeouts of common proxies.
+pub const MAX_WAIT_SECS: u32 = 30;
+/// Most feed requests waiting at once, in total and per client address
+/// (an IPv6 client by its /64): past either, a request is answered at
+/// once, as if it had not asked to wait.
+pub const MAX_WAITING: usize = 1000;
+/// See [`MAX_WAITING`].
+pub const MAX_WAITING_PER_CLIENT: usize = 4;
+/// Response header that says a request's `wait` was understood, and how
+/// many seconds it was allowed (0 when too many were waiting): a follower
+/// that sees it may ask again at once, one that does not polls on its
+/// interval.
+pub const WAIT_HEADER: &str = "signpost-feed-wait";
 pub use signpost_client::follow::{KIND, MAX_LIMIT};
 
 pub use signpost_client::store::feed::{Cursor, Item, ItemData, ItemState};
@@ -26,6 +43,9 @@ pub struct FeedQuery {
     pub cursor: Cursor,
     /// Items per page.
     pub limit: u32,
+    /// Seconds to wait for a new item when the page would be empty (0:
+    /// answer at once, what RPDE harvesters that never send `wait` get).
+    pub wait: u32,
 }
 
 impl FeedQuery {
@@ -34,11 +54,11 @@ impl FeedQuery {
         for key in query.keys() {
             if !matches!(
                 key.as_str(),
-                "afterChangeNumber" | "afterTimestamp" | "afterId" | "limit"
+                "afterChangeNumber" | "afterTimestamp" | "afterId" | "limit" | "wait"
             ) {
                 return Err(NodeError::invalid(
                     key,
-                    "is not a feed parameter (afterChangeNumber, afterTimestamp, afterId, limit)",
+                    "is not a feed parameter (afterChangeNumber, afterTimestamp, afterId, limit, wait)",
                 ));
             }
         }
@@ -93,7 +113,24 @@ impl FeedQuery {
                     )
                 })?,
         };
-        Ok(FeedQuery { cursor, limit })
+        let wait = match query.get("wait") {
+            None => 0,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= MAX_WAIT_SECS)
+                .ok_or_else(|| {
+                    NodeError::invalid(
+                        "wait",
+                        format!("must be a whole number of seconds from 0 to {MAX_WAIT_SECS}"),
+                    )
+                })?,
+        };
+        Ok(FeedQuery {
+            cursor,
+            limit,
+            wait,
+        })
     }
 
     /// The query string of this request (for a page that links to itself).
@@ -117,6 +154,7 @@ impl FeedQuery {
                 Cursor::TimestampAndId(..) => Cursor::TimestampAndId(modified, id.to_owned()),
             },
             limit: self.limit,
+            wait: 0,
         }
     }
 }
@@ -136,6 +174,67 @@ pub fn cache_control(items: usize, limit: u32) -> &'static str {
         FULL_PAGE_CACHE
     } else {
         LAST_PAGE_CACHE
+    }
+}
+
+/// Who is waiting for the feed's next item, counted to keep waiting
+/// requests within [`MAX_WAITING`] and [`MAX_WAITING_PER_CLIENT`].
+#[derive(Debug, Default)]
+pub struct Waiters {
+    /// (in total, per client address)
+    waiting: Mutex<(usize, HashMap<IpAddr, usize>)>,
+}
+
+/// A place among the [`Waiters`], given back when dropped.
+#[derive(Debug)]
+pub struct WaitTurn<'a> {
+    waiters: &'a Waiters,
+    client: IpAddr,
+}
+
+impl Waiters {
+    /// A turn to wait for `client` (an address as
+    /// [`crate::forwarded::allowance_key`] groups it), or None when too
+    /// many are waiting.
+    pub fn enter(&self, client: IpAddr) -> Option<WaitTurn<'_>> {
+        let mut waiting = self.waiting.lock().ok()?;
+        let (total, per_client) = &mut *waiting;
+        let mine = per_client.entry(client).or_default();
+        if *total >= MAX_WAITING || *mine >= MAX_WAITING_PER_CLIENT {
+            return None;
+        }
+        *mine += 1;
+        *total += 1;
+        Some(WaitTurn {
+            waiters: self,
+            client,
+        })
+    }
+
+    /// Requests waiting now.
+    pub fn len(&self) -> usize {
+        self.waiting.lock().map_or(0, |w| w.0)
+    }
+
+    /// True when none is waiting.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Drop for WaitTurn<'_> {
+    fn drop(&mut self) {
+        let Ok(mut waiting) = self.waiters.waiting.lock() else {
+            return;
+        };
+        let (total, per_client) = &mut *waiting;
+        *total = total.saturating_sub(1);
+        if let Some(mine) = per_client.get_mut(&self.client) {
+            *mine = mine.saturating_sub(1);
+            if *mine == 0 {
+                per_client.remove(&self.client);
+            }
+        }
     }
 }
 

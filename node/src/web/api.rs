@@ -265,8 +265,15 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     }
 }
 
+/// A page of the feed. With `wait=SECONDS`, a request whose page would be
+/// empty (a follower at the end) is held until a new item is stored or the
+/// wait ends, so an edit reaches followers in well under a second instead
+/// of at their next poll; within [`feed::MAX_WAITING`] in total and
+/// [`feed::MAX_WAITING_PER_CLIENT`] per client, past which it is answered
+/// at once.
 async fn feed_page(
     State(state): State<Arc<AppState>>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
@@ -276,15 +283,43 @@ async fn feed_page(
     let license = agg.settings.license_url.clone();
     let limit = query.limit;
     let max_bytes = agg.settings.served_feed_page_bytes;
-    let items = agg
-        .feed_page(query.cursor.clone(), limit, max_bytes)
-        .await?;
+    let read = || agg.feed_page(query.cursor.clone(), limit, max_bytes);
+    let mut items = read().await?;
+    let mut waited = None;
+    if items.is_empty() && query.wait > 0 {
+        let turn = state.feed_waiters.enter(allowance_key(client));
+        waited = Some(if turn.is_some() { query.wait } else { 0 });
+        if turn.is_some() {
+            // Subscribe, then read again: an item stored in between is
+            // seen by the read, one stored later wakes the wait.
+            let mut changes = agg.directory().watch_changes();
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(query.wait.into());
+            loop {
+                changes.borrow_and_update();
+                items = read().await?;
+                if !items.is_empty() {
+                    break;
+                }
+                match tokio::time::timeout_at(deadline, changes.changed()).await {
+                    Ok(Ok(())) => continue,
+                    _ => break,
+                }
+            }
+        }
+        drop(turn);
+    }
     let page = feed::page(items, &query, &url, &license);
-    let cache = feed::cache_control(page.items.len(), limit);
+    // A waited-for last page is each follower's own: no cache may keep it.
+    let cache = match waited {
+        Some(_) if page.items.len() < limit as usize => "no-store",
+        _ => feed::cache_control(page.items.len(), limit),
+    };
     let mut response = Json(page).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    if let Some(seconds) = waited {
+        h.insert(feed::WAIT_HEADER, HeaderValue::from(seconds));
+    }
     Ok(response)
 }
 
