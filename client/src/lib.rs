@@ -216,6 +216,7 @@ impl Replica {
             let limits = PollLimits {
                 page_size: limits.page_size,
                 max_pages: budget.unwrap_or(usize::MAX).min(200),
+                wait_secs: 0,
             };
             let base = total.clone();
             let report: PollReport = follow::poll(

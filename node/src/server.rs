@@ -35,6 +35,9 @@ pub struct AppState {
     pub register_limiter: RateLimiter,
     /// Feed requests waiting for the next item (`/v1/feed?wait=`).
     pub feed_waiters: crate::feed::Waiters,
+    /// Turns true when the node stops: waiting feed requests are answered
+    /// then, so they do not hold up a graceful shutdown.
+    pub stopping: watch::Receiver<bool>,
     /// What the HTML pages need (map tiles, security policy).
     pub pages: crate::web::html::PageSettings,
     /// Signed-in sessions of the admin page.
@@ -205,6 +208,7 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
         public_url: config.node.public_url.clone(),
         register_limiter: RateLimiter::new(config.aggregator.register_per_hour),
         feed_waiters: Default::default(),
+        stopping: stop.subscribe(),
         pages: crate::web::html::PageSettings::new(&config.web, config.node.public_url.as_deref()),
         admin_sessions: Default::default(),
         metrics: aggregator

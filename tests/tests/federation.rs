@@ -262,3 +262,72 @@ async fn follow_url(downstream: &TestNode, url: &str) {
         .await;
     assert_eq!(reply.status, StatusCode::CREATED);
 }
+
+/// A scheduled follower waits at the end of its upstream's feed
+/// (`wait=`), so an edit reaches it in seconds although its poll interval
+/// is 15 minutes (issue 20); an upstream that does not support waiting is
+/// polled on the interval, not in a loop.
+#[tokio::test]
+async fn a_follower_waits_on_its_upstream_and_sees_an_edit_at_once() {
+    let upstream = TestNode::start_aggregator("Upstream CVS", |_| {}).await;
+    let follower = TestNode::start_aggregator("Following CVS", |c| {
+        c.aggregator.scheduled = true;
+        c.aggregator.upstream_poll_secs = 900;
+    })
+    .await;
+    follow(&follower, &upstream).await;
+    // An upstream without `wait`: a static, empty RPDE page.
+    let plain = FakeHub::start(Script::Json(
+        serde_json::to_vec(&json!({
+            "items": [], "next": "http://127.0.0.1:9/v1/feed?afterChangeNumber=0", "license": "x"
+        }))
+        .expect("json"),
+    ))
+    .await;
+    follow_url(&follower, &plain.url()).await;
+    // Let the first polls reach the end of both feeds and start waiting.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+
+    let first = key(61);
+    let hub = FakeHub::start(Script::Json(signed(
+        &listing(
+            &first,
+            "Chapel hub",
+            1,
+            vec![service(61, "Warm space", 54.0, -2.8, "TU", "Warmth")],
+        ),
+        &first,
+    )))
+    .await;
+    upstream.add_source(&hub.listing_url()).await;
+    let edited = std::time::Instant::now();
+    upstream.crawl().await;
+    let mut seen = false;
+    while edited.elapsed() < std::time::Duration::from_secs(20) {
+        if follower.get_json("/v1/services?q=warm").await["total"] == 1 {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        seen,
+        "the follower serves the new listing well within its 900 s interval"
+    );
+    eprintln!(
+        "an upstream's new listing was searchable at its follower {:?} after the upstream's crawl began",
+        edited.elapsed()
+    );
+    let held = follower
+        .get_json(&format!("/v1/hubs/{}", first.key_id()))
+        .await;
+    assert_eq!(held["state"], "active");
+    // The plain upstream was asked twice (the page, then the page with
+    // wait, answered at once without the header) and then left for the
+    // interval: no loop.
+    let hits = plain.hits();
+    assert!(
+        (1..=4).contains(&hits),
+        "{hits} requests to an upstream without wait"
+    );
+}

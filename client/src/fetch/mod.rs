@@ -88,6 +88,10 @@ pub enum Fetched {
         bytes: Vec<u8>,
         /// Validators for the next conditional GET.
         validators: Validators,
+        /// An aggregator's feed page answered to `wait=`: the seconds it
+        /// allowed ([`crate::follow::WAIT_HEADER`]); None from anything
+        /// that does not support waiting.
+        feed_wait: Option<u32>,
     },
 }
 
@@ -309,6 +313,11 @@ impl Fetcher {
             etag: header_text(header::ETAG),
             last_modified: header_text(header::LAST_MODIFIED),
         };
+        let feed_wait = response
+            .headers()
+            .get(crate::follow::WAIT_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u32>().ok());
         let mut bytes = Vec::with_capacity(
             response
                 .content_length()
@@ -324,6 +333,7 @@ impl Fetcher {
         Ok(Fetched::Body {
             bytes,
             validators: next,
+            feed_wait,
         })
     }
 }

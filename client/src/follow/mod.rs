@@ -35,6 +35,11 @@ pub const FEED_PATH: &str = "/v1/feed";
 pub const KIND: &str = "SignpostListing";
 /// Most items a feed page holds, however many are asked for.
 pub const MAX_LIMIT: u32 = 500;
+/// Response header of a feed page answered to `wait=`: the seconds the
+/// aggregator allowed (0 when too many requests were waiting). A follower
+/// that sees it may ask again at once; one that does not polls on its
+/// interval (the aggregator does not support waiting).
+pub const WAIT_HEADER: &str = "signpost-feed-wait";
 /// How much one poll reads.
 #[derive(Debug, Clone, Copy)]
 pub struct PollLimits {
@@ -42,6 +47,10 @@ pub struct PollLimits {
     pub page_size: u32,
     /// Most pages read in one poll (the next poll carries on).
     pub max_pages: usize,
+    /// At the end of the feed, ask the upstream to hold the request this
+    /// many seconds for a new item (`wait=`; 0 never asks). Must stay
+    /// under the fetcher's timeout.
+    pub wait_secs: u32,
 }
 
 impl Default for PollLimits {
@@ -49,6 +58,7 @@ impl Default for PollLimits {
         PollLimits {
             page_size: 50,
             max_pages: 200,
+            wait_secs: 0,
         }
     }
 }
@@ -135,6 +145,10 @@ pub struct PollReport {
     pub cursor: i64,
     /// True when the poll reached the end of the feed.
     pub caught_up: bool,
+    /// True when the upstream held a request at the end of its feed
+    /// (`wait=`): it may be polled again at once, the wait being the
+    /// interval.
+    pub waited: bool,
     /// Why the poll stopped early, if it did: (code, message).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<(String, String)>,
@@ -143,22 +157,31 @@ pub struct PollReport {
     pub refused: Vec<Refusal>,
 }
 
-fn page_url(feed: &Url, cursor: i64, limit: u32) -> Url {
+fn page_url(feed: &Url, cursor: i64, limit: u32, wait: u32) -> Url {
     let mut url = feed.clone();
-    url.set_query(Some(&format!("afterChangeNumber={cursor}&limit={limit}")));
+    let mut query = format!("afterChangeNumber={cursor}&limit={limit}");
+    if wait > 0 {
+        query.push_str(&format!("&wait={wait}"));
+    }
+    url.set_query(Some(&query));
     url
 }
 
-/// Fetches and checks one page after `cursor`.
+/// Fetches and checks one page after `cursor`; with `wait`, asks the
+/// upstream to hold the request that long when the page would be empty.
+/// Gives the page and the seconds the upstream allowed, when it said.
 pub async fn fetch_page(
     fetcher: &Fetcher,
     feed: &Url,
     cursor: i64,
     limit: u32,
-) -> std::result::Result<RemotePage, FetchError> {
-    let url = page_url(feed, cursor, limit);
-    let bytes = match fetcher.fetch(&url, &Default::default()).await? {
-        Fetched::Body { bytes, .. } => bytes,
+    wait: u32,
+) -> std::result::Result<(RemotePage, Option<u32>), FetchError> {
+    let url = page_url(feed, cursor, limit, wait);
+    let (bytes, allowed) = match fetcher.fetch(&url, &Default::default()).await? {
+        Fetched::Body {
+            bytes, feed_wait, ..
+        } => (bytes, feed_wait),
         Fetched::NotModified => {
             return Err(FetchError {
                 code: "http_status",
@@ -189,7 +212,7 @@ pub async fn fetch_page(
         }
         last = key;
     }
-    Ok(page)
+    Ok((page, allowed))
 }
 
 /// How deleted items without a signed withdrawal are treated.
@@ -229,13 +252,31 @@ pub async fn poll(
         ..Default::default()
     };
     let mut limit = limits.page_size.clamp(1, MAX_LIMIT);
+    // Once per poll, at the end of the feed, a request waits there.
+    let (mut wait, mut held) = (0, false);
     while report.pages < limits.max_pages {
-        let fetched = {
+        let fetched = if wait > 0 {
+            // A held request takes no politeness turn: it is one
+            // connection waiting, not load on the upstream.
+            fetch_page(&fetchers.feed, &feed, report.cursor, limit, wait).await
+        } else {
             let _turn = fetchers.politeness.turn(&feed).await;
-            fetch_page(&fetchers.feed, &feed, report.cursor, limit).await
+            fetch_page(&fetchers.feed, &feed, report.cursor, limit, 0).await
         };
+        let asked_to_wait = std::mem::take(&mut wait) > 0;
         let page = match fetched {
-            Ok(page) => page,
+            Ok((page, allowed)) => {
+                if asked_to_wait {
+                    report.waited = allowed.is_some_and(|s| s > 0);
+                }
+                page
+            }
+            // An upstream that does not know `wait` may refuse it: it is
+            // then polled on the interval, as before.
+            Err(_) if asked_to_wait => {
+                report.caught_up = true;
+                break;
+            }
             // A page of big listings may not fit: ask for fewer at a time.
             Err(e) if e.code == "too_large" && limit > 1 => {
                 limit = (limit / 5).max(1);
@@ -248,6 +289,10 @@ pub async fn poll(
         };
         report.pages += 1;
         if page.items.is_empty() {
+            if !held && limits.wait_secs > 0 && report.pages < limits.max_pages {
+                (wait, held) = (limits.wait_secs, true);
+                continue;
+            }
             report.caught_up = true;
             break;
         }
@@ -421,10 +466,15 @@ mod tests {
             "https://agg.example.org/v1/feed"
         );
         assert!(feed_url("ftp://agg.example.org").is_err());
-        let u = page_url(&feed_url("http://127.0.0.1:9/").unwrap(), 7, 50);
+        let u = page_url(&feed_url("http://127.0.0.1:9/").unwrap(), 7, 50, 0);
         assert_eq!(
             u.as_str(),
             "http://127.0.0.1:9/v1/feed?afterChangeNumber=7&limit=50"
+        );
+        let u = page_url(&feed_url("http://127.0.0.1:9/").unwrap(), 7, 50, 15);
+        assert_eq!(
+            u.as_str(),
+            "http://127.0.0.1:9/v1/feed?afterChangeNumber=7&limit=50&wait=15"
         );
     }
 }

@@ -35,8 +35,9 @@ pub struct Aggregator {
     pub(crate) fetchers: Fetchers,
     /// Counters for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
-    /// True while the upstream feeds are being polled (one poll at a time).
-    pub(crate) polling: std::sync::atomic::AtomicBool,
+    /// The upstream feeds being polled now, each by its own task (one
+    /// poll at a time per upstream).
+    pub(crate) polling: std::sync::Mutex<std::collections::HashSet<String>>,
     /// The operator's areas for the coverage report
     /// (`aggregator.coverage_areas`), read once at start; None: a grid.
     pub areas: Option<Arc<crate::reports::Areas>>,
@@ -194,7 +195,7 @@ impl Aggregator {
             report_turn: tokio::sync::Semaphore::new(MAX_REPORTS_RUNNING),
             reports: ReportCache::default(),
             fetchers,
-            polling: std::sync::atomic::AtomicBool::new(false),
+            polling: Default::default(),
             areas: None,
             metrics,
             settings,
@@ -350,7 +351,10 @@ impl Aggregator {
                     RegisterError::new(e.code, fetch::public_message(e.code))
                 })?
         };
-        let Fetched::Body { bytes, validators } = fetched else {
+        let Fetched::Body {
+            bytes, validators, ..
+        } = fetched
+        else {
             return Err(RegisterError::new(
                 "http_status",
                 "the hub answered 304 to a request that was not conditional",

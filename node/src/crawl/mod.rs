@@ -80,7 +80,9 @@ pub async fn crawl_source(agg: &Aggregator, source: &Source) -> Result<CrawlRepo
                 report.error = Some(message);
             }
         }
-        Ok(Fetched::Body { bytes, validators }) => {
+        Ok(Fetched::Body {
+            bytes, validators, ..
+        }) => {
             let ingested = agg.ingest(bytes, Some(source.url.clone())).await?;
             report.outcome = CrawlOutcome::from(&ingested);
             match ingested {
@@ -217,15 +219,10 @@ pub async fn run_schedule(agg: Arc<Aggregator>, mut stop: watch::Receiver<bool>)
             }
             Err(e) => tracing::warn!(error = %e, "could not read the crawl schedule"),
         }
-        if scheduled && !agg.polling.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            let agg = agg.clone();
-            tokio::spawn(async move {
-                if let Err(e) = crate::crawl::poll_due(&agg, false).await {
-                    tracing::warn!(error = %e, "could not poll upstream aggregators");
-                }
-                agg.polling
-                    .store(false, std::sync::atomic::Ordering::SeqCst);
-            });
+        if scheduled {
+            if let Err(e) = start_due_polls(&agg).await {
+                tracing::warn!(error = %e, "could not poll upstream aggregators");
+            }
         }
         if now - last_purge >= 3600 {
             last_purge = now;
@@ -247,7 +244,42 @@ pub async fn run_schedule(agg: Arc<Aggregator>, mut stop: watch::Receiver<bool>)
     }
 }
 
-/// Polls every upstream that is due, recording each poll's outcome.
+/// Longest a scheduled poll asks an upstream to hold its request at the
+/// end of the feed (`wait=`), within the fetch timeout.
+const FOLLOW_WAIT_SECS: u64 = 25;
+
+/// Starts a task for each due upstream not already being polled: each
+/// upstream is followed on its own, so a request held at the end of one
+/// upstream's feed (`wait=`) never delays another's.
+async fn start_due_polls(agg: &Arc<Aggregator>) -> Result<()> {
+    let now = Timestamp::now().as_second();
+    let due = agg.read(move |c| db::due_upstreams(c, now)).await?;
+    // A held request must end before the fetch's own timeout.
+    let wait = FOLLOW_WAIT_SECS.min(agg.settings.request_timeout_secs.saturating_sub(5)) as u32;
+    for upstream in due {
+        let fresh = agg
+            .polling
+            .lock()
+            .is_ok_and(|mut p| p.insert(upstream.url.clone()));
+        if !fresh {
+            continue;
+        }
+        let agg = agg.clone();
+        tokio::spawn(async move {
+            let url = upstream.url.clone();
+            if let Err(e) = poll_one(&agg, upstream, wait).await {
+                tracing::warn!(upstream = %url, error = %e, "could not poll an upstream aggregator");
+            }
+            if let Ok(mut polling) = agg.polling.lock() {
+                polling.remove(&url);
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Polls every upstream now (or every due one), one after the other,
+/// without waiting at the end of any feed, recording each poll's outcome.
 pub async fn poll_due(agg: &Aggregator, force: bool) -> Result<Vec<follow::PollReport>> {
     let now = Timestamp::now().as_second();
     let due = agg
@@ -261,19 +293,38 @@ pub async fn poll_due(agg: &Aggregator, force: bool) -> Result<Vec<follow::PollR
         .await?;
     let mut reports = Vec::new();
     for upstream in due {
-        let report = follow::poll(
-            agg.directory(),
-            &agg.fetchers,
-            &upstream,
-            follow::Deletions::SignedOnly,
-            follow::PollLimits::default(),
-            |_| {},
-        )
-        .await?;
+        reports.push(poll_one(agg, upstream, 0).await?);
+    }
+    Ok(reports)
+}
+
+/// Polls one upstream (holding the last request up to `wait` seconds when
+/// the upstream supports it) and records the outcome and the next poll:
+/// at once after a held request (the wait was the interval), after
+/// `upstream_poll_secs` once caught up, later after a failure.
+async fn poll_one(
+    agg: &Aggregator,
+    upstream: db::Upstream,
+    wait: u32,
+) -> Result<follow::PollReport> {
+    let report = follow::poll(
+        agg.directory(),
+        &agg.fetchers,
+        &upstream,
+        follow::Deletions::SignedOnly,
+        follow::PollLimits {
+            wait_secs: wait,
+            ..follow::PollLimits::default()
+        },
+        |_| {},
+    )
+    .await?;
+    let now = Timestamp::now().as_second();
+    {
         let interval = agg.settings.upstream_poll_secs;
         let next = if report.error.is_some() {
             now + backoff_secs(interval, upstream.failures + 1, random_u32()) as i64
-        } else if report.caught_up {
+        } else if report.caught_up && !report.waited {
             now + interval as i64
         } else {
             now
@@ -293,10 +344,12 @@ pub async fn poll_due(agg: &Aggregator, force: bool) -> Result<Vec<follow::PollR
             Some((code, message)) => {
                 tracing::warn!(upstream = %report.url, %code, %message, "upstream poll failed")
             }
-            None => tracing::info!(upstream = %report.url, accepted = report.counts.accepted,
-                rejected = report.counts.rejected, "polled upstream"),
+            None if report.counts.accepted + report.counts.rejected > 0 => {
+                tracing::info!(upstream = %report.url, accepted = report.counts.accepted,
+                    rejected = report.counts.rejected, "polled upstream")
+            }
+            None => tracing::debug!(upstream = %report.url, "polled upstream: nothing new"),
         }
-        reports.push(report);
     }
-    Ok(reports)
+    Ok(report)
 }

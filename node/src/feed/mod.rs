@@ -27,11 +27,7 @@ pub const MAX_WAIT_SECS: u32 = 30;
 pub const MAX_WAITING: usize = 1000;
 /// See [`MAX_WAITING`].
 pub const MAX_WAITING_PER_CLIENT: usize = 4;
-/// Response header that says a request's `wait` was understood, and how
-/// many seconds it was allowed (0 when too many were waiting): a follower
-/// that sees it may ask again at once, one that does not polls on its
-/// interval.
-pub const WAIT_HEADER: &str = "signpost-feed-wait";
+pub use signpost_client::follow::WAIT_HEADER;
 pub use signpost_client::follow::{KIND, MAX_LIMIT};
 
 pub use signpost_client::store::feed::{Cursor, Item, ItemData, ItemState};

@@ -293,16 +293,18 @@ async fn feed_page(
             // Subscribe, then read again: an item stored in between is
             // seen by the read, one stored later wakes the wait.
             let mut changes = agg.directory().watch_changes();
+            let mut stopping = state.stopping.clone();
             let deadline = tokio::time::Instant::now() + Duration::from_secs(query.wait.into());
             loop {
                 changes.borrow_and_update();
                 items = read().await?;
-                if !items.is_empty() {
+                if !items.is_empty() || *stopping.borrow_and_update() {
                     break;
                 }
-                match tokio::time::timeout_at(deadline, changes.changed()).await {
-                    Ok(Ok(())) => continue,
-                    _ => break,
+                tokio::select! {
+                    changed = changes.changed() => if changed.is_err() { break },
+                    _ = stopping.changed() => break,
+                    _ = tokio::time::sleep_until(deadline) => break,
                 }
             }
         }
