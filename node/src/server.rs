@@ -33,6 +33,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// Allowance of `POST /v1/register` per client address.
     pub register_limiter: RateLimiter,
+    /// Allowance of `POST /v1/notify` per client address.
+    pub nudge_limiter: RateLimiter,
     /// Feed requests waiting for the next item (`/v1/feed?wait=`).
     pub feed_waiters: crate::feed::Waiters,
     /// Turns true when the node stops: waiting feed requests are answered
@@ -57,17 +59,73 @@ pub struct HubHandle {
     pub fetches: crate::hub::fetch_log::FetchLog,
     /// The current listing compressed, once per publication.
     pub precompressed: crate::web::compress::Precompressed,
+    /// Sends the nudges of a new publication (through the address guard).
+    nudger: Option<signpost_client::fetch::Fetcher>,
 }
 
+/// Aggregators that fetched the listing longer ago than this are not
+/// nudged (they have stopped following it, or moved).
+const NUDGE_FETCHERS_WITHIN_SECS: i64 = 7 * 24 * 3600;
+
 impl HubHandle {
-    fn new(core: HubCore) -> Result<HubHandle> {
+    fn new(core: HubCore, config: &Config) -> Result<HubHandle> {
         let current = core.published()?.map(Arc::new);
+        // Nudges go where strangers' headers say, so through the same
+        // guard as crawls: private addresses only where the operator
+        // allows them (local demos and tests).
+        let nudger = signpost_client::fetch::Fetcher::new(signpost_client::fetch::FetchSettings {
+            max_bytes: 64 * 1024,
+            connect_timeout: Duration::from_secs(5),
+            total_timeout: Duration::from_secs(10),
+            allow_private: config.aggregator.allow_private_networks,
+            allowed_addresses: config.aggregator.allow_addresses.clone(),
+        })
+        .map_err(|e| tracing::warn!(error = %e, "hub nudges are off: no HTTP client"))
+        .ok();
         Ok(HubHandle {
             core: Arc::new(Mutex::new(core)),
             current: RwLock::new(current),
             fetches: Default::default(),
             precompressed: Default::default(),
+            nudger,
         })
+    }
+
+    /// Tells each aggregator that fetched the listing recently, and asked
+    /// to be told (`Signpost-Notify`), that it changed: best effort, in
+    /// the background; a lost nudge costs only the wait for its next
+    /// scheduled crawl.
+    fn nudge_fetchers(&self) {
+        let Some(nudger) = self.nudger.clone() else {
+            return;
+        };
+        let since = jiff::Timestamp::now().as_second() - NUDGE_FETCHERS_WITHIN_SECS;
+        let mut targets: Vec<url::Url> = self
+            .fetches
+            .recent()
+            .into_iter()
+            .filter(|f| f.at.as_second() >= since)
+            .filter_map(|f| f.notify)
+            .collect();
+        targets.sort();
+        targets.dedup();
+        if targets.is_empty() {
+            return;
+        }
+        tokio::spawn(async move {
+            let sent = targets.iter().map(|url| {
+                let nudger = &nudger;
+                async move { (url, nudger.nudge(url).await) }
+            });
+            for (url, outcome) in futures_util::future::join_all(sent).await {
+                match outcome {
+                    Ok(status) => tracing::debug!(%url, %status, "nudged an aggregator"),
+                    Err(e) => {
+                        tracing::info!(%url, error = %e.message, "could not nudge an aggregator")
+                    }
+                }
+            }
+        });
     }
 
     /// The publication being served now.
@@ -76,10 +134,18 @@ impl HubHandle {
     }
 
     fn set_current(&self, published: Published) {
-        if let Ok(mut current) = self.current.write() {
-            if current.as_ref().is_none_or(|c| c.seq <= published.seq) {
-                *current = Some(Arc::new(published));
+        let newer = match self.current.write() {
+            Ok(mut current) => {
+                let newer = current.as_ref().is_none_or(|c| c.seq < published.seq);
+                if current.as_ref().is_none_or(|c| c.seq <= published.seq) {
+                    *current = Some(Arc::new(published));
+                }
+                newer
             }
+            Err(_) => false,
+        };
+        if newer {
+            self.nudge_fetchers();
         }
     }
 
@@ -186,7 +252,7 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
         let core = HubCore::open(&dir_owned, &cfg)?;
         let token = AdminToken::load(core.connection())?;
         let hub = if cfg.hub.enabled {
-            Some(Arc::new(HubHandle::new(core)?))
+            Some(Arc::new(HubHandle::new(core, &cfg)?))
         } else {
             None
         };
@@ -208,6 +274,7 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
         public_url: config.node.public_url.clone(),
         register_limiter: RateLimiter::new(config.aggregator.register_per_hour),
         feed_waiters: Default::default(),
+        nudge_limiter: RateLimiter::new(crate::web::api::NUDGES_PER_HOUR),
         stopping: stop.subscribe(),
         pages: crate::web::html::PageSettings::new(&config.web, config.node.public_url.as_deref()),
         admin_sessions: Default::default(),
@@ -244,6 +311,19 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
     let addr = listener
         .local_addr()
         .map_err(|e| NodeError::io("reading the bound address of", dir, e))?;
+    // Where hubs may nudge this aggregator: its public address, or (for
+    // local demos and tests, which may reach private addresses) the one
+    // it listens on; otherwise nowhere, and hubs wait for the schedule.
+    if let Some(agg) = &aggregator {
+        let advertised = match &config.node.public_url {
+            Some(url) => Some(url.trim_end_matches('/').to_owned()),
+            None if config.aggregator.allow_private_networks => Some(format!("http://{addr}")),
+            None => None,
+        };
+        if let Some(url) = advertised {
+            let _ = agg.advertised.set(url);
+        }
+    }
     let app = crate::web::router(state.clone());
     let mut upkeep_stop = stop.subscribe();
     let upkeep_state = state.clone();

@@ -79,6 +79,14 @@ impl TestNode {
             aggregator: false,
         })
         .expect("init");
+        // The aggregators it nudges when it publishes live on loopback.
+        let mut config = Config::load(dir.path()).expect("config");
+        config.aggregator.allow_private_networks = true;
+        std::fs::write(
+            dir.path().join(signpost_node::config::CONFIG_FILE),
+            config.to_commented_toml(),
+        )
+        .expect("config written");
         let node = start_node(dir.path()).await;
         TestNode {
             dir,

@@ -815,3 +815,109 @@ async fn the_last_page_of_the_feed_can_be_waited_on() {
         assert_eq!(reply.headers()["signpost-feed-wait"], "5");
     }
 }
+
+/// Waits up to `within` for a search to find `total` services.
+async fn until_found(agg: &TestNode, path: &str, total: u64, within: Duration) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < within {
+        if agg.get_json(path).await["total"] == total {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// A hub's edit reaches the aggregators that follow it in seconds, not at
+/// their next crawl (issue 20): each crawl says where to nudge the
+/// aggregator, and the hub nudges it when it publishes. A nudge for an
+/// unknown source changes nothing, and a flood of nudges makes at most one
+/// crawl every few seconds.
+#[tokio::test]
+async fn a_hub_nudges_the_aggregators_that_fetched_it() {
+    let hub = TestNode::start("Nudging hub").await;
+    add_service(
+        &hub,
+        json!({"name": "Food pantry", "description": "Weekly low-cost shop",
+               "taxonomy_terms": [{"name": "Food"}]}),
+    )
+    .await;
+    let agg = TestNode::start_aggregator("Nudged CVS", |c| {
+        c.aggregator.scheduled = true;
+        c.aggregator.recrawl_interval_secs = 900;
+    })
+    .await;
+    agg.add_source(&hub.node.url()).await;
+    assert!(
+        until_found(&agg, "/v1/services?q=pantry", 1, Duration::from_secs(15)).await,
+        "the first scheduled crawl"
+    );
+
+    let edited = Instant::now();
+    add_service(
+        &hub,
+        json!({"name": "Warm space", "description": "Tea and a warm room",
+               "taxonomy_terms": [{"name": "Warmth"}]}),
+    )
+    .await;
+    assert!(
+        until_found(&agg, "/v1/services?q=warm", 1, Duration::from_secs(15)).await,
+        "the edit is searchable long before the 900 s recrawl"
+    );
+    eprintln!(
+        "a hub's edit was searchable at the aggregator {:?} after it was saved",
+        edited.elapsed()
+    );
+
+    // A nudge for a source the aggregator does not crawl changes nothing
+    // (and is answered as any other, so it tells a stranger nothing).
+    let sources = agg.admin(Method::GET, "/sources", None).await.json();
+    let unknown = agg
+        .post_json("/v1/notify?source=http://127.0.0.1:9/nowhere", json!({}))
+        .await;
+    assert_eq!(unknown.status, StatusCode::ACCEPTED);
+    assert_eq!(
+        agg.admin(Method::GET, "/sources", None).await.json(),
+        sources
+    );
+    assert_eq!(
+        agg.post_json("/v1/notify?url=x", json!({})).await.status,
+        StatusCode::BAD_REQUEST
+    );
+
+    // A flood of nudges for one source: at most one crawl per few seconds.
+    let first = key(71);
+    let fake = FakeHub::start(Script::Json(signed(
+        &listing(
+            &first,
+            "Flooded hub",
+            1,
+            vec![service(71, "Soup", 54.0, -2.8, "MO", "Food")],
+        ),
+        &first,
+    )))
+    .await;
+    agg.add_source(&fake.listing_url()).await;
+    assert!(
+        until_found(&agg, "/v1/services?q=soup", 1, Duration::from_secs(15)).await,
+        "the new source's first crawl"
+    );
+    let before = fake.hits();
+    let source: String = fake
+        .listing_url()
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    for _ in 0..50 {
+        let reply = agg
+            .post_json(&format!("/v1/notify?source={source}"), json!({}))
+            .await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED);
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let crawls = fake.hits() - before;
+    assert!(crawls <= 1, "{crawls} crawls for 50 nudges");
+}

@@ -204,6 +204,14 @@ impl Directory {
             .await
     }
 
+    /// Crawls a known address soon (a hub said its listing changed);
+    /// false when it is unknown, failing or already due.
+    pub async fn nudge_source(&self, url: &str) -> Result<bool> {
+        let url = url.to_owned();
+        self.write(move |c| db::nudge_source(c, &url, Timestamp::now().as_second()))
+            .await
+    }
+
     /// Stops crawling an address; false when it was unknown.
     pub async fn remove_source(&self, url: &str) -> Result<bool> {
         let url = url.to_owned();

@@ -77,6 +77,12 @@ pub struct Validators {
     pub last_modified: Option<String>,
 }
 
+/// Request header of an aggregator's crawl: the URL (its own
+/// `/v1/notify`, naming the source crawled) where the hub may POST when
+/// its listing changes, so the aggregator crawls it soon instead of at its
+/// next scheduled crawl.
+pub const NOTIFY_HEADER: &str = "signpost-notify";
+
 /// The result of a successful fetch.
 #[derive(Debug)]
 pub enum Fetched {
@@ -241,19 +247,52 @@ impl Fetcher {
 
     /// Fetches `url`, conditionally when `validators` are given.
     pub async fn fetch(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+        self.fetch_notifying(url, validators, None).await
+    }
+
+    /// Like [`Self::fetch`], telling a hub where to nudge this aggregator
+    /// when its listing changes ([`NOTIFY_HEADER`]).
+    pub async fn fetch_notifying(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        notify: Option<&str>,
+    ) -> Result<Fetched, FetchError> {
         ssrf::check_url(url, &self.addresses)
             .map_err(|m| FetchError::new(classify_refusal(&m), m))?;
         // reqwest's own timeout covers the body too; this outer bound also
         // covers anything reqwest does not (a resolver that never answers).
         let budget = self.settings.total_timeout + Duration::from_millis(250);
-        match tokio::time::timeout(budget, self.fetch_inner(url, validators)).await {
+        match tokio::time::timeout(budget, self.fetch_inner(url, validators, notify)).await {
             Ok(result) => result,
             Err(_) => Err(timeout_error(url, budget)),
         }
     }
 
-    async fn fetch_inner(&self, url: &Url, validators: &Validators) -> Result<Fetched, FetchError> {
+    /// POSTs an empty nudge to `url` (a hub telling an aggregator that its
+    /// listing changed), through the same address guard, and gives the
+    /// status. Best effort: the body of the answer is not read.
+    pub async fn nudge(&self, url: &Url) -> Result<reqwest::StatusCode, FetchError> {
+        ssrf::check_url(url, &self.addresses)
+            .map_err(|m| FetchError::new(classify_refusal(&m), m))?;
+        let budget = self.settings.total_timeout + Duration::from_millis(250);
+        match tokio::time::timeout(budget, self.client.post(url.clone()).send()).await {
+            Ok(Ok(response)) => Ok(response.status()),
+            Ok(Err(e)) => Err(from_reqwest(url, &e)),
+            Err(_) => Err(timeout_error(url, budget)),
+        }
+    }
+
+    async fn fetch_inner(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        notify: Option<&str>,
+    ) -> Result<Fetched, FetchError> {
         let mut request = self.client.get(url.clone());
+        if let Some(notify) = notify {
+            request = request.header(NOTIFY_HEADER, notify);
+        }
         if let Some(etag) = &validators.etag {
             request = request.header(header::IF_NONE_MATCH, etag);
         }

@@ -350,6 +350,18 @@ pub fn next_due(conn: &Connection) -> Result<Option<i64>> {
     )
 }
 
+/// Makes a known, healthy source due at `now` (a hub's nudge: its
+/// listing changed); false when the address is unknown, failing (it keeps
+/// its back-off) or already due.
+pub fn nudge_source(conn: &Connection, url: &str, now: i64) -> Result<bool> {
+    let changed = conn.execute(
+        "UPDATE agg_sources SET next_crawl_at = ?2
+         WHERE url = ?1 AND failures = 0 AND next_crawl_at > ?2",
+        params![url, now],
+    )?;
+    Ok(changed > 0)
+}
+
 /// Makes every source due now (an operator's "crawl now").
 pub fn make_all_due(conn: &Connection) -> Result<()> {
     conn.execute("UPDATE agg_sources SET next_crawl_at = 0", [])?;

@@ -26,6 +26,12 @@ use crate::error::{NodeError, Result};
 
 pub use signpost_client::directory::{hex, index_dir, outcome_name, Ingested};
 
+/// Shortest time between two nudges acted on for one source: a hub that
+/// saves ten edits in a row is crawled once or twice, not ten times.
+pub const NUDGE_GAP: std::time::Duration = std::time::Duration::from_secs(5);
+/// Most sources remembered as recently nudged.
+const MAX_NUDGED: usize = 10_000;
+
 /// The aggregator role inside a node.
 pub struct Aggregator {
     /// Its settings, as validated at start.
@@ -35,6 +41,12 @@ pub struct Aggregator {
     pub(crate) fetchers: Fetchers,
     /// Counters for `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// This aggregator's own address as hubs can reach it (for the
+    /// `Signpost-Notify` header of its crawls), set once it listens.
+    pub(crate) advertised: std::sync::OnceLock<String>,
+    /// When each source was last nudged (a hub said its listing changed),
+    /// to act on at most one nudge per source every [`NUDGE_GAP`].
+    nudged: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
     /// The upstream feeds being polled now, each by its own task (one
     /// poll at a time per upstream).
     pub(crate) polling: std::sync::Mutex<std::collections::HashSet<String>>,
@@ -196,10 +208,46 @@ impl Aggregator {
             reports: ReportCache::default(),
             fetchers,
             polling: Default::default(),
+            advertised: Default::default(),
+            nudged: Default::default(),
             areas: None,
             metrics,
             settings,
         })
+    }
+
+    /// The `Signpost-Notify` URL to send when crawling `source`: this
+    /// aggregator's `/v1/notify` naming the source, when it knows an
+    /// address hubs can reach.
+    pub fn notify_url(&self, source: &str) -> Option<String> {
+        let base = self.advertised.get()?;
+        let source: String = url::form_urlencoded::byte_serialize(source.as_bytes()).collect();
+        Some(format!("{base}/v1/notify?source={source}"))
+    }
+
+    /// Acts on a hub's nudge: a known, healthy source becomes due now, at
+    /// most once per [`NUDGE_GAP`] per source; anything else is ignored
+    /// (registration stays the way in). True when a crawl was brought
+    /// forward.
+    pub async fn nudge(&self, source: &str) -> Result<bool> {
+        {
+            let Ok(mut nudged) = self.nudged.lock() else {
+                return Ok(false);
+            };
+            let now = std::time::Instant::now();
+            if nudged.len() >= MAX_NUDGED {
+                nudged.retain(|_, at| now.duration_since(*at) < NUDGE_GAP);
+            }
+            if nudged.len() >= MAX_NUDGED
+                || nudged
+                    .get(source)
+                    .is_some_and(|at| now.duration_since(*at) < NUDGE_GAP)
+            {
+                return Ok(false);
+            }
+            nudged.insert(source.to_owned(), now);
+        }
+        self.directory.nudge_source(source).await
     }
 
     /// The directory this role serves.

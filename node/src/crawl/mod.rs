@@ -48,7 +48,11 @@ pub async fn crawl_source(agg: &Aggregator, source: &Source) -> Result<CrawlRepo
     let fetched = match Url::parse(&source.url) {
         Ok(url) => {
             let _turn = agg.fetchers.politeness.turn(&url).await;
-            agg.fetchers.listing.fetch(&url, &validators).await
+            let notify = agg.notify_url(&source.url);
+            agg.fetchers
+                .listing
+                .fetch_notifying(&url, &validators, notify.as_deref())
+                .await
         }
         Err(e) => Err(fetch::FetchError {
             code: "bad_url",

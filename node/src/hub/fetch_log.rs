@@ -22,6 +22,26 @@ pub struct Fetcher {
     pub user_agent: String,
     /// When it last fetched (a 304 counts: it checked and had the latest).
     pub at: Timestamp,
+    /// Where it asked to be nudged when the listing changes
+    /// (`Signpost-Notify`), when it did and the address is a plain http(s)
+    /// URL.
+    pub notify: Option<url::Url>,
+}
+
+/// Longest `Signpost-Notify` address remembered.
+const MAX_NOTIFY_CHARS: usize = 2048;
+
+/// A `Signpost-Notify` value, when it is a plain http(s) URL of a sane
+/// length (anything else is ignored: the header is a hint from a stranger).
+pub fn notify_url(value: &str) -> Option<url::Url> {
+    if value.len() > MAX_NOTIFY_CHARS {
+        return None;
+    }
+    let url = url::Url::parse(value.trim()).ok()?;
+    (matches!(url.scheme(), "http" | "https")
+        && url.username().is_empty()
+        && url.password().is_none())
+    .then_some(url)
 }
 
 /// The bounded log of aggregator fetches.
@@ -39,7 +59,7 @@ pub fn is_aggregator(user_agent: &str) -> bool {
 impl FetchLog {
     /// Notes a fetch if it came from an aggregator; other clients are
     /// not recorded.
-    pub fn record(&self, address: IpAddr, user_agent: &str, at: Timestamp) {
+    pub fn record(&self, address: IpAddr, user_agent: &str, notify: Option<&str>, at: Timestamp) {
         if !is_aggregator(user_agent) {
             return;
         }
@@ -57,6 +77,7 @@ impl FetchLog {
                 address,
                 user_agent: user_agent.chars().take(200).collect(),
                 at,
+                notify: notify.and_then(notify_url),
             },
         );
     }
@@ -81,14 +102,18 @@ mod tests {
     fn only_aggregators_are_recorded_and_the_log_is_bounded() {
         let log = FetchLog::default();
         let t = |s: i64| Timestamp::from_second(1_800_000_000 + s).unwrap();
-        log.record("192.0.2.1".parse().unwrap(), "curl/8.0", t(0));
+        log.record("192.0.2.1".parse().unwrap(), "curl/8.0", None, t(0));
         assert!(log.recent().is_empty());
         for i in 0..(MAX_FETCHERS as i64 + 5) {
             let ip: IpAddr = format!("192.0.2.{}", i + 1).parse().unwrap();
-            log.record(ip, "signpost-node/0.1.0 (aggregator)", t(i));
+            log.record(ip, "signpost-node/0.1.0 (aggregator)", None, t(i));
         }
         let recent = log.recent();
         assert_eq!(recent.len(), MAX_FETCHERS);
+        assert!(notify_url("http://agg.example.org/v1/notify?source=x").is_some());
+        assert!(notify_url("ftp://agg.example.org/").is_none());
+        assert!(notify_url("http://user:pw@agg.example.org/").is_none());
+        assert!(notify_url(&format!("http://a.example.org/{}", "x".repeat(3000))).is_none());
         assert_eq!(recent[0].at, t(MAX_FETCHERS as i64 + 4));
         assert!(
             !recent.iter().any(|f| f.at == t(0)),

@@ -41,6 +41,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/v1/hubs/{hub_id}", get(hub))
         .route("/v1/hubs/{hub_id}/listing", get(hub_listing))
         .route("/v1/feed", get(feed_page))
+        .route("/v1/notify", post(notify))
         .route("/v1/reports/duplicates", get(report_duplicates))
         .route("/v1/reports/coverage", get(report_coverage))
         .route("/v1/reports/coverage/map", get(report_coverage_map))
@@ -323,6 +324,50 @@ async fn feed_page(
         h.insert(feed::WAIT_HEADER, HeaderValue::from(seconds));
     }
     Ok(response)
+}
+
+/// Nudges (`POST /v1/notify`) acted on per client address per hour: a
+/// hub that edits all day sends a few hundred at most.
+pub const NUDGES_PER_HOUR: u32 = 600;
+
+/// A hub's nudge: "my listing at `source` changed". A hint only: a known,
+/// healthy source is crawled soon (the same fetch, verification and
+/// politeness as any crawl, one at a time per source), anything else is
+/// ignored. The answer is the same either way (202), so it tells a
+/// stranger nothing about which sources are known.
+async fn notify(
+    State(state): State<Arc<AppState>>,
+    ClientAddr(client): ClientAddr,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let agg = aggregator(&state)?;
+    let query = query_map(raw)?;
+    if let Some(key) = query.keys().find(|k| k.as_str() != "source") {
+        return Err(bad_request(crate::error::NodeError::invalid(
+            key,
+            "is not a notify parameter (source)",
+        )));
+    }
+    let Some(source) = query
+        .get("source")
+        .filter(|s| !s.is_empty() && s.len() <= 2048)
+    else {
+        return Err(bad_request(crate::error::NodeError::invalid(
+            "source",
+            "must be the listing address this aggregator crawls (at most 2048 characters)",
+        )));
+    };
+    if !state.nudge_limiter.allow(client) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("at most {NUDGES_PER_HOUR} nudges an hour from one address; try again later"),
+        ));
+    }
+    if agg.nudge(source).await? {
+        tracing::debug!(%source, "a hub's nudge brought its crawl forward");
+    }
+    Ok((StatusCode::ACCEPTED, Json(json!({ "status": "noted" }))).into_response())
 }
 
 /// Registrations allowed per client address per hour.

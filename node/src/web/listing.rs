@@ -30,7 +30,11 @@ pub async fn serve_listing(State(state): State<Arc<AppState>>, request: Request)
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
         {
-            hub.fetches.record(peer.ip(), agent, jiff::Timestamp::now());
+            let notify = headers
+                .get(signpost_client::fetch::NOTIFY_HEADER)
+                .and_then(|v| v.to_str().ok());
+            hub.fetches
+                .record(peer.ip(), agent, notify, jiff::Timestamp::now());
         }
     }
     let Some(published) = state.hub.as_ref().and_then(|h| h.current()) else {
