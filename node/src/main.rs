@@ -324,6 +324,11 @@ enum BenchWhat {
         /// How many edits to time.
         #[arg(long, default_value_t = 5)]
         rounds: usize,
+        /// The aggregators' recrawl and upstream-poll interval, in seconds
+        /// (900, a quarter of an hour, shows what nudges and waiting on
+        /// feeds do; 1 shows polling alone).
+        #[arg(long, default_value_t = 900)]
+        interval: u64,
     },
     /// Time the coordinator reports on demand over a region of N hubs,
     /// beside a plain full scan of the same store.
@@ -1032,10 +1037,11 @@ fn run(cli: Cli) -> Result<()> {
                     );
                     println!("{}", report.markdown(&command));
                 }
-                BenchWhat::Converge { rounds } => {
-                    let report = runtime.block_on(signpost_node::bench::converge_bench(rounds))?;
+                BenchWhat::Converge { rounds, interval } => {
+                    let report =
+                        runtime.block_on(signpost_node::bench::converge_bench(rounds, interval))?;
                     let command = format!(
-                        "cargo run --release -p signpost-node -- bench converge --rounds {rounds}"
+                        "cargo run --release -p signpost-node -- bench converge --rounds {rounds} --interval {interval}"
                     );
                     println!("{}", report.markdown(&command));
                 }
