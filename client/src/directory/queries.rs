@@ -204,12 +204,12 @@ impl Directory {
             .await
     }
 
-    /// Crawls a known address soon (a hub said its listing changed);
-    /// false when it is unknown, failing or already due.
-    pub async fn nudge_source(&self, url: &str) -> Result<bool> {
+    /// Crawls a known address at `due` (Unix seconds) at the latest (a hub
+    /// said its listing changed); false when it is unknown, failing or due
+    /// by then already.
+    pub async fn nudge_source(&self, url: &str, due: i64) -> Result<bool> {
         let url = url.to_owned();
-        self.write(move |c| db::nudge_source(c, &url, Timestamp::now().as_second()))
-            .await
+        self.write(move |c| db::nudge_source(c, &url, due)).await
     }
 
     /// Stops crawling an address; false when it was unknown.

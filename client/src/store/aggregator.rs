@@ -350,14 +350,14 @@ pub fn next_due(conn: &Connection) -> Result<Option<i64>> {
     )
 }
 
-/// Makes a known, healthy source due at `now` (a hub's nudge: its
+/// Makes a known, healthy source due by `due` (a hub's nudge: its
 /// listing changed); false when the address is unknown, failing (it keeps
-/// its back-off) or already due.
-pub fn nudge_source(conn: &Connection, url: &str, now: i64) -> Result<bool> {
+/// its back-off) or due by then already.
+pub fn nudge_source(conn: &Connection, url: &str, due: i64) -> Result<bool> {
     let changed = conn.execute(
         "UPDATE agg_sources SET next_crawl_at = ?2
          WHERE url = ?1 AND failures = 0 AND next_crawl_at > ?2",
-        params![url, now],
+        params![url, due],
     )?;
     Ok(changed > 0)
 }

@@ -26,9 +26,11 @@ use crate::error::{NodeError, Result};
 
 pub use signpost_client::directory::{hex, index_dir, outcome_name, Ingested};
 
-/// Shortest time between two nudges acted on for one source: a hub that
-/// saves ten edits in a row is crawled once or twice, not ten times.
-pub const NUDGE_GAP: std::time::Duration = std::time::Duration::from_secs(5);
+/// Shortest time between two crawls brought forward by nudges for one
+/// source, in seconds: a hub that saves ten edits in a row is crawled at
+/// once and then once more, this long after, for the last of them, not ten
+/// times.
+pub const NUDGE_GAP_SECS: i64 = 5;
 /// Most sources remembered as recently nudged.
 const MAX_NUDGED: usize = 10_000;
 
@@ -44,9 +46,9 @@ pub struct Aggregator {
     /// This aggregator's own address as hubs can reach it (for the
     /// `Signpost-Notify` header of its crawls), set once it listens.
     pub(crate) advertised: std::sync::OnceLock<String>,
-    /// When each source was last nudged (a hub said its listing changed),
-    /// to act on at most one nudge per source every [`NUDGE_GAP`].
-    nudged: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    /// When each source's last nudged crawl is due (Unix seconds), to
+    /// bring crawls forward at most once per [`NUDGE_GAP_SECS`].
+    nudged: std::sync::Mutex<std::collections::HashMap<String, i64>>,
     /// The upstream feeds being polled now, each by its own task (one
     /// poll at a time per upstream).
     pub(crate) polling: std::sync::Mutex<std::collections::HashSet<String>>,
@@ -225,29 +227,42 @@ impl Aggregator {
         Some(format!("{base}/v1/notify?source={source}"))
     }
 
-    /// Acts on a hub's nudge: a known, healthy source becomes due now, at
-    /// most once per [`NUDGE_GAP`] per source; anything else is ignored
-    /// (registration stays the way in). True when a crawl was brought
-    /// forward.
+    /// Acts on a hub's nudge: a known, healthy source becomes due now, or
+    /// [`NUDGE_GAP_SECS`] after the crawl the last nudge brought forward
+    /// (so the last of a burst of edits is still fetched soon); anything
+    /// else is ignored (registration stays the way in). True when a crawl
+    /// was brought forward.
     pub async fn nudge(&self, source: &str) -> Result<bool> {
-        {
+        let due = {
             let Ok(mut nudged) = self.nudged.lock() else {
                 return Ok(false);
             };
-            let now = std::time::Instant::now();
+            let now = jiff::Timestamp::now().as_second();
             if nudged.len() >= MAX_NUDGED {
-                nudged.retain(|_, at| now.duration_since(*at) < NUDGE_GAP);
+                nudged.retain(|_, due| *due + NUDGE_GAP_SECS > now);
             }
-            if nudged.len() >= MAX_NUDGED
-                || nudged
-                    .get(source)
-                    .is_some_and(|at| now.duration_since(*at) < NUDGE_GAP)
-            {
+            if nudged.len() >= MAX_NUDGED {
                 return Ok(false);
             }
-            nudged.insert(source.to_owned(), now);
-        }
-        self.directory.nudge_source(source).await
+            let due = nudged
+                .get(source)
+                .map_or(now, |last| (*last + NUDGE_GAP_SECS).max(now));
+            nudged.insert(source.to_owned(), due);
+            due
+        };
+        self.directory.nudge_source(source, due).await
+    }
+
+    /// When a crawl brought forward by a nudge after `started` (Unix
+    /// seconds) is due, if one is: a crawl that began before that nudge
+    /// must not push it back to the schedule.
+    pub fn nudged_after(&self, source: &str, started: i64) -> Option<i64> {
+        self.nudged
+            .lock()
+            .ok()?
+            .get(source)
+            .copied()
+            .filter(|due| *due > started)
     }
 
     /// The directory this role serves.

@@ -743,6 +743,15 @@ pub async fn converge_bench(rounds: usize, interval: u64) -> Result<ConvergeRepo
     let mut times = Vec::new();
     let (hub, token, hub_id) = &hubs[0];
     for round in 0..rounds {
+        // Edits as a volunteer saves them, one after another, but further
+        // apart than the aggregator's gap between nudged crawls of one
+        // hub (which a burst of saves waits out: see `NUDGE_GAP_SECS`).
+        if round > 0 {
+            tokio::time::sleep(Duration::from_secs(
+                crate::aggregator::NUDGE_GAP_SECS as u64 + 1,
+            ))
+            .await;
+        }
         let started = Instant::now();
         let reply: serde_json::Value = http
             .post(format!("{}/admin/v1/services", hub.url()))

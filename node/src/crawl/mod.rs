@@ -112,12 +112,18 @@ pub async fn crawl_source(agg: &Aggregator, source: &Source) -> Result<CrawlRepo
     }
     let failed = report.error_code.is_some();
     agg.metrics.crawl(report.outcome.as_str(), clock.elapsed());
-    let next = started
+    let scheduled = started
         + if failed {
             backoff_secs(interval, source.failures.saturating_add(1), random_u32()) as i64
         } else {
             interval as i64
         };
+    // A nudge that came while this crawl ran (an edit it may have missed)
+    // keeps its earlier crawl.
+    let next = match agg.nudged_after(&source.url, started) {
+        Some(due) if !failed => due.min(scheduled),
+        _ => scheduled,
+    };
     let record_url = report.url.clone();
     let record_report = report.clone();
     agg.write(move |conn| {
