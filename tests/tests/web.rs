@@ -712,6 +712,31 @@ async fn the_directory_filters_by_words_category_place_and_open_now() {
     let home = admin.get("/admin").await;
     let fetched = home.body.split("id=\"last-fetched\">").nth(1).unwrap_or("");
     assert!(fetched.starts_with("Last "), "{fetched}");
+    assert!(
+        home.body.contains("has the latest listing"),
+        "{}",
+        home.body
+    );
+    // After a save it says the directory has not fetched it yet, until it
+    // does (issue 20: people can see their edit arrive).
+    add(
+        &grange,
+        json!({"name": "Coffee morning", "taxonomy_terms": [{"name": "Social"}]}),
+    )
+    .await;
+    let home = admin.get("/admin").await;
+    assert!(
+        home.body.contains("has not fetched listing number"),
+        "{}",
+        home.body
+    );
+    agg.crawl().await;
+    let home = admin.get("/admin").await;
+    assert!(
+        home.body.contains("has the latest listing"),
+        "{}",
+        home.body
+    );
 }
 
 #[tokio::test]

@@ -22,6 +22,9 @@ pub struct Fetcher {
     pub user_agent: String,
     /// When it last fetched (a 304 counts: it checked and had the latest).
     pub at: Timestamp,
+    /// The number (seq) of the listing it got (a 304 means it had it
+    /// already): whether it has the latest edit yet.
+    pub seq: u64,
     /// Where it asked to be nudged when the listing changes
     /// (`Signpost-Notify`), when it did and the address is a plain http(s)
     /// URL.
@@ -59,7 +62,14 @@ pub fn is_aggregator(user_agent: &str) -> bool {
 impl FetchLog {
     /// Notes a fetch if it came from an aggregator; other clients are
     /// not recorded.
-    pub fn record(&self, address: IpAddr, user_agent: &str, notify: Option<&str>, at: Timestamp) {
+    pub fn record(
+        &self,
+        address: IpAddr,
+        user_agent: &str,
+        notify: Option<&str>,
+        seq: u64,
+        at: Timestamp,
+    ) {
         if !is_aggregator(user_agent) {
             return;
         }
@@ -77,6 +87,7 @@ impl FetchLog {
                 address,
                 user_agent: user_agent.chars().take(200).collect(),
                 at,
+                seq,
                 notify: notify.and_then(notify_url),
             },
         );
@@ -102,11 +113,11 @@ mod tests {
     fn only_aggregators_are_recorded_and_the_log_is_bounded() {
         let log = FetchLog::default();
         let t = |s: i64| Timestamp::from_second(1_800_000_000 + s).unwrap();
-        log.record("192.0.2.1".parse().unwrap(), "curl/8.0", None, t(0));
+        log.record("192.0.2.1".parse().unwrap(), "curl/8.0", None, 1, t(0));
         assert!(log.recent().is_empty());
         for i in 0..(MAX_FETCHERS as i64 + 5) {
             let ip: IpAddr = format!("192.0.2.{}", i + 1).parse().unwrap();
-            log.record(ip, "signpost-node/0.1.0 (aggregator)", None, t(i));
+            log.record(ip, "signpost-node/0.1.0 (aggregator)", None, 1, t(i));
         }
         let recent = log.recent();
         assert_eq!(recent.len(), MAX_FETCHERS);

@@ -22,6 +22,15 @@ pub const CACHE_CONTROL: &str = "public, max-age=300";
 /// Fetches by aggregators are noted for the admin page.
 pub async fn serve_listing(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let headers = request.headers();
+    let Some(published) = state.hub.as_ref().and_then(|h| h.current()) else {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_published",
+            "this hub has not published a listing yet",
+        )
+        .into_response();
+    };
+    // Whether it gets the listing or a 304, the fetcher now holds this one.
     if let (Some(hub), Some(ConnectInfo(peer))) = (
         state.hub.as_ref(),
         request.extensions().get::<ConnectInfo<SocketAddr>>(),
@@ -33,18 +42,15 @@ pub async fn serve_listing(State(state): State<Arc<AppState>>, request: Request)
             let notify = headers
                 .get(signpost_client::fetch::NOTIFY_HEADER)
                 .and_then(|v| v.to_str().ok());
-            hub.fetches
-                .record(peer.ip(), agent, notify, jiff::Timestamp::now());
+            hub.fetches.record(
+                peer.ip(),
+                agent,
+                notify,
+                published.seq,
+                jiff::Timestamp::now(),
+            );
         }
     }
-    let Some(published) = state.hub.as_ref().and_then(|h| h.current()) else {
-        return ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_published",
-            "this hub has not published a listing yet",
-        )
-        .into_response();
-    };
     let not_modified = match headers.get(header::IF_NONE_MATCH) {
         Some(value) => etag_matches(value, &published.etag),
         None => headers

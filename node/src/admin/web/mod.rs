@@ -378,9 +378,19 @@ async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respons
         Some(f) => format!("Last {} ({}).", ago(now, f.at.as_second()), when(f.at.as_second())),
         None => "Not since this node started. Directories fetch the listing every so often (every 15 minutes by default).".to_owned(),
     };
+    // After a save, whether each directory has fetched the new listing
+    // yet (a nudged one does within about a second: reload to see).
+    let current_seq = hub.current().map(|p| p.seq);
     let fetchers = recent
         .iter()
-        .map(|f| format!("{}: {}", f.address, ago(now, f.at.as_second())))
+        .map(|f| {
+            let has = match current_seq {
+                Some(seq) if f.seq >= seq => "has the latest listing".to_owned(),
+                Some(seq) => format!("has not fetched listing number {seq} yet"),
+                None => String::new(),
+            };
+            format!("{}: {}; {has}", f.address, ago(now, f.at.as_second()))
+        })
         .collect();
     let page = HomePage {
         title: format!("Admin: {site}"),
