@@ -446,6 +446,34 @@ fn from_reqwest(url: &Url, error: &reqwest::Error) -> FetchError {
 mod tests {
     use super::*;
 
+    /// A hub's nudge goes where a stranger's header says: the guard
+    /// decides before any packet is sent (literal private and loopback
+    /// addresses are refused without a connection being tried).
+    #[tokio::test]
+    async fn a_nudge_to_a_private_address_is_refused_before_sending() {
+        let fetcher = Fetcher::new(FetchSettings {
+            max_bytes: 1024,
+            connect_timeout: Duration::from_secs(1),
+            total_timeout: Duration::from_secs(1),
+            allow_private: false,
+            allowed_addresses: Vec::new(),
+        })
+        .expect("a client");
+        for url in [
+            "http://10.0.0.1/v1/notify?source=x",
+            "http://127.0.0.1:9/v1/notify?source=x",
+            "http://[::1]:9/v1/notify",
+        ] {
+            let url = Url::parse(url).expect("a URL");
+            let refused = fetcher.nudge(&url).await.expect_err("refused");
+            assert_eq!(
+                refused.code, "refused_address",
+                "{url}: {}",
+                refused.message
+            );
+        }
+    }
+
     #[test]
     fn base_addresses_get_the_well_known_path() {
         assert_eq!(

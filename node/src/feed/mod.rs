@@ -206,16 +206,6 @@ impl Waiters {
             client,
         })
     }
-
-    /// Requests waiting now.
-    pub fn len(&self) -> usize {
-        self.waiting.lock().map_or(0, |w| w.0)
-    }
-
-    /// True when none is waiting.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 impl Drop for WaitTurn<'_> {
