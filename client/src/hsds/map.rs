@@ -28,14 +28,19 @@ pub const ACCESS_TAXONOMY: &str = "signpost-access";
 /// A UUID v5 from a kind and its parts (joined with a separator that text
 /// fields cannot usefully contain, so different parts never collide).
 pub fn derived_id(kind: &str, parts: &[&str]) -> String {
+    derived_uuid(kind, parts).hyphenated().to_string()
+}
+
+/// [`derived_id`] as the UUID itself: the search index files ids as their
+/// 16 bytes (a third of the text's, and the term dictionary's cost of an
+/// id is its length).
+pub fn derived_uuid(kind: &str, parts: &[&str]) -> Uuid {
     let mut name = String::from(kind);
     for p in parts {
         name.push('\u{1f}');
         name.push_str(p);
     }
     Uuid::new_v5(&NAMESPACE, name.as_bytes())
-        .hyphenated()
-        .to_string()
 }
 
 /// The organisation a hub is when it runs a service itself.
@@ -62,7 +67,33 @@ pub fn term_id(term: &TaxonomyTerm) -> String {
 
 /// The `service_at_location` linking a service to one of its locations.
 pub fn service_at_location_id(service_id: &str, location_id: &str) -> String {
-    derived_id("service_at_location", &[service_id, location_id])
+    service_at_location_uuid(service_id, location_id)
+        .hyphenated()
+        .to_string()
+}
+
+/// [`service_at_location_id`] as the UUID itself.
+pub fn service_at_location_uuid(service_id: &str, location_id: &str) -> Uuid {
+    derived_uuid("service_at_location", &[service_id, location_id])
+}
+
+/// A service's id scoped to its hub (see [`scoped`]).
+pub fn scoped_service_uuid(hub_id: &str, service_id: &str) -> Uuid {
+    derived_uuid("service", &[hub_id, service_id])
+}
+
+/// A location's id scoped to its hub (see [`scoped`]).
+pub fn scoped_location_id(hub_id: &str, location_id: &str) -> String {
+    derived_id("location", &[hub_id, location_id])
+}
+
+/// An organisation's id scoped to its hub (see [`scoped`]): from its own
+/// id, or from its name when it has none.
+pub fn scoped_organization_id(hub_id: &str, org: &signpost_spec::Organization) -> String {
+    match &org.id {
+        Some(id) => derived_id("organization", &[hub_id, id]),
+        None => derived_id("organization-name", &[hub_id, &org.name.to_lowercase()]),
+    }
 }
 
 /// A copy of `service` whose ids (service, locations, organisation) are
@@ -72,20 +103,19 @@ pub fn service_at_location_id(service_id: &str, location_id: &str) -> String {
 /// stops one hub from publishing under another's ids.
 pub fn scoped(service: &Service, hub_id: &str) -> Service {
     let mut s = service.clone();
-    s.id = derived_id("service", &[hub_id, &service.id]);
+    s.id = scoped_service_uuid(hub_id, &service.id)
+        .hyphenated()
+        .to_string();
     for l in &mut s.locations {
-        l.id = derived_id("location", &[hub_id, &l.id]);
+        l.id = scoped_location_id(hub_id, &l.id);
     }
     for sc in &mut s.schedules {
         if let Some(id) = &sc.location_id {
-            sc.location_id = Some(derived_id("location", &[hub_id, id]));
+            sc.location_id = Some(scoped_location_id(hub_id, id));
         }
     }
     if let Some(org) = &mut s.organization {
-        org.id = Some(match &org.id {
-            Some(id) => derived_id("organization", &[hub_id, id]),
-            None => derived_id("organization-name", &[hub_id, &org.name.to_lowercase()]),
-        });
+        org.id = Some(scoped_organization_id(hub_id, org));
     }
     s
 }

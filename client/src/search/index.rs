@@ -47,7 +47,7 @@ use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING,
 };
-use tantivy::tokenizer::{PreTokenizedString, Token};
+use tantivy::tokenizer::{TextAnalyzer, WhitespaceTokenizer};
 use tantivy::{
     DocId, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher, SegmentOrdinal,
     SegmentReader, TantivyDocument, Term,
@@ -60,7 +60,7 @@ use crate::store::aggregator::address_text;
 
 /// The index's layout. Raised whenever the fields or what goes into them
 /// change: an index of another version is rebuilt from the store at start.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 /// Longest a stored listing waits to become searchable while the store is
 /// busy (when it is idle, each batch is committed at once).
 pub const COMMIT_EVERY: Duration = Duration::from_millis(500);
@@ -108,7 +108,8 @@ enum TextField {
 pub(super) struct Fields {
     /// [`KIND_SERVICE`] or [`KIND_LOCATION`].
     pub(super) kind: Field,
-    /// The service's Open Referral id, or the `service_at_location`'s.
+    /// The service's Open Referral id, or the `service_at_location`'s, as
+    /// the UUID's 16 bytes ([`hsds_id_term`]).
     pub(super) hsds_id: Field,
     pub(super) org_id: Field,
     pub(super) term_id: Field,
@@ -123,8 +124,6 @@ pub(super) struct Fields {
     pub(super) key: Field,
     /// The service as published (JSON), stored on its service document.
     service: Field,
-    /// The service's id as its hub gave it (service documents).
-    service_id: Field,
     /// Lower-cased town of a location (location documents).
     town: Field,
     hub: Field,
@@ -155,6 +154,12 @@ pub(super) const KIND_LOCATION: &str = "l";
 /// Separates the parts of a distinct-list entry.
 pub(super) const ENTRY_SEPARATOR: char = '\u{1f}';
 
+/// The tokenizer of the words field: [`prepare`] has already made each
+/// word a term ([`text::terms`]: folded, lower-cased, stemmed) and joined
+/// them with spaces, so indexing only splits them again (handing tantivy
+/// pre-tokenized text costs a JSON round trip of every token).
+const TERMS_TOKENIZER: &str = "signpost_terms";
+
 /// Each segment's documents in name order ([`rank_text`]).
 fn settings() -> tantivy::IndexSettings {
     tantivy::IndexSettings {
@@ -170,12 +175,13 @@ fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let words = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
+            .set_tokenizer(TERMS_TOKENIZER)
             .set_index_option(IndexRecordOption::WithFreqs)
             .set_fieldnorms(true),
     );
     let fields = Fields {
         kind: b.add_text_field("kind", STRING),
-        hsds_id: b.add_text_field("hsds_id", STRING),
+        hsds_id: b.add_bytes_field("hsds_id", INDEXED),
         org_id: b.add_text_field("org_id", STRING),
         term_id: b.add_text_field("term_id", STRING),
         taxonomy_id: b.add_text_field("taxonomy_id", STRING),
@@ -189,7 +195,6 @@ fn schema() -> (Schema, Fields) {
         taxonomy_entry: b.add_text_field("taxonomy_entry", FAST),
         key: b.add_u64_field("key", INDEXED | FAST),
         service: b.add_text_field("service", STORED),
-        service_id: b.add_text_field("service_id", STRING),
         town: b.add_text_field("town", STRING),
         hub: b.add_text_field("hub", STRING | FAST | STORED),
         position: b.add_u64_field("position", FAST),
@@ -210,8 +215,9 @@ fn schema() -> (Schema, Fields) {
 /// listing is verified, on every core, so the store writer only files it.
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    /// Terms of each text field, in [`WEIGHTS`] order.
-    text: [Vec<String>; 5],
+    /// The terms of every part, each part as often as its weight
+    /// ([`WEIGHTS`]), joined by spaces.
+    words: String,
     /// (lower-cased, as published)
     categories: Vec<(String, String)>,
     /// Packed places ([`pack_place`]).
@@ -226,15 +232,13 @@ pub struct Prepared {
     oruk: Oruk,
     /// The service as published, stored for pages and feeds to show.
     json: String,
-    /// Its id as the hub gave it.
-    id: String,
 }
 
 /// What the Open Referral API asks of a service, derived as
 /// [`crate::hsds::map`] derives its ids (hub-scoped).
 #[derive(Debug, Clone)]
 struct Oruk {
-    service_id: String,
+    service_id: uuid::Uuid,
     /// (minimum_age, maximum_age)
     ages: (Option<u8>, Option<u8>),
     /// (id, name)
@@ -249,7 +253,7 @@ struct Oruk {
 #[derive(Debug, Clone)]
 struct OrukLocation {
     /// The `service_at_location` id.
-    id: String,
+    id: uuid::Uuid,
     postcode: Option<String>,
     /// Lower-cased town, for placing a typed town name.
     town: Option<String>,
@@ -258,11 +262,16 @@ struct OrukLocation {
 
 fn oruk(service: &Service, hub_id: &str, hub_name: &str) -> Oruk {
     use crate::hsds::map;
-    let s = map::scoped(service, hub_id);
-    let org = map::organization_ref(&s, hub_id, hub_name);
+    // The ids map::scoped gives, without copying the service.
+    let service_id = map::scoped_service_uuid(hub_id, &service.id);
+    let scoped_service = service_id.hyphenated().to_string();
+    let organization = match &service.organization {
+        Some(org) => (map::scoped_organization_id(hub_id, org), org.name.clone()),
+        None => (map::hub_organization_id(hub_id), hub_name.to_owned()),
+    };
     let mut terms = Vec::new();
     let mut taxonomies: Vec<(String, String)> = Vec::new();
-    for (id, t) in map::all_terms_with_ids(&s) {
+    for (id, t) in map::all_terms_with_ids(service) {
         let taxonomy = t
             .taxonomy
             .as_deref()
@@ -276,11 +285,14 @@ fn oruk(service: &Service, hub_id: &str, hub_name: &str) -> Oruk {
         }
         terms.push((id, t.name, taxonomy_id));
     }
-    let locations = s
+    let locations = service
         .locations
         .iter()
         .map(|l| OrukLocation {
-            id: map::service_at_location_id(&s.id, &l.id),
+            id: map::service_at_location_uuid(
+                &scoped_service,
+                &map::scoped_location_id(hub_id, &l.id),
+            ),
             postcode: l
                 .address
                 .as_ref()
@@ -300,9 +312,9 @@ fn oruk(service: &Service, hub_id: &str, hub_name: &str) -> Oruk {
         })
         .collect();
     Oruk {
-        ages: (s.minimum_age, s.maximum_age),
-        service_id: s.id,
-        organization: (org.id, org.name),
+        ages: (service.minimum_age, service.maximum_age),
+        service_id,
+        organization,
         terms,
         taxonomies,
         locations,
@@ -344,30 +356,39 @@ pub struct Entry<'a> {
 /// Reads a service for the index; `hub_id` and `hub_name` are those of
 /// the hub that published it (its Open Referral ids are scoped by them).
 pub fn prepare(service: &Service, hub_id: &str, hub_name: &str) -> Prepared {
-    let terms = |value: &str, into: &mut Vec<String>| text::terms(value, |t| into.push(t.into()));
-    let mut text: [Vec<String>; 5] = Default::default();
-    for (field, _) in WEIGHTS {
-        let into = &mut text[field as usize];
+    let mut words = String::new();
+    let mut part = String::new();
+    for (field, times) in WEIGHTS {
+        part.clear();
+        let mut add = |value: &str| {
+            text::terms(value, |t| {
+                part.push_str(t);
+                part.push(' ');
+            })
+        };
         match field {
-            TextField::Name => terms(&service.name, into),
+            TextField::Name => add(&service.name),
             TextField::Taxonomy => {
                 for term in &service.taxonomy_terms {
-                    terms(&term.name, into);
+                    add(&term.name);
                 }
             }
             TextField::Organization => {
                 if let Some(org) = &service.organization {
-                    terms(&org.name, into);
+                    add(&org.name);
                 }
             }
-            TextField::Description => terms(service.description.as_deref().unwrap_or(""), into),
+            TextField::Description => add(service.description.as_deref().unwrap_or("")),
             TextField::Address => {
                 for location in &service.locations {
                     if let Some(address) = &location.address {
-                        terms(&address_text(address), into);
+                        add(&address_text(address));
                     }
                 }
             }
+        }
+        for _ in 0..times {
+            words.push_str(&part);
         }
     }
     let mut categories: Vec<(String, String)> = Vec::new();
@@ -399,7 +420,7 @@ pub fn prepare(service: &Service, hub_id: &str, hub_name: &str) -> Prepared {
     open_hours.sort_unstable();
     open_hours.dedup();
     Prepared {
-        text,
+        words,
         categories,
         places: points.iter().map(|&(a, o)| pack_place(a, o)).collect(),
         cells,
@@ -420,7 +441,6 @@ pub fn prepare(service: &Service, hub_id: &str, hub_name: &str) -> Prepared {
         oruk: oruk(service, hub_id, hub_name),
         // Serialising a typed service cannot fail (no maps with non-string keys).
         json: serde_json::to_string(service).unwrap_or_default(),
-        id: service.id.clone(),
     }
 }
 
@@ -711,6 +731,10 @@ impl SearchIndex {
 
     fn from_index(index: Index, change: i64, threads: usize) -> Result<SearchIndex> {
         let (_, fields) = schema();
+        index.tokenizers().register(
+            TERMS_TOKENIZER,
+            TextAnalyzer::builder(WhitespaceTokenizer::default()).build(),
+        );
         let writer = open_writer(&index, threads)?;
         let reader = index
             .reader_builder()
@@ -792,32 +816,10 @@ impl SearchIndex {
             shared(&mut doc);
             doc.add_text(f.name_order, rank_text(&p.name, hub_id, entry.position, 0));
             doc.add_text(f.kind, KIND_SERVICE);
-            doc.add_text(f.hsds_id, &o.service_id);
-            doc.add_text(f.service_id, &p.id);
+            doc.add_bytes(f.hsds_id, o.service_id.as_bytes());
             doc.add_text(f.service, &p.json);
-            let tokens: Vec<Token> = WEIGHTS
-                .iter()
-                .flat_map(|&(field, times)| {
-                    let terms = &p.text[field as usize];
-                    (0..times).flat_map(move |_| terms.iter())
-                })
-                .enumerate()
-                .map(|(position, t)| Token {
-                    offset_from: 0,
-                    offset_to: 0,
-                    position,
-                    text: t.clone(),
-                    position_length: 1,
-                })
-                .collect();
-            if !tokens.is_empty() {
-                doc.add_pre_tokenized_text(
-                    f.words,
-                    PreTokenizedString {
-                        text: String::new(),
-                        tokens,
-                    },
-                );
+            if !p.words.is_empty() {
+                doc.add_text(f.words, &p.words);
             }
             for (key, shown) in &p.categories {
                 doc.add_text(f.category, key);
@@ -854,7 +856,7 @@ impl SearchIndex {
                 shared(&mut loc);
                 loc.add_text(f.name_order, rank_text(&p.name, hub_id, entry.position, i));
                 loc.add_text(f.kind, KIND_LOCATION);
-                loc.add_text(f.hsds_id, &l.id);
+                loc.add_bytes(f.hsds_id, l.id.as_bytes());
                 loc.add_u64(f.loc_position, i as u64);
                 if let Some(postcode) = &l.postcode {
                     for term in postcode_terms(postcode) {
@@ -1040,13 +1042,11 @@ impl SearchIndex {
     /// One service as published, by its hub and the id the hub gave it.
     pub fn service(&self, hub_id: &str, service_id: &str) -> Result<Option<StoredService>> {
         let searcher = self.reader.searcher();
+        let id = crate::hsds::map::derived_uuid("service", &[hub_id, service_id]);
         let query = BooleanQuery::new(vec![
             (Occur::Must, self.kind_query(KIND_SERVICE)),
             (Occur::Must, self.term_query(self.fields.hub, hub_id)),
-            (
-                Occur::Must,
-                self.term_query(self.fields.service_id, service_id),
-            ),
+            (Occur::Must, self.hsds_id_query(&id)),
         ]);
         let found = searcher
             .search(&query, &tantivy::collector::DocSetCollector)
@@ -1247,6 +1247,14 @@ impl SearchIndex {
     pub(super) fn term_query(&self, field: Field, value: &str) -> Box<dyn Query> {
         Box::new(TermQuery::new(
             Term::from_field_text(field, value),
+            IndexRecordOption::Basic,
+        ))
+    }
+
+    /// The documents of an Open Referral id ([`Fields::hsds_id`]).
+    pub(super) fn hsds_id_query(&self, id: &uuid::Uuid) -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_bytes(self.fields.hsds_id, id.as_bytes()),
             IndexRecordOption::Basic,
         ))
     }

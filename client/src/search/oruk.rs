@@ -211,17 +211,27 @@ impl SearchIndex {
     /// shared one.
     pub fn first_with(&self, kind: &str, id: &str) -> Result<Option<(i64, usize)>> {
         let f = &self.fields;
-        let (of, field) = match kind {
-            "service" => (KIND_SERVICE, f.hsds_id),
-            "service_at_location" => (KIND_LOCATION, f.hsds_id),
-            "organization" => (KIND_SERVICE, f.org_id),
-            "taxonomy" => (KIND_SERVICE, f.taxonomy_id),
-            "taxonomy_term" => (KIND_SERVICE, f.term_id),
-            _ => return Ok(None),
+        let own_id = |of| {
+            // Every service and service_at_location id is a UUID; any other
+            // text names none of them.
+            uuid::Uuid::parse_str(id)
+                .ok()
+                .map(|id| (of, self.hsds_id_query(&id)))
+        };
+        let shared = |of, field| Some((of, self.term_query(field, id)));
+        let Some((of, by_id)) = (match kind {
+            "service" => own_id(KIND_SERVICE),
+            "service_at_location" => own_id(KIND_LOCATION),
+            "organization" => shared(KIND_SERVICE, f.org_id),
+            "taxonomy" => shared(KIND_SERVICE, f.taxonomy_id),
+            "taxonomy_term" => shared(KIND_SERVICE, f.term_id),
+            _ => None,
+        }) else {
+            return Ok(None);
         };
         let query = BooleanQuery::new(vec![
             (Occur::Must, self.kind_query(of)),
-            (Occur::Must, self.term_query(field, id)),
+            (Occur::Must, by_id),
         ]);
         let searcher = self.reader.searcher();
         searcher
