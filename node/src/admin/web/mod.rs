@@ -14,6 +14,7 @@ pub mod form;
 pub mod registrations;
 pub mod reports;
 pub mod session;
+pub mod sessions;
 
 use std::sync::Arc;
 
@@ -642,7 +643,7 @@ async fn new_service_form(State(state): State<Arc<AppState>>, headers: HeaderMap
         Err(r) => return r.into_response(),
     };
     let errors = Errors::default();
-    let sections = form::service_sections(&Values::default(), &errors, &limits);
+    let sections = form::service_sections(&Values::default(), &errors, &limits, None);
     form_page(
         &hub,
         &session,
@@ -691,7 +692,12 @@ async fn edit_service_form(
         (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
     let errors = Errors::default();
-    let sections = form::service_sections(&form::service_values(&service), &errors, &limits);
+    let sections = form::service_sections(
+        &form::service_values(&service),
+        &errors,
+        &limits,
+        Some(&service),
+    );
     form_page(
         &hub,
         &session,
@@ -719,6 +725,13 @@ async fn save_service(
         Some(s) => edit_service_spec(&s.id, &s.name),
         None => new_service_spec(),
     };
+    if values.has(sessions::MORE_FIELD) {
+        // "Add another session": the same form with one more row, what was
+        // typed kept, nothing saved (no JavaScript needed).
+        let errors = Errors::default();
+        let sections = form::service_sections(&values, &errors, &limits, existing.as_ref());
+        return form_page(hub, session, spec, sections, errors, StatusCode::OK).await;
+    }
     let outcome = match form::service_json(&values, existing.as_ref(), &limits) {
         Ok((json, origins)) => {
             let id = existing.as_ref().map(|s| s.id.clone());
@@ -748,7 +761,7 @@ async fn save_service(
             see_other("/admin")
         }
         Err(Ok(errors)) => {
-            let sections = form::service_sections(&values, &errors, &limits);
+            let sections = form::service_sections(&values, &errors, &limits, existing.as_ref());
             form_page(
                 hub,
                 session,
