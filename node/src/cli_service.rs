@@ -60,7 +60,9 @@ pub struct ServiceFields {
     /// Longitude, e.g. -3.0135.
     #[arg(long, allow_hyphen_values = true)]
     pub lon: Option<String>,
-    /// Opening hours, e.g. "MO,WE 09:00-12:00; SA 10:00-14:00".
+    /// Opening hours as people write them, e.g. "Mon-Fri 9am-5pm",
+    /// "Tues & Thurs 10-2" or "MO,WE 09:00-12:00; SA 10:00-14:00" (read by
+    /// the same reader as a spreadsheet's opening times).
     #[arg(long)]
     pub hours: Option<String>,
     /// Categories, separated by ; e.g. "Food; Advice".

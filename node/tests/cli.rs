@@ -71,6 +71,18 @@ fn a_hub_can_be_set_up_and_edited_from_the_command_line() {
         "service", "add", "--dir", d, "--name", "Laundry", "--hours", "Mondays",
     ]);
     assert!(err.contains("--hours"), "{err}");
+    // --hours reads what import reads: opening times as people write them.
+    let out = ok(&[
+        "service",
+        "add",
+        "--dir",
+        d,
+        "--name",
+        "Toddler group",
+        "--hours",
+        "Tues & Thurs 10-2",
+    ]);
+    assert!(out.contains("Added service"), "{out}");
 
     let csv = tmp.path().join("services.csv");
     std::fs::write(
@@ -84,7 +96,15 @@ fn a_hub_can_be_set_up_and_edited_from_the_command_line() {
 
     let listed = ok(&["service", "list", "--dir", d, "--json"]);
     let services: serde_json::Value = serde_json::from_str(&listed).unwrap();
-    assert_eq!(services.as_array().unwrap().len(), 3);
+    assert_eq!(services.as_array().unwrap().len(), 4);
+    let toddlers = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Toddler group")
+        .unwrap();
+    assert_eq!(toddlers["schedules"][0]["byday"], "TU,TH");
+    assert_eq!(toddlers["schedules"][0]["closes_at"], "14:00");
     let id = services[0]["id"].as_str().unwrap();
     ok(&["service", "remove", "--dir", d, id]);
     let err = fails(&["service", "remove", "--dir", d, id]);

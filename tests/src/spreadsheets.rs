@@ -248,3 +248,17 @@ pub fn fixtures() -> Vec<Fixture> {
         },
     ]
 }
+
+/// A spreadsheet whose phone column has a name no import guesses
+/// (`Mobile`), for the admin page's column mapping step: a volunteer maps
+/// it to the phone field by hand.
+pub fn unknown_phone_column() -> Fixture {
+    Fixture {
+        name: "11-mobile-column.csv",
+        bytes: "Service;Mobile;Opening times\r\nBaby bank;07700 900123;Mon-Sat 9-5\r\n"
+            .as_bytes()
+            .to_vec(),
+        services: vec![("Baby bank", "MO,TU,WE,TH,FR,SA 09:00-17:00")],
+        flagged: vec!["Mobile"],
+    }
+}

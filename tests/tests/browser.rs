@@ -1,7 +1,9 @@
 //! The pages driven in a real browser: headless Chromium, through
 //! chromedriver and the WebDriver client fantoccini, against real nodes on
 //! loopback. Hub staff sign in and add a service with opening hours through
-//! the admin form; the service is in the hub's signed listing; after a
+//! the admin form (days ticked, times typed into time fields); the service
+//! is in the hub's signed listing; a messy workbook is imported through the
+//! admin page (upload, column mapping and preview, confirm); after a
 //! crawl, the aggregator's directory finds it by a search typed into the
 //! page, lists it with its opening times and hub, and Leaflet puts it on the
 //! map (tiles point at a closed port on 127.0.0.1, so nothing leaves the
@@ -459,6 +461,9 @@ async fn flows(c: &Client) -> Result<()> {
     listing_has_the_service(&grange)
         .await
         .context("(2) listing")?;
+    admin_imports_a_spreadsheet(c)
+        .await
+        .context("(2b) import")?;
 
     let agg = TestNode::start_aggregator("Lancashire CVS", |cfg| {
         cfg.web.tile_url = TILES.into();
@@ -502,7 +507,6 @@ async fn admin_adds_a_service(c: &Client, hub: &TestNode) -> Result<()> {
             "description",
             "Low-cost groceries for anyone who needs them; bring a bag.",
         ),
-        ("opening_hours", "TU,TH 10:00-13:00"),
         ("taxonomy", "Food; Cost of living"),
         ("loc0_name", "Main hall"),
         ("loc0_address_1", "Dinmore Avenue"),
@@ -519,6 +523,19 @@ async fn admin_adds_a_service(c: &Client, hub: &TestNode) -> Result<()> {
         .await?
         .click()
         .await?;
+    // Opening times: day boxes and time fields, typed as a person would
+    // (hours, minutes, then "A" for a 12-hour clock's AM; a 24-hour clock
+    // ignores it).
+    for day in ["sess0_days-TU", "sess0_days-TH"] {
+        c.find(Locator::Id(day)).await?.click().await?;
+    }
+    for (id, keys) in [("sess0_opens", "0900A"), ("sess0_closes", "1130A")] {
+        c.find(Locator::Id(id)).await?.send_keys(keys).await?;
+    }
+    for (id, value) in [("sess0_opens", "09:00"), ("sess0_closes", "11:30")] {
+        let typed = c.find(Locator::Id(id)).await?.prop("value").await?;
+        ensure!(typed.as_deref() == Some(value), "{id}: {typed:?}");
+    }
     screenshot_page(c, "admin-service-form").await?;
     click_to_page(c, "#save").await?;
 
@@ -536,7 +553,7 @@ async fn admin_adds_a_service(c: &Client, hub: &TestNode) -> Result<()> {
         .text()
         .await?;
     ensure!(
-        row.contains("Tuesday, Thursday 10:00 to 13:00"),
+        row.contains("Tuesday, Thursday 09:00 to 11:30"),
         "row: {row}"
     );
     ensure!(
@@ -544,6 +561,58 @@ async fn admin_adds_a_service(c: &Client, hub: &TestNode) -> Result<()> {
         "the service beside the one already there"
     );
     screenshot_page(c, "admin-services").await?;
+    Ok(())
+}
+
+/// (2b) A messy workbook (two sheets, a title row above the header,
+/// free-text hours) imported through the admin page on a hub of its own:
+/// upload, the column mapping step and preview, confirm, and the services
+/// are on the admin page and in the signed listing.
+async fn admin_imports_a_spreadsheet(c: &Client) -> Result<()> {
+    let hub = TestNode::start("Fylde Coast pantry").await;
+    let fixture = signpost_tests::spreadsheets::fixtures()
+        .into_iter()
+        .find(|f| f.name == "06-two-sheets-title-row.xlsx")
+        .context("the fixture")?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join(fixture.name);
+    std::fs::write(&path, &fixture.bytes)?;
+
+    c.goto(&format!("{}/admin", hub.node.url())).await?;
+    wait_for(c, "#token").await?.send_keys(&hub.token).await?;
+    click_to_page(c, "#sign-in").await?;
+    click_to_page(c, "#import-link").await?;
+    wait_for(c, "#import-form").await?;
+    c.find(Locator::Id("file"))
+        .await?
+        .send_keys(&path.display().to_string())
+        .await?;
+    click_to_page(c, "#preview-import").await?;
+    let counts = text(c, "#import-counts").await?;
+    ensure!(counts.starts_with("2 to add"), "preview: {counts}");
+    // The mapping step shows each column with the field it is read as.
+    let postcode = c.find(Locator::Id("col1")).await?.prop("value").await?;
+    ensure!(
+        postcode.as_deref() == Some("postal_code"),
+        "Postcode read as {postcode:?}"
+    );
+    ensure!(hub.verified_listing().await.listing.services.is_empty());
+    click_to_page(c, "#apply-import").await?;
+    let flash = text(c, "#flash").await?;
+    ensure!(flash.contains("Imported: 2 added"), "confirmation: {flash}");
+    let row = c
+        .find(Locator::XPath(
+            "//table[@id='services']//tr[td/a[text()='Fuel bank']]",
+        ))
+        .await
+        .context("the imported service's row")?
+        .text()
+        .await?;
+    ensure!(row.contains("11:00 to 15:00"), "row: {row}");
+    let listing = hub.verified_listing().await.listing;
+    let mut names: Vec<&str> = listing.services.iter().map(|s| s.name.as_str()).collect();
+    names.sort();
+    ensure!(names == ["Fuel bank", "Pantry"], "listing: {names:?}");
     Ok(())
 }
 
@@ -605,7 +674,7 @@ async fn directory_finds_it(c: &Client, agg: &TestNode, hub: &TestNode) -> Resul
     let shown = result.text().await?;
     for expected in [
         "Food pantry",
-        "Tuesday, Thursday 10:00 to 13:00",
+        "Tuesday, Thursday 09:00 to 11:30",
         "Walk in during opening times",
         "Main hall, Dinmore Avenue",
         "From At The Grange.",

@@ -287,7 +287,7 @@ async fn services_and_profile_edited_by_form_are_published() {
     let admin = Admin::sign_in(&hub).await;
     let new_form = admin.get("/admin/services/new").await;
     assert_eq!(new_form.status, StatusCode::OK);
-    for id in ["name", "opening_hours", "loc0_postal_code", "contact0_name"] {
+    for id in ["name", "sess0_opens", "loc0_postal_code", "contact0_name"] {
         assert!(
             new_form.body.contains(&format!("<label for=\"{id}\">")),
             "{id} has a label"
@@ -301,7 +301,8 @@ async fn services_and_profile_edited_by_form_are_published() {
             "/admin/services",
             &[
                 ("name", "Food pantry"),
-                ("opening_hours", "Tuesdays, when we can"),
+                ("sess0_days", "TU"),
+                ("sess0_opens", "when we can"),
                 ("loc0_latitude", "north"),
                 ("email", "not-an-email"),
             ],
@@ -309,7 +310,7 @@ async fn services_and_profile_edited_by_form_are_published() {
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        bad.body.contains("id=\"opening_hours-error\""),
+        bad.body.contains("id=\"sess0_opens-error\""),
         "{}",
         bad.body
     );
@@ -338,7 +339,13 @@ async fn services_and_profile_edited_by_form_are_published() {
                 ("status", "active"),
                 ("access", "walk-in"),
                 ("access", "self-referral"),
-                ("opening_hours", "TU,TH 10:00-13:00; SA 10:00-12:00"),
+                ("sess0_days", "TU"),
+                ("sess0_days", "TH"),
+                ("sess0_opens", "10:00"),
+                ("sess0_closes", "13:00"),
+                ("sess1_days", "SA"),
+                ("sess1_opens", "10:00"),
+                ("sess1_closes", "12:00"),
                 ("phones", "01253 000000"),
                 ("taxonomy", "Food; Cost of living"),
                 ("loc0_name", "Main hall"),
@@ -371,7 +378,8 @@ async fn services_and_profile_edited_by_form_are_published() {
     assert_eq!(edit.status, StatusCode::OK);
     assert!(edit
         .body
-        .contains("value=\"TU,TH 10:00-13:00; SA 10:00-12:00\""));
+        .contains("id=\"sess0_days-TH\" name=\"sess0_days\" value=\"TH\" checked"));
+    assert!(edit.body.contains("name=\"sess1_closes\" value=\"12:00\""));
     let loc_id = hidden(&edit.body, "loc0_id");
     assert_eq!(loc_id, s.locations[0].id);
     let saved = admin
@@ -379,7 +387,13 @@ async fn services_and_profile_edited_by_form_are_published() {
             &format!("/admin/services/{}", s.id),
             &[
                 ("name", "Community pantry"),
-                ("opening_hours", "TU,TH 10:00-13:00; SA 10:00-12:00"),
+                ("sess0_days", "TU"),
+                ("sess0_days", "TH"),
+                ("sess0_opens", "10:00"),
+                ("sess0_closes", "13:00"),
+                ("sess1_days", "SA"),
+                ("sess1_opens", "10:00"),
+                ("sess1_closes", "12:00"),
                 ("loc0_id", loc_id.as_str()),
                 ("loc0_name", "Main hall"),
                 ("loc0_latitude", "53.824"),
@@ -808,7 +822,7 @@ async fn script_injection_is_shown_as_text_on_every_page() {
             "/admin/services",
             &[
                 ("name", SCRIPT),
-                ("opening_hours", IMG),
+                ("sess0_opens", IMG),
                 ("loc0_latitude", SCRIPT),
             ],
         )
@@ -1270,4 +1284,273 @@ async fn the_api_and_the_pages_find_a_postcode_at_the_same_centre() {
         let shown: BTreeSet<String> = result_names(&page.body).into_iter().collect();
         assert_eq!(shown, expected, "the page within {metres} m");
     }
+}
+
+/// The form fields of one session row (days ticked, opens, closes).
+fn session_row<'a>(
+    i: usize,
+    days: &[&'a str],
+    opens: &'a str,
+    closes: &'a str,
+) -> Vec<(String, &'a str)> {
+    let mut out: Vec<(String, &str)> = days.iter().map(|d| (format!("sess{i}_days"), *d)).collect();
+    out.push((format!("sess{i}_opens"), opens));
+    out.push((format!("sess{i}_closes"), closes));
+    out
+}
+
+fn pairs<'a>(owned: &'a [(String, &'static str)]) -> Vec<(&'a str, &'static str)> {
+    owned.iter().map(|(k, v)| (k.as_str(), *v)).collect()
+}
+
+#[tokio::test]
+async fn opening_times_are_entered_with_day_boxes_and_time_fields() {
+    let hub = TestNode::start("Revoelution").await;
+    let admin = Admin::sign_in(&hub).await;
+
+    // Accessible rows: a fieldset and legend per session, labelled boxes
+    // and time fields, two empty rows to start, and the no-JS button.
+    let blank = admin.get("/admin/services/new").await;
+    let body = &blank.body;
+    assert!(body.contains("<fieldset class=\"session\" id=\"sess0\">\n<legend>Session 1"));
+    assert!(body.contains("<label for=\"sess0_days-MO\">Monday</label>"));
+    assert!(body.contains("<label for=\"sess1_opens\">Opens</label>"));
+    assert!(body.contains("type=\"time\" id=\"sess1_closes\""));
+    assert!(!body.contains("id=\"sess2_opens\""), "two rows to start");
+    assert!(body.contains("name=\"more_sessions\""));
+
+    // "Add another session" without JavaScript: the form comes back with
+    // one more row and everything typed, and nothing is published.
+    let before = seq(&hub).await;
+    let mut typed = vec![
+        ("name".to_owned(), "Job Club"),
+        ("sessions".to_owned(), "2"),
+    ];
+    typed.extend(session_row(0, &["TU", "TH"], "10:00", "12:00"));
+    typed.extend(session_row(1, &["SA"], "09:30", "11:00"));
+    let mut more = typed.clone();
+    more.push(("more_sessions".to_owned(), "1"));
+    let again = admin.post("/admin/services", &pairs(&more)).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    let body = &again.body;
+    assert!(body.contains("id=\"sess2_opens\""), "a third row");
+    assert!(!body.contains("id=\"sess3_opens\""));
+    assert!(body.contains("value=\"Job Club\""));
+    assert!(body.contains("id=\"sess0_days-TH\" name=\"sess0_days\" value=\"TH\" checked"));
+    assert!(body.contains("name=\"sess1_opens\" value=\"09:30\""));
+    assert!(body.contains("name=\"sessions\" value=\"3\""));
+    assert!(body.contains("id=\"session-added\""));
+    assert_eq!(seq(&hub).await, before, "nothing saved");
+
+    // Closing before opening is told next to the field and in the summary;
+    // times with no day ticked likewise.
+    let mut wrong = vec![("name".to_owned(), "Job Club")];
+    wrong.extend(session_row(0, &["MO"], "17:00", "09:00"));
+    wrong.extend(session_row(1, &[], "10:00", "11:00"));
+    let bad = admin.post("/admin/services", &pairs(&wrong)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("id=\"sess0_closes-error\""),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains("<a href=\"#sess0_closes\">"));
+    assert!(bad.body.contains("id=\"sess1_days-error\""));
+    assert!(bad.body.contains("<a href=\"#sess1_days\">"));
+    assert_eq!(seq(&hub).await, before);
+
+    // Two sessions saved reach the signed listing.
+    let saved = admin.post("/admin/services", &pairs(&typed)).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let listing = hub.verified_listing().await.listing;
+    let s = &listing.services[0];
+    let got: Vec<(&str, &str, &str)> = s
+        .schedules
+        .iter()
+        .map(|x| (x.byday.as_str(), x.opens_at.as_str(), x.closes_at.as_str()))
+        .collect();
+    assert_eq!(got, [("TU,TH", "10:00", "12:00"), ("SA", "09:30", "11:00")]);
+
+    // A service whose schedules the rows cannot all show: the dated one is
+    // listed as kept, the others fill rows, and saving untouched changes
+    // nothing about them.
+    let r = hub
+        .admin(
+            Method::POST,
+            "/services",
+            Some(json!({"name": "Homework club", "schedules": [
+                {"byday": "WE,MO", "opens_at": "15:30", "closes_at": "17:00"},
+                {"byday": "FR", "opens_at": "15:30", "closes_at": "17:00",
+                 "valid_from": "2025-09-01", "valid_to": "2026-07-17", "description": "Term time only"},
+                {"byday": "SA", "opens_at": "22:00", "closes_at": "01:00"}
+            ]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let listing = hub.verified_listing().await.listing;
+    let club = listing
+        .services
+        .iter()
+        .find(|s| s.name == "Homework club")
+        .unwrap()
+        .clone();
+    let edit = admin.get(&format!("/admin/services/{}", club.id)).await;
+    let body = &edit.body;
+    assert!(body.contains("id=\"kept-schedules\""), "{body}");
+    assert!(body.contains("Term time only"));
+    assert!(body.contains("id=\"sess0_days-WE\" name=\"sess0_days\" value=\"WE\" checked"));
+    assert!(body.contains("id=\"sess1_overnight\" name=\"sess1_overnight\" value=\"1\" checked"));
+    let mut untouched = vec![
+        ("name".to_owned(), "Homework club"),
+        ("status".to_owned(), "active"),
+        ("sessions".to_owned(), "4"),
+        ("sess1_overnight".to_owned(), "1"),
+    ];
+    untouched.extend(session_row(0, &["MO", "WE"], "15:30", "17:00"));
+    untouched.extend(session_row(1, &["SA"], "22:00", "01:00"));
+    let saved = admin
+        .post(&format!("/admin/services/{}", club.id), &pairs(&untouched))
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let after = hub.verified_listing().await.listing;
+    let club_after = after.services.iter().find(|s| s.id == club.id).unwrap();
+    assert_eq!(club_after.schedules, club.schedules, "kept exactly");
+}
+
+impl Admin {
+    /// Uploads file bytes to the import page.
+    async fn upload_bytes(&self, file_name: &str, file: &[u8]) -> Page {
+        let boundary = "signpost-test-boundary-9c2e";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n",
+                self.csrf
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(file);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        page(
+            browser()
+                .post(format!("{}/admin/import", self.base))
+                .header("cookie", &self.cookie)
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body),
+        )
+        .await
+    }
+}
+
+/// The option selected in the select named `name`.
+fn selected(body: &str, name: &str) -> String {
+    let start = body
+        .find(&format!("<select id=\"{name}\""))
+        .unwrap_or_else(|| panic!("no select {name}"));
+    let select = body[start..].split("</select>").next().unwrap_or("");
+    select
+        .split("<option ")
+        .find(|o| o.contains(" selected>"))
+        .and_then(|o| o.strip_prefix("value=\""))
+        .and_then(|o| o.split('"').next())
+        .unwrap_or("(none)")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_volunteer_chooses_what_each_column_holds_and_it_is_remembered() {
+    let hub = TestNode::start("Revoelution").await;
+    let admin = Admin::sign_in(&hub).await;
+    let fixture = signpost_tests::spreadsheets::unknown_phone_column();
+    let before = seq(&hub).await;
+
+    // The mapping step: each column with the field it is read as; the
+    // unknown one is left out.
+    let preview = admin.upload_bytes(fixture.name, &fixture.bytes).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    let body = &preview.body;
+    assert!(body.contains("id=\"column-mapping\""), "{body}");
+    assert!(body.contains("<label for=\"col1\">Mobile</label>"));
+    assert_eq!(selected(body, "col0"), "name");
+    assert_eq!(selected(body, "col1"), "");
+    assert_eq!(selected(body, "col2"), "opening_hours");
+    assert!(!body.contains("id=\"columns-remembered\""));
+    let import_id = hidden(body, "import_id");
+
+    // A choice that reads no name is told, and changes nothing.
+    let nameless = admin
+        .post(
+            "/admin/import/columns",
+            &[
+                ("import_id", import_id.as_str()),
+                ("col0", ""),
+                ("col1", "phone"),
+            ],
+        )
+        .await;
+    assert_eq!(nameless.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        nameless.body.contains("id=\"col0-error\""),
+        "{}",
+        nameless.body
+    );
+
+    // "Preview again" with Mobile read as the phone field.
+    let again = admin
+        .post(
+            "/admin/import/columns",
+            &[
+                ("import_id", import_id.as_str()),
+                ("col0", "name"),
+                ("col1", "phone"),
+                ("col2", "opening_hours"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(selected(&again.body, "col1"), "phone");
+    assert!(again.body.contains("1 to add, 0 to change, 0 to remove"));
+    assert_eq!(seq(&hub).await, before, "nothing until confirmed");
+    // The first preview's id no longer applies; the new one does.
+    let new_id = hidden(
+        &again.body[again.body.find("confirm-import-form").unwrap()..],
+        "import_id",
+    );
+    let applied = admin
+        .post("/admin/import/confirm", &[("import_id", new_id.as_str())])
+        .await;
+    assert_eq!(applied.status, StatusCode::SEE_OTHER, "{}", applied.body);
+    let listing = hub.verified_listing().await.listing;
+    let s = &listing.services[0];
+    assert_eq!(s.name, "Baby bank");
+    assert_eq!(s.phones[0].number, "07700 900123");
+    assert_eq!(s.schedules[0].byday, "MO,TU,WE,TH,FR,SA");
+
+    // The same layout next time: the choice is remembered and selected,
+    // and the preview uses it.
+    let next = "Service;Mobile;Opening times\r\nBaby bank;07700 900999;Mon-Sat 9-5\r\n";
+    let preview = admin.upload_bytes("march.csv", next.as_bytes()).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert!(preview.body.contains("id=\"columns-remembered\""));
+    assert_eq!(selected(&preview.body, "col1"), "phone");
+    assert!(
+        preview.body.contains("0 to add, 1 to change"),
+        "{}",
+        preview.body
+    );
+    // Another layout is not touched by it.
+    let other = admin
+        .upload_bytes("other.csv", b"Service;Mobile\r\nCafe;07700 900000\r\n")
+        .await;
+    assert_eq!(selected(&other.body, "col1"), "");
+    assert!(!other.body.contains("id=\"columns-remembered\""));
 }

@@ -109,20 +109,96 @@ const ALIASES: &[(&str, &str)] = &[
     ("checked", "assured_date"),
 ];
 
-/// The column a header names, if any (`Post code`, `Postcode` and
-/// `postal_code` all name `postal_code`).
-pub fn column_for(header: &str) -> Option<&'static str> {
-    let key: String = header
+/// A header as compared: letters and digits only, lower case (so `Post
+/// code` and `postcode` are the same header).
+fn normalised(header: &str) -> String {
+    header
         .trim_start_matches('\u{feff}')
         .chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
-        .collect();
+        .collect()
+}
+
+/// The column a header names, if any (`Post code`, `Postcode` and
+/// `postal_code` all name `postal_code`).
+pub fn column_for(header: &str) -> Option<&'static str> {
+    let key = normalised(header);
     COLUMNS
         .iter()
         .map(|(c, _)| *c)
         .find(|c| c.replace('_', "") == key)
         .or_else(|| ALIASES.iter().find(|(a, _)| *a == key).map(|(_, c)| *c))
+}
+
+/// The known column called `name`, as the `'static` name [`COLUMNS`] has.
+pub fn known_column(name: &str) -> Option<&'static str> {
+    COLUMNS.iter().map(|(c, _)| *c).find(|c| *c == name)
+}
+
+/// Most named columns a [`Mapping`] may hold (a cap on what a form or a
+/// stored mapping may carry).
+pub const MAX_MAPPED_COLUMNS: usize = 100;
+
+/// What each column of a file is read as, in the order of the header
+/// row's named cells: (the header as the file names it, the column it is
+/// read as, or None to leave it out). A volunteer may choose it on the
+/// admin page's preview; it is remembered by its [`Mapping::layout`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Mapping(pub Vec<(String, Option<String>)>);
+
+impl Mapping {
+    /// The layout this mapping is for: the normalised header names, in
+    /// order, so the same spreadsheet saved again has the same layout.
+    pub fn layout(&self) -> String {
+        layout_of(self.0.iter().map(|(h, _)| h.as_str()))
+    }
+
+    /// Checks the mapping names only known columns, within
+    /// [`MAX_MAPPED_COLUMNS`].
+    pub fn check(&self) -> Result<()> {
+        if self.0.len() > MAX_MAPPED_COLUMNS {
+            return Err(err(
+                "column choices",
+                format!("more than {MAX_MAPPED_COLUMNS} columns"),
+            ));
+        }
+        for (header, column) in &self.0 {
+            if let Some(c) = column {
+                if known_column(c).is_none() {
+                    return Err(err(
+                        &format!("column {header}"),
+                        format!("{c:?} is not a column Signpost knows"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The layout key of a header row's named cells (see [`Mapping::layout`]).
+fn layout_of<'a>(headers: impl Iterator<Item = &'a str>) -> String {
+    headers.map(normalised).collect::<Vec<_>>().join("|")
+}
+
+/// The named cells of a header row, as shown (byte order mark and spaces
+/// trimmed), each with its place in the row.
+fn named_cells(row: &[String]) -> Vec<(usize, &str)> {
+    row.iter()
+        .enumerate()
+        .map(|(i, h)| (i, h.trim_start_matches('\u{feff}').trim()))
+        .filter(|(_, h)| !h.is_empty())
+        .collect()
+}
+
+/// True when `row` is the header row: the one whose layout is the
+/// mapping's, or without a mapping, the first naming a `name` column.
+pub fn is_header_row(row: &[String], mapping: Option<&Mapping>) -> bool {
+    match mapping {
+        Some(m) => layout_of(named_cells(row).into_iter().map(|(_, h)| h)) == m.layout(),
+        None => row.iter().any(|h| column_for(h) == Some("name")),
+    }
 }
 
 /// Something a person should look at after an import: a column left out,
@@ -144,6 +220,9 @@ pub struct Sheet {
     pub services: Vec<Service>,
     /// What the file's headers were read as: (header, column).
     pub mapping: Vec<(String, String)>,
+    /// Every named column of the header row and what it was read as
+    /// (None: left out), to show and to choose again.
+    pub columns: Mapping,
     /// Columns left out, cells kept only as words, rows skipped.
     pub notes: Vec<Note>,
 }
@@ -159,6 +238,12 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Service>> {
 /// Reads CSV bytes (comma, semicolon or tab separated; a byte order mark
 /// and Windows line ends are fine) into services, with notes.
 pub fn read(bytes: &[u8]) -> Result<Sheet> {
+    read_mapped(bytes, None)
+}
+
+/// Like [`read`], with the columns read as `mapping` says instead of as
+/// their names suggest.
+pub fn read_mapped(bytes: &[u8], mapping: Option<&Mapping>) -> Result<Sheet> {
     let mut reader = ::csv::ReaderBuilder::new()
         .delimiter(delimiter(bytes))
         .has_headers(false)
@@ -170,7 +255,7 @@ pub fn read(bytes: &[u8]) -> Result<Sheet> {
         let record = record.map_err(|e| err(&format!("line {}", n + 1), e.to_string()))?;
         rows.push((n + 1, record.iter().map(str::to_owned).collect()));
     }
-    from_rows(rows)
+    from_rows(rows, mapping)
 }
 
 /// The separator of a CSV file: whichever of comma, semicolon and tab its
@@ -192,20 +277,25 @@ fn delimiter(bytes: &[u8]) -> u8 {
 }
 
 /// Services from a sheet's rows, each with its line: the header row is
-/// the first (of the first few) that names a `name` column; blank rows are
-/// skipped; unknown columns are left out with a note, never a refusal.
-pub fn from_rows(rows: Vec<(usize, Vec<String>)>) -> Result<Sheet> {
+/// the first (of the first few) that names a `name` column, or with a
+/// `mapping`, the one of its layout; blank rows are skipped; unknown
+/// columns are left out with a note, never a refusal.
+pub fn from_rows(rows: Vec<(usize, Vec<String>)>, mapping: Option<&Mapping>) -> Result<Sheet> {
+    if let Some(m) = mapping {
+        m.check()?;
+    }
     let filled = |row: &Vec<String>| row.iter().any(|c| !c.trim().is_empty());
     let header_at = rows
         .iter()
         .filter(|(_, row)| filled(row))
         .take(MAX_TITLE_ROWS)
-        .position(|(_, row)| row.iter().any(|h| column_for(h) == Some("name")));
+        .position(|(_, row)| is_header_row(row, mapping));
     let Some(header_at) = header_at else {
-        return Err(err(
-            "header row",
-            "no row names a \"name\" column (the service's name); add a header row like name,description,postcode".into(),
-        ));
+        let message = match mapping {
+            Some(_) => "no row has the columns the choices were made for; choose the file again".into(),
+            None => "no row names a \"name\" column (the service's name); add a header row like name,description,postcode".into(),
+        };
+        return Err(err("header row", message));
     };
     let mut rows = rows
         .into_iter()
@@ -216,28 +306,45 @@ pub fn from_rows(rows: Vec<(usize, Vec<String>)>) -> Result<Sheet> {
     };
     let mut sheet = Sheet::default();
     let mut index = std::collections::HashMap::new();
-    for (i, h) in headers.iter().enumerate() {
-        let shown = h.trim_start_matches('\u{feff}').trim();
-        if shown.is_empty() {
-            continue;
-        }
+    for (k, (i, shown)) in named_cells(&headers).into_iter().enumerate() {
         let note = |message: String| Note {
             line: header_line,
             column: shown.to_owned(),
             message,
         };
-        match column_for(shown) {
-            Some(column) if index.contains_key(column) => sheet.notes.push(note(format!(
-                "left out: another column is already read as {column}"
-            ))),
+        let (chosen, why) = match mapping {
+            Some(m) => (
+                m.0.get(k)
+                    .and_then(|(_, c)| c.as_deref())
+                    .and_then(known_column),
+                "left out, as chosen",
+            ),
+            None => (column_for(shown), "left out: not a column Signpost knows"),
+        };
+        let read_as = match chosen {
+            Some(column) if index.contains_key(column) => {
+                sheet.notes.push(note(format!(
+                    "left out: another column is already read as {column}"
+                )));
+                None
+            }
             Some(column) => {
                 index.insert(column, i);
                 sheet.mapping.push((shown.to_owned(), column.to_owned()));
+                Some(column.to_owned())
             }
-            None => sheet
-                .notes
-                .push(note("left out: not a column Signpost knows".into())),
-        }
+            None => {
+                sheet.notes.push(note(why.into()));
+                None
+            }
+        };
+        sheet.columns.0.push((shown.to_owned(), read_as));
+    }
+    if !index.contains_key("name") {
+        return Err(err(
+            "header row",
+            "no column is read as the service's name; choose which column holds it".into(),
+        ));
     }
     for (line, record) in rows {
         let get = |col: &str| -> Option<String> {

@@ -7,7 +7,7 @@ use std::io::Cursor;
 
 use calamine::{open_workbook_auto_from_rs, Data, Reader};
 
-use super::csv::{column_for, from_rows, Sheet};
+use super::csv::{from_rows, is_header_row, Mapping, Sheet};
 use crate::error::{Error, Result};
 
 fn err(location: &str, message: impl Into<String>) -> Error {
@@ -89,6 +89,12 @@ pub fn sheet_names(bytes: &[u8]) -> Result<Vec<String>> {
 /// first whose header row names a `name` column (a cover sheet or notes
 /// sheet before it is passed over).
 pub fn read(bytes: &[u8], sheet: Option<&str>) -> Result<Sheet> {
+    read_mapped(bytes, sheet, None)
+}
+
+/// Like [`read`], with the columns read as `mapping` says (and the sheet,
+/// when not named, the first with the mapping's header row).
+pub fn read_mapped(bytes: &[u8], sheet: Option<&str>, mapping: Option<&Mapping>) -> Result<Sheet> {
     check_unpacked(bytes, MAX_UNPACKED_BYTES)?;
     let mut workbook = open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| {
         err(
@@ -126,9 +132,9 @@ pub fn read(bytes: &[u8], sheet: Option<&str>) -> Result<Sheet> {
         let has_header = rows
             .iter()
             .take(20)
-            .any(|(_, row)| row.iter().any(|h| column_for(h) == Some("name")));
+            .any(|(_, row)| is_header_row(row, mapping));
         if has_header || sheet.is_some() {
-            return from_rows(rows).map_err(|e| match e {
+            return from_rows(rows, mapping).map_err(|e| match e {
                 Error::Import { location, message } => Error::Import {
                     location: format!("sheet {name:?}, {location}"),
                     message,

@@ -117,7 +117,21 @@ const MIGRATIONS: &[&str] = &[
     aggregator::MIGRATION_RECORD_ONLY,
     // 10: registrations by strangers (caps, approval, expiry).
     aggregator::MIGRATION_REGISTRATIONS,
+    // 11: the hub's remembered import column choices, by layout.
+    HUB_IMPORT_MAPPINGS_MIGRATION,
 ];
+
+/// Migration 11: the column choices a hub's volunteer made on the admin
+/// page's import preview, by the file's layout (its normalised header
+/// names), so the next import of the same spreadsheet starts from them.
+/// Read and written by the node's hub role, which keeps it small.
+const HUB_IMPORT_MAPPINGS_MIGRATION: &str = "
+CREATE TABLE hub_import_mappings (
+    layout TEXT PRIMARY KEY,
+    mapping TEXT NOT NULL,
+    used INTEGER NOT NULL
+);
+";
 
 /// Migration 5: coordinators' "not a duplicate" decisions (read and
 /// written by the node's reports).

@@ -2,12 +2,18 @@
 //! signed publications.
 
 use rusqlite::{params, Connection, OptionalExtension};
+use signpost_client::import::csv::Mapping;
 use signpost_spec::{HubProfile, Service};
 
 use crate::error::{NodeError, Result};
 
 /// How many past publications are kept (for audit and backups).
 const KEEP_PUBLICATIONS: i64 = 20;
+
+/// Most import column choices remembered; the least recently used go.
+pub const KEEP_IMPORT_MAPPINGS: i64 = 50;
+/// Longest layout key remembered (a header row longer than this is not).
+pub const MAX_LAYOUT_BYTES: usize = 8 * 1024;
 
 /// One signed listing as stored.
 #[derive(Debug, Clone)]
@@ -120,4 +126,85 @@ pub fn insert_publication(conn: &Connection, row: &PublicationRow) -> Result<()>
         [KEEP_PUBLICATIONS],
     )?;
     Ok(())
+}
+
+/// The column choices last confirmed for a file of this layout, if any (a
+/// stored choice that no longer reads, or names a column this build does
+/// not know, is passed over).
+pub fn import_mapping(conn: &Connection, layout: &str) -> Result<Option<Mapping>> {
+    if layout.len() > MAX_LAYOUT_BYTES {
+        return Ok(None);
+    }
+    let json: Option<String> = conn
+        .query_row(
+            "SELECT mapping FROM hub_import_mappings WHERE layout = ?1",
+            [layout],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(json
+        .and_then(|j| serde_json::from_str::<Mapping>(&j).ok())
+        .filter(|m| m.layout() == layout && m.check().is_ok()))
+}
+
+/// Remembers the column choices confirmed for a layout, keeping at most
+/// [`KEEP_IMPORT_MAPPINGS`]; a layout too long to key is not remembered.
+pub fn remember_import_mapping(conn: &Connection, mapping: &Mapping) -> Result<()> {
+    let layout = mapping.layout();
+    if layout.len() > MAX_LAYOUT_BYTES || mapping.check().is_err() {
+        return Ok(());
+    }
+    let json = serde_json::to_string(mapping).map_err(|e| corrupt("import mapping", e))?;
+    // `used` counts up (clocks can step back): the highest is the newest.
+    conn.execute(
+        "INSERT INTO hub_import_mappings (layout, mapping, used)
+         VALUES (?1, ?2, (SELECT COALESCE(MAX(used), 0) + 1 FROM hub_import_mappings))
+         ON CONFLICT (layout) DO UPDATE SET mapping = excluded.mapping, used = excluded.used",
+        params![layout, json],
+    )?;
+    conn.execute(
+        "DELETE FROM hub_import_mappings WHERE layout NOT IN
+         (SELECT layout FROM hub_import_mappings ORDER BY used DESC LIMIT ?1)",
+        [KEEP_IMPORT_MAPPINGS],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_choices_are_remembered_by_layout_and_capped() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        signpost_client::store::migrate_to(&mut conn, signpost_client::store::schema_version())
+            .unwrap();
+        let m = Mapping(vec![
+            ("Service".into(), Some("name".into())),
+            ("Tel no".into(), Some("phone".into())),
+            ("Notes".into(), None),
+        ]);
+        assert_eq!(import_mapping(&conn, &m.layout()).unwrap(), None);
+        remember_import_mapping(&conn, &m).unwrap();
+        assert_eq!(
+            import_mapping(&conn, "service|telno|notes").unwrap(),
+            Some(m)
+        );
+        for i in 0..KEEP_IMPORT_MAPPINGS + 5 {
+            let m = Mapping(vec![(format!("Name {i}"), Some("name".into()))]);
+            remember_import_mapping(&conn, &m).unwrap();
+        }
+        assert_eq!(
+            import_mapping(&conn, "name54").unwrap().map(|m| m.0.len()),
+            Some(1),
+            "the newest is kept"
+        );
+        let n: i64 = conn
+            .query_row("SELECT COUNT(*) FROM hub_import_mappings", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, KEEP_IMPORT_MAPPINGS);
+        let bad = Mapping(vec![("X".into(), Some("colour".into()))]);
+        remember_import_mapping(&conn, &bad).unwrap();
+        assert_eq!(import_mapping(&conn, "x").unwrap(), None);
+    }
 }

@@ -5,7 +5,7 @@
 
 pub use signpost_client::import::{csv, hsds, workbook};
 
-use csv::Note;
+use csv::{Mapping, Note};
 
 use std::collections::{HashMap, HashSet};
 
@@ -80,12 +80,27 @@ impl Format {
 pub struct Read {
     pub services: Vec<Service>,
     pub notes: Vec<Note>,
+    /// What a spreadsheet's columns were read as (None for HSDS JSON,
+    /// which has no columns to choose).
+    pub columns: Option<Mapping>,
 }
 
 /// Reads services from file bytes. Services or locations whose file gave
 /// no id have an empty id; [`plan`] settles them. `sheet` chooses a
 /// workbook's sheet (else the first with a header row).
 pub fn parse(format: Format, bytes: &[u8], sheet: Option<&str>, limits: &Limits) -> Result<Read> {
+    parse_mapped(format, bytes, sheet, None, limits)
+}
+
+/// Like [`parse`], with a spreadsheet's columns read as `mapping` says
+/// (the admin page's column choices); the one reading every import takes.
+pub fn parse_mapped(
+    format: Format,
+    bytes: &[u8],
+    sheet: Option<&str>,
+    mapping: Option<&Mapping>,
+    limits: &Limits,
+) -> Result<Read> {
     if bytes.len() > MAX_IMPORT_BYTES {
         return Err(NodeError::Import {
             location: "file".into(),
@@ -97,22 +112,25 @@ pub fn parse(format: Format, bytes: &[u8], sheet: Option<&str>, limits: &Limits)
     }
     let read = match format {
         Format::Csv => {
-            let sheet = csv::read(bytes)?;
+            let sheet = csv::read_mapped(bytes, mapping)?;
             Read {
                 services: sheet.services,
                 notes: sheet.notes,
+                columns: Some(sheet.columns),
             }
         }
         Format::Workbook => {
-            let sheet = workbook::read(bytes, sheet)?;
+            let sheet = workbook::read_mapped(bytes, sheet, mapping)?;
             Read {
                 services: sheet.services,
                 notes: sheet.notes,
+                columns: Some(sheet.columns),
             }
         }
         Format::Hsds => Read {
             services: hsds::parse(bytes, limits)?,
             notes: Vec::new(),
+            columns: None,
         },
     };
     let services = &read.services;

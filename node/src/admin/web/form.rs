@@ -11,8 +11,8 @@
 use serde_json::{json, Map, Value};
 use signpost_spec::{HubProfile, Limits, Service, SpecError};
 
+use super::sessions::{self, When};
 use crate::error::NodeError;
-use crate::import::csv::{format_opening_hours, parse_opening_hours};
 use crate::web::form::{Choice, Errors, Values};
 
 /// One input of a form, ready for the template.
@@ -41,6 +41,8 @@ pub struct Section {
     pub legend: String,
     pub hint: String,
     pub fields: Vec<FieldView>,
+    /// The opening times' session rows (only in the service form's "When").
+    pub when: Option<When>,
 }
 
 struct Builder<'a> {
@@ -105,6 +107,7 @@ impl<'a> Builder<'a> {
             legend: legend.to_owned(),
             hint: hint.to_owned(),
             fields: std::mem::take(&mut self.fields),
+            when: None,
         }
     }
 }
@@ -217,7 +220,7 @@ pub fn service_values(s: &Service) -> Values {
         s.maximum_age.map(|a| a.to_string()).unwrap_or_default(),
     );
     v.push("fees", text(&s.fees_description));
-    v.push("opening_hours", format_opening_hours(&s.schedules));
+    sessions::push_values(&mut v, &s.schedules);
     v.push("phones", joined(s.phones.iter().map(|p| p.number.clone())));
     v.push("email", text(&s.email));
     v.push("url", text(&s.url));
@@ -291,8 +294,14 @@ fn values_with_prefix(values: &Values, prefix: &str) -> bool {
     .any(|f| !values.get(&format!("{prefix}{f}")).is_empty())
 }
 
-/// The service form's sections, filled with `values` and `errors`.
-pub fn service_sections(values: &Values, errors: &Errors, limits: &Limits) -> Vec<Section> {
+/// The service form's sections, filled with `values` and `errors`;
+/// `existing` (when editing) gives the opening times kept as they are.
+pub fn service_sections(
+    values: &Values,
+    errors: &Errors,
+    limits: &Limits,
+    existing: Option<&Service>,
+) -> Vec<Section> {
     let (short, long, url) = (limits.max_short_text, limits.max_long_text, limits.max_url);
     let mut b = Builder::new(values, errors);
     let mut out = Vec::new();
@@ -363,14 +372,13 @@ pub fn service_sections(values: &Values, errors: &Errors, limits: &Limits) -> Ve
         long,
     );
     out.push(b.section("How to get help", ""));
-    b.field(
-        "text",
-        "opening_hours",
-        "Opening times",
-        "Days and times, like MO,WE 09:00-12:00; SA 10:00-14:00 (days: MO TU WE TH FR SA SU).",
-        1000,
+    let mut when = b.section(
+        "When",
+        "Each session is the days it runs and its opening and closing times. \
+         Leave a session empty to remove it.",
     );
-    out.push(b.section("When", ""));
+    when.when = Some(sessions::view(values, errors, existing));
+    out.push(when);
     b.field(
         "tel",
         "phones",
@@ -456,6 +464,7 @@ pub fn service_sections(values: &Values, errors: &Errors, limits: &Limits) -> Ve
 pub struct Origins {
     locations: Vec<usize>,
     contacts: Vec<usize>,
+    schedules: sessions::Origins,
 }
 
 fn set_opt(obj: &mut Map<String, Value>, key: &str, value: &str) {
@@ -575,20 +584,17 @@ pub fn service_json(
         }
     }
     set_list(&mut obj, "access", access);
-    let hours = v.get("opening_hours");
-    let unchanged = existing.is_some_and(|s| format_opening_hours(&s.schedules) == hours);
-    if !unchanged {
-        match parse_opening_hours(hours) {
-            Ok(list) => set_list(
-                &mut obj,
-                "schedules",
-                list.iter()
-                    .filter_map(|s| serde_json::to_value(s).ok())
-                    .collect(),
-            ),
-            Err(m) => errors.add("opening_hours", m),
-        }
-    }
+    let (schedules, from_rows) =
+        sessions::read(v, existing.map(|s| s.schedules.as_slice()), &mut errors);
+    origins.schedules = from_rows;
+    set_list(
+        &mut obj,
+        "schedules",
+        schedules
+            .iter()
+            .filter_map(|s| serde_json::to_value(s).ok())
+            .collect(),
+    );
     let phones = split(v.get("phones"))
         .into_iter()
         .map(|n| {
@@ -719,6 +725,14 @@ fn service_field(path: &str, origins: &Origins) -> String {
         };
         return format!("loc{i}_{f}");
     }
+    if let Some(after) = rest
+        .strip_prefix("schedules[")
+        .and_then(|a| a.split_once(']'))
+    {
+        let n = after.0.parse::<usize>().unwrap_or(usize::MAX);
+        let leaf = after.1.trim_start_matches('.');
+        return sessions::error_field(n, leaf, &origins.schedules);
+    }
     if let Some((i, tail)) = indexed("contacts", &origins.contacts) {
         let f = match tail.as_str() {
             "title" | "email" | "phone" => tail.as_str(),
@@ -742,7 +756,6 @@ fn service_field(path: &str, origins: &Origins) -> String {
         | "maximum_age" => head.to_owned(),
         "eligibility_description" => "eligibility".into(),
         "fees_description" => "fees".into(),
-        "schedules" => "opening_hours".into(),
         "phones" => "phones".into(),
         "taxonomy_terms" => "taxonomy".into(),
         _ => String::new(),
@@ -1032,7 +1045,10 @@ mod tests {
         let v = form(&[
             ("name", "Food pantry"),
             ("access", "walk-in"),
-            ("opening_hours", "TU,TH 10:00-13:00"),
+            ("sess0_days", "TU"),
+            ("sess0_days", "TH"),
+            ("sess0_opens", "10:00"),
+            ("sess0_closes", "13:00"),
             ("phones", "01253 000000; 07700 900000"),
             ("taxonomy", "Food; Advice"),
             ("loc0_name", "Main hall"),
@@ -1064,11 +1080,13 @@ mod tests {
         let limits = Limits::default();
         let v = form(&[
             ("name", "X"),
-            ("opening_hours", "whenever we can"),
+            ("sess1_opens", "10:00"),
+            ("sess1_closes", "09:00"),
             ("loc2_latitude", "north"),
         ]);
         let errors = service_json(&v, None, &limits).unwrap_err();
-        assert!(errors.get("opening_hours").is_some());
+        assert!(errors.get("sess1_closes").is_some());
+        assert!(errors.get("sess1_days").is_some());
         assert!(errors.get("loc2_latitude").is_some());
         let v = form(&[("name", "X"), ("minimum_age", "teen")]);
         let errors = service_json(&v, None, &limits).unwrap_err();

@@ -14,6 +14,7 @@ pub mod form;
 pub mod registrations;
 pub mod reports;
 pub mod session;
+pub mod sessions;
 
 use std::sync::Arc;
 
@@ -30,13 +31,16 @@ use signpost_spec::{Limits, Service};
 
 use crate::aggregator::Aggregator;
 use crate::error::NodeError;
+use crate::hub::db;
+use crate::import::csv::{Mapping, COLUMNS, MAX_MAPPED_COLUMNS};
 use crate::import::{self, Format, ImportPlan, MAX_IMPORT_BYTES};
 use crate::server::{AppState, HubHandle};
+use crate::web::form::Choice;
 use crate::web::form::{Errors, Values};
 use crate::web::html::{asset_version, internal, message, render};
 use crate::web::pages::view::{ago, schedule_words, status_note, when};
 use form::Section;
-use session::{csrf_matches, Current, PendingImport};
+use session::{csrf_matches, Current, PendingImport, UploadedFile};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "signpost_admin";
@@ -67,6 +71,7 @@ pub fn router(_state: Arc<AppState>) -> Router<Arc<AppState>> {
             post(import_preview).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES + 64 * 1024)),
         )
         .route("/admin/import/confirm", post(import_confirm))
+        .route("/admin/import/columns", post(import_columns))
         .route("/admin/reports", get(reports::page))
         .route("/admin/reports/not-duplicate", post(reports::not_duplicate))
         .route(registrations::PATH, get(registrations::page))
@@ -642,7 +647,7 @@ async fn new_service_form(State(state): State<Arc<AppState>>, headers: HeaderMap
         Err(r) => return r.into_response(),
     };
     let errors = Errors::default();
-    let sections = form::service_sections(&Values::default(), &errors, &limits);
+    let sections = form::service_sections(&Values::default(), &errors, &limits, None);
     form_page(
         &hub,
         &session,
@@ -691,7 +696,12 @@ async fn edit_service_form(
         (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
     let errors = Errors::default();
-    let sections = form::service_sections(&form::service_values(&service), &errors, &limits);
+    let sections = form::service_sections(
+        &form::service_values(&service),
+        &errors,
+        &limits,
+        Some(&service),
+    );
     form_page(
         &hub,
         &session,
@@ -719,6 +729,13 @@ async fn save_service(
         Some(s) => edit_service_spec(&s.id, &s.name),
         None => new_service_spec(),
     };
+    if values.has(sessions::MORE_FIELD) {
+        // "Add another session": the same form with one more row, what was
+        // typed kept, nothing saved (no JavaScript needed).
+        let errors = Errors::default();
+        let sections = form::service_sections(&values, &errors, &limits, existing.as_ref());
+        return form_page(hub, session, spec, sections, errors, StatusCode::OK).await;
+    }
     let outcome = match form::service_json(&values, existing.as_ref(), &limits) {
         Ok((json, origins)) => {
             let id = existing.as_ref().map(|s| s.id.clone());
@@ -748,7 +765,7 @@ async fn save_service(
             see_other("/admin")
         }
         Err(Ok(errors)) => {
-            let sections = form::service_sections(&values, &errors, &limits);
+            let sections = form::service_sections(&values, &errors, &limits, existing.as_ref());
             form_page(
                 hub,
                 session,
@@ -891,14 +908,67 @@ pub struct ImportPage {
     pub v: &'static str,
     pub csrf: String,
     pub errors: Errors,
+    pub choose: Option<ColumnsView>,
     pub preview: Option<PreviewView>,
     pub columns: &'static [(&'static str, &'static str)],
+}
+
+/// The column mapping step: each column of the file with what it is read
+/// as, to choose again and preview again.
+pub struct ColumnsView {
+    pub import_id: String,
+    pub file_name: String,
+    /// (field index, header, options with the current choice selected).
+    pub rows: Vec<(usize, String, Vec<Choice>)>,
+    /// True when the choices come from the last import of this layout.
+    pub remembered: bool,
+}
+
+/// The mapping step for a pending spreadsheet import (None for a JSON
+/// file, or a sheet with more columns than can be chosen).
+fn columns_view(pending: &PendingImport, shown: &Mapping, remembered: bool) -> Option<ColumnsView> {
+    pending.file.as_ref()?;
+    if shown.0.is_empty() || shown.0.len() > MAX_MAPPED_COLUMNS {
+        return None;
+    }
+    let rows = shown
+        .0
+        .iter()
+        .enumerate()
+        .map(|(k, (header, column))| {
+            let current = [column.as_deref().unwrap_or("")];
+            let mut options = vec![Choice::new("", "Leave it out", &current)];
+            options.extend(
+                COLUMNS
+                    .iter()
+                    .map(|(c, what)| Choice::new(c, &format!("{c}: {what}"), &current)),
+            );
+            (k, header.clone(), options)
+        })
+        .collect();
+    Some(ColumnsView {
+        import_id: pending.id.clone(),
+        file_name: pending.file_name.clone(),
+        rows,
+        remembered,
+    })
 }
 
 async fn import_page(
     hub: &HubHandle,
     session: &Current,
     errors: Errors,
+    preview: Option<PreviewView>,
+    status: StatusCode,
+) -> Response {
+    import_page_with(hub, session, errors, None, preview, status).await
+}
+
+async fn import_page_with(
+    hub: &HubHandle,
+    session: &Current,
+    errors: Errors,
+    choose: Option<ColumnsView>,
     preview: Option<PreviewView>,
     status: StatusCode,
 ) -> Response {
@@ -911,6 +981,7 @@ async fn import_page(
             v: asset_version(),
             csrf: session.csrf.clone(),
             errors,
+            choose,
             preview,
             columns: import::csv::COLUMNS,
         },
@@ -1076,17 +1147,32 @@ async fn import_preview(
         .await;
     };
     let format = Format::from_file_name(&file_name).unwrap_or_else(|| Format::sniff(&bytes));
+    let file = bytes.clone();
     let planned = hub
         .run(move |core| {
             let existing = core.services()?;
-            let read = import::parse(format, &bytes, None, core.limits())?;
+            let limits = core.limits().clone();
+            let mut read = import::parse(format, &file, None, &limits)?;
+            // The choices confirmed last time for this layout, if any.
+            let mut remembered = false;
+            if let Some(columns) = &read.columns {
+                if let Some(m) = db::import_mapping(core.connection(), &columns.layout())? {
+                    match import::parse_mapped(format, &file, None, Some(&m), &limits) {
+                        Ok(again) => {
+                            read = again;
+                            remembered = true;
+                        }
+                        Err(e) => tracing::warn!(error = %e, "remembered column choices no longer read; using the guesses"),
+                    }
+                }
+            }
             let incoming = read.services;
-            let mut plan = import::plan(&existing, incoming.clone(), replace, core.limits())?;
+            let mut plan = import::plan(&existing, incoming.clone(), replace, &limits)?;
             plan.notes = read.notes;
-            Ok((existing, incoming, plan))
+            Ok((existing, incoming, plan, read.columns, remembered))
         })
         .await;
-    let (existing, incoming, plan) = match planned {
+    let (existing, incoming, plan, columns, remembered) = match planned {
         Ok(x) => x,
         Err(e) => {
             return match import_error(e) {
@@ -1109,7 +1195,7 @@ async fn import_preview(
     } else {
         file_name
     };
-    let pending = match PendingImport::new(
+    let mut pending = match PendingImport::new(
         incoming,
         replace,
         plan,
@@ -1119,16 +1205,168 @@ async fn import_preview(
         Ok(p) => p,
         Err(e) => return internal(&e),
     };
-    let preview = preview_view(&pending, &existing, String::new());
+    pending.file = columns.map(|columns| UploadedFile {
+        bytes,
+        format,
+        columns,
+    });
+    show_pending(&state, &hub, &session, pending, &existing, remembered).await
+}
+
+/// Shows a pending import's mapping step and preview, and keeps it
+/// waiting for "Apply".
+async fn show_pending(
+    state: &AppState,
+    hub: &HubHandle,
+    session: &Current,
+    pending: PendingImport,
+    existing: &[Service],
+    remembered: bool,
+) -> Response {
+    let preview = preview_view(&pending, existing, String::new());
+    let choose = pending
+        .file
+        .as_ref()
+        .and_then(|f| columns_view(&pending, &f.columns, remembered));
     state.admin_sessions.set_pending(&session.id, pending);
-    import_page(
-        &hub,
-        &session,
+    import_page_with(
+        hub,
+        session,
         Errors::default(),
+        choose,
         Some(preview),
         StatusCode::OK,
     )
     .await
+}
+
+/// "Preview again" with the columns chosen on the mapping step: the same
+/// file read again through the same reader, a new plan; nothing applied.
+async fn import_columns(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (hub, values, session) = match form_post(&state, &headers, &body) {
+        Ok(t) => t,
+        Err(r) => return r.into_response(),
+    };
+    let pending = state
+        .admin_sessions
+        .pending(&session.id, values.get("import_id"));
+    let Some((pending, file)) = pending.and_then(|p| p.file.clone().map(|f| (p, f))) else {
+        let mut errors = Errors::default();
+        errors.add("file", "That preview has expired. Choose the file again.");
+        return import_page(&hub, &session, errors, None, StatusCode::CONFLICT).await;
+    };
+    let mut errors = Errors::default();
+    let chosen = Mapping(
+        file.columns
+            .0
+            .iter()
+            .enumerate()
+            .take(MAX_MAPPED_COLUMNS)
+            .map(|(k, (header, _))| {
+                let field = format!("col{k}");
+                let value = values.get(&field);
+                let column = if value.is_empty() {
+                    None
+                } else if let Some(c) = import::csv::known_column(value) {
+                    Some(c.to_owned())
+                } else {
+                    errors.add(field, "Choose from the list.");
+                    None
+                };
+                (header.clone(), column)
+            })
+            .collect(),
+    );
+    if !chosen.0.iter().any(|(_, c)| c.as_deref() == Some("name")) {
+        errors.add(
+            "col0",
+            "Choose which column holds the service\u{2019}s name: a service needs one.",
+        );
+    }
+    let mut duplicates = std::collections::HashSet::new();
+    for (k, (_, column)) in chosen.0.iter().enumerate() {
+        if let Some(c) = column {
+            if !duplicates.insert(c.clone()) {
+                errors.add(
+                    format!("col{k}"),
+                    format!("Another column is already read as {c}: choose one of them, or leave one out."),
+                );
+            }
+        }
+    }
+    let bounce = |errors: Errors, shown: &Mapping| {
+        let choose = columns_view(&pending, shown, false);
+        (errors, choose)
+    };
+    if !errors.is_empty() {
+        let (errors, choose) = bounce(errors, &chosen);
+        return import_page_with(
+            &hub,
+            &session,
+            errors,
+            choose,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    let (replace, format, bytes, mapping) = (
+        pending.replace,
+        file.format,
+        file.bytes.clone(),
+        chosen.clone(),
+    );
+    let planned = hub
+        .run(move |core| {
+            let existing = core.services()?;
+            let limits = core.limits().clone();
+            let read = import::parse_mapped(format, &bytes, None, Some(&mapping), &limits)?;
+            let incoming = read.services;
+            let mut plan = import::plan(&existing, incoming.clone(), replace, &limits)?;
+            plan.notes = read.notes;
+            Ok((existing, incoming, plan, read.columns))
+        })
+        .await;
+    let (existing, incoming, plan, columns) = match planned {
+        Ok(x) => x,
+        Err(e) => {
+            return match import_error(e) {
+                Ok(errors) => {
+                    let (errors, choose) = bounce(errors, &chosen);
+                    import_page_with(
+                        &hub,
+                        &session,
+                        errors,
+                        choose,
+                        None,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                    )
+                    .await
+                }
+                Err(e) => internal(&e),
+            }
+        }
+    };
+    let mut fresh = match PendingImport::new(
+        incoming,
+        replace,
+        plan,
+        pending.file_name.clone(),
+        fingerprint(&existing),
+    ) {
+        Ok(p) => p,
+        Err(e) => return internal(&e),
+    };
+    fresh.file = Some(UploadedFile {
+        bytes: file.bytes,
+        format: file.format,
+        columns: columns.unwrap_or(chosen),
+    });
+    show_pending(&state, &hub, &session, fresh, &existing, false).await
 }
 
 /// What confirming an import came to.
@@ -1170,9 +1408,19 @@ async fn import_confirm(
                 return Ok((Confirmed::Changed(plan, existing, now), None));
             }
             if work.plan.is_empty() {
+                if let Some(file) = &work.file {
+                    db::remember_import_mapping(core.connection(), &file.columns)?;
+                }
                 return Ok((Confirmed::Applied(work.plan, 0), None));
             }
             let published = core.apply_import(&work.plan)?;
+            if let Some(file) = &work.file {
+                // Remembered only once applied (a failure to remember is
+                // logged; the import itself stands).
+                if let Err(e) = db::remember_import_mapping(core.connection(), &file.columns) {
+                    tracing::warn!(error = %e, "could not remember the import's column choices");
+                }
+            }
             let seq = published.seq;
             Ok((Confirmed::Applied(work.plan, seq), Some(published)))
         })
@@ -1194,7 +1442,7 @@ async fn import_confirm(
             see_other("/admin")
         }
         Ok((Confirmed::Changed(plan, existing, now), _)) => {
-            let fresh = match PendingImport::new(
+            let mut fresh = match PendingImport::new(
                 pending.incoming,
                 pending.replace,
                 plan,
@@ -1204,6 +1452,7 @@ async fn import_confirm(
                 Ok(p) => p,
                 Err(e) => return internal(&e),
             };
+            fresh.file = pending.file;
             let preview = preview_view(
                 &fresh,
                 &existing,

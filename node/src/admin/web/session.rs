@@ -15,8 +15,11 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use axum::body::Bytes;
+
 use crate::error::Result;
-use crate::import::ImportPlan;
+use crate::import::csv::Mapping;
+use crate::import::{Format, ImportPlan};
 use crate::keyfile::random_bytes;
 use signpost_spec::Service;
 
@@ -45,7 +48,20 @@ pub struct PendingImport {
     /// Digest of the hub's services when the plan was made: the plan is
     /// applied only if they are still the same.
     pub fingerprint: [u8; 32],
+    /// The file as sent and how it was read, to read it again with other
+    /// column choices (a pending import holds at most one upload, and at
+    /// most [`MAX_PENDING_IMPORTS`] wait).
+    pub file: Option<UploadedFile>,
     made: Instant,
+}
+
+/// A spreadsheet waiting on the preview, with its columns as read.
+#[derive(Debug, Clone)]
+pub struct UploadedFile {
+    pub bytes: Bytes,
+    pub format: Format,
+    /// What each column was read as for the plan shown.
+    pub columns: Mapping,
 }
 
 impl PendingImport {
@@ -64,6 +80,7 @@ impl PendingImport {
             plan,
             file_name,
             fingerprint,
+            file: None,
             made: Instant::now(),
         })
     }
