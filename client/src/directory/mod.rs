@@ -15,11 +15,12 @@ use signpost_spec::{verify_listing, Limits, VerifyOptions};
 
 use crate::error::{Error, Result};
 use crate::search;
-use crate::search::index::{prepare, service_key, Entry, Prepared, SearchIndex, COMMIT_EVERY};
+use crate::search::index::{prepare, service_key, Entry, Prepared, SearchIndex};
 use crate::store::aggregator::{self as db, CrawlOutcome};
 use crate::store::{self, ReadPool};
 use crate::verify::TrustPolicy;
 
+mod indexer;
 mod queries;
 mod writer;
 
@@ -46,6 +47,8 @@ pub struct Directory {
     limits: Limits,
     writer_queue: writer::Writer,
     index: Arc<SearchIndex>,
+    /// The one thread that writes the index.
+    indexer: indexer::Indexer,
     on_ingest: Option<Arc<OnIngest>>,
     /// Ticks after every write to the store (a batch of listings stored,
     /// or any other write): what a long-polled feed page waits on.
@@ -122,40 +125,35 @@ impl Directory {
         let index = Arc::new(SearchIndex::open(&index_dir(path))?);
         catch_up(&conn, &index, &limits)?;
         let writer = Arc::new(Mutex::new(conn));
-        let keep_in_step = index.clone();
+        let indexer =
+            indexer::Indexer::start(index.clone(), Arc::downgrade(&writer), limits.clone())?;
         let changed = Arc::new(tokio::sync::watch::Sender::new(0u64));
         let tell = changed.clone();
+        let keep_in_step = indexer.clone();
         let writer_queue = writer::Writer::start(
             writer.clone(),
             policy,
-            Arc::new(move |stored: &[writer::Stored<'_>], idle: bool| {
-                let applied = stored.iter().try_for_each(|s| {
-                    let listing = &s.job.verified.listing;
-                    let entries = entries(s.hub_key, &s.job.prepared);
-                    keep_in_step.replace_hub(
-                        s.job.verified.hub_id.as_str(),
-                        &listing.hub.timezone,
-                        &entries,
+            Arc::new(move |stored: Vec<writer::Stored>| {
+                for s in stored {
+                    // Err only when the index thread has stopped (the node
+                    // is going down); the index catches up at the next start.
+                    if let Err(e) = keep_in_step.file(
+                        s.hub_id,
+                        s.timezone,
+                        s.hub_key,
                         s.change_number,
-                    )
-                });
-                let done = applied.and_then(|()| {
-                    if idle {
-                        keep_in_step.commit_if_due()
-                    } else {
-                        Ok(())
+                        s.prepared,
+                    ) {
+                        tracing::error!(error = %e, "a stored listing could not be handed to the search index");
                     }
-                });
-                if let Err(e) = done {
-                    keep_in_step.failed(&e);
                 }
                 tell.send_modify(|n| *n = n.wrapping_add(1));
             }),
         )?;
-        start_committer(&index, &writer, &limits);
         Ok(Directory {
             writer_queue,
             index,
+            indexer,
             readers: Arc::new(ReadPool::new(path, search::register_functions)),
             writer,
             limits,
@@ -278,11 +276,11 @@ impl Directory {
     }
 
     /// Makes everything stored so far searchable now (rather than within
-    /// [`COMMIT_EVERY`]): for "crawl now" and tools that read right after
+    /// [`crate::search::index::COMMIT_EVERY`]): for "crawl now" and tools that read right after
     /// writing.
     pub async fn make_searchable(&self) -> Result<()> {
-        let index = self.index.clone();
-        tokio::task::spawn_blocking(move || index.commit_if_dirty())
+        let indexer = self.indexer.clone();
+        tokio::task::spawn_blocking(move || indexer.commit())
             .await
             .map_err(|e| Error::Setup(format!("background work failed: {e}")))?
     }
@@ -291,18 +289,24 @@ impl Directory {
     /// is unknown.
     pub async fn delist(&self, hub_id: &str) -> Result<bool> {
         let id = hub_id.to_owned();
-        let index = self.index.clone();
-        self.write(move |c| {
-            let tx = c.transaction()?;
-            let change = db::delist(&tx, &id, Timestamp::now().as_millisecond())?;
-            tx.commit()?;
-            if let Some(change) = change {
-                index.replace_hub(&id, "", &[], change)?;
-                index.commit_if_dirty()?;
-            }
-            Ok(change.is_some())
-        })
-        .await
+        let indexer = self.indexer.clone();
+        let delisted = self
+            .write(move |c| {
+                let tx = c.transaction()?;
+                let change = db::delist(&tx, &id, Timestamp::now().as_millisecond())?;
+                tx.commit()?;
+                if let Some(change) = change {
+                    // Sent while the store is held, so after every earlier
+                    // change of the hub.
+                    indexer.file(id, String::new(), 0, change, Vec::new())?;
+                }
+                Ok(change.is_some())
+            })
+            .await?;
+        if delisted {
+            self.make_searchable().await?;
+        }
+        Ok(delisted)
     }
 
     /// Removes tombstones older than `cutoff_ms` (Unix milliseconds).
@@ -483,43 +487,6 @@ pub(crate) fn catch_up(conn: &Connection, index: &SearchIndex, limits: &Limits) 
         "search index brought up to date from the store"
     );
     Ok(())
-}
-
-/// Commits the index's pending changes at least every [`COMMIT_EVERY`]
-/// while the store is busy, and after a failed commit brings the index
-/// back in step from the store. Stops when the aggregator is dropped.
-fn start_committer(index: &Arc<SearchIndex>, writer: &Arc<Mutex<Connection>>, limits: &Limits) {
-    let limits = limits.clone();
-    let index = Arc::downgrade(index);
-    let writer = Arc::downgrade(writer);
-    let spawned = std::thread::Builder::new()
-        .name("signpost-index-commit".into())
-        .spawn(move || loop {
-            std::thread::sleep(COMMIT_EVERY);
-            let Some(index) = index.upgrade() else {
-                return;
-            };
-            if index.take_failure() {
-                let Some(writer) = writer.upgrade() else {
-                    return;
-                };
-                let conn = writer.lock().unwrap_or_else(|p| p.into_inner());
-                match index.rollback().and_then(|()| catch_up(&conn, &index, &limits)) {
-                    Ok(()) => tracing::info!("the search index is back in step with the store"),
-                    Err(e) => {
-                        tracing::error!(error = %e, "the search index could not catch up; will try again");
-                        index.failed(&e);
-                    }
-                }
-                continue;
-            }
-            if let Err(e) = index.commit_if_dirty() {
-                index.failed(&e);
-            }
-        });
-    if let Err(e) = spawned {
-        tracing::error!(error = %e, "the search index's commit thread could not start");
-    }
 }
 
 /// The short name of an outcome, as health and logs show it.

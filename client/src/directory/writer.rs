@@ -63,15 +63,17 @@ impl std::ops::Deref for Job {
 /// Called with what each committed batch stored, before anyone is told
 /// and while the database is still held (so derived state sees changes in
 /// change-number order): keeps the search index in step with the store.
-/// The flag is true when no other listing is waiting (a moment to make the
-/// batch searchable at once).
-pub(crate) type AfterCommit = dyn Fn(&[Stored], bool) + Send + Sync;
+pub(crate) type AfterCommit = dyn Fn(Vec<Stored>) + Send + Sync;
 
 /// A listing of a committed batch that replaced what was held, for
 /// whoever keeps derived state (the search index) in step with the store.
-pub(crate) struct Stored<'a> {
-    /// The job, as it was submitted.
-    pub job: &'a Job,
+pub(crate) struct Stored {
+    /// The hub.
+    pub hub_id: String,
+    /// The hub's timezone (opening hours are in it).
+    pub timezone: String,
+    /// Its services read for the index (taken from the job).
+    pub prepared: Vec<Prepared>,
     /// The hub's row in the store (its services' keys start from it).
     pub hub_key: i64,
     /// The feed's change number for it.
@@ -135,13 +137,15 @@ fn run(
             Ok(mut conn) => {
                 let outcomes = write_batch(&mut conn, policy, &batch);
                 if let Ok(outcomes) = &outcomes {
-                    let stored: Vec<Stored<'_>> = batch
-                        .iter()
+                    let stored: Vec<Stored> = batch
+                        .iter_mut()
                         .zip(outcomes)
                         .filter_map(|(job, outcome)| match outcome {
                             Ok((Ingested::Accepted { change_number, .. }, Some(hub_key))) => {
                                 Some(Stored {
-                                    job,
+                                    hub_id: job.listing.verified.hub_id.to_string(),
+                                    timezone: job.listing.verified.listing.hub.timezone.clone(),
+                                    prepared: std::mem::take(&mut job.listing.prepared),
                                     hub_key: *hub_key,
                                     change_number: *change_number,
                                 })
@@ -149,7 +153,7 @@ fn run(
                             _ => None,
                         })
                         .collect();
-                    after_commit(&stored, jobs.is_empty());
+                    after_commit(stored);
                 }
                 outcomes
             }

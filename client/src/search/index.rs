@@ -919,23 +919,21 @@ impl SearchIndex {
     }
 
     /// Commits when something changed and the last commit is at least
-    /// [`COMMIT_EVERY`] old: what the store writer does when no listing is
-    /// waiting. An idle directory's listing is so searchable at once, while
-    /// a busy one commits about twice a second, not after every batch: each
-    /// commit writes a segment (a term dictionary per field) that merges
-    /// then rewrite, which was the largest part of ingest
-    /// (docs/benchmarks.md). The committer thread commits the rest within
-    /// [`COMMIT_EVERY`].
-    pub fn commit_if_due(&self) -> Result<()> {
+    /// [`COMMIT_EVERY`] old, and says whether it did: what the directory's
+    /// index thread does when nothing is waiting. An idle directory's
+    /// listing is so searchable at once, while a busy one commits about
+    /// twice a second, not after every batch: each commit writes a segment
+    /// (a term dictionary per field) that merges then rewrite, which was
+    /// the largest part of ingest (docs/benchmarks.md).
+    pub fn commit_if_due(&self) -> Result<bool> {
         let due = {
             let progress = self.progress.lock().unwrap_or_else(|p| p.into_inner());
             progress.dirty && progress.last_commit.elapsed() >= COMMIT_EVERY
         };
         if due {
-            self.commit_if_dirty()
-        } else {
-            Ok(())
+            self.commit_if_dirty()?;
         }
+        Ok(due)
     }
 
     /// Records that the store's changes up to `change` are all applied

@@ -71,8 +71,14 @@ pub struct CrawlBenchReport {
     /// Listings verified and stored per second without HTTP, `concurrency`
     /// at a time (verification on every core, the store group-committed).
     pub direct_ingest_per_sec: f64,
+    /// Cores kept busy on average while ingesting without HTTP (None where
+    /// the process's CPU time cannot be read).
+    pub direct_cores_busy: Option<f64>,
     /// Seconds for the full first crawl.
     pub full_crawl_secs: f64,
+    /// Cores kept busy on average during the full crawl (the bench's own
+    /// hub servers included).
+    pub crawl_cores_busy: Option<f64>,
     /// Listings accepted in it.
     pub accepted: usize,
     /// Seconds for the second crawl (all 304).
@@ -123,7 +129,10 @@ impl CrawlBenchReport {
              | unchanged recrawl (all 304) | {recrawl:.0} hubs/s ({rsecs:.2} s) | {rratio:.3} |\n\n\
              Accepted {accepted} of {hubs} listings; {stored} services searchable afterwards; \
              {not_modified} of {hubs} answered 304 on the recrawl; {conc} crawls in flight at most.\n\n\
-             Full crawl against the floor measured in this run: {of_floor:.2} (target: at least 0.6).\n",
+             Full crawl against the floor measured in this run: {of_floor:.2} (target: at least 0.6). \
+             Cores busy on average: {direct_busy} without HTTP, {crawl_busy} in the full crawl.\n",
+            direct_busy = busy(self.direct_cores_busy),
+            crawl_busy = busy(self.crawl_cores_busy),
             parse = self.floor_parse_per_sec,
             parse_ratio = self.floor_parse_per_sec / self.raw_verify_per_sec,
             index = self.floor_index_per_sec,
@@ -344,6 +353,30 @@ async fn serve(
         .into_response()
 }
 
+/// Cores busy, as the report writes it.
+fn busy(cores: Option<f64>) -> String {
+    cores.map_or_else(|| "unknown".into(), |c| format!("{c:.2}"))
+}
+
+/// CPU seconds this process has used so far, all threads (Linux's
+/// `/proc/self/stat`, in USER_HZ ticks of 1/100 s); None elsewhere. Tells
+/// a benchmark whether a slow phase was busy or waiting.
+fn process_cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) in brackets:
+    // utime and stime are the 12th and 13th.
+    let after = stat.rsplit_once(')')?.1;
+    let mut fields = after.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((user + system) / 100.0)
+}
+
+/// Average cores busy since (`cpu`, `wall`) were taken.
+fn cores_busy(cpu: Option<f64>, wall: Instant) -> Option<f64> {
+    Some((process_cpu_secs()? - cpu?) / wall.elapsed().as_secs_f64())
+}
+
 /// One core's rates of the two parts of the floor besides the signature:
 /// a typed parse of each payload, and filing each listing's services in a
 /// search index (one indexing thread, committed at the end).
@@ -471,6 +504,7 @@ pub async fn crawl_bench(options: CrawlBenchOptions) -> Result<CrawlBenchReport>
         },
     )?;
     let started = Instant::now();
+    let cpu = process_cpu_secs();
     let mut ingests = futures_util::stream::iter(listings.iter().cloned())
         .map(|bytes| direct.ingest(bytes, None))
         .buffer_unordered(options.concurrency.max(1));
@@ -479,6 +513,7 @@ pub async fn crawl_bench(options: CrawlBenchOptions) -> Result<CrawlBenchReport>
     }
     drop(ingests);
     let direct_ingest_per_sec = listings.len() as f64 / started.elapsed().as_secs_f64();
+    let direct_cores_busy = cores_busy(cpu, started);
     drop(direct);
 
     let listeners = options.hubs.clamp(1, MAX_BENCH_LISTENERS);
@@ -535,9 +570,11 @@ pub async fn crawl_bench(options: CrawlBenchOptions) -> Result<CrawlBenchReport>
 
     eprintln!("full crawl...");
     let started = Instant::now();
+    let cpu = process_cpu_secs();
     let reports = crawl::crawl_all_now(&agg).await?;
     agg.make_searchable().await?;
     let full_crawl_secs = started.elapsed().as_secs_f64();
+    let crawl_cores_busy = cores_busy(cpu, started);
     let accepted = reports.iter().filter(|r| r.outcome == "accepted").count();
     if let Some(bad) = reports.iter().find(|r| r.outcome != "accepted") {
         eprintln!("warning: {} was {}: {:?}", bad.url, bad.outcome, bad.error);
@@ -567,7 +604,9 @@ pub async fn crawl_bench(options: CrawlBenchOptions) -> Result<CrawlBenchReport>
         floor_parse_per_sec,
         floor_index_per_sec,
         direct_ingest_per_sec,
+        direct_cores_busy,
         full_crawl_secs,
+        crawl_cores_busy,
         accepted,
         recrawl_secs,
         not_modified,
