@@ -40,6 +40,7 @@ use crate::web::form::Choice;
 use crate::web::form::{Errors, Values};
 use crate::web::html::{asset_version, internal, message, render};
 use crate::web::pages::view::{ago, schedule_words, status_note, when};
+use crate::web::ApiError;
 use form::Section;
 use session::{csrf_matches, Current, PendingImport, UploadedFile};
 
@@ -430,14 +431,21 @@ pub fn fetch_lines(hub: &HubHandle, now: i64) -> FetchLines {
 /// fetch log is capped) and never cached (the router's `no-store`);
 /// signed out, refused with nothing in it.
 async fn fetches(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let refusal = |status: StatusCode, text: &'static str| {
-        (status, axum::Json(serde_json::json!({ "error": text }))).into_response()
-    };
     let Some(hub) = state.hub.clone() else {
-        return refusal(StatusCode::NOT_FOUND, "this node does not run the hub role");
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "this node does not run the hub role",
+        )
+        .into_response();
     };
     if current(&state, &headers).is_none() {
-        return refusal(StatusCode::FORBIDDEN, "sign in on the admin page first");
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "signed_out",
+            "sign in on the admin page first",
+        )
+        .into_response();
     }
     axum::Json(fetch_lines(&hub, Timestamp::now().as_second())).into_response()
 }
