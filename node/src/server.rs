@@ -37,6 +37,9 @@ pub struct AppState {
     pub nudge_limiter: RateLimiter,
     /// Feed requests waiting for the next item (`/v1/feed?wait=`).
     pub feed_waiters: crate::feed::Waiters,
+    /// Longest wait granted on the feed: [`crate::feed::MAX_WAIT_SECS`],
+    /// or less so a held request ends before `server.request_timeout_secs`.
+    pub feed_max_wait_secs: u32,
     /// Turns true when the node stops: waiting feed requests are answered
     /// then, so they do not hold up a graceful shutdown.
     pub stopping: watch::Receiver<bool>,
@@ -274,6 +277,10 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
         public_url: config.node.public_url.clone(),
         register_limiter: RateLimiter::new(config.aggregator.register_per_hour),
         feed_waiters: Default::default(),
+        feed_max_wait_secs: crate::feed::wait_within(
+            crate::feed::MAX_WAIT_SECS,
+            config.server.request_timeout_secs,
+        ),
         nudge_limiter: RateLimiter::new(crate::web::api::NUDGES_PER_HOUR),
         stopping: stop.subscribe(),
         pages: crate::web::html::PageSettings::new(&config.web, config.node.public_url.as_deref()),

@@ -903,14 +903,7 @@ async fn a_hub_nudges_the_aggregators_that_fetched_it() {
         "the new source's first crawl"
     );
     let before = fake.hits();
-    let source: String = fake
-        .listing_url()
-        .bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    let source = encoded(&fake.listing_url());
     for _ in 0..50 {
         let reply = agg
             .post_json(&format!("/v1/notify?source={source}"), json!({}))
@@ -924,4 +917,290 @@ async fn a_hub_nudges_the_aggregators_that_fetched_it() {
     tokio::time::sleep(Duration::from_secs(5)).await;
     let crawls = fake.hits() - before;
     assert!((1..=2).contains(&crawls), "{crawls} crawls for 50 nudges");
+}
+
+/// `s` percent-encoded for a query string.
+fn encoded(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// One client's nudges are acted on at most `NUDGES_PER_HOUR` times an
+/// hour: past that, each is refused (429, as documented) before it can
+/// bring a crawl forward, the hub's own nudges from that address too, so
+/// an edit then waits for the schedule (here: a crawl asked for by hand).
+#[tokio::test]
+async fn nudges_past_the_hourly_limit_bring_no_crawl() {
+    use signpost_node::web::api::NUDGES_PER_HOUR;
+    let hub = TestNode::start("Busy hub").await;
+    add_service(
+        &hub,
+        json!({"name": "Food pantry", "taxonomy_terms": [{"name": "Food"}]}),
+    )
+    .await;
+    let agg = TestNode::start_aggregator("Limited CVS", |c| {
+        c.aggregator.scheduled = true;
+        c.aggregator.recrawl_interval_secs = 900;
+    })
+    .await;
+    agg.add_source(&hub.node.url()).await;
+    assert!(
+        until_found(&agg, "/v1/services?q=pantry", 1, Duration::from_secs(15)).await,
+        "the first scheduled crawl"
+    );
+    // Within the limit, the hub's nudge brings its edit at once.
+    add_service(
+        &hub,
+        json!({"name": "Warm space", "taxonomy_terms": [{"name": "Warmth"}]}),
+    )
+    .await;
+    assert!(
+        until_found(&agg, "/v1/services?q=warm", 1, Duration::from_secs(15)).await,
+        "a nudged crawl within the limit"
+    );
+
+    // Use up the rest of this address's hour (the hub nudges from it too)
+    // with nudges for sources nobody crawls: each is answered 202 and
+    // crawls nothing, until the limit.
+    let mut accepted = 0;
+    let refused = loop {
+        let reply = agg
+            .post_json(
+                &format!("/v1/notify?source=http://127.0.0.1:9/n{accepted}"),
+                json!({}),
+            )
+            .await;
+        if reply.status != StatusCode::ACCEPTED {
+            break reply;
+        }
+        accepted += 1;
+        assert!(
+            accepted <= NUDGES_PER_HOUR,
+            "no limit after {accepted} nudges"
+        );
+    };
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        refused.json()["error"]["code"],
+        "rate_limited",
+        "{}",
+        refused.json()
+    );
+    assert!(accepted >= NUDGES_PER_HOUR - 2, "only {accepted} allowed");
+
+    // Past the limit a nudge for the hub crawls nothing, and neither does
+    // the hub's own nudge after an edit.
+    let source = encoded(&hub.node.url());
+    for _ in 0..20 {
+        let reply = agg
+            .post_json(&format!("/v1/notify?source={source}"), json!({}))
+            .await;
+        assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    }
+    add_service(
+        &hub,
+        json!({"name": "Job club", "taxonomy_terms": [{"name": "Employment"}]}),
+    )
+    .await;
+    assert!(
+        !until_found(&agg, "/v1/services?q=club", 1, Duration::from_secs(8)).await,
+        "a nudge past the limit brought a crawl forward"
+    );
+    // The edit was there to be fetched: a crawl asked for finds it.
+    agg.crawl().await;
+    assert!(until_found(&agg, "/v1/services?q=club", 1, Duration::from_secs(5)).await);
+}
+
+/// A nudge's `source` is at most 2048 characters: a longer one is refused
+/// with a fixed message (nothing of it echoed), crawls nothing and stores
+/// nothing; one of exactly 2048 is noted as any other.
+#[tokio::test]
+async fn an_over_long_nudge_source_is_refused_without_a_crawl() {
+    let agg = TestNode::start_aggregator("Careful CVS", |c| {
+        c.aggregator.scheduled = true;
+        c.aggregator.recrawl_interval_secs = 900;
+    })
+    .await;
+    let first = key(72);
+    let fake = FakeHub::start(Script::Json(signed(
+        &listing(
+            &first,
+            "Long-named hub",
+            1,
+            vec![service(72, "Soup", 54.0, -2.8, "MO", "Food")],
+        ),
+        &first,
+    )))
+    .await;
+    agg.add_source(&fake.listing_url()).await;
+    assert!(until_found(&agg, "/v1/services?q=soup", 1, Duration::from_secs(15)).await);
+    let before = fake.hits();
+    let sources = agg.admin(Method::GET, "/sources", None).await.json();
+
+    let padded = |len: usize| {
+        let mut s = format!("{}?pad=", fake.listing_url());
+        while s.len() < len {
+            s.push('x');
+        }
+        s
+    };
+    let long = padded(2049);
+    let reply = agg
+        .post_json(&format!("/v1/notify?source={}", encoded(&long)), json!({}))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body.len() < 512, "{}", reply.body.len());
+    let text = String::from_utf8_lossy(&reply.body);
+    assert!(
+        !text.contains("xxxxxxxx") && !text.contains("127.0.0.1"),
+        "{text}"
+    );
+    assert_eq!(reply.json()["error"]["code"], "invalid", "{text}");
+
+    let exact = padded(2048);
+    let reply = agg
+        .post_json(&format!("/v1/notify?source={}", encoded(&exact)), json!({}))
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::ACCEPTED,
+        "2048 characters are allowed"
+    );
+
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(fake.hits(), before, "no crawl for either");
+    assert_eq!(
+        agg.admin(Method::GET, "/sources", None).await.json(),
+        sources
+    );
+}
+
+/// A hub reads an aggregator's `Signpost-Notify` request header as a hint
+/// from a stranger: a plain http(s) URL of at most 2048 characters is
+/// nudged when the listing changes; anything else (longer, another scheme,
+/// a user name, not a URL, not text) is ignored: the fetch still gets the
+/// listing, and nothing is kept to nudge.
+#[tokio::test]
+async fn a_hub_ignores_an_over_long_or_malformed_notify_header() {
+    let hub = TestNode::start("Careful hub").await;
+    add_service(
+        &hub,
+        json!({"name": "Food pantry", "taxonomy_terms": [{"name": "Food"}]}),
+    )
+    .await;
+    // Stands in for an aggregator's /v1/notify, counting the nudges.
+    let listener = FakeHub::start(Script::Raw {
+        status: 202,
+        content_type: "application/json".into(),
+        body: br#"{"status":"noted"}"#.to_vec(),
+    })
+    .await;
+    let good = format!(
+        "{}/v1/notify?source={}",
+        listener.url(),
+        encoded(&hub.node.url())
+    );
+    let padded = |len: usize| {
+        let mut s = format!("{good}&pad=");
+        while s.len() < len {
+            s.push('x');
+        }
+        s
+    };
+    let value = |s: &str| reqwest::header::HeaderValue::from_str(s).expect("header value");
+
+    let mut edits = 0;
+    let mut nudged_after = async |notify| {
+        edits += 1;
+        nudged_after_fetch(&hub, &listener, notify, edits).await
+    };
+    assert!(nudged_after(value(&good)).await, "a plain URL is nudged");
+    assert!(
+        nudged_after(value(&padded(2048))).await,
+        "2048 characters are allowed"
+    );
+    let ftp = good.replacen("http://", "ftp://", 1);
+    let user = good.replacen("http://", "http://user:secret@", 1);
+    for (why, bad) in [
+        ("over 2048 characters", value(&padded(2049))),
+        ("not http(s)", value(&ftp)),
+        ("with a user name", value(&user)),
+        ("not a URL", value("please nudge me")),
+        ("empty", value("")),
+        (
+            "not text",
+            reqwest::header::HeaderValue::from_bytes(b"http://127.0.0.1/\xff\xfe").expect("bytes"),
+        ),
+    ] {
+        assert!(!nudged_after(bad).await, "{why}: nudged");
+    }
+}
+
+/// Fetches `hub`'s listing as an aggregator whose `Signpost-Notify` is
+/// `notify`, then makes edit number `edit`: true when `listener` got a
+/// nudge within 1.5 s.
+async fn nudged_after_fetch(
+    hub: &TestNode,
+    listener: &FakeHub,
+    notify: reqwest::header::HeaderValue,
+    edit: u32,
+) -> bool {
+    let reply = hub
+        .http
+        .get(hub.listing_url())
+        .header("user-agent", "signpost-node/0.1.0 (aggregator)")
+        .header("signpost-notify", notify)
+        .send()
+        .await
+        .expect("GET listing");
+    assert_eq!(
+        reply.status(),
+        StatusCode::OK,
+        "the fetch still gets the listing"
+    );
+    let body = reply.bytes().await.expect("listing");
+    verify_listing(&body, &VerifyOptions::now()).expect("the listing verifies");
+    let before = listener.hits();
+    add_service(
+        hub,
+        json!({"name": format!("Session {edit}"), "taxonomy_terms": [{"name": "Social"}]}),
+    )
+    .await;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_millis(1500) {
+        if listener.hits() > before {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+/// A follower may ask to wait up to 30 s, but a node whose
+/// `server.request_timeout_secs` is short grants only what ends 5 s before
+/// it, and says so (`Signpost-Feed-Wait`): the answer is the page, never the
+/// timeout's 408.
+#[tokio::test]
+async fn a_feed_wait_ends_before_the_nodes_request_timeout() {
+    let agg = TestNode::start_aggregator("Hasty CVS", |c| {
+        c.server.request_timeout_secs = 7;
+    })
+    .await;
+    let started = Instant::now();
+    let reply = agg.get("/v1/feed?afterChangeNumber=0&wait=30").await;
+    let took = started.elapsed();
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.headers["signpost-feed-wait"], "2");
+    assert_eq!(reply.json()["items"].as_array().map(Vec::len), Some(0));
+    assert!(
+        took >= Duration::from_millis(1900) && took < Duration::from_secs(6),
+        "held for the granted wait only: {took:?}"
+    );
+    // A shorter wait than the node's longest is granted as asked.
+    let reply = agg.get("/v1/feed?afterChangeNumber=0&wait=1").await;
+    assert_eq!(reply.headers["signpost-feed-wait"], "1");
 }

@@ -11,7 +11,8 @@
 //! keyboard alone; a hostile hub name stays text in the browser's DOM; and
 //! the coordinator page shows a deliberate duplicate and a deliberate gap
 //! (in its tables and on its map), and a signed-in coordinator marks the
-//! pair "not a duplicate".
+//! pair "not a duplicate"; after an edit, the hub's admin page says when
+//! the directory has fetched it, without a reload.
 //!
 //! Chromium and chromedriver are Debian's (`scripts/install-browser.sh`,
 //! which `.ci/run` calls). Without them the test says SKIPPED and passes,
@@ -485,6 +486,49 @@ async fn flows(c: &Client) -> Result<()> {
     coordinator_reports(c, &agg, &revoe)
         .await
         .context("(6) coordinator reports")?;
+    admin_sees_the_directory_catch_up(c, &grange, &agg)
+        .await
+        .context("(7) fetch lines")?;
+    Ok(())
+}
+
+/// (7) After an edit, the hub's admin page says the directory has not
+/// fetched the new listing yet, and once it has, the line says so without
+/// a reload (issue 20: the page's script asks `/admin/fetches`).
+async fn admin_sees_the_directory_catch_up(
+    c: &Client,
+    hub: &TestNode,
+    agg: &TestNode,
+) -> Result<()> {
+    add(
+        hub,
+        json!({"name": "Coffee morning", "taxonomy_terms": [{"name": "Social"}]}),
+    )
+    .await;
+    c.goto(&format!("{}/admin", hub.node.url())).await?;
+    // Other steps signed in to other nodes on this host: sign in again.
+    let shown = wait_for(c, "#sign-in-form, #listing-facts").await?;
+    if shown.attr("id").await?.as_deref() == Some("sign-in-form") {
+        c.find(Locator::Id("token"))
+            .await?
+            .send_keys(&hub.token)
+            .await?;
+        click_to_page(c, "#sign-in").await?;
+    }
+    wait_for(c, "#listing-facts[aria-live='polite'][data-behind]").await?;
+    let line = text(c, "#listing-facts dd[data-address]").await?;
+    ensure!(line.contains("has not fetched listing number"), "{line}");
+    c.execute("window.signpostNotReloaded = true", vec![])
+        .await?;
+    agg.crawl().await;
+    // The script asks every 3 s: within WAIT, the line has changed.
+    wait_for(c, "#listing-facts dd[data-address][data-latest='true']").await?;
+    let line = text(c, "#listing-facts dd[data-address]").await?;
+    ensure!(line.contains("has the latest listing"), "{line}");
+    let same = c
+        .execute("return window.signpostNotReloaded === true", vec![])
+        .await?;
+    ensure!(same == Value::Bool(true), "the page was reloaded");
     Ok(())
 }
 

@@ -731,6 +731,48 @@ async fn the_directory_filters_by_words_category_place_and_open_now() {
         "{}",
         home.body
     );
+    // The page's script reads the same lines as JSON: signed in only,
+    // never cached, and exactly what the page says.
+    let lines = fetch_lines(&admin, &home).await;
+    assert_eq!(lines["behind"], false);
+    assert!(home.body.contains("aria-live=\"polite\""));
+    assert!(home.body.contains("data-source=\"/admin/fetches\""));
+    assert!(!home.body.contains("data-behind"));
+    let script = home
+        .body
+        .split("<script src=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the admin page's script");
+    assert!(script.starts_with("/assets/admin.js?v="), "{script}");
+    let js = get(&grange.node.url(), script).await;
+    assert_eq!(js.status, StatusCode::OK);
+    assert!(js.header("content-type").starts_with("text/javascript"));
+    assert!(js.body.contains("data-source"));
+    let base = grange.node.url();
+    for (name, req) in [
+        ("no cookie", browser().get(format!("{base}/admin/fetches"))),
+        (
+            "an unknown session",
+            browser()
+                .get(format!("{base}/admin/fetches"))
+                .header("cookie", "signpost_admin=not-a-session"),
+        ),
+    ] {
+        let refused = page(req).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{name}");
+        assert_eq!(refused.header("cache-control"), "no-store", "{name}");
+        assert!(
+            !refused.body.contains("127.0.0.1"),
+            "{name}: {}",
+            refused.body
+        );
+        assert!(
+            !refused.body.contains("listing"),
+            "{name}: {}",
+            refused.body
+        );
+    }
     // After a save it says the directory has not fetched it yet, until it
     // does (issue 20: people can see their edit arrive).
     add(
@@ -744,6 +786,9 @@ async fn the_directory_filters_by_words_category_place_and_open_now() {
         "{}",
         home.body
     );
+    assert!(home.body.contains("data-behind=\"1\""));
+    let lines = fetch_lines(&admin, &home).await;
+    assert_eq!(lines["behind"], true);
     agg.crawl().await;
     let home = admin.get("/admin").await;
     assert!(
@@ -751,6 +796,52 @@ async fn the_directory_filters_by_words_category_place_and_open_now() {
         "{}",
         home.body
     );
+    let lines = fetch_lines(&admin, &home).await;
+    assert_eq!(lines["behind"], false);
+}
+
+/// `GET /admin/fetches` for a signed-in admin, checked against the home
+/// page `home` read just before: the same listing and directory lines.
+async fn fetch_lines(admin: &Admin, home: &Page) -> Value {
+    let reply = admin.get("/admin/fetches").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.header("cache-control"), "no-store");
+    assert!(reply.header("content-type").starts_with("application/json"));
+    assert!(reply.body.len() < 16 * 1024, "small: {}", reply.body.len());
+    let lines: Value = serde_json::from_str(&reply.body).expect("JSON");
+    let listing = lines["listing"].as_str().expect("listing");
+    assert!(
+        home.body
+            .contains(&format!("<dd id=\"published\">{listing}</dd>")),
+        "{listing}"
+    );
+    let fetched = lines["fetched"].as_str().expect("fetched");
+    assert!(
+        home.body
+            .contains(&format!("<dd id=\"last-fetched\">{fetched}</dd>")),
+        "{fetched}"
+    );
+    let directories = lines["directories"].as_array().expect("directories");
+    assert!(!directories.is_empty());
+    assert_eq!(
+        home.body.matches("data-address=").count(),
+        directories.len(),
+        "one line per directory"
+    );
+    for d in directories {
+        let line = d["line"].as_str().expect("line");
+        let address = d["address"].as_str().expect("address");
+        let latest = d["latest"].as_bool().expect("latest");
+        assert!(
+            home.body.contains(&format!(
+                "<dd data-address=\"{address}\" data-latest=\"{latest}\">{line}</dd>"
+            )),
+            "{line} not in {}",
+            home.body
+        );
+        assert_eq!(line.contains("has the latest listing"), latest, "{line}");
+    }
+    lines
 }
 
 #[tokio::test]

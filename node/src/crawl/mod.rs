@@ -256,7 +256,7 @@ pub async fn run_schedule(agg: Arc<Aggregator>, mut stop: watch::Receiver<bool>)
 
 /// Longest a scheduled poll asks an upstream to hold its request at the
 /// end of the feed (`wait=`), within the fetch timeout.
-const FOLLOW_WAIT_SECS: u64 = 25;
+const FOLLOW_WAIT_SECS: u32 = 25;
 
 /// Starts a task for each due upstream not already being polled: each
 /// upstream is followed on its own, so a request held at the end of one
@@ -265,7 +265,7 @@ async fn start_due_polls(agg: &Arc<Aggregator>) -> Result<()> {
     let now = Timestamp::now().as_second();
     let due = agg.read(move |c| db::due_upstreams(c, now)).await?;
     // A held request must end before the fetch's own timeout.
-    let wait = FOLLOW_WAIT_SECS.min(agg.settings.request_timeout_secs.saturating_sub(5)) as u32;
+    let wait = crate::feed::wait_within(FOLLOW_WAIT_SECS, agg.settings.request_timeout_secs);
     for upstream in due {
         let fresh = agg
             .polling

@@ -17,9 +17,10 @@ use crate::error::{NodeError, Result};
 
 /// Items per page when `limit` is not given.
 pub const DEFAULT_LIMIT: u32 = 100;
-/// Longest a request of the last page may wait for a new item (`wait`,
-/// in seconds): well under the server's request timeout (60 s by default)
-/// and the idle timeouts of common proxies.
+/// Longest a request of the last page may ask to wait for a new item
+/// (`wait`, in seconds): well under the server's request timeout (60 s by
+/// default) and the idle timeouts of common proxies. A node whose
+/// `server.request_timeout_secs` is shorter grants less ([`wait_within`]).
 pub const MAX_WAIT_SECS: u32 = 30;
 /// Most feed requests waiting at once, in total and per client address
 /// (an IPv6 client by its /64): past either, a request is answered at
@@ -27,6 +28,19 @@ pub const MAX_WAIT_SECS: u32 = 30;
 pub const MAX_WAITING: usize = 1000;
 /// See [`MAX_WAITING`].
 pub const MAX_WAITING_PER_CLIENT: usize = 4;
+/// Seconds a held request ends before the request timeout it runs under,
+/// so that it is answered with its page, never the timeout's 408.
+pub const WAIT_MARGIN_SECS: u64 = 5;
+
+/// The longest wait, up to `cap` seconds, that ends [`WAIT_MARGIN_SECS`]
+/// before a request timeout of `timeout_secs` (0 when the timeout is
+/// shorter than the margin): what the feed grants under the node's
+/// `server.request_timeout_secs`, and what a follower asks for under its
+/// fetch timeout.
+pub fn wait_within(cap: u32, timeout_secs: u64) -> u32 {
+    let room = timeout_secs.saturating_sub(WAIT_MARGIN_SECS);
+    u32::try_from(room).map_or(cap, |room| room.min(cap))
+}
 pub use signpost_client::follow::WAIT_HEADER;
 pub use signpost_client::follow::{KIND, MAX_LIMIT};
 
@@ -262,6 +276,17 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
         )
+    }
+
+    #[test]
+    fn a_wait_ends_before_the_request_timeout() {
+        assert_eq!(wait_within(MAX_WAIT_SECS, 60), MAX_WAIT_SECS);
+        assert_eq!(wait_within(MAX_WAIT_SECS, 35), 30);
+        assert_eq!(wait_within(MAX_WAIT_SECS, 20), 15);
+        assert_eq!(wait_within(MAX_WAIT_SECS, 6), 1);
+        assert_eq!(wait_within(MAX_WAIT_SECS, 5), 0);
+        assert_eq!(wait_within(MAX_WAIT_SECS, 1), 0);
+        assert_eq!(wait_within(25, u64::MAX), 25);
     }
 
     #[test]

@@ -271,7 +271,9 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
 /// wait ends, so an edit reaches followers in well under a second instead
 /// of at their next poll; within [`feed::MAX_WAITING`] in total and
 /// [`feed::MAX_WAITING_PER_CLIENT`] per client, past which it is answered
-/// at once.
+/// at once. The wait granted (`signpost-feed-wait`) is at most
+/// [`AppState::feed_max_wait_secs`], so it ends before the node's request
+/// timeout.
 async fn feed_page(
     State(state): State<Arc<AppState>>,
     ClientAddr(client): ClientAddr,
@@ -287,15 +289,22 @@ async fn feed_page(
     let read = || agg.feed_page(query.cursor.clone(), limit, max_bytes);
     let mut items = read().await?;
     let mut waited = None;
+    // Granted within the node's request timeout: a longer wait would end
+    // in its 408 instead of the page.
+    let wait = query.wait.min(state.feed_max_wait_secs);
     if items.is_empty() && query.wait > 0 {
-        let turn = state.feed_waiters.enter(allowance_key(client));
-        waited = Some(if turn.is_some() { query.wait } else { 0 });
+        let turn = if wait > 0 {
+            state.feed_waiters.enter(allowance_key(client))
+        } else {
+            None
+        };
+        waited = Some(if turn.is_some() { wait } else { 0 });
         if turn.is_some() {
             // Subscribe, then read again: an item stored in between is
             // seen by the read, one stored later wakes the wait.
             let mut changes = agg.directory().watch_changes();
             let mut stopping = state.stopping.clone();
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(query.wait.into());
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(wait.into());
             loop {
                 changes.borrow_and_update();
                 items = read().await?;

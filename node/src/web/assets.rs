@@ -17,6 +17,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/site.css"),
     ),
     (
+        "admin.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/admin.js"),
+    ),
+    (
         "directory.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/directory.js"),

@@ -26,6 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use jiff::Timestamp;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use signpost_spec::{Limits, Service};
 
@@ -39,6 +40,7 @@ use crate::web::form::Choice;
 use crate::web::form::{Errors, Values};
 use crate::web::html::{asset_version, internal, message, render};
 use crate::web::pages::view::{ago, schedule_words, status_note, when};
+use crate::web::ApiError;
 use form::Section;
 use session::{csrf_matches, Current, PendingImport, UploadedFile};
 
@@ -52,6 +54,7 @@ pub fn router(_state: Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
         .route("/admin", get(home))
         .route("/admin/", get(home))
+        .route(FETCHES_PATH, get(fetches))
         .route("/admin/sign-in", post(sign_in))
         .route("/admin/sign-out", post(sign_out))
         .route("/admin/profile", get(profile_form).post(save_profile))
@@ -333,15 +336,118 @@ pub struct HomePage {
     pub v: &'static str,
     pub csrf: String,
     pub flash: String,
-    pub listing: String,
-    pub fetched: String,
-    pub fetchers: Vec<String>,
+    /// The listing and which directories have fetched it (kept current
+    /// by `admin.js` from [`FETCHES_PATH`]).
+    pub lines: FetchLines,
     pub services: Vec<ServiceRow>,
     /// This node also runs a directory: link its coordinator reports.
     pub reports: bool,
     /// With a directory, how many registrations wait for approval (the
     /// page links them).
     pub waiting: Option<usize>,
+}
+
+/// Where the admin home page's script reads [`FetchLines`].
+pub const FETCHES_PATH: &str = "/admin/fetches";
+
+/// One directory's line on the admin home page, so that after a save a
+/// volunteer sees whether it has fetched the new listing yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FetcherLine {
+    /// The directory's address: the line's key for the page's script.
+    pub address: String,
+    /// True when it has the listing served now.
+    pub latest: bool,
+    /// The line as the page shows it.
+    pub line: String,
+}
+
+/// The admin home page's listing and fetch lines: one source for the page
+/// and for [`FETCHES_PATH`], so the script shows exactly what a reload
+/// would.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FetchLines {
+    /// The listing being served: its number and dates.
+    pub listing: String,
+    /// When a directory last fetched it.
+    pub fetched: String,
+    /// Each directory that fetched it, most recent first (at most
+    /// [`crate::hub::fetch_log::MAX_FETCHERS`]).
+    pub directories: Vec<FetcherLine>,
+    /// Some directory has not fetched the latest listing yet: the page's
+    /// script keeps asking.
+    pub behind: bool,
+}
+
+/// The listing and fetch lines at `now` (Unix seconds), from the hub's
+/// fetch log.
+pub fn fetch_lines(hub: &HubHandle, now: i64) -> FetchLines {
+    let current = hub.current();
+    let listing = match &current {
+        Some(p) => format!(
+            "Number {}, signed {}; valid until {}.",
+            p.seq,
+            when(p.issued_at.as_second()),
+            when(p.expires_at.as_second())
+        ),
+        None => "Not published yet.".to_owned(),
+    };
+    let recent = hub.fetches.recent();
+    let fetched = match recent.first() {
+        Some(f) => format!("Last {} ({}).", ago(now, f.at.as_second()), when(f.at.as_second())),
+        None => "Not since this node started. Directories fetch the listing every so often (every 15 minutes by default).".to_owned(),
+    };
+    // After a save, whether each directory has fetched the new listing
+    // yet (a nudged one does within about a second).
+    let current_seq = current.map(|p| p.seq);
+    let directories: Vec<FetcherLine> = recent
+        .iter()
+        .take(crate::hub::fetch_log::MAX_FETCHERS)
+        .map(|f| {
+            let latest = current_seq.is_none_or(|seq| f.seq >= seq);
+            let when = format!("{}: {}", f.address, ago(now, f.at.as_second()));
+            let line = match current_seq {
+                Some(_) if latest => format!("{when}; has the latest listing"),
+                Some(seq) => format!("{when}; has not fetched listing number {seq} yet"),
+                None => when,
+            };
+            FetcherLine {
+                address: f.address.to_string(),
+                latest,
+                line,
+            }
+        })
+        .collect();
+    FetchLines {
+        listing,
+        fetched,
+        behind: directories.iter().any(|d| !d.latest),
+        directories,
+    }
+}
+
+/// `GET /admin/fetches`: [`FetchLines`] as JSON for the signed-in admin,
+/// so the home page's script updates them without a reload. Small (the
+/// fetch log is capped) and never cached (the router's `no-store`);
+/// signed out, refused with nothing in it.
+async fn fetches(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let Some(hub) = state.hub.clone() else {
+        return ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "this node does not run the hub role",
+        )
+        .into_response();
+    };
+    if current(&state, &headers).is_none() {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "signed_out",
+            "sign in on the admin page first",
+        )
+        .into_response();
+    }
+    axum::Json(fetch_lines(&hub, Timestamp::now().as_second())).into_response()
 }
 
 async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
@@ -368,35 +474,7 @@ async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respons
         },
         None => None,
     };
-    let now = Timestamp::now().as_second();
-    let listing = match hub.current() {
-        Some(p) => format!(
-            "Number {}, signed {}; valid until {}.",
-            p.seq,
-            when(p.issued_at.as_second()),
-            when(p.expires_at.as_second())
-        ),
-        None => "Not published yet.".to_owned(),
-    };
-    let recent = hub.fetches.recent();
-    let fetched = match recent.first() {
-        Some(f) => format!("Last {} ({}).", ago(now, f.at.as_second()), when(f.at.as_second())),
-        None => "Not since this node started. Directories fetch the listing every so often (every 15 minutes by default).".to_owned(),
-    };
-    // After a save, whether each directory has fetched the new listing
-    // yet (a nudged one does within about a second: reload to see).
-    let current_seq = hub.current().map(|p| p.seq);
-    let fetchers = recent
-        .iter()
-        .map(|f| {
-            let has = match current_seq {
-                Some(seq) if f.seq >= seq => "has the latest listing".to_owned(),
-                Some(seq) => format!("has not fetched listing number {seq} yet"),
-                None => String::new(),
-            };
-            format!("{}: {}; {has}", f.address, ago(now, f.at.as_second()))
-        })
-        .collect();
+    let lines = fetch_lines(&hub, Timestamp::now().as_second());
     let page = HomePage {
         title: format!("Admin: {site}"),
         site,
@@ -406,9 +484,7 @@ async fn home(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respons
             .take_flash(&session.id)
             .unwrap_or_default(),
         csrf: session.csrf,
-        listing,
-        fetched,
-        fetchers,
+        lines,
         reports: state.aggregator.is_some(),
         waiting,
         services: services
