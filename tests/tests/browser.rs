@@ -399,10 +399,10 @@ async fn the_pages_work_in_a_real_browser() {
     for run in 1..=runs {
         let started = Instant::now();
         let client = driver.session().await;
-        let outcome = tokio::time::timeout(Duration::from_secs(120), flows(&client)).await;
+        let outcome = tokio::time::timeout(Duration::from_secs(240), flows(&client)).await;
         let _ = client.close().await;
         match outcome {
-            Err(_) => panic!("run {run} of {runs}: the browser flows took over 120 s"),
+            Err(_) => panic!("run {run} of {runs}: the browser flows took over 240 s"),
             Ok(Err(e)) => panic!("run {run} of {runs}: {e:#}"),
             Ok(Ok(())) => {}
         }
