@@ -12,14 +12,9 @@ use std::path::Path;
 
 use signpost_spec::{Envelope, HubKey, KeyId, Limits, LISTING_PAYLOAD_TYPE};
 
-const RFC8032: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/vendor/vectors/rfc8032_ed25519.json"
-);
-const WYCHEPROOF: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/vendor/vectors/wycheproof_ed25519_test.json"
-);
+// Relative to the package, where cargo runs tests.
+const RFC8032: &str = "../../shared/vendor/vectors/rfc8032_ed25519.json";
+const WYCHEPROOF: &str = "../../shared/vendor/vectors/wycheproof_ed25519_test.json";
 
 /// Reads a vendored vector file, or `None` (after a loud notice) when the
 /// shared directory is not there.

@@ -415,7 +415,10 @@ pub fn binary(name: &str, package: &str) -> std::path::PathBuf {
 /// schemas), if it is there with both `oruk/` and `hsds/`; else says loudly
 /// which checks (`skipped`) did not run.
 pub fn shared_vendor(skipped: &str) -> Option<std::path::PathBuf> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The package folder (cargo runs tests there; every package is one
+    // level below the workspace root). Not a path baked in at build time:
+    // a build cache shared between clones would name the wrong clone.
+    let root = std::path::Path::new(".");
     let dir = root.join("..").join("..").join("shared").join("vendor");
     if dir.join("oruk").is_dir() && dir.join("hsds").is_dir() {
         Some(dir)

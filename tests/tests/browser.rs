@@ -340,7 +340,7 @@ async fn screenshot(c: &Client, name: &str) -> Result<()> {
     let png = c.screenshot().await?;
     ensure!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
     if std::env::var("SIGNPOST_SCREENSHOTS").as_deref() == Ok("1") {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+        let dir = Path::new("../docs/screenshots");
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, &png)?;
