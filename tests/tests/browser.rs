@@ -341,7 +341,7 @@ async fn screenshot(c: &Client, name: &str) -> Result<()> {
     ensure!(png.starts_with(b"\x89PNG"), "{name}: not a PNG");
     if std::env::var("SIGNPOST_SCREENSHOTS").as_deref() == Ok("1") {
         let dir = Path::new("../docs/screenshots");
-        std::fs::create_dir_all(&dir)?;
+        std::fs::create_dir_all(dir)?;
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, &png)?;
         eprintln!("saved {}", path.display());
@@ -611,7 +611,8 @@ async fn admin_adds_a_service(c: &Client, hub: &TestNode) -> Result<()> {
 /// (2b) A messy workbook (two sheets, a title row above the header,
 /// free-text hours) imported through the admin page on a hub of its own:
 /// upload, the column mapping step and preview, confirm, and the services
-/// are on the admin page and in the signed listing.
+/// are on the admin page and in the signed listing. Then every other messy
+/// fixture the same way, with its flags and opening times.
 async fn admin_imports_a_spreadsheet(c: &Client) -> Result<()> {
     let hub = TestNode::start("Fylde Coast pantry").await;
     let fixture = signpost_tests::spreadsheets::fixtures()
@@ -657,6 +658,49 @@ async fn admin_imports_a_spreadsheet(c: &Client) -> Result<()> {
     let mut names: Vec<&str> = listing.services.iter().map(|s| s.name.as_str()).collect();
     names.sort();
     ensure!(names == ["Fuel bank", "Pantry"], "listing: {names:?}");
+    // Every other messy fixture through the same page: what the preview
+    // flags, then the services and opening times the listing holds.
+    for f in signpost_tests::spreadsheets::fixtures() {
+        if f.name == fixture.name {
+            continue;
+        }
+        let path = dir.path().join(f.name);
+        std::fs::write(&path, &f.bytes)?;
+        c.goto(&format!("{}/admin/import", hub.node.url())).await?;
+        wait_for(c, "#import-form").await?;
+        c.find(Locator::Id("file"))
+            .await?
+            .send_keys(&path.display().to_string())
+            .await?;
+        click_to_page(c, "#preview-import").await?;
+        if !f.flagged.is_empty() {
+            let notes = text(c, "#import-notes").await?;
+            for column in &f.flagged {
+                ensure!(
+                    notes.contains(column),
+                    "{}: {column} is not flagged in the preview: {notes}",
+                    f.name
+                );
+            }
+        }
+        click_to_page(c, "#apply-import").await?;
+        let flash = text(c, "#flash").await?;
+        ensure!(flash.contains("Imported"), "{}: {flash}", f.name);
+        let listing = hub.verified_listing().await.listing;
+        for (name, hours) in &f.services {
+            let held = listing
+                .services
+                .iter()
+                .find(|s| s.name == *name)
+                .with_context(|| format!("{}: {name} is not in the listing", f.name))?;
+            let read = signpost_client::import::csv::format_opening_hours(&held.schedules);
+            ensure!(
+                read == *hours,
+                "{}: {name} opens {read}, not {hours}",
+                f.name
+            );
+        }
+    }
     Ok(())
 }
 

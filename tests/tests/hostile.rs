@@ -14,7 +14,7 @@ use signpost_tests::listings::{key, listing};
 use signpost_tests::TestNode;
 
 fn vectors_dir() -> std::path::PathBuf {
-    std::path::Path::new("../spec/vectors/invalid")
+    std::path::PathBuf::from("../spec/vectors/invalid")
 }
 
 /// Resident memory of this process (the aggregator runs in it), in bytes.

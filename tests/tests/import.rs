@@ -176,13 +176,13 @@ fn hours_table() -> String {
 #[test]
 fn the_guides_table_of_hour_formats_is_the_one_the_tests_read() {
     let guide = std::path::Path::new("../docs/guide-hub.md");
-    let text = std::fs::read_to_string(&guide).expect("docs/guide-hub.md");
+    let text = std::fs::read_to_string(guide).expect("docs/guide-hub.md");
     let (start, end) = ("<!-- hours-table:start -->\n", "<!-- hours-table:end -->");
     let table = hours_table();
     if std::env::var_os("SIGNPOST_BLESS").is_some() {
         let (head, rest) = text.split_once(start).expect("start marker");
         let (_, tail) = rest.split_once(end).expect("end marker");
-        std::fs::write(&guide, format!("{head}{start}{table}{end}{tail}")).expect("write guide");
+        std::fs::write(guide, format!("{head}{start}{table}{end}{tail}")).expect("write guide");
         return;
     }
     assert!(
