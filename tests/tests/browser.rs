@@ -581,7 +581,13 @@ async fn admin_adds_a_service(c: &Client, hub: &TestNode) -> Result<()> {
         ensure!(typed.as_deref() == Some(value), "{id}: {typed:?}");
     }
     screenshot_page(c, "admin-service-form").await?;
-    click_to_page(c, "#save").await?;
+    // Enter in a text field saves (the form's default button), as a
+    // keyboard user expects, although "Add another session" comes first.
+    let name = c.find(Locator::Id("name")).await?;
+    let enter = char::from(Key::Enter).to_string();
+    navigating(c, name.send_keys(&enter))
+        .await
+        .context("after Enter in the name field")?;
 
     let flash = text(c, "#flash").await?;
     ensure!(
