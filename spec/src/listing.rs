@@ -338,6 +338,22 @@ pub struct Schedule {
     pub location_id: Option<String>,
 }
 
+impl Schedule {
+    /// A plain weekly session (every week, no dates, words or location of
+    /// its own): what forms, imports and tests make most.
+    pub fn weekly(byday: &str, opens_at: &str, closes_at: &str) -> Schedule {
+        Schedule {
+            byday: byday.into(),
+            opens_at: opens_at.into(),
+            closes_at: closes_at.into(),
+            valid_from: None,
+            valid_to: None,
+            description: None,
+            location_id: None,
+        }
+    }
+}
+
 /// HSDS `taxonomy_term`: what kind of service this is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaxonomyTerm {

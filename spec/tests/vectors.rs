@@ -306,15 +306,7 @@ fn service(id: &str, name: &str) -> Service {
 }
 
 fn schedule(byday: &str, opens_at: &str, closes_at: &str) -> Schedule {
-    Schedule {
-        byday: byday.into(),
-        opens_at: opens_at.into(),
-        closes_at: closes_at.into(),
-        valid_from: None,
-        valid_to: None,
-        description: None,
-        location_id: None,
-    }
+    Schedule::weekly(byday, opens_at, closes_at)
 }
 
 fn term(code: &str, name: &str) -> TaxonomyTerm {

@@ -30,15 +30,7 @@ pub fn service(id: u128, name: &str, lat: f64, lon: f64, byday: &str, category: 
         longitude: Some(lon),
         accessibility: None,
     }];
-    s.schedules = vec![Schedule {
-        byday: byday.into(),
-        opens_at: "10:00".into(),
-        closes_at: "13:00".into(),
-        valid_from: None,
-        valid_to: None,
-        description: None,
-        location_id: None,
-    }];
+    s.schedules = vec![Schedule::weekly(byday, "10:00", "13:00")];
     s.taxonomy_terms = vec![TaxonomyTerm {
         code: None,
         name: category.into(),

@@ -626,19 +626,12 @@ async fn admin_imports_a_spreadsheet(c: &Client) -> Result<()> {
         .find(|f| f.name == "06-two-sheets-title-row.xlsx")
         .context("the fixture")?;
     let dir = tempfile::tempdir()?;
-    let path = dir.path().join(fixture.name);
-    std::fs::write(&path, &fixture.bytes)?;
 
     c.goto(&format!("{}/admin", hub.node.url())).await?;
     wait_for(c, "#token").await?.send_keys(&hub.token).await?;
     click_to_page(c, "#sign-in").await?;
     click_to_page(c, "#import-link").await?;
-    wait_for(c, "#import-form").await?;
-    c.find(Locator::Id("file"))
-        .await?
-        .send_keys(&path.display().to_string())
-        .await?;
-    click_to_page(c, "#preview-import").await?;
+    upload_for_preview(c, &dir.path().join(fixture.name), &fixture.bytes).await?;
     let counts = text(c, "#import-counts").await?;
     ensure!(counts.starts_with("2 to add"), "preview: {counts}");
     // The mapping step shows each column with the field it is read as.
@@ -670,15 +663,8 @@ async fn admin_imports_a_spreadsheet(c: &Client) -> Result<()> {
         if f.name == fixture.name {
             continue;
         }
-        let path = dir.path().join(f.name);
-        std::fs::write(&path, &f.bytes)?;
         c.goto(&format!("{}/admin/import", hub.node.url())).await?;
-        wait_for(c, "#import-form").await?;
-        c.find(Locator::Id("file"))
-            .await?
-            .send_keys(&path.display().to_string())
-            .await?;
-        click_to_page(c, "#preview-import").await?;
+        upload_for_preview(c, &dir.path().join(f.name), &f.bytes).await?;
         if !f.flagged.is_empty() {
             let notes = text(c, "#import-notes").await?;
             for column in &f.flagged {
@@ -708,6 +694,18 @@ async fn admin_imports_a_spreadsheet(c: &Client) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// On the admin import page: writes `bytes` to `path`, chooses it as the
+/// file and asks for the preview.
+async fn upload_for_preview(c: &Client, path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes)?;
+    wait_for(c, "#import-form").await?;
+    c.find(Locator::Id("file"))
+        .await?
+        .send_keys(&path.display().to_string())
+        .await?;
+    click_to_page(c, "#preview-import").await
 }
 
 /// (2) The hub's signed listing holds the service, and it verifies.

@@ -661,15 +661,7 @@ mod tests {
     #[test]
     fn scoping_changes_every_own_id_consistently() {
         let mut s = service();
-        s.schedules.push(Schedule {
-            byday: "MO".into(),
-            opens_at: "09:00".into(),
-            closes_at: "10:00".into(),
-            valid_from: None,
-            valid_to: None,
-            description: None,
-            location_id: None,
-        });
+        s.schedules.push(Schedule::weekly("MO", "09:00", "10:00"));
         let a = scoped(&s, "ed25519:one");
         let b = scoped(&s, "ed25519:two");
         assert_ne!(a.id, b.id);

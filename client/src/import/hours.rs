@@ -171,15 +171,8 @@ impl Reader {
             .collect::<Vec<_>>()
             .join(",");
         for (opens, closes) in std::mem::take(&mut self.times) {
-            self.out.push(Schedule {
-                byday: byday.clone(),
-                opens_at: hhmm(opens),
-                closes_at: hhmm(closes),
-                valid_from: None,
-                valid_to: None,
-                description: None,
-                location_id: None,
-            });
+            self.out
+                .push(Schedule::weekly(&byday, &hhmm(opens), &hhmm(closes)));
         }
     }
 }

@@ -89,15 +89,7 @@ mod tests {
     use super::*;
 
     fn schedule(byday: &str, opens: &str, closes: &str) -> Schedule {
-        Schedule {
-            byday: byday.into(),
-            opens_at: opens.into(),
-            closes_at: closes.into(),
-            valid_from: None,
-            valid_to: None,
-            description: None,
-            location_id: None,
-        }
+        Schedule::weekly(byday, opens, closes)
     }
 
     #[test]

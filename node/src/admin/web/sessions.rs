@@ -252,15 +252,7 @@ impl Row {
             .map(|((code, _), _)| *code)
             .collect::<Vec<_>>()
             .join(",");
-        Schedule {
-            byday,
-            opens_at: self.opens.clone(),
-            closes_at: self.closes.clone(),
-            valid_from: None,
-            valid_to: None,
-            description: None,
-            location_id: None,
-        }
+        Schedule::weekly(&byday, &self.opens, &self.closes)
     }
 }
 
@@ -398,15 +390,7 @@ mod tests {
     use super::*;
 
     fn sched(byday: &str, opens: &str, closes: &str) -> Schedule {
-        Schedule {
-            byday: byday.into(),
-            opens_at: opens.into(),
-            closes_at: closes.into(),
-            valid_from: None,
-            valid_to: None,
-            description: None,
-            location_id: None,
-        }
+        Schedule::weekly(byday, opens, closes)
     }
 
     fn form(pairs: &[(&str, &str)]) -> Values {
