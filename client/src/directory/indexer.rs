@@ -160,11 +160,7 @@ fn run(
             }) => {
                 let filed =
                     index.replace_hub(&hub_id, &timezone, &entries(hub_key, &prepared), change);
-                {
-                    let mut count = waiting.services.lock().unwrap_or_else(|p| p.into_inner());
-                    *count = count.saturating_sub(prepared.len());
-                }
-                waiting.drained.notify_all();
+                waiting.release(prepared.len());
                 drop(prepared);
                 if let Err(e) = filed {
                     index.failed(&e);
@@ -208,6 +204,14 @@ fn run(
 }
 
 impl Waiting {
+    /// `services` more were filed (or dropped): wakes a sender waiting for
+    /// room.
+    fn release(&self, services: usize) {
+        let mut count = self.services.lock().unwrap_or_else(|p| p.into_inner());
+        *count = count.saturating_sub(services);
+        self.drained.notify_all();
+    }
+
     /// True when every service sent has been filed.
     fn is_empty(&self) -> bool {
         *self.services.lock().unwrap_or_else(|p| p.into_inner()) == 0
@@ -257,10 +261,7 @@ fn recover(
 fn drain(inbox: &Receiver<Task>, waiting: &Waiting) {
     while let Ok(task) = inbox.try_recv() {
         match task {
-            Task::File { prepared, .. } => {
-                let mut count = waiting.services.lock().unwrap_or_else(|p| p.into_inner());
-                *count = count.saturating_sub(prepared.len());
-            }
+            Task::File { prepared, .. } => waiting.release(prepared.len()),
             Task::Commit(reply) => {
                 let _ = reply.send(Err(Error::Setup(
                     "the search index is catching up with the store after a failure".into(),
@@ -268,5 +269,4 @@ fn drain(inbox: &Receiver<Task>, waiting: &Waiting) {
             }
         }
     }
-    waiting.drained.notify_all();
 }

@@ -23,9 +23,16 @@ impl Values {
         )
     }
 
-    /// Values made in code (pre-filling a form).
-    pub fn from_pairs(pairs: Vec<(String, String)>) -> Values {
-        Values(pairs)
+    /// Values made in code (pre-filling a form, or a test's post).
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Values {
+        Values(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 
     /// The first value of `name`, trimmed, or "".

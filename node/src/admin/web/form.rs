@@ -1031,12 +1031,7 @@ mod tests {
     use crate::hub::draft::service_from_json;
 
     fn form(pairs: &[(&str, &str)]) -> Values {
-        Values::from_pairs(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
+        Values::from_pairs(pairs.iter().copied())
     }
 
     #[test]

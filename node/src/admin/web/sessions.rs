@@ -394,12 +394,7 @@ mod tests {
     }
 
     fn form(pairs: &[(&str, &str)]) -> Values {
-        Values::from_pairs(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
+        Values::from_pairs(pairs.iter().copied())
     }
 
     #[test]
