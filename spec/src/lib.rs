@@ -42,6 +42,7 @@
 
 mod envelope;
 mod error;
+pub mod feed;
 mod keys;
 mod limits;
 mod listing;

@@ -256,6 +256,43 @@ async fn a_lying_upstream_is_isolated_and_the_true_data_stays() {
     assert_eq!(agg.get_json("/v1/services?q=food").await["total"], 1);
 }
 
+/// An item that carries another hub's good listing is refused before
+/// anything of it is stored (issue 17: the id was checked only after the
+/// listing was stored).
+#[tokio::test]
+async fn an_item_carrying_another_hubs_listing_stores_nothing() {
+    let named = key(41);
+    let other = key(42);
+    let named_id = named.key_id().to_string();
+    let other_id = other.key_id().to_string();
+    let others = signed(
+        &listing(
+            &other,
+            "Other hub",
+            3,
+            vec![service(42, "Pantry", 54.0, -2.8, "MO", "Food")],
+        ),
+        &other,
+    );
+    let upstream = FakeHub::start(Script::Routes(vec![(
+        "/v1/feed?afterChangeNumber=0&".into(),
+        Script::Json(feed_page(vec![updated(&named_id, 1, 3, &others)])),
+    )]))
+    .await;
+    let agg = TestNode::start_aggregator("Careful CVS", |_| {}).await;
+    follow_url(&agg, &upstream.url()).await;
+    let polled = agg.admin(Method::POST, "/crawl", None).await.json();
+    let poll = &polled["polled"][0];
+    assert_eq!(poll["counts"]["rejected"], 1, "{poll}");
+    assert_eq!(poll["counts"]["accepted"], 0, "{poll}");
+    assert_eq!(poll["refused"][0]["code"], "bad_feed", "{poll}");
+    for id in [&named_id, &other_id] {
+        let held = agg.get(&format!("/v1/hubs/{id}")).await;
+        assert_eq!(held.status, StatusCode::NOT_FOUND, "{id} must not be held");
+    }
+    assert_eq!(agg.get_json("/v1/services?q=pantry").await["total"], 0);
+}
+
 async fn follow_url(downstream: &TestNode, url: &str) {
     let reply = downstream
         .admin(Method::POST, "/upstreams", Some(json!({ "url": url })))

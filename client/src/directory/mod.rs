@@ -214,6 +214,19 @@ impl Directory {
     /// provenance and the address-to-hub binding). Verification runs on the
     /// blocking pool, so concurrent ingests verify on every core.
     pub async fn ingest(&self, bytes: Vec<u8>, source_url: Option<String>) -> Result<Ingested> {
+        self.ingest_expecting(bytes, source_url, None).await
+    }
+
+    /// [`Self::ingest`] for bytes that must be `hub_id`'s listing (a feed
+    /// item names its hub): another hub's good listing is refused
+    /// (`bad_feed`) after its signature is checked and before anything of
+    /// it is stored.
+    pub async fn ingest_expecting(
+        &self,
+        bytes: Vec<u8>,
+        source_url: Option<String>,
+        hub_id: Option<String>,
+    ) -> Result<Ingested> {
         let limits = self.limits.clone();
         let verified = tokio::task::spawn_blocking(move || {
             let now = Timestamp::now();
@@ -240,6 +253,21 @@ impl Directory {
                 code: e.code().to_owned(),
                 message: e.to_string(),
             },
+            (Ok((verified, _)), ..)
+                if hub_id
+                    .as_deref()
+                    .is_some_and(|expected| expected != verified.hub_id.as_str()) =>
+            {
+                Ingested::Rejected {
+                    message: format!(
+                        "the envelope is hub {}'s, not {}",
+                        verified.hub_id.as_str(),
+                        hub_id.as_deref().unwrap_or_default()
+                    ),
+                    hub_id,
+                    code: "bad_feed".to_owned(),
+                }
+            }
             (Ok((verified, prepared)), bytes, sha, now) => {
                 self.writer_queue
                     .submit(writer::Verified {
@@ -513,7 +541,7 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::hsds::ListOf;
+    use crate::search::hsds::ListOf;
     use signpost_spec::Listing;
 
     #[test]
@@ -599,13 +627,13 @@ mod tests {
             .expect("count");
         assert_eq!(held, 1, "the store keeps how many services the hub holds");
         let index = agg.index();
-        let filter = crate::store::hsds::Filter {
+        let filter = crate::search::hsds::Filter {
             postcode: crate::search::place::Postcode::parse("FY1 6JH"),
             weekday: Some(1),
             ..Default::default()
         };
         let (rows, total) =
-            crate::store::hsds::list(&index, &conn, ListOf::Locations, &filter, 10, 0)
+            crate::search::hsds::list(&index, &conn, ListOf::Locations, &filter, 10, 0)
                 .expect("list");
         assert_eq!((rows.len(), total), (1, 1));
         let near = crate::search::SearchParams::from_query(

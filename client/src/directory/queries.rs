@@ -12,6 +12,7 @@ use rusqlite::Connection;
 
 use super::{Directory, HeldService};
 use crate::error::Result;
+use crate::search::hsds::{self, Distinct, Filter, ListOf, Row};
 use crate::search::index::SearchIndex;
 use crate::search::oruk::Shared;
 use crate::search::place::{self, Centre, Typed};
@@ -20,8 +21,8 @@ use crate::store::aggregator::{
     self as db, HeldEnvelope, HubSummary, Origin, Source, StoreGauges, Upstream,
 };
 use crate::store::directory::{self as pages, Freshness};
-use crate::store::feed::{self, Cursor, Item};
-use crate::store::hsds::{self, Distinct, Filter, ListOf, Row};
+use crate::store::feed::{self, Cursor};
+use signpost_spec::feed::FeedItem;
 
 impl Directory {
     /// Runs read-only work that pairs the store's rows with the index.
@@ -92,7 +93,7 @@ impl Directory {
         cursor: Cursor,
         limit: u32,
         max_bytes: usize,
-    ) -> Result<Vec<Item>> {
+    ) -> Result<Vec<FeedItem>> {
         self.read(move |c| feed::items(c, &cursor, limit, max_bytes))
             .await
     }

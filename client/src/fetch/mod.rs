@@ -95,7 +95,7 @@ pub enum Fetched {
         /// Validators for the next conditional GET.
         validators: Validators,
         /// An aggregator's feed page answered to `wait=`: the seconds it
-        /// allowed ([`crate::follow::WAIT_HEADER`]); None from anything
+        /// allowed ([`signpost_spec::feed::WAIT_HEADER`]); None from anything
         /// that does not support waiting.
         feed_wait: Option<u32>,
     },
@@ -354,7 +354,7 @@ impl Fetcher {
         };
         let feed_wait = response
             .headers()
-            .get(crate::follow::WAIT_HEADER)
+            .get(signpost_spec::feed::WAIT_HEADER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u32>().ok());
         let mut bytes = Vec::with_capacity(

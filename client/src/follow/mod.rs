@@ -19,27 +19,16 @@
 use std::collections::HashSet;
 
 use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
+use serde::Serialize;
 use url::Url;
+
+use signpost_spec::feed::{FeedItem, FeedPage, ItemState, FEED_PATH, ITEM_KIND, MAX_FEED_LIMIT};
 
 use crate::directory::{Directory, Ingested};
 use crate::error::Result;
 use crate::fetch::{FetchError, Fetched, Fetcher, Fetchers};
 use crate::store::aggregator::{self as db, PageCounts, Upstream};
-use crate::store::feed::ItemState;
 
-/// Where aggregators serve their feed, relative to their base address.
-pub const FEED_PATH: &str = "/v1/feed";
-/// The RPDE `kind` of every item of a Signpost feed.
-pub const KIND: &str = "SignpostListing";
-/// Most items a feed page holds, however many are asked for.
-pub const MAX_LIMIT: u32 = 500;
-/// Response header of a feed page answered to `wait=`: the seconds the
-/// aggregator allowed (0 when too many requests were waiting). A follower
-/// that sees it may ask again at once; one that does not polls on its
-/// interval (the aggregator does not support waiting).
-pub const WAIT_HEADER: &str = "signpost-feed-wait";
 /// How much one poll reads.
 #[derive(Debug, Clone, Copy)]
 pub struct PollLimits {
@@ -93,45 +82,6 @@ pub fn feed_url(input: &str) -> std::result::Result<Url, String> {
     Ok(url)
 }
 
-/// One RPDE item as read from an upstream (unknown fields are ignored, as
-/// RPDE allows).
-#[derive(Debug, Deserialize)]
-pub struct RemoteItem {
-    /// `updated` or `deleted`.
-    pub state: String,
-    /// Must be `SignpostListing`.
-    pub kind: String,
-    /// The hub id.
-    pub id: String,
-    /// The upstream's change number.
-    pub modified: i64,
-    /// The envelope, for updated items.
-    #[serde(default)]
-    pub data: Option<RemoteData>,
-}
-
-/// The `data` of an updated item.
-#[derive(Debug, Deserialize)]
-pub struct RemoteData {
-    /// The hub id (must equal the item's id).
-    pub hub_id: String,
-    /// The listing's seq as the upstream claims it (checked against the
-    /// signed payload by ingest, never trusted alone).
-    pub seq: u64,
-    /// The signed envelope, as bytes.
-    pub envelope: Box<RawValue>,
-}
-
-/// One RPDE page as read from an upstream.
-#[derive(Debug, Deserialize)]
-pub struct RemotePage {
-    /// The items.
-    pub items: Vec<RemoteItem>,
-    /// The next page (only checked for presence; we build our own URLs so
-    /// an upstream cannot send us elsewhere).
-    pub next: String,
-}
-
 /// What one poll of an upstream did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PollReport {
@@ -176,7 +126,7 @@ pub async fn fetch_page(
     cursor: i64,
     limit: u32,
     wait: u32,
-) -> std::result::Result<(RemotePage, Option<u32>), FetchError> {
+) -> std::result::Result<(FeedPage, Option<u32>), FetchError> {
     let url = page_url(feed, cursor, limit, wait);
     let (bytes, allowed) = match fetcher.fetch(&url, &Default::default()).await? {
         Fetched::Body {
@@ -193,7 +143,7 @@ pub async fn fetch_page(
         code: "bad_feed",
         message: format!("{url}: {e}"),
     })?;
-    let page: RemotePage = serde_json::from_slice(&bytes).map_err(|e| FetchError {
+    let page: FeedPage = serde_json::from_slice(&bytes).map_err(|e| FetchError {
         code: "bad_feed",
         message: format!("{url} is not an RPDE page: {e}"),
     })?;
@@ -251,7 +201,7 @@ pub async fn poll(
         cursor: upstream.cursor,
         ..Default::default()
     };
-    let mut limit = limits.page_size.clamp(1, MAX_LIMIT);
+    let mut limit = limits.page_size.clamp(1, MAX_FEED_LIMIT);
     // Once per poll, at the end of the feed, a request waits there.
     let (mut wait, mut held) = (0, false);
     while report.pages < limits.max_pages {
@@ -362,18 +312,18 @@ async fn ingest_item(
     directory: &Directory,
     fetchers: &Fetchers,
     feed: &Url,
-    item: RemoteItem,
+    item: FeedItem,
     deletions: Deletions,
 ) -> Result<Option<Ingested>> {
-    if item.kind != KIND {
+    if item.kind != ITEM_KIND {
         return Ok(Some(rejected(
             &item.id,
             "bad_feed",
             format!("kind {:?} is not SignpostListing", item.kind),
         )));
     }
-    match (ItemState::parse(&item.state), item.data) {
-        (Some(ItemState::Updated), Some(data)) => {
+    match (item.state, item.data) {
+        (ItemState::Updated, Some(data)) => {
             if data.hub_id != item.id {
                 return Ok(Some(rejected(
                     &item.id,
@@ -382,31 +332,25 @@ async fn ingest_item(
                 )));
             }
             let bytes = data.envelope.get().as_bytes().to_vec();
-            let outcome = directory.ingest(bytes, Some(feed.to_string())).await?;
-            if let Ingested::Accepted { hub_id, .. } | Ingested::Unchanged { hub_id, .. } = &outcome
-            {
-                if *hub_id != item.id {
-                    return Ok(Some(rejected(
-                        &item.id,
-                        "bad_feed",
-                        format!("the envelope is hub {hub_id}'s, not {}", item.id),
-                    )));
-                }
-            }
+            // The envelope must be the item's hub's: checked after the
+            // signature and before anything is stored.
+            let outcome = directory
+                .ingest_expecting(bytes, Some(feed.to_string()), Some(item.id.clone()))
+                .await?;
             Ok(Some(outcome))
         }
-        (Some(ItemState::Updated), None) => Ok(Some(rejected(
+        (ItemState::Updated, None) => Ok(Some(rejected(
             &item.id,
             "bad_feed",
             "an updated item without data".into(),
         ))),
-        (Some(ItemState::Deleted), _) => {
+        (ItemState::Deleted, _) => {
             deleted_item(directory, fetchers, feed, &item.id, deletions).await
         }
-        (None, _) => Ok(Some(rejected(
+        (ItemState::Other, _) => Ok(Some(rejected(
             &item.id,
             "bad_feed",
-            format!("state {:?} is not updated or deleted", item.state),
+            "the item's state is neither updated nor deleted".into(),
         ))),
     }
 }
@@ -438,7 +382,9 @@ async fn deleted_item(
     };
     match fetched {
         Ok(Fetched::Body { bytes, .. }) => {
-            let outcome = directory.ingest(bytes, Some(feed.to_string())).await?;
+            let outcome = directory
+                .ingest_expecting(bytes, Some(feed.to_string()), Some(hub_id.to_owned()))
+                .await?;
             Ok(Some(outcome))
         }
         Err(e) if e.code == "not_found" && deletions == Deletions::Mirror => {

@@ -6,6 +6,7 @@
 //! services are read from SQLite.
 
 pub mod hours;
+pub mod hsds;
 pub mod index;
 pub mod oruk;
 pub mod place;

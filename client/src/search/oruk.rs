@@ -24,7 +24,7 @@ use super::index::{
 use super::place::Postcode;
 use super::Order;
 use crate::error::Result;
-use crate::store::hsds::Filter;
+use crate::search::hsds::Filter;
 
 /// Most text matches a list filters on: as deep as the list pages go.
 pub const MAX_TEXT_MATCHES: usize = 10_000;

@@ -23,7 +23,7 @@ use rusqlite::Connection;
 use super::index::{Place, SearchIndex};
 use super::parse_point;
 use crate::error::Result;
-use crate::store::directory::hub_points;
+use crate::store::directory::{hub_points, HubPlace};
 
 /// A UK postcode as typed, read for matching: kept in one normalised
 /// spelling so that the index, the API and the pages compare like with
@@ -220,7 +220,12 @@ pub fn centre(conn: &Connection, index: &SearchIndex, typed: &Typed) -> Result<O
 /// from the index, hubs' own addresses from the store.
 fn points(conn: &Connection, index: &SearchIndex, place: &Place) -> Result<Vec<(f64, f64)>> {
     let mut found = index.place_points(place)?;
-    found.extend(hub_points(conn, place)?);
+    let at = match place {
+        Place::Postcode(p) => HubPlace::Postcode(p),
+        Place::District(d) => HubPlace::District(d),
+        Place::Town(t) => HubPlace::Town(t),
+    };
+    found.extend(hub_points(conn, at)?);
     Ok(found)
 }
 

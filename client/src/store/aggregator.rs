@@ -1,8 +1,8 @@
 //! The aggregator role's tables: the sources it crawls with their health,
-//! the hubs it holds (raw signed envelopes, pinned keys, feed positions),
-//! and the services of each hub as published, with their Open Referral ids
-//! and opening times. Text, place and category search is answered by the
-//! in-memory index ([`crate::search::index`]), rebuilt from these rows.
+//! the hubs it holds (raw signed envelopes, pinned keys, feed positions,
+//! states and provenance): the record. Everything derived from listings
+//! (words, places, categories, hours, Open Referral ids) is in the search
+//! index, which is built from these rows and never the other way.
 //!
 //! Every accepted listing is written atomically by [`store_listing`]
 //! (inside the writer's batch transaction, in its own savepoint), so a
@@ -133,8 +133,8 @@ CREATE TABLE agg_provenance (
 );
 ";
 
-/// Migration 6: text, place and category search moved to the in-memory
-/// index ([`crate::search::index`]), so the store no longer keeps FTS5,
+/// Migration 6: text, place and category search moved to the search
+/// index, so the store no longer keeps FTS5,
 /// R*Tree, category and text-column copies of every service (more than a
 /// third of each write's cost).
 pub const MIGRATION_INDEX_IN_MEMORY: &str = "
@@ -502,8 +502,7 @@ pub struct StoredListing {
     /// The hub's new feed position.
     pub change_number: i64,
     /// The hub's row number in the store, stable while the store holds
-    /// the hub: the search index keys its services by it
-    /// ([`crate::search::index::service_key`]).
+    /// the hub: the search index keys its services by it.
     pub hub_key: i64,
 }
 

@@ -1,36 +1,46 @@
 //! Read-only questions the directory's web pages ask of the aggregator's
-//! tables: which hubs' own addresses are at a typed place (for
-//! [`crate::search::place`], which adds the services' locations the index
+//! tables: which hubs' own addresses are at a place (for the search
+//! module's places, which add the services' locations the index
 //! holds), and how fresh each hub's listing is. (Which categories there
-//! are, the search index knows:
-//! [`crate::search::index::SearchIndex::categories`].)
+//! are, the search index knows.)
 
 use std::collections::HashMap;
 
 use rusqlite::{params, Connection};
 
 use crate::error::Result;
-use crate::search::index::Place;
 
 /// Most categories offered in the directory's filter.
 pub const MAX_CATEGORIES: u32 = 200;
 /// Most hubs' own addresses read to place one typed place.
 const MAX_HUB_POINTS: u32 = 10_000;
 
+/// Where a hub's own address is asked to be (the store's side of a typed
+/// place: the search module reads what people type).
+#[derive(Debug, Clone, Copy)]
+pub enum HubPlace<'a> {
+    /// A whole postcode (`FY1 6JH`, any spacing).
+    Postcode(&'a str),
+    /// A postcode district (`FY1`).
+    District(&'a str),
+    /// A town or city name, any case.
+    Town(&'a str),
+}
+
 /// The coordinates of the active hubs whose own address (their profile's)
 /// is at `place`: a hub is a place people go to, so it places a postcode
 /// or town as well as the services' locations do.
-pub fn hub_points(conn: &Connection, place: &Place) -> Result<Vec<(f64, f64)>> {
+pub fn hub_points(conn: &Connection, place: HubPlace<'_>) -> Result<Vec<(f64, f64)>> {
     let mut found = Vec::new();
     // Postcodes are compared with spaces removed and in capitals.
     let norm = "REPLACE(UPPER(COALESCE(json_extract(profile_json, '$.address.postal_code'), '')), ' ', '')";
     let (test, value) = match place {
-        Place::Postcode(p) => (format!("{norm} = ?1"), p.replace(' ', "")),
-        Place::District(d) => (
+        HubPlace::Postcode(p) => (format!("{norm} = ?1"), p.replace(' ', "")),
+        HubPlace::District(d) => (
             format!("length({norm}) > 3 AND substr({norm}, 1, length({norm}) - 3) = ?1"),
-            d.clone(),
+            d.to_owned(),
         ),
-        Place::Town(t) => (
+        HubPlace::Town(t) => (
             "json_extract(profile_json, '$.address.city') = ?1 COLLATE NOCASE".to_owned(),
             t.trim().to_owned(),
         ),

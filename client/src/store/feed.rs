@@ -1,15 +1,15 @@
 //! Reading the change feed from the record: each stored change to a hub
 //! (a new listing, a withdrawal, a delisting) as an RPDE item, in feed
-//! order. Here, in the replica library, so a handler asks the directory for
-//! a page of changes ([`crate::directory::Directory::feed_page`]) and never
-//! holds a database connection; the node wraps the items in RPDE's page.
+//! order, in the wire types of `signpost_spec::feed`. The directory's
+//! query layer asks for a page of changes here, so a handler never holds a
+//! database connection; the node wraps the items in RPDE's page.
 
 use rusqlite::Connection;
-use serde::Serialize;
 use serde_json::value::RawValue;
 
+use signpost_spec::feed::{FeedItem, ItemData, ItemState, ITEM_KIND};
+
 use crate::error::{Error, Result};
-use crate::follow::KIND;
 use crate::store::aggregator::HubState;
 
 /// Where a consumer is in the feed.
@@ -20,49 +20,6 @@ pub enum Cursor {
     /// `afterTimestamp=N&afterId=ID` (RPDE's modified-timestamp form; here
     /// the "timestamp" is the change number).
     TimestampAndId(i64, String),
-}
-
-/// An RPDE item's state: a typed value rather than a string, so the feed
-/// and the follower that reads it cannot disagree on the spelling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ItemState {
-    /// The hub's current listing is in `data`.
-    Updated,
-    /// The hub left (withdrawn or delisted): no `data`.
-    Deleted,
-}
-
-stored_words!(ItemState {
-    Updated => "updated",
-    Deleted => "deleted",
-});
-
-/// The `data` of an updated item: enough to verify the listing without
-/// asking anyone else.
-#[derive(Debug, Serialize)]
-pub struct ItemData {
-    /// The hub.
-    pub hub_id: String,
-    /// The listing's seq.
-    pub seq: u64,
-    /// The signed envelope, exactly as the hub signed it.
-    pub envelope: Box<RawValue>,
-}
-
-/// One RPDE item.
-#[derive(Debug, Serialize)]
-pub struct Item {
-    /// Updated or deleted.
-    pub state: ItemState,
-    /// Always `SignpostListing`.
-    pub kind: &'static str,
-    /// The hub id.
-    pub id: String,
-    /// The change number.
-    pub modified: i64,
-    /// Present when updated.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<ItemData>,
 }
 
 /// Room an item takes in a page besides its envelope (state, kind, id,
@@ -78,7 +35,7 @@ pub fn items(
     cursor: &Cursor,
     limit: u32,
     max_bytes: usize,
-) -> Result<Vec<Item>> {
+) -> Result<Vec<FeedItem>> {
     let (filter, after, after_id) = match cursor {
         Cursor::ChangeNumber(n) => ("change_number > ?1", *n, ""),
         Cursor::TimestampAndId(t, id) => (
@@ -123,13 +80,13 @@ pub fn items(
             }
             _ => None,
         };
-        items.push(Item {
+        items.push(FeedItem {
             state: if data.is_some() {
                 ItemState::Updated
             } else {
                 ItemState::Deleted
             },
-            kind: KIND,
+            kind: ITEM_KIND.into(),
             id: hub_id,
             modified,
             data,

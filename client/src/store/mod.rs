@@ -71,7 +71,6 @@ pub mod aggregator;
 pub mod denylist;
 pub mod directory;
 pub mod feed;
-pub mod hsds;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -104,13 +103,13 @@ const MIGRATIONS: &[&str] = &[
     // 3: following other aggregators; provenance.
     aggregator::MIGRATION_UPSTREAMS,
     // 4: the Open Referral (`/hsds/`) index.
-    hsds::MIGRATION,
+    HSDS_MIGRATION,
     // 5: coverage and duplicate reports.
     REPORTS_MIGRATION,
     // 6: text and place search held in memory instead.
     aggregator::MIGRATION_INDEX_IN_MEMORY,
     // 7: the Open Referral ids and opening times in the search index.
-    hsds::MIGRATION_DERIVED_TO_INDEX,
+    MIGRATION_DERIVED_TO_INDEX,
     // 8: delisting that outlives tombstones; operator re-pins.
     denylist::MIGRATION,
     // 9: the store keeps only the record; services live in the index.
@@ -134,6 +133,33 @@ CREATE TABLE hub_import_mappings (
 ";
 
 /// Migration 5: coordinators' "not a duplicate" decisions (read and
+/// Migration 4: the Open Referral index (dropped by migration 7).
+const HSDS_MIGRATION: &str = "
+CREATE TABLE agg_hsds (
+    service_rowid INTEGER NOT NULL REFERENCES agg_services (rowid) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN
+        ('service', 'service_at_location', 'organization', 'taxonomy', 'taxonomy_term')),
+    id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    parent_id TEXT,
+    postcode TEXT,
+    latitude REAL,
+    longitude REAL
+);
+CREATE INDEX agg_hsds_id ON agg_hsds (kind, id, service_rowid);
+CREATE INDEX agg_hsds_service ON agg_hsds (service_rowid);
+CREATE INDEX agg_hsds_postcode ON agg_hsds (postcode) WHERE postcode IS NOT NULL;
+";
+
+/// Migration 7: everything derived from listings lives in the search
+/// index; the store keeps the record.
+const MIGRATION_DERIVED_TO_INDEX: &str = "
+DROP TABLE agg_hsds;
+DROP TABLE agg_schedules;
+DELETE FROM meta WHERE key = 'hsds_index_version';
+";
+
 /// written by the node's reports).
 const REPORTS_MIGRATION: &str = "
 CREATE TABLE agg_not_duplicates (

@@ -11,8 +11,6 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
-use serde::Serialize;
-
 use crate::error::{NodeError, Result};
 
 /// Items per page when `limit` is not given.
@@ -41,10 +39,9 @@ pub fn wait_within(cap: u32, timeout_secs: u64) -> u32 {
     let room = timeout_secs.saturating_sub(WAIT_MARGIN_SECS);
     u32::try_from(room).map_or(cap, |room| room.min(cap))
 }
-pub use signpost_client::follow::WAIT_HEADER;
-pub use signpost_client::follow::{KIND, MAX_LIMIT};
-
-pub use signpost_client::store::feed::{Cursor, Item, ItemData, ItemState};
+pub use signpost_client::store::feed::Cursor;
+use signpost_spec::feed::MAX_FEED_LIMIT;
+pub use signpost_spec::feed::{FeedItem, FeedPage, WAIT_HEADER};
 
 /// A checked feed request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,11 +112,11 @@ impl FeedQuery {
             Some(v) => v
                 .parse::<u32>()
                 .ok()
-                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .filter(|n| (1..=MAX_FEED_LIMIT).contains(n))
                 .ok_or_else(|| {
                     NodeError::invalid(
                         "limit",
-                        format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                        format!("must be a whole number from 1 to {MAX_FEED_LIMIT}"),
                     )
                 })?,
         };
@@ -238,22 +235,11 @@ impl Drop for WaitTurn<'_> {
     }
 }
 
-/// One RPDE page.
-#[derive(Debug, Serialize)]
-pub struct FeedPage {
-    /// The items, ordered by `modified` then `id`.
-    pub items: Vec<Item>,
-    /// Absolute URL of the next page.
-    pub next: String,
-    /// The licence of the data.
-    pub license: String,
-}
-
 /// Wraps the items read after `query`'s cursor
 /// ([`signpost_client::directory::Directory::feed_page`]) in an RPDE page.
 /// `feed_url` is the absolute URL of `/v1/feed` on this node; `next`
 /// continues from the last item (an empty page links to itself).
-pub fn page(items: Vec<Item>, query: &FeedQuery, feed_url: &str, license: &str) -> FeedPage {
+pub fn page(items: Vec<FeedItem>, query: &FeedQuery, feed_url: &str, license: &str) -> FeedPage {
     let next_query = match items.last() {
         Some(last) => query.after(last.modified, &last.id),
         None => query.clone(),

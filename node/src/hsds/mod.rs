@@ -33,8 +33,8 @@ use crate::server::AppState;
 use crate::web::api::{aggregator, query_map};
 use crate::web::ApiError;
 use params::Paging;
+use signpost_client::search::hsds::{self as db, Row};
 use signpost_client::search::oruk::Shared;
-use signpost_client::store::hsds::{self as db, Row};
 
 /// The `version` the ORUK validator reads at `/` to pick its 3.0 tests.
 pub const VERSION: &str = "HSDS-UK-3.0";

@@ -12,9 +12,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::web::ApiError;
+use signpost_client::search::hsds::Filter;
 use signpost_client::search::place::Postcode;
 use signpost_client::search::{MAX_QUERY_CHARS, MAX_QUERY_WORDS, MAX_WITHIN_KM};
-use signpost_client::store::hsds::Filter;
 
 /// Page size when the client names none.
 pub const DEFAULT_PER_PAGE: u32 = 50;

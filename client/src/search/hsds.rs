@@ -16,33 +16,6 @@ pub use crate::search::oruk::ListOf;
 use crate::search::oruk::Shared;
 use crate::search::place::{self, Postcode, Typed};
 
-/// Migration 4: the Open Referral index (dropped by migration 7).
-pub const MIGRATION: &str = "
-CREATE TABLE agg_hsds (
-    service_rowid INTEGER NOT NULL REFERENCES agg_services (rowid) ON DELETE CASCADE,
-    kind TEXT NOT NULL CHECK (kind IN
-        ('service', 'service_at_location', 'organization', 'taxonomy', 'taxonomy_term')),
-    id TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    label TEXT NOT NULL,
-    parent_id TEXT,
-    postcode TEXT,
-    latitude REAL,
-    longitude REAL
-);
-CREATE INDEX agg_hsds_id ON agg_hsds (kind, id, service_rowid);
-CREATE INDEX agg_hsds_service ON agg_hsds (service_rowid);
-CREATE INDEX agg_hsds_postcode ON agg_hsds (postcode) WHERE postcode IS NOT NULL;
-";
-
-/// Migration 7: everything derived from listings lives in the search
-/// index; the store keeps the record.
-pub const MIGRATION_DERIVED_TO_INDEX: &str = "
-DROP TABLE agg_hsds;
-DROP TABLE agg_schedules;
-DELETE FROM meta WHERE key = 'hsds_index_version';
-";
-
 /// Which services (or `service_at_location`s) a list asks for.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
