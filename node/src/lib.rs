@@ -20,6 +20,7 @@ pub mod crawl;
 pub mod demo;
 pub mod error;
 pub mod feed;
+pub mod follow;
 pub mod forwarded;
 pub mod hsds;
 pub mod hub;
@@ -31,6 +32,7 @@ pub mod metrics;
 pub mod ops;
 pub mod recovery;
 pub mod reports;
+pub mod schedule;
 pub mod server;
 pub mod web;
 

@@ -351,7 +351,7 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
         }
     });
     if let Some(agg) = aggregator.clone() {
-        tokio::spawn(crate::crawl::run_schedule(agg, stop.subscribe()));
+        tokio::spawn(crate::schedule::run_schedule(agg, stop.subscribe()));
     }
     let limits = config.server.clone();
     let task = tokio::spawn(async move {

@@ -53,7 +53,7 @@ fn url_in(body: &[u8]) -> Result<String, ApiError> {
 async fn crawl_now(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
     let agg = aggregator(&state)?;
     let reports = crawl::crawl_all_now(&agg).await?;
-    let polled = crate::crawl::poll_due(&agg, true).await?;
+    let polled = crate::follow::poll_due(&agg, true).await?;
     // "Now" includes being searchable when the answer comes.
     agg.make_searchable().await?;
     Ok(Json(json!({"crawled": reports, "polled": polled})).into_response())

@@ -227,6 +227,24 @@ impl Aggregator {
         Some(format!("{base}/v1/notify?source={source}"))
     }
 
+    /// Takes the host's politeness turn and fetches a hub's listing: the
+    /// one way a crawl and a registration reach a hub. With `notify_for`
+    /// (a source's address as stored), the request carries this
+    /// aggregator's nudge address for that source.
+    pub async fn fetch_listing(
+        &self,
+        url: &url::Url,
+        validators: &fetch::Validators,
+        notify_for: Option<&str>,
+    ) -> std::result::Result<Fetched, fetch::FetchError> {
+        let _turn = self.fetchers.politeness.turn(url).await;
+        let notify = notify_for.and_then(|source| self.notify_url(source));
+        self.fetchers
+            .listing
+            .fetch_notifying(url, validators, notify.as_deref())
+            .await
+    }
+
     /// Acts on a hub's nudge: a known, healthy source becomes due now, or
     /// [`NUDGE_GAP_SECS`] after the crawl the last nudge brought forward
     /// (so the last of a burst of edits is still fetched soon); anything
@@ -403,17 +421,13 @@ impl Aggregator {
         known: bool,
     ) -> std::result::Result<Registered, RegisterError> {
         let started = Timestamp::now().as_second();
-        let fetched = {
-            let _turn = self.fetchers.politeness.turn(url).await;
-            self.fetchers
-                .listing
-                .fetch(url, &Default::default())
-                .await
-                .map_err(|e| {
-                    tracing::info!(url = %url, code = e.code, error = %e.message, "registration fetch failed");
-                    RegisterError::new(e.code, fetch::public_message(e.code))
-                })?
-        };
+        let fetched = self
+            .fetch_listing(url, &Default::default(), None)
+            .await
+            .map_err(|e| {
+                tracing::info!(url = %url, code = e.code, error = %e.message, "registration fetch failed");
+                RegisterError::new(e.code, fetch::public_message(e.code))
+            })?;
         let Fetched::Body {
             bytes, validators, ..
         } = fetched

@@ -1,21 +1,19 @@
-//! Crawling hubs: a schedule that revisits each source at the configured
-//! interval, a global limit on crawls in flight, one request at a time per
-//! host, and exponential backoff with jitter for hubs that keep failing.
-//! Each crawl is one guarded fetch ([`fetch`]) followed by
-//! [`Aggregator::ingest`], and ends with the source's health recorded and a
-//! log line naming the hub and address.
+//! Crawling hubs: one guarded fetch ([`Aggregator::fetch_listing`], within
+//! the politeness limits: one request at a time per host, a global limit
+//! on crawls in flight) followed by [`Aggregator::ingest`], ending with the
+//! source's health recorded (the next crawl at the configured interval, or
+//! exponential backoff with jitter for a hub that keeps failing) and a log
+//! line naming the hub and address. When crawls start is
+//! [`crate::schedule`]'s.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use jiff::Timestamp;
 use serde::Serialize;
-use tokio::sync::watch;
 
 use crate::aggregator::{Aggregator, Ingested};
 use crate::error::Result;
 use signpost_client::fetch::{self, backoff_secs, random_u32, Fetched, Validators};
-use signpost_client::follow;
 use signpost_client::store::aggregator::{self as db, CrawlOutcome, CrawlRecord, Source};
 use url::Url;
 
@@ -47,11 +45,7 @@ pub async fn crawl_source(agg: &Aggregator, source: &Source) -> Result<CrawlRepo
     };
     let fetched = match Url::parse(&source.url) {
         Ok(url) => {
-            let _turn = agg.fetchers.politeness.turn(&url).await;
-            let notify = agg.notify_url(&source.url);
-            agg.fetchers
-                .listing
-                .fetch_notifying(&url, &validators, notify.as_deref())
+            agg.fetch_listing(&url, &validators, Some(&source.url))
                 .await
         }
         Err(e) => Err(fetch::FetchError {
@@ -192,174 +186,4 @@ pub async fn crawl_all_now(agg: &Arc<Aggregator>) -> Result<Vec<CrawlReport>> {
     // "Now" includes being searchable when the answer comes.
     agg.make_searchable().await?;
     Ok(reports)
-}
-
-/// How often the schedule looks for due sources.
-const SCHEDULE_TICK: Duration = Duration::from_millis(500);
-/// Most sources started per tick.
-const MAX_STARTS_PER_TICK: usize = 1000;
-
-/// Runs the crawl schedule until `stop` turns true.
-pub async fn run_schedule(agg: Arc<Aggregator>, mut stop: watch::Receiver<bool>) {
-    let mut last_purge = Timestamp::now().as_second();
-    loop {
-        let now = Timestamp::now().as_second();
-        let scheduled = agg.settings.scheduled;
-        match agg
-            .read(move |c| {
-                if scheduled {
-                    db::due_sources(c, now, MAX_STARTS_PER_TICK)
-                } else {
-                    Ok(Vec::new())
-                }
-            })
-            .await
-        {
-            Ok(due) => {
-                let fresh: Vec<Source> = due
-                    .into_iter()
-                    .filter(|s| agg.fetchers.politeness.start(&s.url))
-                    .collect();
-                if !fresh.is_empty() {
-                    let agg = agg.clone();
-                    tokio::spawn(async move {
-                        crawl_many(&agg, fresh).await;
-                    });
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "could not read the crawl schedule"),
-        }
-        if scheduled {
-            if let Err(e) = start_due_polls(&agg).await {
-                tracing::warn!(error = %e, "could not poll upstream aggregators");
-            }
-        }
-        if now - last_purge >= 3600 {
-            last_purge = now;
-            match agg.purge_tombstones().await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(removed = n, "purged old tombstones"),
-                Err(e) => tracing::warn!(error = %e, "could not purge tombstones"),
-            }
-            match agg.expire_registrations(now).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(removed = n, "dropped registered hubs that kept failing"),
-                Err(e) => tracing::warn!(error = %e, "could not expire registrations"),
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(SCHEDULE_TICK) => {}
-            _ = stop.changed() => return,
-        }
-    }
-}
-
-/// Longest a scheduled poll asks an upstream to hold its request at the
-/// end of the feed (`wait=`), within the fetch timeout.
-const FOLLOW_WAIT_SECS: u32 = 25;
-
-/// Starts a task for each due upstream not already being polled: each
-/// upstream is followed on its own, so a request held at the end of one
-/// upstream's feed (`wait=`) never delays another's.
-async fn start_due_polls(agg: &Arc<Aggregator>) -> Result<()> {
-    let now = Timestamp::now().as_second();
-    let due = agg.read(move |c| db::due_upstreams(c, now)).await?;
-    // A held request must end before the fetch's own timeout.
-    let wait = crate::feed::wait_within(FOLLOW_WAIT_SECS, agg.settings.request_timeout_secs);
-    for upstream in due {
-        let fresh = agg
-            .polling
-            .lock()
-            .is_ok_and(|mut p| p.insert(upstream.url.clone()));
-        if !fresh {
-            continue;
-        }
-        let agg = agg.clone();
-        tokio::spawn(async move {
-            let url = upstream.url.clone();
-            if let Err(e) = poll_one(&agg, upstream, wait).await {
-                tracing::warn!(upstream = %url, error = %e, "could not poll an upstream aggregator");
-            }
-            if let Ok(mut polling) = agg.polling.lock() {
-                polling.remove(&url);
-            }
-        });
-    }
-    Ok(())
-}
-
-/// Polls every upstream now (or every due one), one after the other,
-/// without waiting at the end of any feed, recording each poll's outcome.
-pub async fn poll_due(agg: &Aggregator, force: bool) -> Result<Vec<follow::PollReport>> {
-    let now = Timestamp::now().as_second();
-    let due = agg
-        .read(move |c| {
-            if force {
-                db::list_upstreams(c)
-            } else {
-                db::due_upstreams(c, now)
-            }
-        })
-        .await?;
-    let mut reports = Vec::new();
-    for upstream in due {
-        reports.push(poll_one(agg, upstream, 0).await?);
-    }
-    Ok(reports)
-}
-
-/// Polls one upstream (holding the last request up to `wait` seconds when
-/// the upstream supports it) and records the outcome and the next poll:
-/// at once after a held request (the wait was the interval), after
-/// `upstream_poll_secs` once caught up, later after a failure.
-async fn poll_one(
-    agg: &Aggregator,
-    upstream: db::Upstream,
-    wait: u32,
-) -> Result<follow::PollReport> {
-    let report = follow::poll(
-        agg.directory(),
-        &agg.fetchers,
-        &upstream,
-        follow::Deletions::SignedOnly,
-        follow::PollLimits {
-            wait_secs: wait,
-            ..follow::PollLimits::default()
-        },
-        |_| {},
-    )
-    .await?;
-    let now = Timestamp::now().as_second();
-    {
-        let interval = agg.settings.upstream_poll_secs;
-        let next = if report.error.is_some() {
-            now + backoff_secs(interval, upstream.failures + 1, random_u32()) as i64
-        } else if report.caught_up && !report.waited {
-            now + interval as i64
-        } else {
-            now
-        };
-        let (url, error) = (report.url.clone(), report.error.clone());
-        agg.write(move |c| {
-            db::record_poll(
-                c,
-                &url,
-                now,
-                error.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
-                next,
-            )
-        })
-        .await?;
-        match &report.error {
-            Some((code, message)) => {
-                tracing::warn!(upstream = %report.url, %code, %message, "upstream poll failed")
-            }
-            None if report.counts.accepted + report.counts.rejected > 0 => {
-                tracing::info!(upstream = %report.url, accepted = report.counts.accepted,
-                    rejected = report.counts.rejected, "polled upstream")
-            }
-            None => tracing::debug!(upstream = %report.url, "polled upstream: nothing new"),
-        }
-    }
-    Ok(report)
 }
