@@ -30,6 +30,7 @@ pub mod keyfile;
 pub mod listen;
 pub mod metrics;
 pub mod ops;
+pub mod rate_limit;
 pub mod recovery;
 pub mod reports;
 pub mod schedule;

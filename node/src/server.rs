@@ -16,7 +16,7 @@ use crate::aggregator::Aggregator;
 use crate::config::Config;
 use crate::error::{NodeError, Result};
 use crate::hub::{HubCore, Published};
-use crate::web::api::RateLimiter;
+use crate::rate_limit::RateLimiter;
 
 /// How often the node checks for CLI edits and for listings to re-sign.
 const UPKEEP_INTERVAL: Duration = Duration::from_secs(1);

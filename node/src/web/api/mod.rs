@@ -3,9 +3,9 @@
 //! `openapi.json`, served at `/openapi.json`.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -23,6 +23,10 @@ use crate::web::ApiError;
 use signpost_client::directory::HeldService;
 use signpost_client::search::SearchParams;
 use signpost_client::store::aggregator::HeldEnvelope;
+
+mod reports;
+
+use reports::{report_coverage, report_coverage_map, report_duplicates, report_freshness};
 
 /// The OpenAPI description of every public endpoint.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -378,47 +382,6 @@ async fn notify(
     Ok((StatusCode::ACCEPTED, Json(json!({ "status": "noted" }))).into_response())
 }
 
-/// Registrations allowed per client address per hour.
-pub struct RateLimiter {
-    per_hour: u32,
-    seen: Mutex<HashMap<IpAddr, Vec<Instant>>>,
-}
-
-impl RateLimiter {
-    /// Allows `per_hour` attempts per address (0 allows none).
-    pub fn new(per_hour: u32) -> RateLimiter {
-        RateLimiter {
-            per_hour,
-            seen: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Counts an attempt; false when the address is over its allowance
-    /// (IPv6 clients are counted by their /64: [`allowance_key`]).
-    pub fn allow(&self, ip: IpAddr) -> bool {
-        let key = allowance_key(ip);
-        let window = Duration::from_secs(3600);
-        let now = Instant::now();
-        let Ok(mut seen) = self.seen.lock() else {
-            return false;
-        };
-        if seen.len() > 100_000 {
-            seen.retain(|_, times| {
-                times
-                    .last()
-                    .is_some_and(|t| now.duration_since(*t) < window)
-            });
-        }
-        let times = seen.entry(key).or_default();
-        times.retain(|t| now.duration_since(*t) < window);
-        if times.len() as u32 >= self.per_hour {
-            return false;
-        }
-        times.push(now);
-        true
-    }
-}
-
 async fn register(
     State(state): State<Arc<AppState>>,
     ClientAddr(client): ClientAddr,
@@ -483,200 +446,9 @@ async fn register(
     }
 }
 
-async fn report_duplicates(State(state): State<Arc<AppState>>) -> Result<Response, ApiError> {
-    let agg = aggregator(&state)?;
-    let pairs = agg
-        .report("duplicates".into(), crate::reports::duplicates)
-        .await?;
-    Ok(Json(json!({"items": &*pairs, "total": pairs.len()})).into_response())
-}
-
-fn number_param(
-    query: &HashMap<String, String>,
-    name: &str,
-    default: f64,
-    max: f64,
-) -> Result<f64, ApiError> {
-    match query.get(name) {
-        None => Ok(default),
-        Some(v) => v
-            .parse::<f64>()
-            .ok()
-            .filter(|n| *n > 0.0 && *n <= max)
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid",
-                    format!("{name}: must be a number above 0 and at most {max}"),
-                )
-            }),
-    }
-}
-
-/// The coverage report's parameters: `within_km`, `cell_km` (grid only)
-/// and an optional `term`.
-struct CoverageQuery {
-    within_km: f64,
-    cell_km: f64,
-    term: Option<String>,
-}
-
-impl CoverageQuery {
-    fn read(query: &HashMap<String, String>) -> Result<CoverageQuery, ApiError> {
-        if let Some(k) = query
-            .keys()
-            .find(|k| !matches!(k.as_str(), "within_km" | "cell_km" | "term"))
-        {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid",
-                format!(
-                    "{k}: is not a parameter of the coverage report (within_km, cell_km, term)"
-                ),
-            ));
-        }
-        let term = query.get("term").cloned();
-        if term.as_ref().is_some_and(|t| t.chars().count() > 256) {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid",
-                "term: at most 256 characters",
-            ));
-        }
-        Ok(CoverageQuery {
-            within_km: number_param(query, "within_km", 5.0, 100.0)?,
-            cell_km: number_param(query, "cell_km", 5.0, 100.0)?,
-            term,
-        })
-    }
-}
-
-/// Runs the coverage report over the operator's areas, or a grid of
-/// `cell_km` cells when there are none; keeps only `term` if given.
-pub async fn coverage_report(
-    agg: &Aggregator,
-    within_km: f64,
-    cell_km: f64,
-    term: Option<String>,
-) -> Result<crate::reports::CoverageReport, ApiError> {
-    let areas = agg.areas.clone();
-    let mut report = agg
-        .report(
-            format!("coverage {within_km} {cell_km}"),
-            move |c, index| {
-                let division = match &areas {
-                    Some(a) => crate::reports::Division::Areas(a),
-                    None => crate::reports::Division::Grid { cell_km },
-                };
-                crate::reports::coverage_report(c, index, within_km, division)
-            },
-        )
-        .await
-        .map(Arc::unwrap_or_clone)?;
-    if let Some(t) = term {
-        let keep: Vec<bool> = report
-            .items
-            .iter()
-            .map(|c| c.term.eq_ignore_ascii_case(&t))
-            .collect();
-        let mut k = keep.iter();
-        report.items.retain(|_| k.next().copied().unwrap_or(false));
-        let mut k = keep.iter();
-        report
-            .offered
-            .retain(|_| k.next().copied().unwrap_or(false));
-    }
-    Ok(report)
-}
-
-/// How the region was divided, as the coverage report's JSON says it.
-fn division_json(agg: &Aggregator, cell_km: f64) -> serde_json::Value {
-    match &agg.areas {
-        Some(a) => json!({"kind": "areas", "source": a.source, "areas": a.areas.len()}),
-        None => json!({"kind": "grid", "cell_km": cell_km}),
-    }
-}
-
-async fn report_coverage(
-    State(state): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let agg = aggregator(&state)?;
-    let q = CoverageQuery::read(&query_map(raw)?)?;
-    let report = coverage_report(&agg, q.within_km, q.cell_km, q.term).await?;
-    Ok(Json(json!({
-        "within_km": q.within_km,
-        "cell_km": q.cell_km,
-        "division": division_json(&agg, q.cell_km),
-        "items": report.items,
-    }))
-    .into_response())
-}
-
-/// `GET /v1/reports/coverage/map?term=`: one category's gaps (cells or
-/// areas, as polygons) and where it is offered (points), as a GeoJSON
-/// FeatureCollection for the coordinator page's map.
-async fn report_coverage_map(
-    State(state): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let agg = aggregator(&state)?;
-    let q = CoverageQuery::read(&query_map(raw)?)?;
-    let Some(term) = q.term.clone() else {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid",
-            "term: required, the category to map",
-        ));
-    };
-    let report = coverage_report(&agg, q.within_km, q.cell_km, Some(term)).await?;
-    let areas = agg.areas.clone();
-    let features = crate::reports::map_features(&report, areas.as_deref());
-    Ok(Json(json!({
-        "type": "FeatureCollection",
-        "within_km": q.within_km,
-        "division": division_json(&agg, q.cell_km),
-        "features": features,
-    }))
-    .into_response())
-}
-
-async fn report_freshness(
-    State(state): State<Arc<AppState>>,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, ApiError> {
-    let agg = aggregator(&state)?;
-    let query = query_map(raw)?;
-    let days = number_param(&query, "review_days", 365.0, 3650.0)? as i64;
-    let rows = agg
-        .report(format!("freshness {days}"), move |c, index| {
-            crate::reports::freshness(c, index, Timestamp::now().as_second(), days)
-        })
-        .await?;
-    if query.get("format").map(String::as_str) == Some("csv") {
-        let bytes = crate::reports::freshness_csv(&rows)?;
-        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response());
-    }
-    Ok(Json(json!({"review_days": days, "items": &*rows})).into_response())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn registrations_are_limited_per_address() {
-        let limiter = RateLimiter::new(2);
-        let a: IpAddr = "192.0.2.1".parse().unwrap();
-        assert!(limiter.allow(a) && limiter.allow(a));
-        assert!(!limiter.allow(a));
-        assert!(limiter.allow("192.0.2.2".parse().unwrap()));
-        let v6a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
-        let v6b: IpAddr = "2001:db8:1:2::99".parse().unwrap();
-        assert!(limiter.allow(v6a) && limiter.allow(v6b));
-        assert!(!limiter.allow(v6a), "the same /64 shares an allowance");
-        assert!(!RateLimiter::new(0).allow(a));
-    }
 
     #[test]
     fn openapi_document_is_json_and_names_every_route() {
