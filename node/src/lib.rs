@@ -22,7 +22,7 @@ pub mod error;
 pub mod feed;
 pub mod follow;
 pub mod forwarded;
-pub mod hsds;
+
 pub mod hub;
 pub mod import;
 pub mod init;

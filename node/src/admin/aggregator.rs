@@ -13,8 +13,8 @@ use serde_json::json;
 
 use crate::aggregator::Aggregator;
 use crate::crawl;
-use crate::server::AppState;
 use crate::web::api::{aggregator, query_map};
+use crate::web::state::AppState;
 use crate::web::ApiError;
 use signpost_client::store::aggregator::{HubState, Origin};
 

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 
 use crate::hub::Published;
 use crate::import::{self, Format, MAX_IMPORT_BYTES};
-use crate::server::AppState;
+use crate::web::state::AppState;
 use crate::web::ApiError;
 
 /// The admin routes, behind the token check and a body cap.
@@ -71,7 +71,7 @@ async fn require_token(
     }
 }
 
-fn hub(state: &AppState) -> Result<&Arc<crate::server::HubHandle>, ApiError> {
+fn hub(state: &AppState) -> Result<&Arc<crate::web::state::HubHandle>, ApiError> {
     state.hub.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,

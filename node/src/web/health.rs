@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::server::AppState;
+use crate::web::state::AppState;
 
 /// `GET /healthz`: liveness.
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {

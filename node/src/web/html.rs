@@ -14,7 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::config::WebSection;
-use crate::server::AppState;
+use crate::web::state::AppState;
 
 /// Settings the pages need, prepared once at start.
 #[derive(Debug, Clone)]

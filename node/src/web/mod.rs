@@ -7,9 +7,11 @@ pub mod compress;
 pub mod cors;
 pub mod form;
 pub mod health;
+pub mod hsds;
 pub mod html;
 pub mod listing;
 pub mod pages;
+pub mod state;
 
 use std::sync::Arc;
 
@@ -21,7 +23,7 @@ use serde_json::json;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 use crate::error::NodeError;
-use crate::server::AppState;
+use crate::web::state::AppState;
 
 /// Builds the whole application router.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -39,7 +41,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         public = public
             .merge(api::router())
             .route("/v1/{*rest}", any(not_found))
-            .merge(crate::hsds::router());
+            .merge(crate::web::hsds::router());
     }
     app = app.merge(public.layer(cors::public_read()));
     let mut html = Router::new()

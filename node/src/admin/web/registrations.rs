@@ -21,9 +21,9 @@ use crate::admin::aggregator::decide;
 use crate::aggregator::Aggregator;
 use crate::config::Registration;
 use crate::error::NodeError;
-use crate::server::AppState;
 use crate::web::html::{asset_version, internal, message, render};
 use crate::web::pages::view::{ago, when};
+use crate::web::state::AppState;
 
 /// This page's path (also where signing in may lead, and where a decision
 /// returns to).

@@ -11,8 +11,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::{directory_post, registrations, see_other, signed_in_directory};
-use crate::server::AppState;
 use crate::web::html::{internal, message};
+use crate::web::state::AppState;
 
 /// Longest hub or service id accepted from the form.
 const MAX_ID: usize = 256;

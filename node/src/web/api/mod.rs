@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::aggregator::{Aggregator, Ingested, Registered};
 use crate::feed::{self, FeedQuery};
 use crate::forwarded::{allowance_key, ClientAddr};
-use crate::server::AppState;
+use crate::web::state::AppState;
 use crate::web::ApiError;
 use signpost_client::directory::HeldService;
 use signpost_client::search::SearchParams;

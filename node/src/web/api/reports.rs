@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::{aggregator, query_map};
 use crate::aggregator::Aggregator;
-use crate::server::AppState;
+use crate::web::state::AppState;
 use crate::web::ApiError;
 
 pub(super) async fn report_duplicates(

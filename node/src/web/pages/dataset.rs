@@ -14,9 +14,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
-use crate::server::AppState;
 use crate::web::api::base_url;
 use crate::web::html::{asset_version, render};
+use crate::web::state::AppState;
 
 /// RPDE 1.0's media type, as OpenActive dataset sites name it.
 pub const RPDE_MEDIA_TYPE: &str = "application/vnd.openactive.rpde+json; version=1";

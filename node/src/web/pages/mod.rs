@@ -25,9 +25,9 @@ use signpost_spec::{HubProfile, Service};
 
 use crate::aggregator::Aggregator;
 use crate::error::NodeError;
-use crate::server::AppState;
 use crate::web::form::{Choice, Errors, Values};
 use crate::web::html::{asset_version, internal, message, render};
+use crate::web::state::AppState;
 use signpost_client::directory::HeldService;
 use signpost_client::search::place::Typed;
 use signpost_client::search::{self, SearchParams, MAX_QUERY_CHARS};

@@ -20,11 +20,11 @@ use jiff::Timestamp;
 
 use crate::aggregator::{Aggregator, ReportError, REPORT_RETRY_AFTER_SECS};
 use crate::reports::{self, Division, Snapshot};
-use crate::server::AppState;
 use crate::web::form::{Choice, Values};
 use crate::web::html::{asset_version, internal, message, render};
 use crate::web::pages::view::{hub_href, service_href};
 use crate::web::pages::MapView;
+use crate::web::state::AppState;
 
 /// Distances offered for gaps, km; the first is the default.
 const WITHIN: &[&str] = &["5", "1", "2", "10", "25"];

@@ -29,8 +29,8 @@ use serde_json::{json, Value};
 use signpost_spec::{HubProfile, Service};
 
 use crate::error::NodeError;
-use crate::server::AppState;
 use crate::web::api::{aggregator, query_map};
+use crate::web::state::AppState;
 use crate::web::ApiError;
 use params::Paging;
 use signpost_client::search::hsds::{self as db, Row};
