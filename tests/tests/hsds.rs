@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use jsonschema::{Registry, Validator};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use signpost_node::hsds::map;
+use signpost_client::hsds::map;
 use signpost_node::import::hsds::parse;
 use signpost_spec::{HubKey, HubProfile, Limits, Organization, Service};
 use signpost_tests::fake_hub::{FakeHub, Script};

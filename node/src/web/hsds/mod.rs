@@ -15,7 +15,7 @@
 
 pub mod params;
 
-pub use signpost_client::hsds::map;
+use signpost_client::hsds::map;
 
 use std::collections::HashMap;
 use std::sync::Arc;
