@@ -10,7 +10,7 @@ pub mod fetch_log;
 
 use std::path::Path;
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::{Connection, Transaction};
 use serde_json::Value;
