@@ -9,8 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/signpost-target}"
-cargo build --release --locked -p signpost-node -p signpost-client --examples --bins
-node="$CARGO_TARGET_DIR/release/signpost-node"
+cargo build --release --locked -p signpost-bench
+bench="$CARGO_TARGET_DIR/release/signpost-bench"
 out="docs/benchmark-runs/$(date -u +%Y-%m-%d).md"
 mkdir -p "$(dirname "$out")"
 if [[ "${QUICK:-}" == 1 ]]; then
@@ -31,13 +31,11 @@ run() {
     echo
   } >> "$out"
 }
-run "$node" bench crawl --hubs 1000 --services 20 --concurrency 32
-run "$node" bench crawl --hubs "$crawl_hubs" --services 20 --concurrency 32
-run "$node" bench serve --services 20
-run "$node" bench converge --rounds 5
-run "$node" bench search --hubs "$search_hubs" --services 20
-if "$node" bench --help | grep -q '^  reports'; then
-  run "$node" bench reports --hubs "$reports_hubs" --services 20
-fi
-run "$CARGO_TARGET_DIR/release/examples/bench_sync" "$sync_hubs" 20
+run "$bench" crawl --hubs 1000 --services 20 --concurrency 32
+run "$bench" crawl --hubs "$crawl_hubs" --services 20 --concurrency 32
+run "$bench" serve --services 20
+run "$bench" converge --rounds 5
+run "$bench" search --hubs "$search_hubs" --services 20
+run "$bench" reports --hubs "$reports_hubs" --services 20
+run "$bench" sync "$sync_hubs" 20
 echo "written: $out" >&2

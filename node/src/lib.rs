@@ -13,7 +13,6 @@
 
 pub mod admin;
 pub mod aggregator;
-pub mod bench;
 pub mod cli_service;
 pub mod config;
 pub mod crawl;

@@ -212,12 +212,6 @@ enum Command {
         #[arg(long)]
         undo: bool,
     },
-    /// Measure performance on this machine (loopback only), as ratios to the
-    /// raw signature-verify rate of one core measured in the same run.
-    Bench {
-        #[command(subcommand)]
-        what: BenchWhat,
-    },
     /// Start a demonstration network on this computer: the community hubs of
     /// the seed reports, and aggregators for Lancashire and Leeds.
     Demo {
@@ -273,72 +267,6 @@ enum KeyAction {
     ExportPublic {
         #[arg(long, env = "SIGNPOST_DIR")]
         dir: PathBuf,
-    },
-}
-
-#[derive(Subcommand)]
-enum BenchWhat {
-    /// Serve N hubs on loopback and crawl them all into a fresh store.
-    Crawl {
-        /// Hubs to serve and crawl.
-        #[arg(long, default_value_t = 1000)]
-        hubs: usize,
-        /// Services per hub.
-        #[arg(long, default_value_t = 20)]
-        services: usize,
-        /// Crawls in flight at once.
-        #[arg(long, default_value_t = 32)]
-        concurrency: usize,
-    },
-    /// The hub listing endpoint against a static file server, and an idle
-    /// hub's memory.
-    Serve {
-        /// Services in the hub's listing.
-        #[arg(long, default_value_t = 20)]
-        services: usize,
-    },
-    /// Serve one file with a plain static file server (the baseline of
-    /// `bench serve`, run in its own process like the node).
-    #[command(hide = true)]
-    StaticFile {
-        /// The file.
-        file: PathBuf,
-        /// Address and port.
-        #[arg(long)]
-        listen: SocketAddr,
-    },
-    /// Search latency and memory with a large directory (default 1,000,000
-    /// services: 50,000 hubs of 20).
-    Search {
-        #[arg(long, default_value_t = 50_000)]
-        hubs: usize,
-        #[arg(long, default_value_t = 20)]
-        services: usize,
-        /// Keep the loaded directory in this folder, and reuse it when it is
-        /// already there (loading a million services takes minutes).
-        #[arg(long)]
-        keep: Option<std::path::PathBuf>,
-    },
-    /// Time an edit's trip around three aggregators that follow each other.
-    Converge {
-        /// How many edits to time.
-        #[arg(long, default_value_t = 5)]
-        rounds: usize,
-        /// The aggregators' recrawl and upstream-poll interval, in seconds
-        /// (900, a quarter of an hour, shows what nudges and waiting on
-        /// feeds do; 1 shows polling alone).
-        #[arg(long, default_value_t = 900)]
-        interval: u64,
-    },
-    /// Time the coordinator reports on demand over a region of N hubs,
-    /// beside a plain full scan of the same store.
-    Reports {
-        /// Hubs to store.
-        #[arg(long, default_value_t = 5000)]
-        hubs: usize,
-        /// Services per hub.
-        #[arg(long, default_value_t = 20)]
-        services: usize,
     },
 }
 
@@ -981,70 +909,6 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 let p = hub.withdraw()?;
                 println!("Withdrawn: published final listing seq {}. Aggregators will remove your services at their next crawl.", p.seq);
-            }
-            Ok(())
-        }
-        Command::Bench { what } => {
-            setup_logs(LogFormat::Text, "error");
-            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            match what {
-                BenchWhat::Crawl {
-                    hubs,
-                    services,
-                    concurrency,
-                } => {
-                    let options = signpost_node::bench::CrawlBenchOptions {
-                        hubs,
-                        services,
-                        concurrency,
-                    };
-                    let report = runtime.block_on(signpost_node::bench::crawl_bench(options))?;
-                    let command = format!(
-                        "cargo run --release -p signpost-node -- bench crawl --hubs {hubs} --services {services} --concurrency {concurrency}"
-                    );
-                    println!("{}", report.markdown(&command));
-                }
-                BenchWhat::Serve { services } => {
-                    let report = runtime.block_on(signpost_node::bench::serve_bench(services))?;
-                    let command = format!(
-                        "cargo run --release -p signpost-node -- bench serve --services {services}"
-                    );
-                    println!("{}", report.markdown(&command));
-                }
-                BenchWhat::StaticFile { file, listen } => {
-                    runtime.block_on(signpost_node::bench::serve::static_file(&file, listen))?;
-                }
-                BenchWhat::Search {
-                    hubs,
-                    services,
-                    keep,
-                } => {
-                    let report = runtime.block_on(signpost_node::bench::search_bench(
-                        hubs,
-                        services,
-                        keep.as_deref(),
-                    ))?;
-                    let command = format!(
-                        "cargo run --release -p signpost-node -- bench search --hubs {hubs} --services {services}"
-                    );
-                    println!("{}", report.markdown(&command));
-                }
-                BenchWhat::Reports { hubs, services } => {
-                    let report = runtime
-                        .block_on(signpost_node::bench::reports::reports_bench(hubs, services))?;
-                    let command = format!(
-                        "cargo run --release -p signpost-node -- bench reports --hubs {hubs} --services {services}"
-                    );
-                    println!("{}", report.markdown(&command));
-                }
-                BenchWhat::Converge { rounds, interval } => {
-                    let report =
-                        runtime.block_on(signpost_node::bench::converge_bench(rounds, interval))?;
-                    let command = format!(
-                        "cargo run --release -p signpost-node -- bench converge --rounds {rounds} --interval {interval}"
-                    );
-                    println!("{}", report.markdown(&command));
-                }
             }
             Ok(())
         }

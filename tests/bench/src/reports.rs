@@ -1,10 +1,10 @@
-//! `signpost-node bench reports`: how long each coordinator report takes
+//! `signpost-bench reports`: how long each coordinator report takes
 //! on demand over a region of N hubs, beside a baseline measured in the
 //! same run on the same store: one plain full scan of the services
 //! (every stored service read from the search index, each parsed into a [`Service`]), which
 //! every report that reads the whole region has to do at least once.
 //!
-//! The listings are those of [`super::bench_listing`] with names and phones
+//! The listings are those of [`crate::fixtures::bench_listing`] with names and phones
 //! made more like a real region's (a few dozen kinds of session, named
 //! after hundreds of places; a phone number per service), and with one
 //! deliberate duplicate per 100 hubs (a hub relisting its neighbour's
@@ -18,11 +18,12 @@ use std::time::Instant;
 use signpost_client::search::index::SearchIndex;
 use signpost_spec::Service;
 
-use super::{bench_key, bench_listing_unsigned, sign_bench_listing};
-use crate::aggregator::Aggregator;
-use crate::config::AggregatorSection;
-use crate::error::{NodeError, Result};
-use crate::reports::{self, Areas, Division};
+use anyhow::{anyhow, Context, Result};
+use signpost_node::aggregator::Aggregator;
+use signpost_node::config::AggregatorSection;
+use signpost_node::reports::{self, Areas, Division};
+
+use crate::fixtures::{bench_key, bench_listing_unsigned, sign_bench_listing};
 
 /// Kinds of session, as hubs name them.
 const ACTIVITIES: &[&str] = &[
@@ -243,7 +244,11 @@ async fn time<T: Send + 'static>(
     agg: &Aggregator,
     name: &str,
     runs: usize,
-    work: impl Fn(&rusqlite::Connection, &SearchIndex) -> Result<T> + Send + Sync + Clone + 'static,
+    work: impl Fn(&rusqlite::Connection, &SearchIndex) -> signpost_node::Result<T>
+        + Send
+        + Sync
+        + Clone
+        + 'static,
     describe: impl Fn(&T) -> String,
 ) -> Result<(Timed, T)> {
     let (mut best, mut worst) = (f64::INFINITY, 0f64);
@@ -258,7 +263,7 @@ async fn time<T: Send + 'static>(
         worst = worst.max(secs);
         last = Some(out);
     }
-    let out = last.ok_or_else(|| NodeError::Setup("bench: no run".into()))?;
+    let out = last.ok_or_else(|| anyhow!("bench: no run"))?;
     eprintln!("  {name}: {best:.3} s");
     Ok((
         Timed {
@@ -274,7 +279,7 @@ async fn time<T: Send + 'static>(
 /// Fills a fresh aggregator with `hubs` × `services` and times the reports.
 pub async fn reports_bench(hubs: usize, services: usize) -> Result<ReportsBenchReport> {
     let runs = 3;
-    let dir = tempfile::tempdir().map_err(|e| NodeError::io("creating", "a temp dir", e))?;
+    let dir = tempfile::tempdir().context("creating a temp dir")?;
     let mut agg = Aggregator::open_db(
         &dir.path().join("reports.db"),
         &AggregatorSection {
@@ -297,10 +302,8 @@ pub async fn reports_bench(hubs: usize, services: usize) -> Result<ReportsBenchR
     let mut n = 0usize;
     while let Some((bytes, plant)) = rx.recv().await {
         let outcome = agg.ingest(bytes, None).await?;
-        if let crate::aggregator::Ingested::Rejected { message, .. } = outcome {
-            return Err(NodeError::Setup(format!(
-                "bench listing refused: {message}"
-            )));
+        if let signpost_node::aggregator::Ingested::Rejected { message, .. } = outcome {
+            return Err(anyhow!("bench listing refused: {message}"));
         }
         planted.extend(plant);
         n += 1;
@@ -311,9 +314,7 @@ pub async fn reports_bench(hubs: usize, services: usize) -> Result<ReportsBenchR
             );
         }
     }
-    signer
-        .await
-        .map_err(|e| NodeError::Setup(format!("bench signer: {e}")))??;
+    signer.await.context("bench signer")??;
     let load_secs = started.elapsed().as_secs_f64();
     agg.areas = Some(std::sync::Arc::new(Areas::parse(
         &areas_geojson(20, 15),
