@@ -202,6 +202,56 @@ pub enum ServiceStatus {
     TemporarilyClosed,
 }
 
+impl ServiceStatus {
+    /// Every status, in the order forms and error messages list them.
+    pub const ALL: [ServiceStatus; 4] = [
+        ServiceStatus::Active,
+        ServiceStatus::Inactive,
+        ServiceStatus::Defunct,
+        ServiceStatus::TemporarilyClosed,
+    ];
+
+    /// The status's word as HSDS and spreadsheets write it (the serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceStatus::Active => "active",
+            ServiceStatus::Inactive => "inactive",
+            ServiceStatus::Defunct => "defunct",
+            ServiceStatus::TemporarilyClosed => "temporarily closed",
+        }
+    }
+}
+
+/// A status word that is none of HSDS's four; callers say so in their own
+/// words (a spreadsheet cell, an HSDS field).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownStatus(pub String);
+
+impl std::fmt::Display for UnknownStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:?} is not active, inactive, defunct or temporarily closed",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownStatus {}
+
+/// Reads a status word, case ignored (`"Temporarily closed"` too): the one
+/// reading that spreadsheets and HSDS files share.
+impl std::str::FromStr for ServiceStatus {
+    type Err = UnknownStatus;
+
+    fn from_str(word: &str) -> Result<Self, Self::Err> {
+        ServiceStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(word))
+            .ok_or_else(|| UnknownStatus(word.to_owned()))
+    }
+}
+
 /// How a person gets to a service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -364,4 +414,25 @@ pub struct TaxonomyTerm {
     /// Which vocabulary, e.g. `signpost` or `esd` (LGA service types).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taxonomy: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_reads_back_from_its_word_in_any_case() {
+        for s in ServiceStatus::ALL {
+            assert_eq!(s.as_str().parse::<ServiceStatus>(), Ok(s));
+            assert_eq!(
+                serde_json::to_value(s).unwrap(),
+                serde_json::json!(s.as_str())
+            );
+        }
+        assert_eq!(
+            "Temporarily Closed".parse::<ServiceStatus>(),
+            Ok(ServiceStatus::TemporarilyClosed)
+        );
+        assert!("open".parse::<ServiceStatus>().is_err());
+    }
 }

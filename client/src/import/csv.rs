@@ -419,17 +419,11 @@ fn row_to_service(
     notes: Option<&mut Vec<(String, String)>>,
 ) -> Result<Service> {
     let name = get("name").ok_or_else(|| err(&at("name"), "a service needs a name".into()))?;
-    let status = match get("status").as_deref().map(str::to_lowercase).as_deref() {
-        None | Some("active") => ServiceStatus::Active,
-        Some("inactive") => ServiceStatus::Inactive,
-        Some("defunct") => ServiceStatus::Defunct,
-        Some("temporarily closed") => ServiceStatus::TemporarilyClosed,
-        Some(other) => {
-            return Err(err(
-                &at("status"),
-                format!("{other:?} is not active, inactive, defunct or temporarily closed"),
-            ))
-        }
+    let status = match get("status").map(|s| s.to_lowercase()) {
+        None => ServiceStatus::Active,
+        Some(word) => word
+            .parse::<ServiceStatus>()
+            .map_err(|e| err(&at("status"), e.to_string()))?,
     };
     let access = split_list(get("access"))
         .into_iter()
@@ -598,12 +592,7 @@ pub fn service_row(s: &Service) -> Vec<String> {
             AccessRoute::ProfessionalReferral => "professional-referral",
         })
         .collect();
-    let status = match s.status {
-        ServiceStatus::Active => "active",
-        ServiceStatus::Inactive => "inactive",
-        ServiceStatus::Defunct => "defunct",
-        ServiceStatus::TemporarilyClosed => "temporarily closed",
-    };
+    let status = s.status.as_str();
     COLUMNS
         .iter()
         .map(|(column, _)| match *column {

@@ -187,17 +187,14 @@ fn service_from(
 ) -> Result<Service> {
     let name =
         text(obj, "name").ok_or_else(|| err(format!("{path}.name"), "a service needs a name"))?;
-    let status = match text(obj, "status").map(|s| s.to_lowercase()).as_deref() {
-        None | Some("active") => ServiceStatus::Active,
-        Some("inactive") => ServiceStatus::Inactive,
-        Some("defunct") => ServiceStatus::Defunct,
-        Some("temporarily closed") => ServiceStatus::TemporarilyClosed,
-        Some(other) => {
-            return Err(err(
+    let status = match text(obj, "status").map(|s| s.to_lowercase()) {
+        None => ServiceStatus::Active,
+        Some(word) => word.parse::<ServiceStatus>().map_err(|e| {
+            err(
                 format!("{path}.status"),
-                format!("{other:?} is not an HSDS status"),
-            ))
-        }
+                format!("{:?} is not an HSDS status", e.0),
+            )
+        })?,
     };
     // Locations with the service_at_location ids that link them, and the
     // schedules those links carry.

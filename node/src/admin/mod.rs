@@ -225,19 +225,17 @@ async fn import_file(
     let hub = hub(&state)?;
     let (plan, published) = hub
         .edit_maybe(move |core| {
-            let read = import::parse(format, &body, query.sheet.as_deref(), core.limits())?;
-            let mut plan = import::plan(
-                &core.services()?,
-                read.services,
-                query.replace,
-                core.limits(),
-            )?;
-            plan.notes = read.notes;
-            if query.dry_run || plan.is_empty() {
+            let file = import::Upload {
+                format,
+                bytes: &body,
+                sheet: query.sheet.as_deref(),
+            };
+            let plan = import::preview(core, file, import::Columns::Guessed, query.replace)?.plan;
+            if query.dry_run {
                 return Ok((plan, None));
             }
-            let published = core.apply_import(&plan)?;
-            Ok((plan, Some(published)))
+            let published = import::apply(core, &plan, None)?;
+            Ok((plan, published))
         })
         .await?;
     Ok(Json(json!({

@@ -44,23 +44,10 @@ pub fn run(action: ServiceAction) -> Result<()> {
     match action {
         ServiceAction::Add { dir, fields } => {
             let mut hub = open_hub(&dir)?;
-            let service = fields.to_service()?;
-            let plan = import::plan(&hub.services()?, vec![service], false, hub.limits())?;
-            if let Some(update) = plan.updated.first() {
-                bail!("a service called {:?} already exists (id {}); remove it first, or import a file to update it", update.before.name, update.before.id);
-            }
-            if let Some(id) = plan.unchanged.first() {
-                bail!("an identical service already exists (id {id})");
-            }
-            let published = hub.apply_import(&plan)?;
-            let id = plan
-                .added
-                .first()
-                .map(|s| s.id.as_str())
-                .unwrap_or_default();
+            let (service, published) = hub.add_new_service(fields.to_service()?)?;
             println!(
-                "Added service {id}; published listing seq {}.",
-                published.seq
+                "Added service {}; published listing seq {}.",
+                service.id, published.seq
             );
             Ok(())
         }
@@ -147,9 +134,12 @@ pub fn import(args: ImportArgs) -> Result<()> {
     }
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
     let mut hub = open_hub(&dir)?;
-    let read = import::parse(format, &bytes, sheet.as_deref(), hub.limits())?;
-    let mut plan = import::plan(&hub.services()?, read.services, replace, hub.limits())?;
-    plan.notes = read.notes;
+    let file = import::Upload {
+        format,
+        bytes: &bytes,
+        sheet: sheet.as_deref(),
+    };
+    let plan = import::preview(&hub, file, import::Columns::Guessed, replace)?.plan;
     for note in &plan.notes {
         println!(
             "  note    line {}, {}: {}",
@@ -174,11 +164,11 @@ pub fn import(args: ImportArgs) -> Result<()> {
     );
     if dry_run {
         println!("Dry run: nothing was changed.");
-    } else if plan.is_empty() {
-        println!("Nothing to change.");
     } else {
-        let published = hub.apply_import(&plan)?;
-        println!("Imported; published listing seq {}.", published.seq);
+        match import::apply(&mut hub, &plan, None)? {
+            Some(published) => println!("Imported; published listing seq {}.", published.seq),
+            None => println!("Nothing to change."),
+        }
     }
     Ok(())
 }

@@ -79,14 +79,13 @@ pub fn prepare_hub(dir: &Path, seed: &SeedHub, listen: SocketAddr) -> Result<Opt
         "latitude": seed.latitude,
         "longitude": seed.longitude
     }))?;
-    let incoming = import::parse(
-        Format::Csv,
-        seed.services_csv.as_bytes(),
-        None,
-        hub.limits(),
-    )?;
-    let plan = import::plan(&hub.services()?, incoming.services, false, hub.limits())?;
-    hub.apply_import(&plan)?;
+    let file = import::Upload {
+        format: Format::Csv,
+        bytes: seed.services_csv.as_bytes(),
+        sheet: None,
+    };
+    let plan = import::preview(&hub, file, import::Columns::Guessed, false)?.plan;
+    import::apply(&mut hub, &plan, None)?;
     Ok(Some(outcome.admin_token))
 }
 

@@ -11,6 +11,23 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().hyphenated().to_string()
 }
 
+/// Gives a service, and each of its locations, a fresh id where it has
+/// none (a service read from a file or typed on the command line).
+pub fn fill_missing_ids(service: &mut Service) {
+    if service.id.is_empty() {
+        service.id = new_id();
+    }
+    for location in service.locations.iter_mut().filter(|l| l.id.is_empty()) {
+        location.id = new_id();
+    }
+}
+
+/// A service name as two services are compared by it: case and outer
+/// spaces ignored (adding refuses a second one; an import matches by it).
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
 /// Parses and validates a service. `path_id` is the id from the URL of an
 /// update: the body may omit it but must not contradict it.
 pub fn service_from_json(

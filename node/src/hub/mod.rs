@@ -16,8 +16,8 @@ use rusqlite::{Connection, Transaction};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use signpost_spec::{
-    rotate, sign_listing, verify_chain, Envelope, HubKey, HubProfile, KeyId, Limits, Listing,
-    Service, PROTOCOL_VERSION,
+    rotate, sign_listing, validate_service, verify_chain, Envelope, HubKey, HubProfile, KeyId,
+    Limits, Listing, Service, PROTOCOL_VERSION,
 };
 
 use crate::config::{Config, DATABASE_FILE};
@@ -412,9 +412,25 @@ impl HubCore {
         Ok((out, Published::from_row(row)?))
     }
 
-    /// Adds a service from admin JSON (ids are filled in when missing).
+    /// Adds a service from admin JSON (ids are filled in when missing),
+    /// under [`HubCore::add_new_service`]'s rule.
     pub fn add_service(&mut self, input: Value) -> Result<(Service, Published)> {
         let service = draft::service_from_json(input, None, &self.limits)?;
+        self.insert_new(service)
+    }
+
+    /// Adds a service built elsewhere (the CLI's flags), filling in empty
+    /// ids. The one rule for adding, shared by the CLI, the JSON API and
+    /// the admin form: a service whose id, or whose name (case and outer
+    /// spaces ignored), the hub already has is refused, so a second "add"
+    /// never quietly duplicates one.
+    pub fn add_new_service(&mut self, mut service: Service) -> Result<(Service, Published)> {
+        draft::fill_missing_ids(&mut service);
+        validate_service(&service, &self.limits)?;
+        self.insert_new(service)
+    }
+
+    fn insert_new(&mut self, service: Service) -> Result<(Service, Published)> {
         self.edit(|tx| {
             if db::get_service(tx, &service.id)?.is_some() {
                 return Err(NodeError::invalid(
@@ -422,6 +438,19 @@ impl HubCore {
                     format!(
                         "a service with id {} already exists; update it instead",
                         service.id
+                    ),
+                ));
+            }
+            let name = draft::name_key(&service.name);
+            if let Some(same) = db::list_services(tx)?
+                .into_iter()
+                .find(|s| draft::name_key(&s.name) == name)
+            {
+                return Err(NodeError::invalid(
+                    "name",
+                    format!(
+                        "a service called {:?} already exists (id {}); edit that one, or give this one another name",
+                        same.name, same.id
                     ),
                 ));
             }
@@ -492,14 +521,15 @@ impl HubCore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::init::{init, InitOptions};
     use signpost_spec::{
         verify_listing, Coordination, Dimensions, Focus, Governance, Space, VerifyOptions,
     };
 
-    fn new_hub(dir: &Path) -> HubCore {
+    /// A fresh hub in `dir`, for tests here and in the import steps.
+    pub(crate) fn new_hub(dir: &Path) -> HubCore {
         init(&InitOptions {
             dir: dir.to_owned(),
             name: "At The Grange".into(),
@@ -545,5 +575,39 @@ mod tests {
         assert!(err.to_string().contains("hub.name"), "{err}");
         assert_eq!(hub.published().unwrap().unwrap().seq, before.seq);
         assert_eq!(hub.profile().unwrap().name, "At The Grange");
+    }
+
+    #[test]
+    fn adding_refuses_a_second_service_with_the_same_id_or_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut hub = new_hub(dir.path());
+        let (first, _) = hub
+            .add_service(serde_json::json!({"name": "Food pantry"}))
+            .unwrap();
+        let same_id = hub
+            .add_service(serde_json::json!({"id": first.id, "name": "Warm space"}))
+            .unwrap_err();
+        assert!(
+            matches!(&same_id, NodeError::Invalid { field, .. } if field == "id"),
+            "{same_id}"
+        );
+        let mut typed = first.clone();
+        typed.id = String::new();
+        typed.name = "  FOOD Pantry ".into();
+        let same_name = hub.add_new_service(typed).unwrap_err();
+        assert!(
+            matches!(&same_name, NodeError::Invalid { field, message }
+                if field == "name" && message.contains(&first.id)),
+            "{same_name}"
+        );
+        let (other, _) = hub
+            .add_new_service(Service {
+                id: String::new(),
+                name: "Warm space".into(),
+                ..first
+            })
+            .unwrap();
+        assert!(!other.id.is_empty() && other.id != first.id);
+        assert_eq!(hub.services().unwrap().len(), 2);
     }
 }

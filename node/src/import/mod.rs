@@ -5,6 +5,9 @@
 
 pub use signpost_client::import::{csv, hsds, workbook};
 
+pub mod flow;
+pub use flow::{apply, confirm, fingerprint, preview, Columns, Confirmed, Preview, Shown, Upload};
+
 use csv::{Mapping, Note};
 
 use std::collections::{HashMap, HashSet};
@@ -13,7 +16,7 @@ use serde::Serialize;
 use signpost_spec::{validate_service, Limits, Service};
 
 use crate::error::{NodeError, Result};
-use crate::hub::draft::new_id;
+use crate::hub::draft::{name_key, new_id};
 
 /// Largest file accepted for import, the same as the largest listing.
 pub const MAX_IMPORT_BYTES: usize = 4 * 1024 * 1024;
@@ -185,16 +188,14 @@ pub fn plan(
     limits: &Limits,
 ) -> Result<ImportPlan> {
     let by_id: HashMap<&str, &Service> = existing.iter().map(|s| (s.id.as_str(), s)).collect();
-    let by_name: HashMap<String, &Service> = existing
-        .iter()
-        .map(|s| (s.name.trim().to_lowercase(), s))
-        .collect();
+    let by_name: HashMap<String, &Service> =
+        existing.iter().map(|s| (name_key(&s.name), s)).collect();
     let mut seen = HashSet::new();
     let mut out = ImportPlan::default();
     for (index, mut service) in incoming.into_iter().enumerate() {
         let location = format!("service {} ({:?})", index + 1, service.name);
         let matched = if service.id.is_empty() {
-            by_name.get(&service.name.trim().to_lowercase()).copied()
+            by_name.get(&name_key(&service.name)).copied()
         } else {
             by_id.get(service.id.as_str()).copied()
         };

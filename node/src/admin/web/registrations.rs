@@ -10,18 +10,17 @@
 use std::sync::Arc;
 
 use askama::Template;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use jiff::Timestamp;
 
-use super::{directory_post, see_other, signed_in_directory};
+use super::access::{see_other, Detour, DirectoryForm, DirectoryPage, Posted};
 use crate::admin::aggregator::decide;
 use crate::aggregator::Aggregator;
 use crate::config::Registration;
 use crate::error::NodeError;
-use crate::web::html::{asset_version, internal, message, render};
+use crate::web::html::{asset_version, message, render};
 use crate::web::pages::view::{ago, when};
 use crate::web::state::AppState;
 
@@ -75,15 +74,11 @@ pub async fn waiting(agg: &Aggregator) -> Result<usize, NodeError> {
 
 /// `GET /admin/registrations`: the list with its forms, or the sign-in
 /// page (which leads back here).
-pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let (agg, session) = match signed_in_directory(&state, &headers, PATH).await {
-        Ok(t) => t,
-        Err(r) => return r.into_response(),
-    };
-    let pending = match agg.pending_registrations().await {
-        Ok(p) => p,
-        Err(e) => return internal(&e),
-    };
+pub async fn page(
+    State(state): State<Arc<AppState>>,
+    DirectoryPage { agg, session }: DirectoryPage,
+) -> Result<Response, Detour> {
+    let pending = agg.pending_registrations().await?;
     let now = Timestamp::now().as_second();
     let lifetime = agg.registration_lifetime_secs();
     let pending = pending
@@ -98,7 +93,7 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
         })
         .collect();
     let site = agg.settings.name.clone();
-    render(
+    Ok(render(
         StatusCode::OK,
         &RegistrationsPage {
             title: format!("Registrations waiting: {site}"),
@@ -114,49 +109,45 @@ pub async fn page(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Res
             expiry_days: agg.settings.registration_expiry_days,
             pending,
         },
-    )
+    ))
 }
 
 /// `POST /admin/registrations/approve`: the address becomes a source,
 /// crawled at once.
 pub async fn approve(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    decided(&state, &headers, &body, true).await
+    form: DirectoryForm,
+) -> Result<Response, Detour> {
+    decided(&state, form, true).await
 }
 
 /// `POST /admin/registrations/reject`: the request is forgotten (the hub
 /// may ask again).
 pub async fn reject(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    decided(&state, &headers, &body, false).await
+    form: DirectoryForm,
+) -> Result<Response, Detour> {
+    decided(&state, form, false).await
 }
 
-async fn decided(state: &AppState, headers: &HeaderMap, body: &Bytes, approve: bool) -> Response {
-    let (agg, values, session) = match directory_post(state, headers, body) {
-        Ok(t) => t,
-        Err(r) => return r.into_response(),
-    };
+async fn decided(
+    state: &AppState,
+    Posted(agg, values, session): DirectoryForm,
+    approve: bool,
+) -> Result<Response, Detour> {
     let raw = values.get("url");
     if raw.is_empty() || raw.len() > MAX_URL {
-        return message(
+        return Err(message(
             StatusCode::BAD_REQUEST,
             "This form was not accepted",
             "It did not name a registration. Go back, reload the page and try again.",
             (PATH, "Back to the registrations"),
-        );
+        )
+        .into());
     }
-    let (url, done) = match decide(&agg, raw, approve, "the admin page").await {
-        Ok(x) => x,
-        Err(e) => return internal(&e),
-    };
+    let (url, done) = decide(&agg, raw, approve, "the admin page").await?;
     if !done {
-        return message(
+        return Err(message(
             StatusCode::NOT_FOUND,
             "Nothing waits at that address",
             &format!(
@@ -164,7 +155,8 @@ async fn decided(state: &AppState, headers: &HeaderMap, body: &Bytes, approve: b
                  already or have lapsed. Reload the list to see what still waits."
             ),
             (PATH, "Back to the registrations"),
-        );
+        )
+        .into());
     }
     let text = if approve && agg.settings.scheduled {
         format!("Approved {url}: it is now a source, and is crawled within a few seconds.")
@@ -174,5 +166,5 @@ async fn decided(state: &AppState, headers: &HeaderMap, body: &Bytes, approve: b
         format!("Rejected {url}: it will not be crawled. The hub may ask again.")
     };
     state.admin_sessions.set_flash(&session.id, text);
-    see_other(PATH)
+    Ok(see_other(PATH))
 }

@@ -5,13 +5,13 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 
-use super::{directory_post, registrations, see_other, signed_in_directory};
-use crate::web::html::{internal, message};
+use super::access::{see_other, Detour, DirectoryForm, DirectoryPage, Posted};
+use super::registrations;
+use crate::web::html::message;
 use crate::web::state::AppState;
 
 /// Longest hub or service id accepted from the form.
@@ -21,22 +21,15 @@ const MAX_ID: usize = 256;
 /// page (which leads back here).
 pub async fn page(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
+    DirectoryPage { agg, session }: DirectoryPage,
     RawQuery(raw): RawQuery,
-) -> Response {
-    let (agg, session) = match signed_in_directory(&state, &headers, "/admin/reports").await {
-        Ok(t) => t,
-        Err(r) => return r.into_response(),
-    };
-    let waiting = match registrations::waiting(&agg).await {
-        Ok(n) => n,
-        Err(e) => return internal(&e),
-    };
+) -> Result<Response, Detour> {
+    let waiting = registrations::waiting(&agg).await?;
     let flash = state
         .admin_sessions
         .take_flash(&session.id)
         .unwrap_or_default();
-    crate::web::pages::reports::page(
+    Ok(crate::web::pages::reports::page(
         &state,
         agg,
         raw,
@@ -45,20 +38,15 @@ pub async fn page(
         flash,
         Some(waiting),
     )
-    .await
+    .await)
 }
 
 /// `POST /admin/reports/not-duplicate`: a coordinator's decision that two
 /// services are not the same, remembered across recrawls.
 pub async fn not_duplicate(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let (agg, values, session) = match directory_post(&state, &headers, &body) {
-        Ok(t) => t,
-        Err(r) => return r.into_response(),
-    };
+    Posted(agg, values, session): DirectoryForm,
+) -> Result<Response, Detour> {
     let field = |name: &str| {
         let v = values.get(name);
         (!v.is_empty() && v.len() <= MAX_ID).then(|| v.to_owned())
@@ -69,25 +57,21 @@ pub async fn not_duplicate(
         field("b_hub"),
         field("b_service"),
     ) else {
-        return message(
+        return Err(message(
             StatusCode::BAD_REQUEST,
             "This form was not accepted",
             "It did not name the two services. Go back, reload the page and try again.",
             ("/admin/reports", "Back to the reports"),
-        );
+        )
+        .into());
     };
     let (a, b) = ((a_hub, a_service), (b_hub, b_service));
     let shown = format!("{} / {} and {} / {}", a.0, a.1, b.0, b.1);
-    let done = agg.not_duplicates(a, b).await;
-    match done {
-        Ok(()) => {
-            tracing::info!(pair = %shown, "a coordinator marked a pair not a duplicate");
-            state.admin_sessions.set_flash(
-                &session.id,
-                "Marked as not a duplicate: the pair will not be reported again.".to_owned(),
-            );
-            see_other("/admin/reports")
-        }
-        Err(e) => internal(&e),
-    }
+    agg.not_duplicates(a, b).await?;
+    tracing::info!(pair = %shown, "a coordinator marked a pair not a duplicate");
+    state.admin_sessions.set_flash(
+        &session.id,
+        "Marked as not a duplicate: the pair will not be reported again.".to_owned(),
+    );
+    Ok(see_other("/admin/reports"))
 }
