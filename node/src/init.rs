@@ -4,11 +4,11 @@ use std::path::{Path, PathBuf};
 
 use signpost_spec::{default_timezone, Dimensions, HubProfile};
 
-use crate::admin::token::AdminToken;
 use crate::config::{Config, CONFIG_FILE, DATABASE_FILE};
 use crate::error::{NodeError, Result};
 use crate::hub::HubCore;
 use crate::keyfile;
+use crate::web::admin::token::AdminToken;
 use signpost_client::store;
 
 /// What the new hub is called and where it lives.

@@ -11,7 +11,6 @@
 //! [`aggregator`], [`crawl`], [`verify`], [`search`], [`feed`], and the
 //! Open Referral API, [`hsds`].
 
-pub mod admin;
 pub mod aggregator;
 pub mod cli_service;
 pub mod config;

@@ -10,9 +10,9 @@ use jiff::Timestamp;
 use rusqlite::Connection;
 use signpost_spec::KeyId;
 
-use crate::admin::token::AdminToken;
 use crate::config::{Config, DATABASE_FILE};
 use crate::error::{NodeError, Result};
+use crate::web::admin::token::AdminToken;
 use signpost_client::store::denylist::{self, Denied};
 
 /// Longest reason an operator may record.

@@ -10,12 +10,12 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::admin::token::AdminToken;
 use crate::aggregator::Aggregator;
 use crate::config::Config;
 use crate::error::{NodeError, Result};
 use crate::hub::HubCore;
 use crate::rate_limit::RateLimiter;
+use crate::web::admin::token::AdminToken;
 use crate::web::state::{AppState, HubHandle};
 
 /// How often the node checks for CLI edits and for listings to re-sign.

@@ -1,10 +1,10 @@
 //! The house rules of issue 17, checked on the sources: in each library
 //! crate the arrows between top-level modules go one way (no import
 //! cycle), and no file of the node is longer than 600 lines unless
-//! docs/architecture.md names it and says why.
+//! docs/architecture.md names it, in its section on long files, and says why.
 //!
 //! A module's arrows are the `crate::NAME` paths in its files (code, not
-//! comments, and not its `#[cfg(test)]` part). Run from the tests package,
+//! comments, and not its `#[cfg(test)]` part or `tests.rs` file). Run from the tests package,
 //! so the sources are at `../CRATE/src`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -85,6 +85,11 @@ fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
         let Some(from) = module_of(src, file) else {
             continue;
         };
+        // A module's tests (`#[cfg(test)] mod tests;` in their own file)
+        // may use anything.
+        if file.file_name().is_some_and(|n| n == "tests.rs") {
+            continue;
+        }
         let text = std::fs::read_to_string(file).expect("read a source file");
         for to in crate_paths(&code(&text)) {
             if to != from && modules.contains(&to) {
@@ -175,10 +180,18 @@ fn no_library_crate_has_an_import_cycle_between_its_modules() {
     }
 }
 
+/// The heading of docs/architecture.md's section that argues for each
+/// long file by name.
+const LONG_FILES_HEADING: &str = "## Files over 600 lines";
+
 #[test]
 fn long_node_files_are_argued_for_in_the_architecture_notes() {
-    let architecture =
-        std::fs::read_to_string("../docs/architecture.md").expect("docs/architecture.md");
+    let notes = std::fs::read_to_string("../docs/architecture.md").expect("docs/architecture.md");
+    // Only that section counts: a file named elsewhere is not argued for.
+    let architecture = notes
+        .split_once(LONG_FILES_HEADING)
+        .map(|(_, rest)| rest.split("\n## ").next().unwrap_or(""))
+        .unwrap_or("");
     let src = Path::new("../node/src");
     let mut files = Vec::new();
     rust_files(src, &mut files);

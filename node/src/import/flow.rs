@@ -115,7 +115,12 @@ pub fn apply(
         }
         return Ok(None);
     }
-    let published = core.apply_import(plan)?;
+    let published = core.apply_changes(
+        plan.added
+            .iter()
+            .chain(plan.updated.iter().map(|u| &u.after)),
+        &plan.removed,
+    )?;
     if let Some(m) = columns {
         if let Err(e) = db::remember_import_mapping(core.connection(), m) {
             tracing::warn!(error = %e, "could not remember the import's column choices");

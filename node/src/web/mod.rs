@@ -1,6 +1,7 @@
 //! HTTP surface: the router, the public endpoints, and the JSON error shape
 //! every endpoint uses.
 
+pub mod admin;
 pub mod api;
 pub mod assets;
 pub mod compress;
@@ -30,7 +31,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let mut app = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .nest("/admin/v1", crate::admin::router(state.clone()));
+        .nest("/admin/v1", crate::web::admin::router(state.clone()));
     // The public read API, readable from any origin (see `cors`); unknown
     // paths under its prefixes answer their 404 through it too.
     let mut public = Router::new().route("/openapi.json", get(api::openapi));
@@ -46,7 +47,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     app = app.merge(public.layer(cors::public_read()));
     let mut html = Router::new()
         .route("/assets/{*path}", get(assets::serve))
-        .merge(crate::admin::web::router(state.clone()));
+        .merge(crate::web::admin::web::router(state.clone()));
     html = if state.aggregator.is_some() {
         html.merge(pages::router())
     } else {

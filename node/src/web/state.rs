@@ -9,12 +9,12 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::watch;
 
-use crate::admin::token::AdminToken;
 use crate::aggregator::Aggregator;
 use crate::config::Config;
 use crate::error::{NodeError, Result};
 use crate::hub::{HubCore, Published};
 use crate::rate_limit::RateLimiter;
+use crate::web::admin::token::AdminToken;
 
 /// What every request handler can reach.
 pub struct AppState {
@@ -41,7 +41,7 @@ pub struct AppState {
     /// What the HTML pages need (map tiles, security policy).
     pub pages: crate::web::html::PageSettings,
     /// Signed-in sessions of the admin page.
-    pub admin_sessions: crate::admin::web::session::Sessions,
+    pub admin_sessions: crate::web::admin::web::session::Sessions,
     /// Counters for `/metrics` (shared with the aggregator role).
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The data directory (for store size in metrics).

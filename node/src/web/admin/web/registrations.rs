@@ -3,7 +3,7 @@
 //! which address and when, when the request lapses, and an Approve and a
 //! Reject form on each. The same decisions as `signpost-node source
 //! approve`/`reject` and `/admin/v1/registrations`, made through the same
-//! query-layer methods ([`crate::admin::aggregator::decide`]), for an
+//! query-layer methods ([`crate::web::admin::aggregator::decide`]), for an
 //! operator who prefers a browser. Plain forms that work without
 //! JavaScript, behind the admin page's session and CSRF check.
 
@@ -16,10 +16,10 @@ use axum::response::Response;
 use jiff::Timestamp;
 
 use super::access::{see_other, Detour, DirectoryForm, DirectoryPage, Posted};
-use crate::admin::aggregator::decide;
 use crate::aggregator::Aggregator;
 use crate::config::Registration;
 use crate::error::NodeError;
+use crate::web::admin::aggregator::decide;
 use crate::web::html::{asset_version, message, render};
 use crate::web::pages::view::{ago, when};
 use crate::web::state::AppState;

@@ -312,8 +312,8 @@ pub fn service_error(e: &NodeError, origins: &Origins) -> Option<Errors> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::admin::web::form::service_values;
     use crate::hub::draft::service_from_json;
+    use crate::web::admin::web::form::service_values;
 
     fn form(pairs: &[(&str, &str)]) -> Values {
         Values::from_pairs(pairs.iter().copied())
