@@ -47,7 +47,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     app = app.merge(public.layer(cors::public_read()));
     let mut html = Router::new()
         .route("/assets/{*path}", get(assets::serve))
-        .merge(crate::web::admin::web::router(state.clone()));
+        .merge(crate::web::admin::pages::router(state.clone()));
     html = if state.aggregator.is_some() {
         html.merge(pages::router())
     } else {

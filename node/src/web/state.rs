@@ -41,7 +41,7 @@ pub struct AppState {
     /// What the HTML pages need (map tiles, security policy).
     pub pages: crate::web::html::PageSettings,
     /// Signed-in sessions of the admin page.
-    pub admin_sessions: crate::web::admin::web::session::Sessions,
+    pub admin_sessions: crate::web::admin::pages::session::Sessions,
     /// Counters for `/metrics` (shared with the aggregator role).
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The data directory (for store size in metrics).

@@ -3,8 +3,8 @@
 //! Guarded by the bearer token printed at `init`.
 
 pub mod aggregator;
+pub mod pages;
 pub mod token;
-pub mod web;
 
 use std::sync::Arc;
 

@@ -5,7 +5,7 @@
 //! directory and the `/v1/reports/` API it shows.
 //!
 //! The same page is served at `/admin/reports` to a signed-in coordinator
-//! (see [`crate::web::admin::web`]), where each pair also gets a "Not a
+//! (see [`crate::web::admin::pages`]), where each pair also gets a "Not a
 //! duplicate" form carrying the session's CSRF token. Keeping the signed-in
 //! view under `/admin` keeps the session cookie scoped to `/admin`.
 

@@ -313,7 +313,7 @@ pub fn service_error(e: &NodeError, origins: &Origins) -> Option<Errors> {
 mod tests {
     use super::*;
     use crate::hub::draft::service_from_json;
-    use crate::web::admin::web::form::service_values;
+    use crate::web::admin::pages::form::service_values;
 
     fn form(pairs: &[(&str, &str)]) -> Values {
         Values::from_pairs(pairs.iter().copied())
