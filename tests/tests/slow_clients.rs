@@ -20,10 +20,11 @@
 //! SYN dropped past the backlog is tried again only a second later. The
 //! node now asks for a backlog of 4,096 (`listen::LISTEN_BACKLOG`), and the
 //! test opens 1,000 at a time, each batch only once the node has accepted
-//! the one before: 10,000 open in 2.5-2.7 s on two shared cores (load
-//! about 8) with debug builds, the 100 searches done by 4 s, all well
-//! inside the 15 s header timeout, which then closes all of them by about
-//! 17.5 s; the test takes some 20 s.
+//! the one before. With debug builds on two shared cores, 10,000 open in
+//! 0.9-2.7 s (the more so the busier the machine: load 4 to 8), the 100
+//! searches are done 1.6-4 s after the first opened, all well inside the
+//! 15 s header timeout, which then closes every one of them 16-17.7 s after
+//! the first opened; the test takes 18-21 s.
 
 use std::time::{Duration, Instant};
 
