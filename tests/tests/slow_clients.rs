@@ -108,7 +108,10 @@ async fn accepted_so_far(addr: std::net::SocketAddr) {
         .await
         .expect("probe");
     let mut answer = Vec::new();
-    s.read_to_end(&mut answer).await.expect("probe answer");
+    tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut answer))
+        .await
+        .expect("the node accepts within 30 s")
+        .expect("probe answer");
     assert!(
         answer.starts_with(b"HTTP/1.1 200"),
         "{}",
