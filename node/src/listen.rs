@@ -37,7 +37,7 @@ use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tower::{ServiceBuilder, ServiceExt};
@@ -45,6 +45,30 @@ use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
 use crate::config::ServerSection;
 use crate::forwarded::{client_addr, ClientAddr, TrustedProxy};
+
+/// Connections the kernel may hold, completed, for a listener before its
+/// accept loop takes them. tokio (as the standard library) asks for 128, so
+/// a burst of more arriving faster than the loop accepts (a crowd after a
+/// link is shared, or a flood of idle connections) had its SYNs dropped,
+/// each tried again only a second later: 10,000 stalled connections took
+/// 11 to 27 s to open on loopback, with thousands of drops. Linux caps the
+/// number at `net.core.somaxconn` (4,096 by default since 5.4).
+pub const LISTEN_BACKLOG: u32 = 4096;
+
+/// Listens on `addr` with a backlog of [`LISTEN_BACKLOG`]; otherwise as
+/// `tokio::net::TcpListener::bind` does (`SO_REUSEADDR` set, so a node
+/// restarted at once takes its port back).
+pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(not(windows))]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
 
 /// The answer a connection over the cap gets before it is closed, so a
 /// well-behaved client knows to retry rather than seeing a bare reset.

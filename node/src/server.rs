@@ -98,13 +98,11 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
     });
     let mut metrics_bound = None;
     if let Some(metrics_addr) = config.node.metrics_listen {
-        let listener = tokio::net::TcpListener::bind(metrics_addr)
-            .await
-            .map_err(|e| {
-                NodeError::Config(format!(
-                    "cannot listen for metrics on {metrics_addr}: {e} (set node.metrics_listen)"
-                ))
-            })?;
+        let listener = crate::listen::bind(metrics_addr).map_err(|e| {
+            NodeError::Config(format!(
+                "cannot listen for metrics on {metrics_addr}: {e} (set node.metrics_listen)"
+            ))
+        })?;
         metrics_bound = listener.local_addr().ok();
         let app = crate::web::metrics_router(state.clone());
         let stopped = stop_for_metrics.subscribe();
@@ -112,14 +110,12 @@ pub async fn start(dir: &Path, config: Config) -> Result<RunningNode> {
         tokio::spawn(async move { crate::listen::serve(listener, app, &limits, stopped).await });
         tracing::info!(%metrics_addr, "metrics listening");
     }
-    let listener = tokio::net::TcpListener::bind(config.node.listen)
-        .await
-        .map_err(|e| {
-            NodeError::Config(format!(
-                "cannot listen on {}: {e} (is another program using that port? set node.listen)",
-                config.node.listen
-            ))
-        })?;
+    let listener = crate::listen::bind(config.node.listen).map_err(|e| {
+        NodeError::Config(format!(
+            "cannot listen on {}: {e} (is another program using that port? set node.listen)",
+            config.node.listen
+        ))
+    })?;
     let addr = listener
         .local_addr()
         .map_err(|e| NodeError::io("reading the bound address of", dir, e))?;

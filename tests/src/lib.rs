@@ -3,6 +3,7 @@
 
 pub mod fake_hub;
 pub mod listings;
+pub mod process;
 pub mod spreadsheets;
 
 use std::path::Path;
@@ -10,7 +11,7 @@ use std::path::Path;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use signpost_node::config::Config;
-use signpost_node::init::{init, InitOptions};
+use signpost_node::init::{init, InitOptions, InitOutcome};
 use signpost_node::server::{self, RunningNode};
 use signpost_spec::{
     verify_listing, Coordination, Dimensions, Focus, Governance, Space, VerifiedListing,
@@ -19,12 +20,32 @@ use signpost_spec::{
 use tempfile::TempDir;
 
 /// A node started for one test (a hub, or a hub and aggregator); its files
-/// vanish with it.
+/// vanish with it. Its HTTP API is its [`Api`], reached through `Deref`
+/// (`node.get(..)`, `node.token`), so tests talk to it just as to a node in
+/// a child process ([`process::NodeProcess`]).
 pub struct TestNode {
     pub dir: TempDir,
     pub node: RunningNode,
-    pub token: String,
     pub hub_id: String,
+    pub api: Api,
+}
+
+impl std::ops::Deref for TestNode {
+    type Target = Api;
+
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+/// One node's HTTP API as a test calls it: where it is, its admin token and
+/// a client. Kept apart from how the node runs (in this process or in a
+/// child), so every test speaks to either through the same calls.
+pub struct Api {
+    /// `http://ADDR` of the node.
+    pub url: String,
+    /// Its admin token.
+    pub token: String,
     pub http: reqwest::Client,
 }
 
@@ -89,52 +110,75 @@ impl TestNode {
         .expect("config written");
         let node = start_node(dir.path()).await;
         TestNode {
+            api: Api::new(node.url(), outcome.admin_token),
             dir,
             node,
-            token: outcome.admin_token,
             hub_id: outcome.hub_id,
-            http: client(),
         }
     }
 
-    /// Initialises a node with the aggregator role on. It may crawl
-    /// loopback (the test hubs live there) and recrawls only when told, so
-    /// tests decide when crawls happen; `tweak` changes any other setting.
+    /// Initialises a node with the aggregator role on ([`init_aggregator`])
+    /// and serves it in this process on a free loopback port.
     pub async fn start_aggregator(name: &str, tweak: impl FnOnce(&mut Config)) -> TestNode {
-        logs();
-        let dir = tempfile::tempdir().expect("temp dir");
-        let outcome = init(&InitOptions {
-            dir: dir.path().to_owned(),
-            name: name.to_owned(),
-            url: None,
-            listen: Some(([127, 0, 0, 1], 0).into()),
-            dimensions: Dimensions {
-                coordination: Coordination::SecondLevel,
-                ..community_hub()
-            },
-            aggregator: true,
-        })
-        .expect("init");
-        let mut config = Config::load(dir.path()).expect("config");
-        config.node.listen = ([127, 0, 0, 1], 0).into();
-        config.aggregator.allow_private_networks = true;
-        config.aggregator.recrawl_interval_secs = 86_400;
-        // Tests say when to crawl (POST /admin/v1/crawl), so outcomes are
-        // never split between a test's crawl and the schedule's.
-        config.aggregator.scheduled = false;
-        // Registrations are stored at once, as most tests of what follows
-        // a registration want; `registration_flood.rs` tries approval.
-        config.aggregator.registration = signpost_node::config::Registration::Open;
-        tweak(&mut config);
-        config.validate().expect("test config is valid");
+        let (dir, outcome, config) = init_aggregator(name, 0, tweak);
         let node = server::start(dir.path(), config)
             .await
             .expect("node starts");
         TestNode {
+            api: Api::new(node.url(), outcome.admin_token),
             dir,
             node,
-            token: outcome.admin_token,
             hub_id: outcome.hub_id,
+        }
+    }
+}
+
+/// Initialises a node with the aggregator role on, in a new temporary
+/// directory, to listen on loopback `port` (0: any free one). It may crawl
+/// loopback (the test hubs live there) and recrawls only when told, so
+/// tests decide when crawls happen; `tweak` changes any other setting.
+/// Gives the directory, what `init` said and the checked settings (not
+/// yet written to the directory's config file).
+pub fn init_aggregator(
+    name: &str,
+    port: u16,
+    tweak: impl FnOnce(&mut Config),
+) -> (TempDir, InitOutcome, Config) {
+    logs();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let outcome = init(&InitOptions {
+        dir: dir.path().to_owned(),
+        name: name.to_owned(),
+        url: None,
+        listen: Some(([127, 0, 0, 1], port).into()),
+        dimensions: Dimensions {
+            coordination: Coordination::SecondLevel,
+            ..community_hub()
+        },
+        aggregator: true,
+    })
+    .expect("init");
+    let mut config = Config::load(dir.path()).expect("config");
+    config.node.listen = ([127, 0, 0, 1], port).into();
+    config.aggregator.allow_private_networks = true;
+    config.aggregator.recrawl_interval_secs = 86_400;
+    // Tests say when to crawl (POST /admin/v1/crawl), so outcomes are
+    // never split between a test's crawl and the schedule's.
+    config.aggregator.scheduled = false;
+    // Registrations are stored at once, as most tests of what follows
+    // a registration want; `registration_flood.rs` tries approval.
+    config.aggregator.registration = signpost_node::config::Registration::Open;
+    tweak(&mut config);
+    config.validate().expect("test config is valid");
+    (dir, outcome, config)
+}
+
+impl Api {
+    /// The API of the node at `url` (`http://ADDR`), with its admin token.
+    pub fn new(url: String, token: String) -> Api {
+        Api {
+            url,
+            token,
             http: client(),
         }
     }
@@ -143,7 +187,7 @@ impl TestNode {
     pub async fn get(&self, path: &str) -> Reply {
         read(
             self.http
-                .get(format!("{}{path}", self.node.url()))
+                .get(format!("{}{path}", self.url))
                 .send()
                 .await
                 .expect("GET"),
@@ -153,7 +197,7 @@ impl TestNode {
 
     /// GETs a path with extra request headers.
     pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
-        let mut req = self.http.get(format!("{}{path}", self.node.url()));
+        let mut req = self.http.get(format!("{}{path}", self.url));
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -176,7 +220,7 @@ impl TestNode {
     pub async fn post_json(&self, path: &str, body: Value) -> Reply {
         read(
             self.http
-                .post(format!("{}{path}", self.node.url()))
+                .post(format!("{}{path}", self.url))
                 .json(&body)
                 .send()
                 .await
@@ -228,7 +272,7 @@ impl TestNode {
     /// Follows the RPDE feed from the start to its end (the page that links
     /// to itself), returning every item in order.
     pub async fn follow_feed(&self, limit: u32) -> Vec<FeedItem> {
-        let mut url = format!("{}/v1/feed?limit={limit}", self.node.url());
+        let mut url = format!("{}/v1/feed?limit={limit}", self.url);
         let mut items = Vec::new();
         for _ in 0..10_000 {
             let reply = read(self.http.get(&url).send().await.expect("feed")).await;
@@ -250,7 +294,7 @@ impl TestNode {
 
     /// The listing's URL.
     pub fn listing_url(&self) -> String {
-        format!("{}/.well-known/signpost/listing", self.node.url())
+        format!("{}/.well-known/signpost/listing", self.url)
     }
 
     /// GETs the listing, optionally with extra headers.
@@ -284,7 +328,7 @@ impl TestNode {
     ) -> Reply {
         let mut req = self
             .http
-            .request(method, format!("{}/admin/v1{path}", self.node.url()))
+            .request(method, format!("{}/admin/v1{path}", self.url))
             .bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);
@@ -296,7 +340,7 @@ impl TestNode {
     pub async fn admin_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
         let req = self
             .http
-            .post(format!("{}/admin/v1{path}", self.node.url()))
+            .post(format!("{}/admin/v1{path}", self.url))
             .bearer_auth(&self.token)
             .header("content-type", content_type)
             .body(body);
@@ -304,7 +348,6 @@ impl TestNode {
     }
 }
 
-/// Sends the nodes' warnings to the test's output (shown when it fails).
 /// GETs an address and reads its body as JSON (any status), for nodes the
 /// test did not start as a [`TestNode`] (the demo network, a restored node).
 pub async fn fetch_json(url: &str) -> Value {
@@ -318,6 +361,7 @@ pub async fn fetch_json(url: &str) -> Value {
         .expect("a JSON body")
 }
 
+/// Sends the nodes' warnings to the test's output (shown when it fails).
 pub fn logs() {
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
@@ -401,14 +445,43 @@ pub fn binary(name: &str, package: &str) -> std::path::PathBuf {
     let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
     if !built.iter().any(|b| b == name) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = std::process::Command::new(cargo)
-            .args(["build", "-p", package, "--bin", name])
-            .status()
-            .expect("cargo build");
+        let mut build = std::process::Command::new(cargo);
+        build.args(["build", "-p", package, "--bin", name]);
+        // Without what cargo set for this test (its package's name and
+        // folder): ring's build script asks to be rerun when those change,
+        // so with them each build here and each from a shell rebuilt ring
+        // and all above it (80 s a time).
+        for (key, _) in std::env::vars_os() {
+            let key = key.to_string_lossy();
+            if cargo_set_for_a_crate(&key) {
+                build.env_remove(&*key);
+            }
+        }
+        let status = build.status().expect("cargo build");
         assert!(status.success(), "building {name}");
         built.push(name.to_owned());
     }
     path
+}
+
+/// Whether cargo sets `key` for the crate it builds or runs (as opposed to
+/// the settings a user gives cargo, such as `CARGO_TARGET_DIR`).
+fn cargo_set_for_a_crate(key: &str) -> bool {
+    [
+        "CARGO_PKG_",
+        "CARGO_MANIFEST_",
+        "CARGO_CRATE_",
+        "CARGO_BIN_",
+    ]
+    .iter()
+    .any(|p| key.starts_with(p))
+        || [
+            "CARGO_PRIMARY_PACKAGE",
+            "CARGO_TARGET_TMPDIR",
+            "CARGO_RUSTC_CURRENT_DIR",
+            "OUT_DIR",
+        ]
+        .contains(&key)
 }
 
 /// `<workspace root>/../shared/vendor` (the vendored Open Referral

@@ -5,25 +5,13 @@
 //! index catches up from the store and answers as one rebuilt from it.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use signpost_node::config::{Config, CONFIG_FILE, DATABASE_FILE};
-use signpost_node::init::{init, InitOptions};
 use signpost_spec::{verify_listing, Limits, VerifyOptions};
 use signpost_tests::fake_hub::{FakeHub, Script};
 use signpost_tests::listings::{key, listing, service, signed};
-use signpost_tests::{client, community_hub};
-
-/// A child process that is killed when the test ends, however it ends.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use signpost_tests::process::{Killed, NodeProcess};
 
 /// Checks a store the way a restarted node relies on it being.
 fn check_store(db: &Path) -> usize {
@@ -130,8 +118,6 @@ where
 
 #[tokio::test]
 async fn killed_aggregator_and_client_restart_consistent_and_finish_exactly() {
-    signpost_tests::logs();
-    let node_bin = signpost_tests::binary("signpost-node", "signpost-node");
     let client_bin = signpost_tests::binary("signpost", "signpost-client");
     // Four hubs hold every request (never answering) until the kill, so
     // the first crawl cannot finish before it however fast or slow the
@@ -165,50 +151,24 @@ async fn killed_aggregator_and_client_restart_consistent_and_finish_exactly() {
         fakes.push(FakeHub::start(script).await);
         answers.push(answer);
     }
-    let dir = tempfile::tempdir().unwrap();
-    init(&InitOptions {
-        dir: dir.path().to_owned(),
-        name: "Crash CVS".into(),
-        url: None,
-        listen: Some(([127, 0, 0, 1], 0).into()),
-        dimensions: community_hub(),
-        aggregator: true,
+    // The aggregator crawls its configured hubs on its own schedule, from
+    // the moment it starts.
+    let mut node = NodeProcess::start_aggregator("Crash CVS", |c| {
+        c.aggregator.scheduled = true;
+        // More slots than held-back hubs, so the others are always crawled.
+        c.aggregator.max_concurrent_crawls = 8;
+        c.aggregator.request_timeout_secs = 120;
+        c.aggregator.hubs = fakes.iter().map(|f| f.url()).collect();
     })
-    .unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut config = Config::load(dir.path()).unwrap();
-    config.node.listen = ([127, 0, 0, 1], port).into();
-    config.aggregator.allow_private_networks = true;
-    // More slots than held-back hubs, so the others are always crawled.
-    config.aggregator.max_concurrent_crawls = 8;
-    config.aggregator.request_timeout_secs = 120;
-    config.aggregator.hubs = fakes.iter().map(|f| f.url()).collect();
-    std::fs::write(dir.path().join(CONFIG_FILE), config.to_commented_toml()).unwrap();
-    let db = dir.path().join(DATABASE_FILE);
-    let serve = || {
-        Killed(
-            Command::new(&node_bin)
-                .args(["serve", "--dir"])
-                .arg(dir.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        )
-    };
+    .await;
+    let db = node.database();
 
     // Kill the aggregator in the middle of its first crawl.
-    let mut node = serve();
     wait_for("some listings", || {
         count(&db, "SELECT COUNT(*) FROM agg_hubs") >= 15
     })
     .await;
-    node.0.kill().unwrap();
-    node.0.wait().unwrap();
+    node.kill();
     let held = check_store(&db);
     assert!(
         held <= 60 - HELD_BACK as usize,
@@ -219,18 +179,14 @@ async fn killed_aggregator_and_client_restart_consistent_and_finish_exactly() {
     }
 
     // Restarted, it finishes the crawl and the feed holds each hub once.
-    let _node = serve();
+    node.serve().await;
     wait_for("the whole crawl", || {
         count(&db, "SELECT COUNT(*) FROM agg_hubs") == 60
     })
     .await;
     assert_eq!(check_store(&db), 60);
-    let url = format!("http://127.0.0.1:{port}");
-    let http = client();
-    wait_for("the node to answer", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    })
-    .await;
+    let url = node.url.clone();
+    let http = &node.http;
     let mut ids = std::collections::BTreeSet::new();
     let mut next = format!("{url}/v1/feed?limit=40");
     loop {
@@ -272,12 +228,8 @@ async fn killed_aggregator_and_client_restart_consistent_and_finish_exactly() {
     let caught_up = answers().await;
     assert_eq!(caught_up[0]["items"].as_array().unwrap().len(), 100);
     assert!(caught_up[1]["total"].as_u64().unwrap() >= 20);
-    drop(_node);
-    let reindex = Command::new(&node_bin)
-        .args(["reindex", "--dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    node.kill();
+    let reindex = node.run("reindex");
     assert!(
         reindex.status.success(),
         "reindex: {}",
@@ -285,11 +237,7 @@ async fn killed_aggregator_and_client_restart_consistent_and_finish_exactly() {
     );
     let said = String::from_utf8_lossy(&reindex.stdout);
     assert!(said.contains("1200 services"), "{said}");
-    let _node = serve();
-    wait_for("the node to answer", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    })
-    .await;
+    node.serve().await;
     assert_eq!(
         answers().await,
         caught_up,

@@ -1191,6 +1191,15 @@ async fn decide(admin: &Admin, action: &str, url: &str) -> Page {
     after
 }
 
+/// The row of the registered sources' table naming `url`.
+fn registered_row<'a>(body: &'a str, url: &str) -> &'a str {
+    body.split("<tr class=\"registered\">")
+        .skip(1)
+        .map(|rest| rest.split("</tr>").next().unwrap_or(rest))
+        .find(|row| row.contains(url))
+        .unwrap_or_else(|| panic!("no registered source {url} in {body}"))
+}
+
 /// How many registrations the JSON admin API says wait.
 async fn waiting(agg: &TestNode) -> usize {
     let pending = agg.admin(Method::GET, "/registrations", None).await.json();
@@ -1201,7 +1210,8 @@ async fn waiting(agg: &TestNode) -> usize {
 /// that register wait on `/admin/registrations` (linked with the count),
 /// an Approve form makes one a source the next crawl holds, a Reject form
 /// forgets the other, and neither form works without the session and its
-/// CSRF token.
+/// CSRF token. The approved source then shows how many services its hub
+/// holds (issue 15: the operator sees what each registrant holds).
 #[tokio::test]
 async fn the_registrations_page_approves_and_rejects_hubs_waiting_for_the_operator() {
     let agg = TestNode::start_aggregator("Careful CVS", |c| {
@@ -1210,7 +1220,7 @@ async fn the_registrations_page_approves_and_rejects_hubs_waiting_for_the_operat
     .await;
     let base = agg.node.url();
     let hubs = signpost_tests::fake_hub::hubs_serving(2, 70, |i| {
-        signpost_tests::listings::food_banks(i, 2)
+        signpost_tests::listings::food_banks(i, 3)
     })
     .await;
     let (kept, refused) = (&hubs[0], &hubs[1]);
@@ -1254,6 +1264,10 @@ async fn the_registrations_page_approves_and_rejects_hubs_waiting_for_the_operat
         assert!(list.body.contains(id.as_str()), "the hub's id is shown");
     }
     assert!(list.body.contains("<code>127.0.0.1</code>"), "who asked");
+    assert!(
+        list.body.contains("id=\"no-registered\""),
+        "none taken on yet"
+    );
     // The forms carry the session's CSRF token, scraped as a browser sends it.
     let csrf = hidden_after(&list.body, "class=\"inline approve\"", "csrf");
     assert_eq!(csrf, admin.csrf);
@@ -1289,6 +1303,25 @@ async fn the_registrations_page_approves_and_rejects_hubs_waiting_for_the_operat
         agg.get(&format!("/v1/hubs/{}", hub_ids[0])).await.status,
         StatusCode::OK,
         "held after approval"
+    );
+
+    // The page shows the registered source with the services its hub
+    // holds: the count the aggregator holds for it, in a table with a
+    // header cell for each column.
+    let held = agg.get_json(&format!("/v1/hubs/{}", hub_ids[0])).await;
+    assert_eq!(held["services"], 3, "{held}");
+    let after_crawl = admin.get("/admin/registrations").await;
+    assert!(after_crawl.body.contains("Registered sources (1)"));
+    assert!(after_crawl
+        .body
+        .contains("<th scope=\"col\">Services held</th>"));
+    let row = registered_row(&after_crawl.body, &kept_url);
+    assert!(row.contains("<td class=\"services\">3</td>"), "{row}");
+    assert!(row.contains(hub_ids[0].as_str()), "{row}");
+    assert!(row.contains("<code>127.0.0.1</code>"), "who asked: {row}");
+    assert!(
+        row.contains(" KiB</td>") || row.contains(" bytes</td>"),
+        "{row}"
     );
 
     // Reject: gone from the page, the queue and the sources; never held.

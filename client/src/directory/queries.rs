@@ -252,6 +252,12 @@ impl Directory {
         self.read(db::pending_registrations).await
     }
 
+    /// Sources taken on through registration, each with the services and
+    /// listing bytes its hub holds here (for the operator's page).
+    pub async fn registered_sources(&self) -> Result<Vec<db::RegisteredSource>> {
+        self.read(db::registered_sources).await
+    }
+
     /// Approves (the address becomes a source, crawled at once) or, with
     /// `approve` false, rejects a pending registration; false when none of
     /// `url` waits.

@@ -1240,6 +1240,54 @@ pub fn pending_registrations(conn: &Connection) -> Result<Vec<PendingRegistratio
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// A registered source: an address that came in through `POST
+/// /v1/register` and was taken on (at once, or by the operator), with what
+/// its hub holds here, so the operator can see which strangers hold how
+/// much beside the caps on how many addresses each may register.
+#[derive(Debug, Clone, Serialize)]
+pub struct RegisteredSource {
+    /// The listing URL.
+    pub url: String,
+    /// The hub it serves, once known (from its check or a crawl).
+    pub hub_id: Option<String>,
+    /// Who asked (an address, or an IPv6 /64); empty for registrations
+    /// made before the node recorded it.
+    pub registrant: String,
+    /// When it asked, Unix seconds.
+    pub requested_at: i64,
+    /// Services its hub's held listing lists: none until a listing is
+    /// held, nor once the hub withdrew or was delisted.
+    pub services: u64,
+    /// Bytes of the signed listing held for its hub (0 when none is).
+    pub listing_bytes: u64,
+}
+
+/// Every registered source with what its hub holds, by registrant then
+/// address. As many as `aggregator.max_registrations` at most (they count
+/// against it), each read with two primary-key lookups.
+pub fn registered_sources(conn: &Connection) -> Result<Vec<RegisteredSource>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.url, COALESCE(s.hub_id, r.hub_id), r.registrant, r.requested_at,
+                COALESCE(h.services, 0), COALESCE(LENGTH(h.envelope), 0)
+         FROM agg_registrations r
+         JOIN agg_sources s ON s.url = r.url
+         LEFT JOIN agg_hubs h ON h.hub_id = COALESCE(s.hub_id, r.hub_id)
+         WHERE r.state = 'active'
+         ORDER BY r.registrant, r.url",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(RegisteredSource {
+            url: r.get(0)?,
+            hub_id: r.get(1)?,
+            registrant: r.get(2)?,
+            requested_at: r.get(3)?,
+            services: u64::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+            listing_bytes: u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// Approves a pending registration: its address becomes a source, due
 /// for a crawl at once. False when no such registration waits.
 pub fn approve_registration(conn: &mut Connection, url: &str, now: i64) -> Result<bool> {

@@ -6,6 +6,12 @@
 //! query-layer methods ([`crate::web::admin::aggregator::decide`]), for an
 //! operator who prefers a browser. Plain forms that work without
 //! JavaScript, behind the admin page's session and CSRF check.
+//!
+//! Below them, the sources already taken on through registration (in
+//! either mode), each with who asked and how many services and listing
+//! bytes its hub holds here: strangers' hubs are capped
+//! (`max_registered_services`, `max_registered_listing_bytes`), and this
+//! is where the operator sees how close each comes.
 
 use std::sync::Arc;
 
@@ -47,6 +53,22 @@ pub struct PendingRow {
     pub expires: String,
 }
 
+/// One registered source, in words.
+pub struct RegisteredRow {
+    /// The listing URL.
+    pub url: String,
+    /// The hub it serves, if known yet.
+    pub hub_id: String,
+    /// Who asked; empty when not recorded (registered before it was).
+    pub registrant: String,
+    /// When it asked, as a date and time.
+    pub asked_at: String,
+    /// Services its hub holds here.
+    pub services: u64,
+    /// Its held listing's size, e.g. "12.5 KiB" (empty when none is held).
+    pub listing_size: String,
+}
+
 /// `GET /admin/registrations`.
 #[derive(Template)]
 #[template(path = "admin/registrations.html")]
@@ -64,6 +86,12 @@ pub struct RegistrationsPage {
     /// Days a request waits before it lapses.
     pub expiry_days: u64,
     pub pending: Vec<PendingRow>,
+    /// Sources taken on through registration, with what each holds.
+    pub registered: Vec<RegisteredRow>,
+    /// Most services a registered source's listing may hold.
+    pub max_services: usize,
+    /// Largest listing a registered source may serve, in words.
+    pub max_listing_size: String,
 }
 
 /// How many registrations wait, for the links to this page on the admin
@@ -79,6 +107,7 @@ pub async fn page(
     DirectoryPage { agg, session }: DirectoryPage,
 ) -> Result<Response, Detour> {
     let pending = agg.pending_registrations().await?;
+    let registered = agg.registered_sources().await?;
     let now = Timestamp::now().as_second();
     let lifetime = agg.registration_lifetime_secs();
     let pending = pending
@@ -90,6 +119,21 @@ pub async fn page(
             hub_id: p.hub_id.unwrap_or_default(),
             registrant: p.registrant,
             url: p.url,
+        })
+        .collect();
+    let registered = registered
+        .into_iter()
+        .map(|r| RegisteredRow {
+            asked_at: when(r.requested_at),
+            hub_id: r.hub_id.unwrap_or_default(),
+            registrant: r.registrant,
+            services: r.services,
+            listing_size: if r.listing_bytes == 0 {
+                String::new()
+            } else {
+                size(r.listing_bytes)
+            },
+            url: r.url,
         })
         .collect();
     let site = agg.settings.name.clone();
@@ -108,8 +152,29 @@ pub async fn page(
             approval: agg.settings.registration == Registration::Approval,
             expiry_days: agg.settings.registration_expiry_days,
             pending,
+            registered,
+            max_services: agg.settings.max_registered_services,
+            max_listing_size: size(
+                u64::try_from(agg.settings.max_registered_listing_bytes).unwrap_or(u64::MAX),
+            ),
         },
     ))
+}
+
+/// A size in bytes as people read it: "900 bytes", "12.5 KiB", "1.0 MiB".
+fn size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * KIB;
+    // Tenths, rounded down, in integers (no float casts to get wrong).
+    let tenths = |unit: u64| {
+        let t = bytes.saturating_mul(10) / unit;
+        format!("{}.{}", t / 10, t % 10)
+    };
+    match bytes {
+        0..KIB => format!("{bytes} bytes"),
+        KIB..MIB => format!("{} KiB", tenths(KIB)),
+        _ => format!("{} MiB", tenths(MIB)),
+    }
 }
 
 /// `POST /admin/registrations/approve`: the address becomes a source,
@@ -167,4 +232,18 @@ async fn decided(
     };
     state.admin_sessions.set_flash(&session.id, text);
     Ok(see_other(PATH))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size;
+
+    #[test]
+    fn sizes_read_as_people_say_them() {
+        assert_eq!(size(900), "900 bytes");
+        assert_eq!(size(1024), "1.0 KiB");
+        assert_eq!(size(12_800), "12.5 KiB");
+        assert_eq!(size(1024 * 1024), "1.0 MiB");
+        assert_eq!(size(64 * 1024 * 1024), "64.0 MiB");
+    }
 }
