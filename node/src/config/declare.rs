@@ -38,8 +38,9 @@ pub struct Setting {
     pub(crate) example_value: fn() -> Option<toml::Value>,
     /// What the environment variable accepts, in words.
     pub(crate) form: fn() -> String,
-    /// A text the environment variable refuses (for the tests).
-    pub(crate) refused: &'static str,
+    /// A text the environment variable refuses, for tests that walk the
+    /// declared list.
+    pub refused: &'static str,
     /// Whether the setting may be left unset.
     pub(crate) optional: bool,
 }
@@ -329,13 +330,17 @@ impl<T: SettingValue> SettingValue for Vec<T> {
     const REFUSED: &'static str = T::REFUSED;
 }
 
+/// A declared check of one setting's value; the error continues the
+/// setting's name.
+pub(crate) type Check<T> = fn(&T) -> Result<(), String>;
+
 /// Checks one value: its type's own check, its declared range, then its
 /// declared check; errors start with the setting's `section.key`.
 pub(crate) fn check_value<T: SettingValue>(
     name: &str,
     value: &T,
     range: Option<(u64, u64)>,
-    check: Option<fn(&T) -> Result<(), String>>,
+    check: Option<Check<T>>,
 ) -> Result<(), String> {
     value.check().map_err(|e| format!("{name} {e}"))?;
     if let (Some((low, high)), Some(n)) = (range, value.number()) {
@@ -509,8 +514,8 @@ fn wrap(text: &str, prefix: &str, width: usize) -> String {
 }
 
 /// `signpost.toml` with the values of `config`: every declared setting
-/// with its doc and variable above it; unset optional ones as a
-/// commented-out example.
+/// with its doc and variable above it; unset optional ones and empty
+/// lists as a commented-out example.
 pub(crate) fn commented_toml(config: &Config, sections: &[Section]) -> String {
     let mut out = String::from(
         "# Signpost node configuration. Every setting can also be given in the\n\
@@ -530,7 +535,10 @@ pub(crate) fn commented_toml(config: &Config, sections: &[Section]) -> String {
             }
             out.push_str(&about);
             out.push_str(".\n");
-            match ((s.value)(config), (s.example_value)()) {
+            // Unset and empty-list settings are shown as a commented-out
+            // example, so adding a line of one's own never repeats a key.
+            let value = (s.value)(config).filter(|v| v.as_array().is_none_or(|a| !a.is_empty()));
+            match (value, (s.example_value)()) {
                 (Some(value), _) => out.push_str(&format!("{} = {}\n", s.key, inline(&value))),
                 (None, Some(example)) => {
                     out.push_str(&format!("# {} = {}\n", s.key, inline(&example)))

@@ -186,8 +186,10 @@ fn every_example_round_trips_through_the_commented_file() {
             s.env
         );
     }
-    // Unset optional settings are written as commented-out examples.
+    // Unset optional settings and empty lists are written as commented-out
+    // examples.
     let defaults = Config::default().to_commented_toml();
+    assert!(defaults.contains("# allow_addresses = [\"10.1.2.3\"]"));
     assert!(defaults.contains("# public_url = \"https://hub.example.org\""));
     assert!(defaults.contains("# geocoder_url = \"https://api.postcodes.io\""));
 }
