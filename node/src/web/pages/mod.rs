@@ -86,7 +86,8 @@ pub struct SearchForm {
 }
 
 impl SearchForm {
-    fn read(v: &Values) -> SearchForm {
+    /// Reads the form's fields from a query string's values.
+    pub fn read(v: &Values) -> SearchForm {
         SearchForm {
             q: v.get("q").to_owned(),
             category: v.get("category").to_owned(),
@@ -97,8 +98,18 @@ impl SearchForm {
         }
     }
 
-    /// This search's address at another page.
-    fn url_at(&self, page: u32) -> String {
+    /// The distance asked for, in km, or the default.
+    pub fn within(&self) -> &str {
+        if self.within_km.is_empty() {
+            DISTANCES[0]
+        } else {
+            &self.within_km
+        }
+    }
+
+    /// This search as a query string (no page number), for links that
+    /// carry it elsewhere: another page of results, the leaflet.
+    pub fn query(&self) -> String {
         let mut s = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in [
             ("q", self.q.as_str()),
@@ -113,8 +124,14 @@ impl SearchForm {
         if self.open_now {
             s.append_pair("open_now", "1");
         }
-        s.append_pair("page", &page.to_string());
-        format!("/?{}", s.finish())
+        s.finish()
+    }
+
+    /// This search's address at another page.
+    fn url_at(&self, page: u32) -> String {
+        let query = self.query();
+        let and = if query.is_empty() { "" } else { "&" };
+        format!("/?{query}{and}page={page}")
     }
 }
 
@@ -190,25 +207,44 @@ fn hit_views(page: &search::Page) -> (Vec<ServiceView>, Vec<String>) {
     (views, ids)
 }
 
-async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Response {
-    let Some(agg) = state.aggregator.clone() else {
-        return hub_home().await;
+/// What a search of the directory found: what the directory page shows
+/// under its form, and what the leaflet and the embed list.
+#[derive(Default)]
+pub struct Found {
+    /// 200, or 400 when the search could not be run as typed.
+    pub status: StatusCode,
+    /// What to fix in the form; no results are looked for while any stand.
+    pub errors: Errors,
+    /// Which place the distances are from, in words.
+    pub notice: String,
+    /// "3 services", "No services found", ...
+    pub heading: String,
+    /// This page of results.
+    pub results: Vec<ServiceView>,
+    /// How many services match in all.
+    pub total: u64,
+    /// The previous and next pages' addresses, or empty.
+    pub prev: String,
+    pub next: String,
+}
+
+/// Runs a search as the directory's form puts it (words, category, a typed
+/// place and distance, open now), `per_page` results at a time, with each
+/// result's freshness. An `Err` is a whole page to send instead (an over-long
+/// query, or a failure inside the node).
+pub async fn find(
+    state: &AppState,
+    agg: &Aggregator,
+    form: &SearchForm,
+    per_page: u32,
+) -> Result<Found, Response> {
+    let mut found = Found {
+        status: StatusCode::OK,
+        ..Found::default()
     };
-    let raw = raw.unwrap_or_default();
-    if raw.len() > MAX_QUERY_BYTES {
-        return message(
-            StatusCode::URI_TOO_LONG,
-            "That search is too long",
-            "Please use fewer words.",
-            ("/", "Start a new search"),
-        );
-    }
-    let form = SearchForm::read(&Values::parse(raw.as_bytes()));
-    let mut errors = Errors::default();
-    let mut status = StatusCode::OK;
-    let mut notice = String::new();
+    let errors = &mut found.errors;
     let mut query: HashMap<String, String> = HashMap::new();
-    query.insert("per_page".into(), PER_PAGE.to_string());
+    query.insert("per_page".into(), per_page.to_string());
     if !form.page.is_empty() {
         query.insert("page".into(), form.page.clone());
     }
@@ -218,34 +254,30 @@ async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) 
     if form.open_now {
         query.insert("open_at".into(), "now".into());
     }
-    let within = if form.within_km.is_empty() {
-        DISTANCES[0].to_owned()
-    } else {
-        form.within_km.clone()
-    };
+    let within = form.within();
     if !form.near.is_empty() {
         if form.near.chars().count() > place::MAX_PLACE_CHARS {
-            status = StatusCode::BAD_REQUEST;
+            found.status = StatusCode::BAD_REQUEST;
             errors.add(
                 "near",
                 format!("Type at most {} characters.", place::MAX_PLACE_CHARS),
             );
         } else {
             let typed = Typed::read(&form.near);
-            let mut found = match place::from_store(&agg, &typed).await {
-                Ok(found) => found,
-                Err(e) => return internal(&e),
+            let mut at = match place::from_store(agg, &typed).await {
+                Ok(at) => at,
+                Err(e) => return Err(internal(&e)),
             };
-            if found.is_none() {
+            if at.is_none() {
                 if let Some(geocoder) = &state.pages.geocoder {
-                    found = geocoder.find(&typed).await;
+                    at = geocoder.find(&typed).await;
                 }
             }
-            match found {
+            match at {
                 Some(f) => {
-                    notice = format!("Showing services within {within} km of {}.", f.how);
+                    found.notice = format!("Showing services within {within} km of {}.", f.how);
                     query.insert("near".into(), format!("{},{}", f.lat, f.lon));
-                    query.insert("within_km".into(), within.clone());
+                    query.insert("within_km".into(), within.to_owned());
                 }
                 None => errors.add(
                     "near",
@@ -271,64 +303,87 @@ async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) 
                 params = Some(p);
             }
             Err(NodeError::Invalid { field, message }) => {
-                status = StatusCode::BAD_REQUEST;
+                found.status = StatusCode::BAD_REQUEST;
                 let field = match field.as_str() {
                     "q" | "within_km" | "near" => field,
                     _ => String::new(),
                 };
                 errors.add(field, capitalise(&message));
             }
-            Err(e) => return internal(&e),
+            Err(e) => return Err(internal(&e)),
         }
     }
     if !errors.is_empty() {
-        params = None;
-        if status == StatusCode::OK && errors.get("near").is_none() {
-            status = StatusCode::BAD_REQUEST;
+        if found.status == StatusCode::OK && errors.get("near").is_none() {
+            found.status = StatusCode::BAD_REQUEST;
         }
+        return Ok(found);
     }
+    let Some(params) = params else {
+        return Ok(found);
+    };
+    let page_no = params.page;
+    let page = agg.search(params).await.map_err(|e| internal(&e))?;
+    let (mut views, ids) = hit_views(&page);
+    let fresh = agg.freshness(ids.clone()).await.map_err(|e| internal(&e))?;
+    add_freshness(&mut views, &ids, &fresh);
+    let first = u64::from(page_no - 1) * u64::from(per_page);
+    found.heading = match page.total {
+        0 => "No services found".to_owned(),
+        1 => "1 service".to_owned(),
+        n if n <= u64::from(per_page) => format!("{n} services"),
+        n => format!(
+            "{n} services (showing {} to {})",
+            first + 1,
+            (first + views.len() as u64).min(n)
+        ),
+    };
+    if page_no > 1 {
+        found.prev = form.url_at(page_no - 1);
+    }
+    if first + u64::from(per_page) < page.total
+        && (first + u64::from(per_page)) < u64::from(search::MAX_OFFSET)
+    {
+        found.next = form.url_at(page_no + 1);
+    }
+    found.total = page.total;
+    found.results = views;
+    Ok(found)
+}
+
+/// Reads a page's query string as the search form, refusing one over
+/// [`MAX_QUERY_BYTES`] with a page that says so.
+pub fn read_form(raw: Option<String>) -> Result<SearchForm, Response> {
+    let raw = raw.unwrap_or_default();
+    if raw.len() > MAX_QUERY_BYTES {
+        return Err(message(
+            StatusCode::URI_TOO_LONG,
+            "That search is too long",
+            "Please use fewer words.",
+            ("/", "Start a new search"),
+        ));
+    }
+    Ok(SearchForm::read(&Values::parse(raw.as_bytes())))
+}
+
+async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Response {
+    let Some(agg) = state.aggregator.clone() else {
+        return hub_home().await;
+    };
+    let form = match read_form(raw) {
+        Ok(form) => form,
+        Err(page) => return page,
+    };
+    let found = match find(&state, &agg, &form, PER_PAGE).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
     let categories = agg
         .categories(directory::MAX_CATEGORIES as usize)
         .unwrap_or_else(|e| {
             tracing::error!(error = %e, "the category list could not be read");
             Vec::new()
         });
-    let (mut results, mut heading, mut prev, mut next) =
-        (Vec::new(), String::new(), String::new(), String::new());
-    if let Some(params) = params {
-        let page_no = params.page;
-        let found = agg.search(params).await;
-        let page = match found {
-            Ok(p) => p,
-            Err(e) => return internal(&e),
-        };
-        let (mut views, ids) = hit_views(&page);
-        let fresh = match agg.freshness(ids.clone()).await {
-            Ok(f) => f,
-            Err(e) => return internal(&e),
-        };
-        add_freshness(&mut views, &ids, &fresh);
-        let first = u64::from(page_no - 1) * u64::from(PER_PAGE);
-        heading = match page.total {
-            0 => "No services found".to_owned(),
-            1 => "1 service".to_owned(),
-            n if n <= u64::from(PER_PAGE) => format!("{n} services"),
-            n => format!(
-                "{n} services (showing {} to {})",
-                first + 1,
-                (first + views.len() as u64).min(n)
-            ),
-        };
-        if page_no > 1 {
-            prev = form.url_at(page_no - 1);
-        }
-        if first + u64::from(PER_PAGE) < page.total
-            && (first + u64::from(PER_PAGE)) < u64::from(search::MAX_OFFSET)
-        {
-            next = form.url_at(page_no + 1);
-        }
-        results = views;
-    }
     let selected = [form.category.as_str()];
     let mut category_choices: Vec<Choice> = categories
         .iter()
@@ -343,7 +398,7 @@ async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) 
     }
     let within_choices = DISTANCES
         .iter()
-        .map(|d| Choice::new(d, &format!("Within {d} km"), &[within.as_str()]))
+        .map(|d| Choice::new(d, &format!("Within {d} km"), &[form.within()]))
         .collect();
     let web = &state.pages.web;
     let page = DirectoryPage {
@@ -354,19 +409,19 @@ async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) 
         max_place: place::MAX_PLACE_CHARS,
         categories: category_choices,
         within: within_choices,
-        errors,
-        notice,
-        heading,
-        results,
-        prev,
-        next,
+        errors: found.errors,
+        notice: found.notice,
+        heading: found.heading,
+        results: found.results,
+        prev: found.prev,
+        next: found.next,
         map: (!web.tile_url.is_empty()).then(|| MapView {
             tiles: web.tile_url.clone(),
             attribution: web.tile_attribution.clone(),
         }),
         form,
     };
-    render(status, &page)
+    render(found.status, &page)
 }
 
 fn capitalise(s: &str) -> String {
