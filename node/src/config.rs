@@ -449,4 +449,65 @@ mod tests {
         let e = c.apply_env(|_| Some("nonsense".into())).unwrap_err();
         assert!(e.to_string().contains("SIGNPOST_LISTEN"));
     }
+
+    #[test]
+    fn embed_origins_must_be_bare_origins_and_few() {
+        let mut c = Config::default();
+        assert!(c.web.embed_origins.is_empty(), "no site may frame by default");
+        c.web.embed_origins = vec![
+            "https://council.example.org".into(),
+            "http://127.0.0.1:8080".into(),
+            "https://xn--bcher-kva.example".into(),
+        ];
+        c.validate().unwrap();
+        let back = Config::parse(&c.to_commented_toml()).unwrap();
+        assert_eq!(back.web.embed_origins, c.web.embed_origins);
+        for (bad, says) in [
+            ("council.example.org", "is not an origin"),
+            ("ftp://council.example.org", "http:// or https://"),
+            ("https://council.example.org/", "no trailing /"),
+            ("https://council.example.org/embed", "has a path"),
+            ("https://council.example.org?x=1", "has a path, query"),
+            ("https://user:pw@council.example.org", "user name or password"),
+            ("https://*.example.org", "no wildcards"),
+            ("https://a.org 'unsafe-inline'", "contains ' '"),
+            ("https://a.org;script-src", "contains ';'"),
+            ("https://a.org,https://b.org", "contains ','"),
+            ("https://a.org\"", "contains '\"'"),
+            ("https://[::1]:8080", "IPv6"),
+            ("https://a.org:99999", "port"),
+            ("https://a_b.org", "no valid host name"),
+            ("https://", "no valid host name"),
+        ] {
+            let mut c = Config::default();
+            c.web.embed_origins = vec![bad.to_owned()];
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains("web.embed_origins"), "{bad}: {e}");
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        let mut many = Config::default();
+        many.web.embed_origins = (0..=settings::MAX_EMBED_ORIGINS)
+            .map(|i| format!("https://site{i}.example.org"))
+            .collect();
+        let e = many.validate().unwrap_err().to_string();
+        assert!(e.contains(&format!("at most {}", settings::MAX_EMBED_ORIGINS)), "{e}");
+        many.web.embed_origins.pop();
+        many.validate().unwrap();
+        // The environment's comma-separated list is checked the same way,
+        // and the error names the variable.
+        let mut env = Config::default();
+        env.apply_env(|k| {
+            (k == "SIGNPOST_EMBED_ORIGINS")
+                .then(|| "https://council.example.org, http://localhost:3000".into())
+        })
+        .unwrap();
+        assert_eq!(env.web.embed_origins.len(), 2);
+        let e = Config::default()
+            .apply_env(|k| {
+                (k == "SIGNPOST_EMBED_ORIGINS").then(|| "https://council.example.org/page".into())
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("SIGNPOST_EMBED_ORIGINS") && e.contains("has a path"), "{e}");
+    }
 }

@@ -336,6 +336,18 @@ impl Api {
         read(req.send().await.expect("admin request")).await
     }
 
+    /// Adds a service through the admin API, failing the test (with the
+    /// node's answer) unless it is created.
+    pub async fn add_service(&self, service: Value) {
+        let r = self.admin(Method::POST, "/services", Some(service)).await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+
     /// Posts raw bytes to the admin API.
     pub async fn admin_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
         let req = self
@@ -346,6 +358,18 @@ impl Api {
             .body(body);
         read(req.send().await.expect("admin request")).await
     }
+}
+
+/// The names of the results on a directory page or an embed, in order:
+/// each result's `data-name`.
+pub fn result_names(body: &str) -> Vec<String> {
+    body.split("class=\"result\"")
+        .skip(1)
+        .filter_map(|item| {
+            let start = item.find("data-name=\"")? + "data-name=\"".len();
+            Some(item[start..].split('"').next()?.to_owned())
+        })
+        .collect()
 }
 
 /// GETs an address and reads its body as JSON (any status), for nodes the

@@ -198,7 +198,8 @@ settings_section! {
 }
 
 settings_section! {
-    /// The web pages: the directory's map and how typed places are found.
+    /// The web pages: the directory's map, how typed places are found, and
+    /// which partner sites may embed a slice of it.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
     pub struct WebSection in web {
         /// Map tile address with `{z}`, `{x}`, `{y}` (and optionally `{s}`),
@@ -217,6 +218,13 @@ settings_section! {
         geocoder_url: Option<String> = None,
             env "SIGNPOST_GEOCODER_URL", example "https://api.postcodes.io",
             check check_geocoder_url;
+        /// Sites allowed to show the directory's embed (`/embed`) in an
+        /// iframe, each an origin like `https://council.example.org` (no
+        /// path); every other site, and every other page, is refused framing.
+        embed_origins: Vec<String> = Vec::new(),
+            env "SIGNPOST_EMBED_ORIGINS",
+            example "https://council.example.org, http://partner.example.org:8080",
+            check check_embed_origins;
     }
 }
 
@@ -332,4 +340,89 @@ fn check_tile_attribution(text: &String) -> Result<(), String> {
         return Err("is longer than 256 characters".into());
     }
     Ok(())
+}
+
+/// Most origins `web.embed_origins` may list: each goes into every embed's
+/// `Content-Security-Policy` header, which must stay small.
+pub const MAX_EMBED_ORIGINS: usize = 50;
+
+/// Checks the origins allowed to frame `/embed`: each written exactly as
+/// it goes into the CSP's `frame-ancestors` (`http(s)://host[:port]`), so
+/// nothing in it can widen the policy or add a directive.
+#[allow(clippy::ptr_arg)]
+fn check_embed_origins(origins: &Vec<String>) -> Result<(), String> {
+    if origins.len() > MAX_EMBED_ORIGINS {
+        return Err(format!(
+            "lists {} origins; at most {MAX_EMBED_ORIGINS} may be listed",
+            origins.len()
+        ));
+    }
+    origins.iter().try_for_each(|o| embed_origin(o))
+}
+
+/// One origin of `web.embed_origins`, or why it is not one.
+fn embed_origin(origin: &str) -> Result<(), String> {
+    const FORM: &str = "an origin like https://council.example.org or http://127.0.0.1:8080";
+    if origin.len() > 300 {
+        return Err(format!(
+            "entry of {} characters is too long for {FORM}",
+            origin.len()
+        ));
+    }
+    if let Some(c) = origin
+        .chars()
+        .find(|c| matches!(c, '\'' | '"' | ';' | ',' | '*') || c.is_whitespace())
+    {
+        return Err(format!(
+            "entry {origin:?} contains {c:?}; write {FORM} (no wildcards, quotes, \
+             separators or spaces)"
+        ));
+    }
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return Err(format!("entry {origin:?} is not {FORM}"));
+    };
+    if !matches!(scheme, "http" | "https") {
+        return Err(format!(
+            "entry {origin:?} must start with http:// or https://"
+        ));
+    }
+    if rest.contains('@') {
+        return Err(format!(
+            "entry {origin:?} holds a user name or password; write {FORM}"
+        ));
+    }
+    if rest.contains(['/', '?', '#']) {
+        return Err(format!(
+            "entry {origin:?} has a path, query or fragment; an origin is only the \
+             scheme, host and port, like {FORM} (no trailing /)"
+        ));
+    }
+    if rest.starts_with('[') {
+        return Err(format!(
+            "entry {origin:?}: a Content-Security-Policy cannot name an IPv6 address; \
+             use a host name"
+        ));
+    }
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (rest, None),
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .split('.')
+            .all(|label| !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    if !host_ok {
+        return Err(format!(
+            "entry {origin:?} has no valid host name (letters, digits, - and dots; \
+             an international name in its xn-- form); write {FORM}"
+        ));
+    }
+    if port.is_some_and(|p| p.parse::<u16>().map_or(true, |n| n == 0)) {
+        return Err(format!(
+            "entry {origin:?} has a port that is not a number from 1 to 65535"
+        ));
+    }
+    url::Url::parse(origin)
+        .map(|_| ())
+        .map_err(|e| format!("entry {origin:?} is not {FORM} ({e})"))
 }

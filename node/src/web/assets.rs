@@ -17,6 +17,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../../assets/site.css"),
     ),
     (
+        "embed.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/embed.css"),
+    ),
+    (
         "admin.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/admin.js"),

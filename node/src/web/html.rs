@@ -1,6 +1,7 @@
 //! What every HTML page shares: rendering a template into a response, the
 //! security headers (a Content-Security-Policy without inline scripts, no
-//! framing, no sniffing), and error pages in words people can act on.
+//! framing but the embed's by the operator's listed sites, no sniffing),
+//! and error pages in words people can act on.
 //!
 //! Templates are askama's: compiled with the binary and escaping every
 //! value for HTML unless a template says otherwise (none do).
@@ -21,8 +22,12 @@ use crate::web::state::AppState;
 pub struct PageSettings {
     /// The map's tiles and credit, and the optional geocoder.
     pub web: WebSection,
-    /// The Content-Security-Policy sent with every page.
+    /// The Content-Security-Policy sent with every page but the embed
+    /// (`frame-ancestors 'none'`).
     pub csp: HeaderValue,
+    /// The embed's policy: the same, but framing allowed to the origins of
+    /// `web.embed_origins` (`'none'` when it lists none). Built once here.
+    pub embed_csp: HeaderValue,
     /// True when `node.public_url` is https: cookies then get `Secure`.
     pub https: bool,
     /// The geocoder, with its one client and cache, when `web.geocoder_url`
@@ -37,21 +42,21 @@ impl PageSettings {
             .tile_origin()
             .map(|origin| format!(" {origin}"))
             .unwrap_or_default();
-        let csp = format!(
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:{tiles}; \
-             connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-        );
+        let ancestors = if web.embed_origins.is_empty() {
+            "'none'".to_owned()
+        } else {
+            web.embed_origins.join(" ")
+        };
         PageSettings {
             web: web.clone(),
             // The tile origin was validated to hold no quotes, spaces or
             // semicolons; should it still not fit a header, fall back to
             // a policy without tiles rather than none at all.
-            csp: HeaderValue::from_str(&csp).unwrap_or_else(|_| {
-                HeaderValue::from_static(
-                    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-                )
-            }),
+            csp: header_or(&policy(&tiles, "'none'"), &policy("", "'none'")),
+            // The embed origins were validated likewise (`http(s)://host
+            // [:port]`, nothing else); should they not fit, the embed is
+            // refused framing everywhere rather than allowed anywhere.
+            embed_csp: header_or(&policy(&tiles, &ancestors), &policy("", "'none'")),
             https: public_url.is_some_and(|u| u.starts_with("https://")),
             geocoder: web.geocoder_url.as_deref().and_then(|url| {
                 crate::web::pages::place::Geocoder::new(url)
@@ -63,6 +68,31 @@ impl PageSettings {
     }
 }
 
+/// The pages' Content-Security-Policy: scripts and styles from this node
+/// only, images also from the map's tile origin (` https://...` or ""), and
+/// framing only by `ancestors` (`'none'`, or the embed's listed origins).
+fn policy(tiles: &str, ancestors: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:{tiles}; \
+         connect-src 'self'; form-action 'self'; frame-ancestors {ancestors}; base-uri 'none'"
+    )
+}
+
+/// `text` as a header value, or `fallback` when it cannot be one (logged).
+fn header_or(text: &str, fallback: &str) -> HeaderValue {
+    HeaderValue::from_str(text).unwrap_or_else(|e| {
+        tracing::error!(error = %e, policy = text, "a Content-Security-Policy is not a valid header; using a stricter one");
+        HeaderValue::from_str(fallback).unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"))
+    })
+}
+
+/// Marks a response as the embed (`/embed`), which the origins of
+/// `web.embed_origins` may show in an iframe: [`security_headers`] then
+/// sends the embed's policy instead of refusing all framing. Only the embed's
+/// handler sets it, so no other page can be framed.
+#[derive(Debug, Clone, Copy)]
+pub struct Embeddable;
+
 /// Adds the pages' security headers to every response of the routes it
 /// wraps.
 pub async fn security_headers(
@@ -71,8 +101,16 @@ pub async fn security_headers(
     next: Next,
 ) -> Response {
     let mut response = next.run(request).await;
+    // With no origins listed, the embed is refused framing like any page.
+    let embed = response.extensions().get::<Embeddable>().is_some()
+        && !state.pages.web.embed_origins.is_empty();
     let h = response.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, state.pages.csp.clone());
+    let csp = if embed {
+        &state.pages.embed_csp
+    } else {
+        &state.pages.csp
+    };
+    h.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -81,7 +119,13 @@ pub async fn security_headers(
         header::REFERRER_POLICY,
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // X-Frame-Options can say only DENY or SAMEORIGIN (its ALLOW-FROM
+    // named one origin and browsers no longer read it), so it cannot
+    // express the embed's list: the embed relies on the CSP's
+    // `frame-ancestors` alone, which every current browser obeys.
+    if !embed {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     response
 }
 

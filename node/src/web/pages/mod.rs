@@ -5,6 +5,7 @@
 //! works without JavaScript; the map is an extra.
 
 pub mod dataset;
+pub mod embed;
 mod hubs;
 pub mod place;
 pub mod reports;
@@ -53,6 +54,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/services/{hub_id}/{service_id}", get(service))
         .route("/reports", get(reports::public))
         .route("/dataset", get(dataset::dataset))
+        .route("/embed", get(embed::embed))
 }
 
 /// The front page of a node without the aggregator role.
@@ -354,16 +356,22 @@ pub async fn find(
 /// Reads a page's query string as the search form, refusing one over
 /// [`MAX_QUERY_BYTES`] with a page that says so.
 pub fn read_form(raw: Option<String>) -> Result<SearchForm, Response> {
-    let raw = raw.unwrap_or_default();
-    if raw.len() > MAX_QUERY_BYTES {
-        return Err(message(
+    match query_values(raw) {
+        Some(values) => Ok(SearchForm::read(&values)),
+        None => Err(message(
             StatusCode::URI_TOO_LONG,
             "That search is too long",
             "Please use fewer words.",
             ("/", "Start a new search"),
-        ));
+        )),
     }
-    Ok(SearchForm::read(&Values::parse(raw.as_bytes())))
+}
+
+/// A search page's query string as values, or None when it is longer than
+/// [`MAX_QUERY_BYTES`] (each page words that refusal its own way).
+pub fn query_values(raw: Option<String>) -> Option<Values> {
+    let raw = raw.unwrap_or_default();
+    (raw.len() <= MAX_QUERY_BYTES).then(|| Values::parse(raw.as_bytes()))
 }
 
 async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) -> Response {
