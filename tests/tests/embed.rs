@@ -17,6 +17,8 @@ use signpost_tests::{result_names, Reply, TestNode};
 /// The partner origin the aggregator lists (nothing listens there: only
 /// the headers are checked here).
 const PARTNER: &str = "http://127.0.0.1:45678";
+/// The aggregator's directory name, which the embed names.
+const DIRECTORY: &str = "Lancashire community directory";
 
 fn service(name: &str, category: &str, lat: f64, lon: f64, postcode: &str) -> Value {
     json!({"name": name, "description": format!("{name}: a test service."),
@@ -84,6 +86,7 @@ async fn an_embed_lists_a_slice_only_listed_origins_may_frame() {
     let bay = TestNode::start("The Bay, Morecambe").await;
     bay.add_service(service("Work coach", "Employment", 54.0697, -2.8625, "LA4 4AA")).await;
     let agg = TestNode::start_aggregator("Lancashire CVS", |cfg| {
+        cfg.aggregator.name = DIRECTORY.to_owned();
         cfg.web.embed_origins = vec![PARTNER.to_owned()];
     })
     .await;
@@ -145,8 +148,10 @@ async fn an_embed_lists_a_slice_only_listed_origins_may_frame() {
         .and_then(|s| s.rsplit("href=\"").next())
         .and_then(|s| s.split('"').next())
         .expect("a see-all link")
+        .replace("&#38;", "&")
         .replace("&amp;", "&");
-    assert!(body.contains("See all on Lancashire CVS"), "{body}");
+    assert!(body.contains(&format!("See all on {DIRECTORY}")), "{body}");
+    assert!(body.contains(&format!("<title>Employment near FY1: {DIRECTORY}</title>")));
     let rest = agg.get(&all).await;
     assert_eq!(result_names(&text(&rest)), names, "{all}");
     // Its stylesheet is its own, served like the site's.

@@ -53,6 +53,7 @@ async fn only_a_listed_partner_site_can_show_the_embed() {
     let listed_origin = origin(&listed);
     let agg = TestNode::start_aggregator("Lancashire CVS", |cfg| {
         cfg.web.tile_url = TILES.into();
+        cfg.aggregator.name = "Lancashire community directory".into();
         cfg.web.embed_origins = vec![listed_origin.clone()];
     })
     .await;
@@ -139,7 +140,7 @@ async fn listed_site_shows_it(c: &Client, page: &str, agg: &str) -> Result<()> {
         "another category: {}",
         inside.text
     );
-    ensure!(inside.text.contains("See all on Lancashire CVS"), "{}", inside.text);
+    ensure!(inside.text.contains("See all on Lancashire community directory"), "{}", inside.text);
     let refused = framing_refusals(c).await?;
     ensure!(refused.is_empty(), "the browser refused: {refused:?}");
     screenshot(c, "embed").await?;
