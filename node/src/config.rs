@@ -453,7 +453,10 @@ mod tests {
     #[test]
     fn embed_origins_must_be_bare_origins_and_few() {
         let mut c = Config::default();
-        assert!(c.web.embed_origins.is_empty(), "no site may frame by default");
+        assert!(
+            c.web.embed_origins.is_empty(),
+            "no site may frame by default"
+        );
         c.web.embed_origins = vec![
             "https://council.example.org".into(),
             "http://127.0.0.1:8080".into(),
@@ -468,7 +471,10 @@ mod tests {
             ("https://council.example.org/", "no trailing /"),
             ("https://council.example.org/embed", "has a path"),
             ("https://council.example.org?x=1", "has a path, query"),
-            ("https://user:pw@council.example.org", "user name or password"),
+            (
+                "https://user:pw@council.example.org",
+                "user name or password",
+            ),
             ("https://*.example.org", "no wildcards"),
             ("https://a.org 'unsafe-inline'", "contains ' '"),
             ("https://a.org;script-src", "contains ';'"),
@@ -490,7 +496,10 @@ mod tests {
             .map(|i| format!("https://site{i}.example.org"))
             .collect();
         let e = many.validate().unwrap_err().to_string();
-        assert!(e.contains(&format!("at most {}", settings::MAX_EMBED_ORIGINS)), "{e}");
+        assert!(
+            e.contains(&format!("at most {}", settings::MAX_EMBED_ORIGINS)),
+            "{e}"
+        );
         many.web.embed_origins.pop();
         many.validate().unwrap();
         // The environment's comma-separated list is checked the same way,
@@ -508,6 +517,9 @@ mod tests {
             })
             .unwrap_err()
             .to_string();
-        assert!(e.contains("SIGNPOST_EMBED_ORIGINS") && e.contains("has a path"), "{e}");
+        assert!(
+            e.contains("SIGNPOST_EMBED_ORIGINS") && e.contains("has a path"),
+            "{e}"
+        );
     }
 }

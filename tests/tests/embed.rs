@@ -48,8 +48,15 @@ fn frame_ancestors(r: &Reply) -> Vec<String> {
 /// Every page but the embed: framing refused by both headers.
 fn refuses_framing(r: &Reply, what: &str) {
     assert_eq!(frame_ancestors(r), ["'none'"], "{what}");
-    assert_eq!(r.header("x-frame-options").as_deref(), Some("DENY"), "{what}");
-    assert_eq!(r.header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_eq!(
+        r.header("x-frame-options").as_deref(),
+        Some("DENY"),
+        "{what}"
+    );
+    assert_eq!(
+        r.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
 }
 
 /// The embed: framing only by the listed partner, and no X-Frame-Options
@@ -61,7 +68,10 @@ fn framable_by_partner(r: &Reply, what: &str) {
     assert!(csp.contains("script-src 'self'"), "{csp}");
     assert!(csp.contains("style-src 'self'"), "{csp}");
     assert!(!csp.contains("unsafe-inline"), "{csp}");
-    assert_eq!(r.header("x-content-type-options").as_deref(), Some("nosniff"));
+    assert_eq!(
+        r.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
 }
 
 /// A small answer inside the embed: the embed's own page with the problem
@@ -72,7 +82,10 @@ fn small_problem(r: &Reply, status: StatusCode, says: &str, what: &str) {
     assert!(body.contains("id=\"embed-problem\""), "{what}: {body}");
     assert!(body.contains(says), "{what}: {body}");
     assert!(body.contains("/assets/embed.css"), "{what}");
-    assert!(!body.contains("/assets/site.css"), "{what}: not the site's page");
+    assert!(
+        !body.contains("/assets/site.css"),
+        "{what}: not the site's page"
+    );
     assert!(result_names(&body).is_empty(), "{what}");
     framable_by_partner(r, what);
 }
@@ -80,11 +93,42 @@ fn small_problem(r: &Reply, status: StatusCode, says: &str, what: &str) {
 #[tokio::test]
 async fn an_embed_lists_a_slice_only_listed_origins_may_frame() {
     let revoe = TestNode::start("Revoelution").await;
-    revoe.add_service(service("Job Club", "Employment", 53.8069, -3.0466, "FY1 6BW")).await;
-    revoe.add_service(service("CV workshop", "Employment", 53.8075, -3.0440, "FY1 6AY")).await;
-    revoe.add_service(service("Digital drop-in", "Digital skills", 53.8072, -3.0450, "FY1 6AZ")).await;
+    revoe
+        .add_service(service(
+            "Job Club",
+            "Employment",
+            53.8069,
+            -3.0466,
+            "FY1 6BW",
+        ))
+        .await;
+    revoe
+        .add_service(service(
+            "CV workshop",
+            "Employment",
+            53.8075,
+            -3.0440,
+            "FY1 6AY",
+        ))
+        .await;
+    revoe
+        .add_service(service(
+            "Digital drop-in",
+            "Digital skills",
+            53.8072,
+            -3.0450,
+            "FY1 6AZ",
+        ))
+        .await;
     let bay = TestNode::start("The Bay, Morecambe").await;
-    bay.add_service(service("Work coach", "Employment", 54.0697, -2.8625, "LA4 4AA")).await;
+    bay.add_service(service(
+        "Work coach",
+        "Employment",
+        54.0697,
+        -2.8625,
+        "LA4 4AA",
+    ))
+    .await;
     let agg = TestNode::start_aggregator("Lancashire CVS", |cfg| {
         cfg.aggregator.name = DIRECTORY.to_owned();
         cfg.web.embed_origins = vec![PARTNER.to_owned()];
@@ -111,7 +155,10 @@ async fn an_embed_lists_a_slice_only_listed_origins_may_frame() {
     assert!(body.contains(">Employment near FY1</h1>"), "{body}");
     assert!(!body.contains("<nav"), "no site navigation");
     assert!(!body.contains("class=\"top\""), "no site header");
-    assert!(body.contains("Walk in during opening times"), "how to get help");
+    assert!(
+        body.contains("Walk in during opening times"),
+        "how to get help"
+    );
     assert!(body.contains("Tuesday, Thursday 10:00 to 12:00"), "hours");
     assert!(body.contains("href=\"tel:01253000000\""), "phone");
     assert!(body.contains(">Revoelution<"), "the hub");
@@ -121,7 +168,11 @@ async fn an_embed_lists_a_slice_only_listed_origins_may_frame() {
         .skip(1)
         .filter(|a| !a.starts_with("href=\"tel:"))
         .collect();
-    assert_eq!(leaving.len(), 2 * names.len() + 1, "services, hubs, see all");
+    assert_eq!(
+        leaving.len(),
+        2 * names.len() + 1,
+        "services, hubs, see all"
+    );
     for a in &leaving {
         assert!(a.contains("target=\"_blank\" rel=\"noopener\""), "{a}");
         let link = a.split("</a>").next().unwrap_or("");
@@ -181,7 +232,10 @@ async fn an_embed_lists_a_slice_only_listed_origins_may_frame() {
         ("/reports", agg.get("/reports").await),
         ("/embed/", agg.get("/embed/").await),
     ] {
-        if reply.header("content-type").is_some_and(|t| t.starts_with("text/html")) {
+        if reply
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("text/html"))
+        {
             refuses_framing(&reply, path);
         } else {
             // The JSON 404 of an unknown address is no page to frame.
@@ -199,7 +253,11 @@ async fn an_embed_lists_a_slice_only_listed_origins_may_frame() {
     assert!(text(&one).contains("showing 1 to 1"), "{}", text(&one));
     assert!(DEFAULT_LIMIT < MAX_LIMIT);
     let most = agg.get(&format!("/embed?limit={MAX_LIMIT}")).await;
-    assert_eq!(result_names(&text(&most)).len(), 4, "everything, within the cap");
+    assert_eq!(
+        result_names(&text(&most)).len(),
+        4,
+        "everything, within the cap"
+    );
     for limit in ["0".to_owned(), (MAX_LIMIT + 1).to_string(), "ten".into()] {
         let r = agg.get(&format!("/embed?{slice}&limit={limit}")).await;
         small_problem(
@@ -228,11 +286,21 @@ async fn an_embed_lists_a_slice_only_listed_origins_may_frame() {
     );
     let long_taxonomy = "x".repeat(1000);
     let r = agg.get(&format!("/embed?taxonomy={long_taxonomy}")).await;
-    small_problem(&r, StatusCode::BAD_REQUEST, "category name is too long", "taxonomy");
+    small_problem(
+        &r,
+        StatusCode::BAD_REQUEST,
+        "category name is too long",
+        "taxonomy",
+    );
     let r = agg.get(&format!("/embed?{slice}&within_km=99999")).await;
     small_problem(&r, StatusCode::BAD_REQUEST, "within_km", "within_km");
     let r = agg.get(&format!("/embed?q={}", "x".repeat(5000))).await;
-    small_problem(&r, StatusCode::URI_TOO_LONG, "too long", "the whole address");
+    small_problem(
+        &r,
+        StatusCode::URI_TOO_LONG,
+        "too long",
+        "the whole address",
+    );
     // A place nobody holds is said inside the embed too.
     let r = agg.get("/embed?taxonomy=Employment&near=ZZ99+9ZZ").await;
     assert!(text(&r).contains("id=\"embed-problem\""));
@@ -245,6 +313,10 @@ async fn with_no_origin_listed_the_embed_is_refused_framing_too() {
     let agg = TestNode::start_aggregator("Lancashire CVS", |_| {}).await;
     let embed = agg.get("/embed?taxonomy=Employment").await;
     assert_eq!(embed.status, StatusCode::OK, "{}", text(&embed));
-    assert!(text(&embed).contains("No services match"), "{}", text(&embed));
+    assert!(
+        text(&embed).contains("No services match"),
+        "{}",
+        text(&embed)
+    );
     refuses_framing(&embed, "the embed with no origins listed");
 }

@@ -408,9 +408,9 @@ fn embed_origin(origin: &str) -> Result<(), String> {
         None => (rest, None),
     };
     let host_ok = !host.is_empty()
-        && host
-            .split('.')
-            .all(|label| !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        && host.split('.').all(|label| {
+            !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
     if !host_ok {
         return Err(format!(
             "entry {origin:?} has no valid host name (letters, digits, - and dots; \
