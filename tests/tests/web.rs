@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use signpost_tests::TestNode;
+use signpost_tests::{result_names, TestNode};
 
 const SCRIPT: &str = "<script>alert(1)</script>";
 const IMG: &str = "\"><img src=x onerror=alert(1)>";
@@ -574,13 +574,7 @@ async fn an_import_is_previewed_and_applied_only_on_confirm() {
 
 /// Adds a service through the JSON admin API.
 async fn add(hub: &TestNode, body: Value) {
-    let r = hub.admin(Method::POST, "/services", Some(body)).await;
-    assert_eq!(
-        r.status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    hub.add_service(body).await;
 }
 
 fn always_open() -> Value {
@@ -588,17 +582,6 @@ fn always_open() -> Value {
         {"byday": "MO,TU,WE,TH,FR,SA,SU", "opens_at": "00:00", "closes_at": "23:59"},
         {"byday": "MO,TU,WE,TH,FR,SA,SU", "opens_at": "23:59", "closes_at": "00:00"}
     ])
-}
-
-/// The names of the results on a directory page, in order.
-fn result_names(body: &str) -> Vec<String> {
-    body.split("class=\"result\"")
-        .skip(1)
-        .filter_map(|item| {
-            let start = item.find("data-name=\"")? + "data-name=\"".len();
-            Some(item[start..].split('"').next()?.to_owned())
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -15,7 +15,6 @@ use fantoccini::error::CmdError;
 use fantoccini::wd::TimeoutConfiguration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
-use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use signpost_tests::TestNode;
 
@@ -363,13 +362,7 @@ pub async fn screenshot_page(c: &Client, name: &str) -> Result<()> {
 
 /// Adds a service through the JSON admin API.
 pub async fn add(hub: &TestNode, body: Value) {
-    let r = hub.admin(Method::POST, "/services", Some(body)).await;
-    assert_eq!(
-        r.status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
+    hub.add_service(body).await;
 }
 
 pub fn place(lat: f64, lon: f64, street: &str, city: &str, postcode: &str) -> Value {

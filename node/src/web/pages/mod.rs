@@ -354,16 +354,17 @@ pub async fn find(
 }
 
 /// Reads a page's query string as the search form, refusing one over
-/// [`MAX_QUERY_BYTES`] with a page that says so.
-pub fn read_form(raw: Option<String>) -> Result<SearchForm, Response> {
+/// [`MAX_QUERY_BYTES`] with a page that says so (boxed: a whole response
+/// is large beside a form).
+pub fn read_form(raw: Option<String>) -> Result<SearchForm, Box<Response>> {
     match query_values(raw) {
         Some(values) => Ok(SearchForm::read(&values)),
-        None => Err(message(
+        None => Err(Box::new(message(
             StatusCode::URI_TOO_LONG,
             "That search is too long",
             "Please use fewer words.",
             ("/", "Start a new search"),
-        )),
+        ))),
     }
 }
 
@@ -380,7 +381,7 @@ async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) 
     };
     let form = match read_form(raw) {
         Ok(form) => form,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let found = match find(&state, &agg, &form, PER_PAGE).await {
         Ok(found) => found,
