@@ -26,7 +26,7 @@ use signpost_spec::{HubProfile, Service};
 use crate::aggregator::Aggregator;
 use crate::error::NodeError;
 use crate::web::form::{Choice, Errors, Values};
-use crate::web::html::{asset_version, internal, message, render};
+use crate::web::html::{asset_version, internal, message, page_not_found as not_found, render};
 use crate::web::state::AppState;
 use signpost_client::directory::HeldService;
 use signpost_client::search::place::Typed;
@@ -353,6 +353,7 @@ pub async fn find(
 
 /// Reads a page's query string as the search form, refusing one over
 /// [`MAX_QUERY_BYTES`] with a page that says so.
+#[allow(clippy::result_large_err)] // the error is the page to send, once per request
 pub fn read_form(raw: Option<String>) -> Result<SearchForm, Response> {
     let raw = raw.unwrap_or_default();
     if raw.len() > MAX_QUERY_BYTES {
@@ -430,15 +431,6 @@ fn capitalise(s: &str) -> String {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
         None => String::new(),
     }
-}
-
-fn not_found() -> Response {
-    message(
-        StatusCode::NOT_FOUND,
-        "Page not found",
-        "There is nothing at this address. The hub or service may have left the directory.",
-        ("/", "Search the directory"),
-    )
 }
 
 /// `GET /services/{hub_id}/{service_id}`.
