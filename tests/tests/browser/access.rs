@@ -207,6 +207,13 @@ async fn admin_pages(c: &Client, hub: &TestNode) -> Result<()> {
         "the empty service form",
     )
     .await?;
+    every_control_reached(
+        c,
+        &format!("{base}/admin/services/new"),
+        "#service-form",
+        "the service form",
+    )
+    .await?;
     // Saved with no name: the form comes back with its mistakes.
     click_to_page(c, "#save").await?;
     wait_for(c, "#error-summary").await?;
@@ -305,34 +312,56 @@ async fn error_summary_links(c: &Client, summary: &str) -> Result<()> {
 }
 
 /// What the focused element is, and whether its focus can be seen: an
-/// outline, a box shadow or a background other than when it is not
-/// focused.
+/// outline or a box shadow (the site's focus ring is both).
 const FOCUS_JS: &str = r#"
 const el = document.activeElement;
 if (!el || el === document.body) { return null; }
 const on = getComputedStyle(el);
-const seen = {outline: on.outlineStyle !== 'none' && parseFloat(on.outlineWidth) >= 2,
-              shadow: on.boxShadow !== 'none', background: on.backgroundColor};
 const r = el.getBoundingClientRect();
-const tag = el.tagName.toLowerCase();
 const name = el.id ? '#' + el.id : (el.getAttribute('aria-label') || el.textContent || '').trim().slice(0, 60);
-const all = Array.from(document.querySelectorAll('a[href], button, input, select, textarea, [tabindex]'));
-return {tag: tag, name: name, index: all.indexOf(el), outline: seen.outline, shadow: seen.shadow,
-        background: seen.background, visible: r.width > 0 && r.height > 0};
+const all = Array.from(document.querySelectorAll(arguments[0]));
+return {name: name, index: all.indexOf(el), visible: r.width > 0 && r.height > 0,
+        css: [on.outlineStyle, on.outlineWidth, on.boxShadow, el.matches(':focus'), el.matches(':focus-within')].join(' '),
+        ring: (on.outlineStyle !== 'none' && parseFloat(on.outlineWidth) >= 2) || on.boxShadow !== 'none'};
 "#;
 
-/// Tabs through the page from the top, `limit` stops at most or until
-/// `until` (an element id) has the focus; each stop must be visible, show
-/// its focus, and come after the one before in the document.
-async fn tab_through(c: &Client, until: &str, limit: usize) -> Result<Vec<String>> {
+/// Everything a keyboard should reach, by its place in [`FOCUSABLE`]'s
+/// list: shown, enabled, and not taken out of the tab order.
+const REACHABLE_JS: &str = r#"
+const all = Array.from(document.querySelectorAll(arguments[0]));
+const out = [];
+all.forEach((el, i) => {
+  const r = el.getBoundingClientRect();
+  const style = getComputedStyle(el);
+  if (el.disabled || el.type === 'hidden' || el.tabIndex < 0 || r.width === 0 || r.height === 0 ||
+      style.visibility === 'hidden' || el.closest('[hidden], [inert]')) { return; }
+  out.push({index: i, name: el.id ? '#' + el.id : (el.getAttribute('aria-label') || el.textContent || el.name || '').trim().slice(0, 60)});
+});
+return out;
+"#;
+
+/// What a keyboard can land on.
+const FOCUSABLE: &str = "a[href], button, input, select, textarea, [tabindex]";
+
+/// One Tab stop: the element's place in [`FOCUSABLE`]'s list and its name.
+struct Stop {
+    index: i64,
+    name: String,
+}
+
+/// Tabs through the page from where the focus is, `limit` stops at most,
+/// until `until` (an element id) has the focus or, with `None`, until the
+/// focus leaves the page. Each stop must be visible, show its focus, and
+/// come after the one before in the document.
+async fn tab_through(c: &Client, until: Option<&str>, limit: usize) -> Result<Vec<Stop>> {
     let tab = char::from(Key::Tab).to_string();
-    let mut path = Vec::new();
-    let mut last: i64 = -1;
+    let mut path: Vec<Stop> = Vec::new();
     for _ in 0..limit {
         press(c, &tab).await?;
-        let stop: Value = c.execute(FOCUS_JS, vec![]).await?;
+        let stop: Value = c.execute(FOCUS_JS, vec![json!(FOCUSABLE)]).await?;
         if stop.is_null() {
-            break;
+            ensure!(until.is_none(), "the focus left the page before {until:?}");
+            return Ok(path);
         }
         let name = stop["name"].as_str().unwrap_or("").to_owned();
         ensure!(
@@ -340,54 +369,95 @@ async fn tab_through(c: &Client, until: &str, limit: usize) -> Result<Vec<String
             "the focus went to {name}, which cannot be seen"
         );
         ensure!(
-            stop["outline"] == true || stop["shadow"] == true,
+            stop["ring"] == true,
             "{name} has the focus but shows no focus ring: {stop}"
         );
         let index = stop["index"].as_i64().unwrap_or(-1);
-        ensure!(
-            index > last,
-            "the focus went back up the page to {name} (after {path:?})"
-        );
-        last = index;
-        path.push(name.clone());
-        if name == format!("#{until}") {
+        if let Some(last) = path.last() {
+            ensure!(
+                index >= last.index,
+                "the focus went back up the page to {name}, after {}",
+                last.name
+            );
+            // A time field's hours, minutes and AM/PM are stops of their own.
+            if index == last.index {
+                continue;
+            }
+        }
+        let done = until.is_some_and(|id| name == format!("#{id}"));
+        path.push(Stop { index, name });
+        if done {
             return Ok(path);
         }
     }
-    anyhow::bail!("Tab never reached #{until}: {path:?}")
+    anyhow::bail!("{limit} presses of Tab did not reach {until:?}")
+}
+
+/// Opens `url` and, once `css` is there, Tab from the top reaches every
+/// control on the page, in order, each with its focus visible.
+async fn every_control_reached(c: &Client, url: &str, css: &str, page: &str) -> Result<()> {
+    c.goto(url).await?;
+    wait_for(c, css).await?;
+    let wanted: Value = c.execute(REACHABLE_JS, vec![json!(FOCUSABLE)]).await?;
+    let wanted = wanted.as_array().context("the controls")?;
+    // A time field takes up to three presses (hours, minutes, AM/PM).
+    let path = tab_through(c, None, 3 * wanted.len() + 10)
+        .await
+        .with_context(|| format!("tabbing through {page}"))?;
+    let missed: Vec<&str> = wanted
+        .iter()
+        .filter(|w| !path.iter().any(|p| Some(p.index) == w["index"].as_i64()))
+        .map(|w| w["name"].as_str().unwrap_or("?"))
+        .collect();
+    ensure!(
+        missed.is_empty(),
+        "{page}: Tab never reaches {missed:?} ({} stops)",
+        path.len()
+    );
+    Ok(())
 }
 
 /// A keyboard alone: Tab to the search box, type, Enter; Tab to the first
 /// result's link, Enter; on the service page, Tab to the hub's link.
 async fn keyboard_walk(c: &Client, agg: &TestNode) -> Result<()> {
     let enter = char::from(Key::Enter).to_string();
-    c.goto(&format!("{}/", agg.node.url())).await?;
+    let base = agg.node.url();
+    every_control_reached(
+        c,
+        &format!("{base}/"),
+        "#map .leaflet-marker-icon",
+        "the directory",
+    )
+    .await?;
+    c.goto(&format!("{base}/")).await?;
     wait_for(c, "#search-form").await?;
-    let path = tab_through(c, "q", 12).await?;
+    let path = tab_through(c, Some("q"), 12).await?;
     ensure!(
-        path.first().map(String::as_str) == Some("Skip to the main content"),
-        "the skip link comes first: {path:?}"
+        path.first().map(|s| s.name.as_str()) == Some("Skip to the main content"),
+        "the skip link comes first"
     );
     press(c, "warm").await?;
     navigating(c, press(c, &enter)).await?;
     wait_for_query(c, "q", "warm").await?;
     wait_for(c, "#results .result[data-name='Warm space']").await?;
     // Past the form and the heading, the first result's link.
-    let path = tab_through(c, "result-1-link", 30).await?;
+    let path = tab_through(c, Some("result-1-link"), 30).await?;
     ensure!(
-        path.iter().any(|p| p == "#search-button"),
-        "the search button is on the way: {path:?}"
+        path.iter().any(|p| p.name == "#search-button"),
+        "the search button is on the way"
     );
     navigating(c, press(c, &enter)).await?;
     ensure!(
         text(c, "#service-name").await? == "Warm space",
         "Enter on the result opened its page"
     );
-    let path = tab_through(c, "hub-link", 12).await?;
+    let service = c.current_url().await?;
+    every_control_reached(c, service.as_str(), "#service-name", "a service").await?;
+    tab_through(c, Some("hub-link"), 12).await?;
     navigating(c, press(c, &enter)).await?;
     ensure!(
         text(c, "#hub-name").await? == "At The Grange",
-        "Enter on the hub's link opened its page ({path:?})"
+        "Enter on the hub's link opened its page"
     );
     Ok(())
 }
