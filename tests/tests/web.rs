@@ -998,6 +998,28 @@ async fn the_page_works_when_map_tiles_cannot_load() {
         get(&base, "/assets/nothing.js").await.status,
         StatusCode::NOT_FOUND
     );
+    // An address with nothing at it: a page for a browser, with the pages'
+    // headers; the API's JSON for any other client.
+    let lost = page(
+        browser()
+            .get(format!("{base}/no/such/page"))
+            .header("accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"),
+    )
+    .await;
+    assert_eq!(lost.status, StatusCode::NOT_FOUND);
+    assert!(lost.header("content-type").starts_with("text/html"));
+    assert!(
+        lost.body.contains("<h1>Page not found</h1>"),
+        "{}",
+        lost.body
+    );
+    assert!(lost
+        .header("content-security-policy")
+        .contains("frame-ancestors 'none'"));
+    let json = get(&base, "/no/such/page").await;
+    assert_eq!(json.status, StatusCode::NOT_FOUND);
+    assert!(json.header("content-type").starts_with("application/json"));
+    assert!(json.body.contains("not_found"), "{}", json.body);
 
     // No map at all is fine too.
     let plain = TestNode::start_aggregator("Plain", |c| c.web.tile_url = String::new()).await;

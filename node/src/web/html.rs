@@ -180,6 +180,16 @@ pub fn message(status: StatusCode, title: &str, text: &str, back: (&str, &str)) 
     )
 }
 
+/// The page for an address with nothing at it.
+pub fn page_not_found() -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is nothing at this address. The hub or service may have left the directory.",
+        ("/", "Go to the start page"),
+    )
+}
+
 /// The page for a failure inside the node (details go to the log only).
 pub fn internal(e: &crate::NodeError) -> Response {
     tracing::error!(error = %e, "page failed");

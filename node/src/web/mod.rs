@@ -47,6 +47,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     app = app.merge(public.layer(cors::public_read()));
     let mut html = Router::new()
         .route("/assets/{*path}", get(assets::serve))
+        .fallback(unknown_address)
         .merge(crate::web::admin::pages::router(state.clone()));
     html = if state.aggregator.is_some() {
         html.merge(pages::router())
@@ -57,17 +58,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         state.clone(),
         html::security_headers,
     )));
-    app.fallback(not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            record_latency,
-        ))
-        .with_state(state)
-        .layer(compress::layer())
-        .layer(axum::middleware::from_fn(compress::etag_per_coding))
-        .layer(access_log())
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+    app.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        record_latency,
+    ))
+    .with_state(state)
+    .layer(compress::layer())
+    .layer(axum::middleware::from_fn(compress::etag_per_coding))
+    .layer(access_log())
+    .layer(PropagateRequestIdLayer::x_request_id())
+    .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
 /// How each request's span is made.
@@ -152,7 +152,22 @@ async fn metrics(axum::extract::State(state): axum::extract::State<Arc<AppState>
         .into_response()
 }
 
-/// The JSON 404 of every unknown address.
+/// The 404 of every unknown address outside the API: a page for a browser
+/// (which asks for `text/html`), with the pages' security headers, and the
+/// API's JSON for any other client.
+async fn unknown_address(headers: axum::http::HeaderMap) -> Response {
+    let browser = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if browser {
+        html::page_not_found()
+    } else {
+        not_found().await.into_response()
+    }
+}
+
+/// The JSON 404 of an unknown address.
 pub async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,

@@ -1,4 +1,4 @@
-//! The pages driven in a real browser: headless Chromium, through
+//! The pages driven in a real browser (this file: the main flows): headless Chromium, through
 //! chromedriver and the WebDriver client fantoccini, against real nodes on
 //! loopback. Hub staff sign in and add a service with opening hours through
 //! the admin form (days ticked, times typed into time fields); the service
@@ -14,6 +14,10 @@
 //! pair "not a duplicate"; after an edit, the hub's admin page says when
 //! the directory has fetched it, without a reload.
 //!
+//! The other flows are modules of their own: `access` (axe-core on every
+//! page at two widths, error summaries, a keyboard-only walk with visible
+//! focus); `support` holds what they share.
+//!
 //! Chromium and chromedriver are Debian's (`scripts/install-browser.sh`,
 //! which `.ci/run` calls). Without them the test says SKIPPED and passes,
 //! unless `SIGNPOST_REQUIRE_BROWSER=1` (set by `.ci/run`) makes it fail.
@@ -23,6 +27,8 @@
 //! new browser session with new nodes (`scripts/browser-repeat.sh`); CI
 //! runs them once.
 
+mod access;
+mod axe;
 mod embed;
 mod support;
 

@@ -27,7 +27,7 @@ use signpost_spec::{HubProfile, Service};
 use crate::aggregator::Aggregator;
 use crate::error::NodeError;
 use crate::web::form::{Choice, Errors, Values};
-use crate::web::html::{asset_version, internal, message, render};
+use crate::web::html::{asset_version, internal, message, page_not_found as not_found, render};
 use crate::web::state::AppState;
 use signpost_client::directory::HeldService;
 use signpost_client::search::place::Typed;
@@ -354,17 +354,17 @@ pub async fn find(
 }
 
 /// Reads a page's query string as the search form, refusing one over
-/// [`MAX_QUERY_BYTES`] with a page that says so (boxed: a whole response
-/// is large beside a form).
-pub fn read_form(raw: Option<String>) -> Result<SearchForm, Box<Response>> {
+/// [`MAX_QUERY_BYTES`] with a page that says so.
+#[allow(clippy::result_large_err)] // the error is the page to send, once per request
+pub fn read_form(raw: Option<String>) -> Result<SearchForm, Response> {
     match query_values(raw) {
         Some(values) => Ok(SearchForm::read(&values)),
-        None => Err(Box::new(message(
+        None => Err(message(
             StatusCode::URI_TOO_LONG,
             "That search is too long",
             "Please use fewer words.",
             ("/", "Start a new search"),
-        ))),
+        )),
     }
 }
 
@@ -381,7 +381,7 @@ async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) 
     };
     let form = match read_form(raw) {
         Ok(form) => form,
-        Err(page) => return *page,
+        Err(page) => return page,
     };
     let found = match find(&state, &agg, &form, PER_PAGE).await {
         Ok(found) => found,
@@ -439,15 +439,6 @@ fn capitalise(s: &str) -> String {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
         None => String::new(),
     }
-}
-
-fn not_found() -> Response {
-    message(
-        StatusCode::NOT_FOUND,
-        "Page not found",
-        "There is nothing at this address. The hub or service may have left the directory.",
-        ("/", "Search the directory"),
-    )
 }
 
 /// `GET /services/{hub_id}/{service_id}`.
