@@ -451,6 +451,30 @@ mod tests {
     }
 
     #[test]
+    fn the_contact_is_an_email_address_or_a_web_page() {
+        for good in [
+            "directory@cvs.example.org",
+            "https://cvs.example.org/contact",
+        ] {
+            let mut c = Config::default();
+            c.web.contact = Some(good.into());
+            c.validate().unwrap();
+        }
+        for bad in [
+            "directory",
+            "a@b",
+            "a b@cvs.example.org",
+            "<script>@x.org",
+            "ftp://cvs.example.org",
+        ] {
+            let mut c = Config::default();
+            c.web.contact = Some(bad.into());
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains("web.contact"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn embed_origins_must_be_bare_origins_and_few() {
         let mut c = Config::default();
         assert!(

@@ -225,6 +225,12 @@ settings_section! {
             env "SIGNPOST_EMBED_ORIGINS",
             example "https://council.example.org, http://partner.example.org:8080",
             check check_embed_origins;
+        /// How people reach whoever runs this node to report a problem (an
+        /// accessibility barrier, a wrong detail): an email address or a
+        /// web page, shown on the accessibility statement (`/accessibility`).
+        contact: Option<String> = None,
+            env "SIGNPOST_CONTACT", example "directory@cvs.example.org",
+            check check_contact;
     }
 }
 
@@ -278,6 +284,27 @@ fn web_address(url: &str, example: &str) -> Result<(), String> {
 fn check_public_url(url: &Option<String>) -> Result<(), String> {
     url.as_deref()
         .map_or(Ok(()), |u| web_address(u, "https://hub.example.org"))
+}
+
+/// An email address (something@somewhere, no spaces or markup) or an
+/// http(s) web page.
+fn check_contact(contact: &Option<String>) -> Result<(), String> {
+    let Some(c) = contact.as_deref() else {
+        return Ok(());
+    };
+    if c.contains("://") {
+        return web_address(c, "https://cvs.example.org/contact");
+    }
+    let plain = c.len() <= 254
+        && !c
+            .chars()
+            .any(|ch| ch.is_whitespace() || "<>\"'`()[]\\,;:".contains(ch));
+    match c.split_once('@') {
+        Some((user, domain)) if plain && !user.is_empty() && domain.contains('.') && !domain.contains('@') => Ok(()),
+        _ => Err(format!(
+            "{c:?} is neither an email address like directory@cvs.example.org nor a web address like https://cvs.example.org/contact"
+        )),
+    }
 }
 
 fn check_geocoder_url(url: &Option<String>) -> Result<(), String> {

@@ -1,7 +1,7 @@
 //! Every page for everyone: axe-core finds no WCAG 2.2 AA violation on any
 //! page (the directory with and without results and with a mistake in the
 //! search, a hub, a service, the hubs list, the reports, the open data
-//! page, the error pages, and every admin page a hub or a coordinator
+//! page, the accessibility statement, the error pages, and every admin page a hub or a coordinator
 //! uses: sign-in, services, the service form empty, filled and with
 //! mistakes, deleting, the hub's profile, importing and its preview) at a
 //! desktop and a phone width. A form's mistakes come in a summary that is
@@ -45,6 +45,7 @@ async fn every_page_passes_axe_and_the_keyboard_reaches_everything() {
     .await;
     let agg = TestNode::start_aggregator("Lancashire CVS", |cfg| {
         cfg.web.tile_url = TILES.into();
+        cfg.web.contact = Some("directory@cvs.example.org".into());
     })
     .await;
     agg.add_source(&hub.node.url()).await;
@@ -155,6 +156,18 @@ async fn directory_pages(c: &Client, agg: &TestNode) -> Result<()> {
     visit(c, &format!("{base}/dataset"), "h1", "the open data page").await?;
     visit(
         c,
+        &format!("{base}/accessibility"),
+        "#contact",
+        "the accessibility statement",
+    )
+    .await?;
+    let mail = wait_for(c, "#contact").await?.attr("href").await?;
+    ensure!(
+        mail.as_deref() == Some("mailto:directory@cvs.example.org"),
+        "the statement's contact: {mail:?}"
+    );
+    visit(
+        c,
         &format!("{base}/no/such/page"),
         "h1",
         "the page-not-found page",
@@ -173,6 +186,13 @@ async fn directory_pages(c: &Client, agg: &TestNode) -> Result<()> {
 /// A hub's admin pages, signed out and in.
 async fn admin_pages(c: &Client, hub: &TestNode) -> Result<()> {
     let base = hub.node.url();
+    visit(
+        c,
+        &format!("{base}/accessibility"),
+        "#contact-missing",
+        "a hub's accessibility statement",
+    )
+    .await?;
     visit(
         c,
         &format!("{base}/admin"),

@@ -4,6 +4,7 @@
 //! dimensions and health, and a page per service. Server-rendered HTML that
 //! works without JavaScript; the map is an extra.
 
+pub mod accessibility;
 pub mod dataset;
 pub mod embed;
 mod hubs;
@@ -54,12 +55,15 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/services/{hub_id}/{service_id}", get(service))
         .route("/reports", get(reports::public))
         .route("/dataset", get(dataset::dataset))
+        .route("/accessibility", get(accessibility::statement))
         .route("/embed", get(embed::embed))
 }
 
 /// The front page of a node without the aggregator role.
 pub fn hub_only_router() -> Router<Arc<AppState>> {
-    Router::new().route("/", get(hub_home))
+    Router::new()
+        .route("/", get(hub_home))
+        .route("/accessibility", get(accessibility::statement))
 }
 
 async fn hub_home() -> Response {
