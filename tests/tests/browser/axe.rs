@@ -51,6 +51,20 @@ pub async fn check(c: &Client, page: &str) -> Result<()> {
                 .map(|v| format!("{page} ({width}): {v}")),
         );
     }
+    // WCAG 1.4.10 (reflow): at 320 CSS pixels wide, what a 1280-pixel
+    // screen shows zoomed to 400%, nothing needs scrolling sideways but
+    // tables and maps, which may scroll within themselves.
+    viewport(c, (320, 640)).await?;
+    let wide = c.execute(REFLOW_JS, vec![]).await?;
+    if let Some(wide) = wide.as_array().filter(|w| !w.is_empty()) {
+        found.push(format!(
+            "{page} (320 px, 400% zoom): the page scrolls sideways, past its edge: {}",
+            wide.iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     viewport(c, DESKTOP).await?;
     if !found.is_empty() {
         bail!(
@@ -61,6 +75,28 @@ pub async fn check(c: &Client, page: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// The elements that stick out past the page's right edge (outside any
+/// box that scrolls itself), when the page scrolls sideways; else none.
+const REFLOW_JS: &str = r#"
+const width = document.documentElement.clientWidth;
+if (document.documentElement.scrollWidth <= width + 1) { return []; }
+const out = [];
+for (const el of document.body.querySelectorAll('*')) {
+  if (el.getBoundingClientRect().right <= width + 1) { continue; }
+  let inner = false;
+  for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+    const x = getComputedStyle(up).overflowX;
+    if (x === 'auto' || x === 'scroll' || x === 'hidden') { inner = true; break; }
+  }
+  if (!inner) { out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : '')); }
+  if (out.length >= 8) { break; }
+}
+if (out.length) { return out; }
+const all = Array.from(document.body.querySelectorAll('*')).filter(el => el.getBoundingClientRect().right > width + 1 && !el.closest('.leaflet-container')).slice(0, 8)
+  .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + '@' + Math.round(el.getBoundingClientRect().right));
+return ['(the page itself: ' + document.documentElement.scrollWidth + ' wide in ' + width + '; ' + all.join(' ') + ')'];
+"#;
 
 /// Runs axe on the page as it is now; each violation in a line: the rule,
 /// what it asks, and the elements (their CSS path and markup) that break it.
