@@ -99,12 +99,51 @@ pub struct HubPage {
     pub hub: HubView,
     pub services: Vec<ServiceView>,
     pub total: u64,
+    /// This hub's leaflet (`/hubs/{id}/print`).
+    pub print: String,
 }
 
 fn rfc3339_words(text: &str) -> String {
     text.parse::<Timestamp>()
         .map(|t| when(t.as_second()))
         .unwrap_or_else(|_| text.to_owned())
+}
+
+/// The hub the directory holds as active under `hub_id`, or the page to
+/// send instead: the hub's page and its leaflet look a hub up the same way,
+/// so an id that is malformed, unknown or gone is "not found" on both.
+pub(super) async fn active_hub(agg: &Aggregator, hub_id: &str) -> Result<db::HubSummary, Response> {
+    if signpost_spec::KeyId::parse(hub_id).is_err() {
+        return Err(not_found());
+    }
+    match agg.hub(hub_id).await {
+        Ok(Some(h)) if h.state == HubState::Active => Ok(h),
+        Ok(_) => Err(not_found()),
+        Err(e) => Err(internal(&e)),
+    }
+}
+
+/// A hub's first [`HUB_SERVICES`] services by name, each with its
+/// freshness, and how many it has in all: what its page and its leaflet list.
+pub(super) async fn hub_services(
+    agg: &Aggregator,
+    hub_id: &str,
+) -> Result<(Vec<ServiceView>, u64), Response> {
+    let params = SearchParams {
+        q: None,
+        taxonomy: Vec::new(),
+        near: None,
+        open_at: None,
+        hub: Some(hub_id.to_owned()),
+        order: search::Order::Name,
+        page: 1,
+        per_page: HUB_SERVICES,
+    };
+    let page = agg.search(params).await.map_err(|e| internal(&e))?;
+    let (mut services, ids) = hit_views(&page);
+    let fresh = agg.freshness(ids.clone()).await.map_err(|e| internal(&e))?;
+    add_freshness(&mut services, &ids, &fresh);
+    Ok((services, page.total))
 }
 
 pub(super) async fn hub(
@@ -114,36 +153,15 @@ pub(super) async fn hub(
     let Some(agg) = state.aggregator.clone() else {
         return not_found();
     };
-    if signpost_spec::KeyId::parse(&hub_id).is_err() {
-        return not_found();
-    }
-    let summary = match agg.hub(&hub_id).await {
-        Ok(Some(h)) if h.state == HubState::Active => h,
-        Ok(_) => return not_found(),
-        Err(e) => return internal(&e),
+    let summary = match active_hub(&agg, &hub_id).await {
+        Ok(h) => h,
+        Err(page) => return page,
     };
     let profile: Option<HubProfile> = serde_json::from_str(summary.profile.get()).ok();
-    let params = SearchParams {
-        q: None,
-        taxonomy: Vec::new(),
-        near: None,
-        open_at: None,
-        hub: Some(hub_id.clone()),
-        order: search::Order::Name,
-        page: 1,
-        per_page: HUB_SERVICES,
+    let (services, total) = match hub_services(&agg, &hub_id).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
-    let found = agg.search(params).await;
-    let page = match found {
-        Ok(p) => p,
-        Err(e) => return internal(&e),
-    };
-    let (mut services, ids) = hit_views(&page);
-    let fresh = match agg.freshness(ids.clone()).await {
-        Ok(f) => f,
-        Err(e) => return internal(&e),
-    };
-    add_freshness(&mut services, &ids, &fresh);
     let text = |v: Option<&String>| v.cloned().unwrap_or_default();
     let p = profile.as_ref();
     let hub = HubView {
@@ -198,7 +216,8 @@ pub(super) async fn hub(
             v: asset_version(),
             hub,
             services,
-            total: page.total,
+            total,
+            print: format!("{}/print", hub_href(&hub_id)),
         },
     )
 }
