@@ -23,6 +23,7 @@
 //! new browser session with new nodes (`scripts/browser-repeat.sh`); CI
 //! runs them once.
 
+mod leaflet;
 mod support;
 
 use std::io::Write;

@@ -23,11 +23,16 @@ use hubs::{active_hub, hub_services};
 /// Most services on a search's leaflet (about a dozen A4 pages); past
 /// that, the leaflet points to the search online.
 pub const PRINT_SERVICES: u32 = 50;
+/// About how many characters of a description a leaflet prints.
+const PRINT_SUMMARY: usize = 130;
 
 /// One service on a leaflet.
 pub struct PrintItem {
     /// The service in the words its page uses.
     pub s: ServiceView,
+    /// Its description cut shorter than in lists on screen, so that three
+    /// services fit an A4 page in large type.
+    pub summary: String,
     /// Its page's absolute address, printed beside the code so people can
     /// type it.
     pub url: String,
@@ -149,7 +154,13 @@ fn leaflet(
         .map(|s| {
             let url = format!("{base}{}", s.href);
             let qr = qr_svg(&url, &format!("QR code: link to {}\u{2019}s page", s.name));
-            PrintItem { s, url, qr }
+            let summary = view::summary(&s.description, PRINT_SUMMARY);
+            PrintItem {
+                s,
+                summary,
+                url,
+                qr,
+            }
         })
         .collect();
     let shown = items.len() as u64;
