@@ -50,7 +50,9 @@ fn items_of(body: &str, id: &str) -> Vec<String> {
 /// A hub's services as CSV for its import: `n` of them, each with its own
 /// phone number, all near Revoe, Blackpool.
 fn services_csv(n: u32) -> String {
-    let mut csv = "name,description,phone,latitude,longitude,postal_code,opening_hours,taxonomy,access\n".to_owned();
+    let mut csv =
+        "name,description,phone,latitude,longitude,postal_code,opening_hours,taxonomy,access\n"
+            .to_owned();
     for i in 1..=n {
         csv.push_str(&format!(
             "Service {i:03},Help of kind {i},01253 {:06},53.80{:02},-3.046,FY1 6BW,\"TU,TH 10:00-12:00\",Employment,walk-in\n",
@@ -82,7 +84,10 @@ async fn print_pages_list_services_with_a_code_each_within_their_caps() {
     let agg = TestNode::start_aggregator("Lancashire CVS", |_| {}).await;
     agg.add_source(&hub.node.url()).await;
     let crawled = agg.crawl().await;
-    assert!(crawled.iter().all(|r| r["outcome"] == "accepted"), "{crawled:?}");
+    assert!(
+        crawled.iter().all(|r| r["outcome"] == "accepted"),
+        "{crawled:?}"
+    );
     let base = agg.node.url();
 
     // A search's leaflet: its first PRINT_SERVICES, in the directory's
@@ -104,8 +109,9 @@ async fn print_pages_list_services_with_a_code_each_within_their_caps() {
         .collect();
     for name in &listed {
         assert!(
-            page.body
-                .contains(&format!("aria-label=\"QR code: link to {name}\u{2019}s page\"")),
+            page.body.contains(&format!(
+                "aria-label=\"QR code: link to {name}\u{2019}s page\""
+            )),
             "{name}'s code is named for screen readers"
         );
     }
@@ -117,7 +123,8 @@ async fn print_pages_list_services_with_a_code_each_within_their_caps() {
         .and_then(|s| s.split('"').next())
         .expect("the directory's first result");
     assert!(
-        page.body.contains(&format!("Online: <a href=\"{base}{first}\">")),
+        page.body
+            .contains(&format!("Online: <a href=\"{base}{first}\">")),
         "the directory's first result, with its absolute address"
     );
     assert!(
@@ -127,8 +134,9 @@ async fn print_pages_list_services_with_a_code_each_within_their_caps() {
     assert!(page.body.contains("Published by Revoe Community Hub."));
     let more = total - PRINT_SERVICES;
     assert!(
-        page.body
-            .contains(&format!("And {more} more: search online at <a href=\"{base}/?")),
+        page.body.contains(&format!(
+            "And {more} more: search online at <a href=\"{base}/?"
+        )),
         "the rest are pointed to online"
     );
     // The directory's results link to this page, carrying the search.
@@ -173,7 +181,10 @@ async fn print_pages_list_services_with_a_code_each_within_their_caps() {
 
     // A bad search: the directory's status and its words, on both pages.
     for query in [
-        format!("q={}", "x".repeat(signpost_client::search::MAX_QUERY_CHARS + 1)),
+        format!(
+            "q={}",
+            "x".repeat(signpost_client::search::MAX_QUERY_CHARS + 1)
+        ),
         "near=Nowhere%20At%20All".to_owned(),
     ] {
         let printed = get(&format!("{base}/print?{query}")).await;

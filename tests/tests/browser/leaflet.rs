@@ -94,10 +94,12 @@ async fn leaflets(c: &Client) -> Result<()> {
         .await?
         .click()
         .await?;
-    c.find(Locator::Css(&format!("#category option[value='{CATEGORY}']")))
-        .await?
-        .click()
-        .await?;
+    c.find(Locator::Css(&format!(
+        "#category option[value='{CATEGORY}']"
+    )))
+    .await?
+    .click()
+    .await?;
     click_to_page(c, "#search-button").await?;
     wait_for_query(c, "category", CATEGORY).await?;
     let searched: Vec<&Offer> = REVOE_OFFERS
@@ -232,11 +234,10 @@ async fn check(pdf: &Path, services: &[&Offer], hubs: &[&str], base: &str) -> Re
         rendered += 1;
         let page = image::open(file)?.to_luma8();
         let (w, h) = page.dimensions();
-        let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(
-            w as usize,
-            h as usize,
-            |x, y| page.get_pixel(x as u32, y as u32).0[0],
-        );
+        let mut prepared =
+            rqrr::PreparedImage::prepare_from_greyscale(w as usize, h as usize, |x, y| {
+                page.get_pixel(x as u32, y as u32).0[0]
+            });
         for grid in prepared.detect_grids() {
             let (_, content) = grid
                 .decode()

@@ -30,8 +30,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, ensure, Context, Result};
-use fantoccini::error::CmdError;
+use anyhow::{ensure, Context, Result};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use reqwest::{Method, StatusCode};

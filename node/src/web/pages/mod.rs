@@ -356,6 +356,9 @@ pub async fn find(
 
 /// Reads a page's query string as the search form, refusing one over
 /// [`MAX_QUERY_BYTES`] with a page that says so.
+// The error is the whole page to send at once, as `find()` gives; a box
+// would only be unwrapped again by every caller.
+#[allow(clippy::result_large_err)]
 pub fn read_form(raw: Option<String>) -> Result<SearchForm, Response> {
     let raw = raw.unwrap_or_default();
     if raw.len() > MAX_QUERY_BYTES {

@@ -88,18 +88,15 @@ pub(super) async fn search(
         Err(page) => return page,
     };
     let base = base_url(&state, &headers);
-    let query = form.query();
-    let back = format!("/?{query}");
-    let page = leaflet(
+    let mut page = leaflet(
         &agg,
         &base,
         searched(&form),
         found.results,
         found.total,
-        format!("{base}{back}"),
-        back,
-        found.errors,
+        format!("/?{}", form.query()),
     );
+    page.errors = found.errors;
     render(found.status, &page)
 }
 
@@ -121,32 +118,26 @@ pub(super) async fn hub(
         Err(page) => return page,
     };
     let base = base_url(&state, &headers);
-    let back = hub_href(&hub_id);
     let page = leaflet(
         &agg,
         &base,
         format!("Services from {}", summary.name),
         services,
         total,
-        format!("{base}{back}"),
-        back,
-        Errors::default(),
+        hub_href(&hub_id),
     );
     render(StatusCode::OK, &page)
 }
 
 /// The page for `services` (of `total` found), each with its address under
-/// `base` and its QR code.
-#[allow(clippy::too_many_arguments)]
+/// `base` and its QR code; `back` is the list's own page on the site.
 fn leaflet(
     agg: &Aggregator,
     base: &str,
     heading: String,
     services: Vec<ServiceView>,
     total: u64,
-    online: String,
     back: String,
-    errors: Errors,
 ) -> PrintPage {
     let hubs = published_by(&services);
     let items: Vec<PrintItem> = services
@@ -172,11 +163,11 @@ fn leaflet(
         heading,
         hubs,
         printed: Timestamp::now().strftime("%-d %B %Y").to_string(),
-        errors,
+        errors: Errors::default(),
+        online: format!("{base}{back}"),
         back,
         items,
         more: total.saturating_sub(shown),
-        online,
     }
 }
 
@@ -188,7 +179,11 @@ fn searched(form: &SearchForm) -> String {
         text.push_str(&format!(" for \u{201c}{}\u{201d}", form.q));
     }
     if !form.near.is_empty() {
-        text.push_str(&format!(" near {} (within {} km)", form.near, form.within()));
+        text.push_str(&format!(
+            " near {} (within {} km)",
+            form.near,
+            form.within()
+        ));
     }
     if !form.category.is_empty() {
         text.push_str(&format!(", category {}", form.category));
@@ -251,7 +246,9 @@ fn qr_svg(url: &str, label: &str) -> String {
         .light_color(svg::Color("#fff"))
         .build();
     // Inline in HTML the XML declaration has no place.
-    let image = image.split_once("?>").map_or(image.as_str(), |(_, svg)| svg);
+    let image = image
+        .split_once("?>")
+        .map_or(image.as_str(), |(_, svg)| svg);
     let Some(rest) = image.strip_prefix("<svg ") else {
         tracing::warn!("the QR code's SVG has an unexpected shape");
         return String::new();
@@ -291,6 +288,9 @@ mod tests {
             "Services near FY1 (within 5 km), category Employment"
         );
         assert_eq!(searched(&SearchForm::default()), "All services");
-        assert_eq!(count_words(60, 50), "60 services; the first 50 are listed here");
+        assert_eq!(
+            count_words(60, 50),
+            "60 services; the first 50 are listed here"
+        );
     }
 }
