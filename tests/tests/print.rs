@@ -5,9 +5,13 @@
 //! an unknown hub with 404. (The browser test, `browser/leaflet.rs`, prints
 //! them to PDF and reads the codes back.)
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 use signpost_node::web::pages::print::PRINT_SERVICES;
 use signpost_tests::TestNode;
+
+/// A service name that would run a script if it were ever markup.
+const HOSTILE: &str = "A<script>alert(1)</script>";
 
 struct Page {
     status: StatusCode,
@@ -72,7 +76,7 @@ async fn print_pages_list_services_with_a_code_each_within_their_caps() {
         .admin_raw(
             "/import?format=csv",
             "text/csv",
-            services_csv(total).into_bytes(),
+            services_csv(total - 1).into_bytes(),
         )
         .await;
     assert_eq!(
@@ -81,6 +85,17 @@ async fn print_pages_list_services_with_a_code_each_within_their_caps() {
         "{}",
         String::from_utf8_lossy(&imported.body)
     );
+    // One more, whose name would be markup if it were not escaped (also in
+    // its QR code's label); it sorts first, so the hub's leaflet holds it.
+    let added = hub
+        .admin(
+            Method::POST,
+            "/services",
+            Some(json!({"name": HOSTILE, "description": "Help with work.",
+                        "taxonomy_terms": [{"name": "Employment"}]})),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED);
     let agg = TestNode::start_aggregator("Lancashire CVS", |_| {}).await;
     agg.add_source(&hub.node.url()).await;
     let crawled = agg.crawl().await;
@@ -174,7 +189,15 @@ async fn print_pages_list_services_with_a_code_each_within_their_caps() {
         "{}",
         leaflet.body
     );
-    for i in [1, shown] {
+    assert!(!leaflet.body.contains("<script>alert"), "{}", leaflet.body);
+    assert!(
+        leaflet.body.contains(
+            "aria-label=\"QR code: link to A&#60;script&#62;alert(1)&#60;/script&#62;\u{2019}s page\""
+        ),
+        "the hostile name is text in the code's label"
+    );
+    assert!(!page.body.contains("<script>alert"));
+    for i in [1, shown - 1] {
         let phone = format!("01253 {:06}", 400_000 + i);
         assert!(leaflet.body.contains(&phone), "{phone} is printed");
     }

@@ -109,26 +109,32 @@ fn rfc3339_words(text: &str) -> String {
         .unwrap_or_else(|_| text.to_owned())
 }
 
-/// The hub the directory holds as active under `hub_id`, or the page to
-/// send instead: the hub's page and its leaflet look a hub up the same way,
-/// so an id that is malformed, unknown or gone is "not found" on both.
-pub(super) async fn active_hub(agg: &Aggregator, hub_id: &str) -> Result<db::HubSummary, Response> {
+/// What a hub's page and its leaflet both show: the hub and its first
+/// [`HUB_SERVICES`] services by name, each with its freshness.
+pub(super) struct HubListing {
+    pub agg: Arc<Aggregator>,
+    pub summary: db::HubSummary,
+    pub services: Vec<ServiceView>,
+    /// How many services the hub has in all.
+    pub total: u64,
+}
+
+/// Looks up the hub the directory holds as active under `hub_id`, and its
+/// services, or gives the page to send instead: the hub's page and its
+/// leaflet share this, so an id that is malformed, unknown or gone (or a
+/// node with no directory) is "not found" on both.
+pub(super) async fn hub_listing(state: &AppState, hub_id: &str) -> Result<HubListing, Response> {
+    let Some(agg) = state.aggregator.clone() else {
+        return Err(not_found());
+    };
     if signpost_spec::KeyId::parse(hub_id).is_err() {
         return Err(not_found());
     }
-    match agg.hub(hub_id).await {
-        Ok(Some(h)) if h.state == HubState::Active => Ok(h),
-        Ok(_) => Err(not_found()),
-        Err(e) => Err(internal(&e)),
-    }
-}
-
-/// A hub's first [`HUB_SERVICES`] services by name, each with its
-/// freshness, and how many it has in all: what its page and its leaflet list.
-pub(super) async fn hub_services(
-    agg: &Aggregator,
-    hub_id: &str,
-) -> Result<(Vec<ServiceView>, u64), Response> {
+    let summary = match agg.hub(hub_id).await {
+        Ok(Some(h)) if h.state == HubState::Active => h,
+        Ok(_) => return Err(not_found()),
+        Err(e) => return Err(internal(&e)),
+    };
     let params = SearchParams {
         q: None,
         taxonomy: Vec::new(),
@@ -143,25 +149,28 @@ pub(super) async fn hub_services(
     let (mut services, ids) = hit_views(&page);
     let fresh = agg.freshness(ids.clone()).await.map_err(|e| internal(&e))?;
     add_freshness(&mut services, &ids, &fresh);
-    Ok((services, page.total))
+    Ok(HubListing {
+        agg,
+        summary,
+        services,
+        total: page.total,
+    })
 }
 
 pub(super) async fn hub(
     State(state): State<Arc<AppState>>,
     Path(hub_id): Path<String>,
 ) -> Response {
-    let Some(agg) = state.aggregator.clone() else {
-        return not_found();
-    };
-    let summary = match active_hub(&agg, &hub_id).await {
-        Ok(h) => h,
-        Err(page) => return page,
-    };
-    let profile: Option<HubProfile> = serde_json::from_str(summary.profile.get()).ok();
-    let (services, total) = match hub_services(&agg, &hub_id).await {
+    let HubListing {
+        agg,
+        summary,
+        services,
+        total,
+    } = match hub_listing(&state, &hub_id).await {
         Ok(found) => found,
         Err(page) => return page,
     };
+    let profile: Option<HubProfile> = serde_json::from_str(summary.profile.get()).ok();
     let text = |v: Option<&String>| v.cloned().unwrap_or_default();
     let p = profile.as_ref();
     let hub = HubView {

@@ -18,7 +18,7 @@ use qrcode::render::svg;
 use qrcode::QrCode;
 
 use crate::web::api::base_url;
-use hubs::{active_hub, hub_services};
+use hubs::hub_listing;
 
 /// Most services on a search's leaflet (about a dozen A4 pages); past
 /// that, the leaflet points to the search online.
@@ -106,24 +106,17 @@ pub(super) async fn hub(
     headers: HeaderMap,
     Path(hub_id): Path<String>,
 ) -> Response {
-    let Some(agg) = state.aggregator.clone() else {
-        return not_found();
-    };
-    let summary = match active_hub(&agg, &hub_id).await {
-        Ok(h) => h,
-        Err(page) => return page,
-    };
-    let (services, total) = match hub_services(&agg, &hub_id).await {
+    let hub = match hub_listing(&state, &hub_id).await {
         Ok(found) => found,
         Err(page) => return page,
     };
     let base = base_url(&state, &headers);
     let page = leaflet(
-        &agg,
+        &hub.agg,
         &base,
-        format!("Services from {}", summary.name),
-        services,
-        total,
+        format!("Services from {}", hub.summary.name),
+        hub.services,
+        hub.total,
         hub_href(&hub_id),
     );
     render(StatusCode::OK, &page)
