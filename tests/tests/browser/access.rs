@@ -1,13 +1,16 @@
 //! Every page for everyone: axe-core finds no WCAG 2.2 AA violation on any
 //! page (the directory with and without results and with a mistake in the
-//! search, a hub, a service, the hubs list, the reports, the open data
-//! page, the accessibility statement, the error pages, and every admin page a hub or a coordinator
+//! search, a hub, a service, the printable lists of a search and of a hub,
+//! the hubs list, the reports, the open data page, the accessibility
+//! statement, the error pages, and every admin page a hub or a coordinator
 //! uses: sign-in, services, the service form empty, filled and with
 //! mistakes, deleting, the hub's profile, importing and its preview) at a
-//! desktop and a phone width. A form's mistakes come in a summary that is
-//! announced and links to each field. And a keyboard alone gets from the
-//! search box through the results to a service and back, with every stop
-//! in document order and its focus visible.
+//! desktop and a phone width, and none scrolls sideways at 320 pixels
+//! (400% zoom). A form's mistakes come in a summary that is announced and
+//! links to each field. And a keyboard alone reaches every control of the
+//! directory, a service and the service form in order with its focus
+//! visible, and gets from the search box through the results to a service
+//! and its hub.
 
 use std::time::Duration;
 
@@ -136,6 +139,20 @@ async fn directory_pages(c: &Client, agg: &TestNode) -> Result<()> {
         .await?
         .context("the hub's link")?;
     visit(c, &format!("{base}{hub}"), "#hub-name", "a hub").await?;
+    visit(
+        c,
+        &format!("{base}/print?q=help"),
+        "h1",
+        "the printable list of a search",
+    )
+    .await?;
+    visit(
+        c,
+        &format!("{base}{hub}/print"),
+        "h1",
+        "a hub's printable leaflet",
+    )
+    .await?;
     visit(c, &format!("{base}/hubs"), "h1", "the hubs list").await?;
     // The checker itself: a text box with no label, put on the page, is
     // found (so a pass above means axe looked).

@@ -30,6 +30,7 @@
 mod access;
 mod axe;
 mod embed;
+mod leaflet;
 mod support;
 
 use std::io::Write;

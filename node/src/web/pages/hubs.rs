@@ -99,6 +99,8 @@ pub struct HubPage {
     pub hub: HubView,
     pub services: Vec<ServiceView>,
     pub total: u64,
+    /// This hub's leaflet (`/hubs/{id}/print`).
+    pub print: String,
 }
 
 fn rfc3339_words(text: &str) -> String {
@@ -107,43 +109,68 @@ fn rfc3339_words(text: &str) -> String {
         .unwrap_or_else(|_| text.to_owned())
 }
 
-pub(super) async fn hub(
-    State(state): State<Arc<AppState>>,
-    Path(hub_id): Path<String>,
-) -> Response {
+/// What a hub's page and its leaflet both show: the hub and its first
+/// [`HUB_SERVICES`] services by name, each with its freshness.
+pub(super) struct HubListing {
+    pub agg: Arc<Aggregator>,
+    pub summary: db::HubSummary,
+    pub services: Vec<ServiceView>,
+    /// How many services the hub has in all.
+    pub total: u64,
+}
+
+/// Looks up the hub the directory holds as active under `hub_id`, and its
+/// services, or gives the page to send instead: the hub's page and its
+/// leaflet share this, so an id that is malformed, unknown or gone (or a
+/// node with no directory) is "not found" on both.
+pub(super) async fn hub_listing(state: &AppState, hub_id: &str) -> Result<HubListing, Response> {
     let Some(agg) = state.aggregator.clone() else {
-        return not_found();
+        return Err(not_found());
     };
-    if signpost_spec::KeyId::parse(&hub_id).is_err() {
-        return not_found();
+    if signpost_spec::KeyId::parse(hub_id).is_err() {
+        return Err(not_found());
     }
-    let summary = match agg.hub(&hub_id).await {
+    let summary = match agg.hub(hub_id).await {
         Ok(Some(h)) if h.state == HubState::Active => h,
-        Ok(_) => return not_found(),
-        Err(e) => return internal(&e),
+        Ok(_) => return Err(not_found()),
+        Err(e) => return Err(internal(&e)),
     };
-    let profile: Option<HubProfile> = serde_json::from_str(summary.profile.get()).ok();
     let params = SearchParams {
         q: None,
         taxonomy: Vec::new(),
         near: None,
         open_at: None,
-        hub: Some(hub_id.clone()),
+        hub: Some(hub_id.to_owned()),
         order: search::Order::Name,
         page: 1,
         per_page: HUB_SERVICES,
     };
-    let found = agg.search(params).await;
-    let page = match found {
-        Ok(p) => p,
-        Err(e) => return internal(&e),
-    };
+    let page = agg.search(params).await.map_err(|e| internal(&e))?;
     let (mut services, ids) = hit_views(&page);
-    let fresh = match agg.freshness(ids.clone()).await {
-        Ok(f) => f,
-        Err(e) => return internal(&e),
-    };
+    let fresh = agg.freshness(ids.clone()).await.map_err(|e| internal(&e))?;
     add_freshness(&mut services, &ids, &fresh);
+    Ok(HubListing {
+        agg,
+        summary,
+        services,
+        total: page.total,
+    })
+}
+
+pub(super) async fn hub(
+    State(state): State<Arc<AppState>>,
+    Path(hub_id): Path<String>,
+) -> Response {
+    let HubListing {
+        agg,
+        summary,
+        services,
+        total,
+    } = match hub_listing(&state, &hub_id).await {
+        Ok(found) => found,
+        Err(page) => return page,
+    };
+    let profile: Option<HubProfile> = serde_json::from_str(summary.profile.get()).ok();
     let text = |v: Option<&String>| v.cloned().unwrap_or_default();
     let p = profile.as_ref();
     let hub = HubView {
@@ -198,7 +225,8 @@ pub(super) async fn hub(
             v: asset_version(),
             hub,
             services,
-            total: page.total,
+            total,
+            print: format!("{}/print", hub_href(&hub_id)),
         },
     )
 }

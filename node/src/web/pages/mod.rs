@@ -9,6 +9,7 @@ pub mod dataset;
 pub mod embed;
 mod hubs;
 pub mod place;
+pub mod print;
 pub mod reports;
 pub mod view;
 
@@ -52,6 +53,8 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/", get(directory))
         .route("/hubs", get(hubs::hubs))
         .route("/hubs/{hub_id}", get(hubs::hub))
+        .route("/hubs/{hub_id}/print", get(print::hub))
+        .route("/print", get(print::search))
         .route("/services/{hub_id}/{service_id}", get(service))
         .route("/reports", get(reports::public))
         .route("/dataset", get(dataset::dataset))
