@@ -21,16 +21,9 @@ use signpost_tests::{Reply, TestNode};
 
 const ZONE: &str = "Europe/London";
 
-/// Adds a service through the hub's admin API; gives its id.
+/// Adds a service to the hub; gives its id.
 async fn add(hub: &TestNode, body: Value) -> String {
-    let r = hub.admin(Method::POST, "/services", Some(body)).await;
-    assert_eq!(
-        r.status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&r.body)
-    );
-    r.json()["service"]["id"]
+    hub.add_service(body).await["id"]
         .as_str()
         .expect("the new service's id")
         .to_owned()
@@ -540,15 +533,11 @@ async fn calendars_open_when_the_pages_say_across_changes_of_the_clocks() {
     // Another service, and another session of the lunch club put first:
     // every UID there was stays.
     add(&hub, json!({"name": "Youth club", "schedules": [{"byday": "FR", "opens_at": "18:00", "closes_at": "20:00"}]})).await;
-    let mut service = hub
+    let mut edited = hub
         .admin(Method::GET, &format!("/services/{lunch}"), None)
         .await
-        .json();
-    let service = service
-        .get_mut("service")
-        .map(Value::take)
-        .unwrap_or(service);
-    let mut edited = service.clone();
+        .json()["service"]
+        .take();
     let schedules = edited["schedules"].as_array_mut().expect("schedules");
     schedules.insert(
         0,

@@ -26,10 +26,7 @@ pub(super) async fn service_calendar(
     Path((hub_id, service_id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(listing) = active_listing(&state, &hub_id).await else {
-        return not_found();
-    };
-    let listing = match listing {
+    let listing = match active_listing(&state, &hub_id).await {
         Ok(l) => l,
         Err(page) => return page,
     };
@@ -54,10 +51,7 @@ pub(super) async fn hub_calendar(
     Path(hub_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(listing) = active_listing(&state, &hub_id).await else {
-        return not_found();
-    };
-    let listing = match listing {
+    let listing = match active_listing(&state, &hub_id).await {
         Ok(l) => l,
         Err(page) => return page,
     };
@@ -66,18 +60,20 @@ pub(super) async fn hub_calendar(
     serve(&state, &headers, &listing, &name, &listing.services, &file)
 }
 
-/// The active hub's listing; None for an id this directory does not hold
-/// (or holds as withdrawn or delisted), `Some(Err)` with the page for a
-/// failure inside the node.
-async fn active_listing(state: &AppState, hub_id: &str) -> Option<Result<Listing, Response>> {
-    let agg = state.aggregator.clone()?;
+/// The active hub's listing, or the page to send instead: 404 for an id
+/// this directory does not hold (or holds as withdrawn or delisted), 500
+/// for a failure inside the node.
+async fn active_listing(state: &AppState, hub_id: &str) -> Result<Listing, Response> {
+    let Some(agg) = state.aggregator.clone() else {
+        return Err(not_found());
+    };
     if signpost_spec::KeyId::parse(hub_id).is_err() {
-        return None;
+        return Err(not_found());
     }
     match agg.active_listing(hub_id).await {
-        Ok(Some(listing)) => Some(Ok(listing)),
-        Ok(None) => None,
-        Err(e) => Some(Err(internal(&e))),
+        Ok(Some(listing)) => Ok(listing),
+        Ok(None) => Err(not_found()),
+        Err(e) => Err(internal(&e)),
     }
 }
 
