@@ -13,7 +13,8 @@
 //! judge with [`verify`]) -> [`store`] (SQLite, the record) -> [`search`]
 //! (tantivy, the index, and the one query engine) -> readers. [`follow`]
 //! reads another node's feed into a directory; [`import`], [`hsds`] and
-//! [`spreadsheet`] translate between listings and the files people keep.
+//! [`spreadsheet`] translate between listings and the files people keep;
+//! [`calendar`] writes a hub's opening times as iCalendar.
 //!
 //! What an aggregator says is never trusted for content: only listings
 //! signed by their hubs get in.
@@ -31,6 +32,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod calendar;
 pub mod directory;
 pub mod error;
 pub mod export;

@@ -337,8 +337,9 @@ impl Api {
     }
 
     /// Adds a service through the admin API, failing the test (with the
-    /// node's answer) unless it is created.
-    pub async fn add_service(&self, service: Value) {
+    /// node's answer) unless it is created; gives the service as the hub
+    /// stored it (with its new `id`).
+    pub async fn add_service(&self, service: Value) -> Value {
         let r = self.admin(Method::POST, "/services", Some(service)).await;
         assert_eq!(
             r.status,
@@ -346,6 +347,7 @@ impl Api {
             "{}",
             String::from_utf8_lossy(&r.body)
         );
+        r.json()["service"].clone()
     }
 
     /// Posts raw bytes to the admin API.

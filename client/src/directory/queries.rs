@@ -18,11 +18,12 @@ use crate::search::oruk::Shared;
 use crate::search::place::{self, Centre, Typed};
 use crate::search::{self, SearchParams};
 use crate::store::aggregator::{
-    self as db, HeldEnvelope, HubSummary, Origin, Source, StoreGauges, Upstream,
+    self as db, HeldEnvelope, HubState, HubSummary, Origin, Source, StoreGauges, Upstream,
 };
 use crate::store::directory::{self as pages, Freshness};
 use crate::store::feed::{self, Cursor};
 use signpost_spec::feed::FeedItem;
+use signpost_spec::Listing;
 
 impl Directory {
     /// Runs read-only work that pairs the store's rows with the index.
@@ -84,6 +85,22 @@ impl Directory {
     pub async fn hub_envelope(&self, hub_id: &str) -> Result<Option<HeldEnvelope>> {
         let id = hub_id.to_owned();
         self.read(move |c| db::hub_envelope(c, &id)).await
+    }
+
+    /// An active hub's whole listing, read again from the envelope it
+    /// signed (verified on its way in, so not verified twice): for what is
+    /// made of a whole listing at once, like the hub's calendar. None when
+    /// the hub is unknown, withdrawn or delisted.
+    pub async fn active_listing(&self, hub_id: &str) -> Result<Option<Listing>> {
+        let id = hub_id.to_owned();
+        let limits = self.limits.clone();
+        self.read(move |c| match db::hub_envelope(c, &id)? {
+            Some(held) if held.state == HubState::Active => Ok(Some(
+                signpost_spec::read_verified_listing(&held.bytes, &limits)?,
+            )),
+            _ => Ok(None),
+        })
+        .await
     }
 
     /// The feed's items after `cursor`: at most `limit`, and no more than

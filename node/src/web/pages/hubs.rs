@@ -87,6 +87,8 @@ pub struct HubView {
     pub expires: String,
     pub accepted: String,
     pub sources: Vec<String>,
+    /// The hub's timetable as iCalendar, to subscribe to.
+    pub calendar: String,
 }
 
 /// `GET /hubs/{hub_id}`.
@@ -174,6 +176,7 @@ pub(super) async fn hub(
     let text = |v: Option<&String>| v.cloned().unwrap_or_default();
     let p = profile.as_ref();
     let hub = HubView {
+        calendar: format!("{}/calendar.ics", hub_href(&summary.hub_id)),
         id: summary.hub_id.clone(),
         name: summary.name.clone(),
         description: text(p.and_then(|p| p.description.as_ref())),

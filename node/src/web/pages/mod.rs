@@ -5,6 +5,7 @@
 //! works without JavaScript; the map is an extra.
 
 pub mod accessibility;
+mod calendar;
 pub mod dataset;
 pub mod embed;
 mod hubs;
@@ -55,7 +56,12 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/hubs/{hub_id}", get(hubs::hub))
         .route("/hubs/{hub_id}/print", get(print::hub))
         .route("/print", get(print::search))
+        .route("/hubs/{hub_id}/calendar.ics", get(calendar::hub_calendar))
         .route("/services/{hub_id}/{service_id}", get(service))
+        .route(
+            "/services/{hub_id}/{service_id}/calendar.ics",
+            get(calendar::service_calendar),
+        )
         .route("/reports", get(reports::public))
         .route("/dataset", get(dataset::dataset))
         .route("/accessibility", get(accessibility::statement))
