@@ -206,3 +206,33 @@ pub fn internal(e: &crate::NodeError) -> Response {
 pub fn asset_version() -> &'static str {
     crate::web::assets::version()
 }
+
+/// A page shown instead of the one asked for (sign in first, not found,
+/// refused), boxed so results carrying it stay small.
+pub struct Detour(Box<Response>);
+
+impl From<Response> for Detour {
+    fn from(r: Response) -> Self {
+        Detour(Box::new(r))
+    }
+}
+
+/// A failure inside the node: the "something went wrong" page (logged).
+impl From<crate::NodeError> for Detour {
+    fn from(e: crate::NodeError) -> Self {
+        internal(&e).into()
+    }
+}
+
+impl Detour {
+    /// The status of the page it stands for.
+    pub fn status(&self) -> StatusCode {
+        self.0.status()
+    }
+}
+
+impl IntoResponse for Detour {
+    fn into_response(self) -> Response {
+        *self.0
+    }
+}

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use jiff::Timestamp;
@@ -30,7 +30,9 @@ use signpost_spec::{HubProfile, Service};
 use crate::aggregator::Aggregator;
 use crate::error::NodeError;
 use crate::web::form::{Choice, Errors, Values};
-use crate::web::html::{asset_version, internal, message, page_not_found as not_found, render};
+use crate::web::html::{
+    asset_version, internal, message, page_not_found as not_found, render, Detour,
+};
 use crate::web::state::AppState;
 use signpost_client::directory::HeldService;
 use signpost_client::search::place::Typed;
@@ -252,7 +254,7 @@ pub async fn find(
     agg: &Aggregator,
     form: &SearchForm,
     per_page: u32,
-) -> Result<Found, Response> {
+) -> Result<Found, Detour> {
     let mut found = Found {
         status: StatusCode::OK,
         ..Found::default()
@@ -281,7 +283,7 @@ pub async fn find(
             let typed = Typed::read(&form.near);
             let mut at = match place::from_store(agg, &typed).await {
                 Ok(at) => at,
-                Err(e) => return Err(internal(&e)),
+                Err(e) => return Err(e.into()),
             };
             if at.is_none() {
                 if let Some(geocoder) = &state.pages.geocoder {
@@ -325,7 +327,7 @@ pub async fn find(
                 };
                 errors.add(field, capitalise(&message));
             }
-            Err(e) => return Err(internal(&e)),
+            Err(e) => return Err(e.into()),
         }
     }
     if !errors.is_empty() {
@@ -338,9 +340,9 @@ pub async fn find(
         return Ok(found);
     };
     let page_no = params.page;
-    let page = agg.search(params).await.map_err(|e| internal(&e))?;
+    let page = agg.search(params).await?;
     let (mut views, ids) = hit_views(&page);
-    let fresh = agg.freshness(ids.clone()).await.map_err(|e| internal(&e))?;
+    let fresh = agg.freshness(ids.clone()).await?;
     add_freshness(&mut views, &ids, &fresh);
     let first = u64::from(page_no - 1) * u64::from(per_page);
     found.heading = match page.total {
@@ -368,8 +370,7 @@ pub async fn find(
 
 /// Reads a page's query string as the search form, refusing one over
 /// [`MAX_QUERY_BYTES`] with a page that says so.
-#[allow(clippy::result_large_err)] // the error is the page to send, once per request
-pub fn read_form(raw: Option<String>) -> Result<SearchForm, Response> {
+pub fn read_form(raw: Option<String>) -> Result<SearchForm, Detour> {
     match query_values(raw) {
         Some(values) => Ok(SearchForm::read(&values)),
         None => Err(message(
@@ -377,7 +378,8 @@ pub fn read_form(raw: Option<String>) -> Result<SearchForm, Response> {
             "That search is too long",
             "Please use fewer words.",
             ("/", "Start a new search"),
-        )),
+        )
+        .into()),
     }
 }
 
@@ -394,11 +396,11 @@ async fn directory(State(state): State<Arc<AppState>>, RawQuery(raw): RawQuery) 
     };
     let form = match read_form(raw) {
         Ok(form) => form,
-        Err(page) => return page,
+        Err(page) => return page.into_response(),
     };
     let found = match find(&state, &agg, &form, PER_PAGE).await {
         Ok(found) => found,
-        Err(page) => return page,
+        Err(page) => return page.into_response(),
     };
     let categories = agg
         .categories(directory::MAX_CATEGORIES as usize)

@@ -80,12 +80,12 @@ pub(super) async fn search(
     };
     let mut form = match read_form(raw) {
         Ok(form) => form,
-        Err(page) => return page,
+        Err(page) => return page.into_response(),
     };
     form.page.clear();
     let found = match find(&state, &agg, &form, PRINT_SERVICES).await {
         Ok(found) => found,
-        Err(page) => return page,
+        Err(page) => return page.into_response(),
     };
     let base = base_url(&state, &headers);
     let mut page = leaflet(
@@ -108,7 +108,7 @@ pub(super) async fn hub(
 ) -> Response {
     let hub = match hub_listing(&state, &hub_id).await {
         Ok(found) => found,
-        Err(page) => return page,
+        Err(page) => return page.into_response(),
     };
     let base = base_url(&state, &headers);
     let page = leaflet(

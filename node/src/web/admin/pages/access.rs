@@ -17,33 +17,10 @@ use super::session::{csrf_matches, Current};
 use super::sign_in::sign_in_page;
 use super::COOKIE;
 use crate::aggregator::Aggregator;
-use crate::error::NodeError;
 use crate::web::form::{Errors, Values};
-use crate::web::html::{internal, message};
+use crate::web::html::message;
+pub use crate::web::html::Detour;
 use crate::web::state::{AppState, HubHandle};
-
-/// A page shown instead of the one asked for (sign in first, not found,
-/// refused), boxed so results carrying it stay small.
-pub struct Detour(Box<Response>);
-
-impl From<Response> for Detour {
-    fn from(r: Response) -> Self {
-        Detour(Box::new(r))
-    }
-}
-
-/// A failure inside the node: the "something went wrong" page (logged).
-impl From<NodeError> for Detour {
-    fn from(e: NodeError) -> Self {
-        internal(&e).into()
-    }
-}
-
-impl IntoResponse for Detour {
-    fn into_response(self) -> Response {
-        *self.0
-    }
-}
 
 /// The session cookie's value, if the request carries a plausible one.
 pub fn cookie_value(headers: &HeaderMap) -> Option<String> {
